@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs first in every holdfast pane, then execs the task. It gives the task the environment of the
+# `holdfast run` that created it, read from a 0600 file so that no value (API keys…) is ever in argv.
+#
+# usage: launch.sh ENV_FILE STDIN_FILE UMASK [NAME=VALUE...] -- COMMAND [ARG...]
+#   ENV_FILE    NUL-separated NAME=VALUE entries
+#   STDIN_FILE  a file to feed on stdin (an agent's prompt), or - to keep the terminal
+#   UMASK       the creator's umask (holdfast itself runs with 077, the task should not)
+#   NAME=VALUE  holdfast's own variables for this run (HOLDFAST_TASK, HOLDFAST_RUN, …): never secrets
+env_file=$1
+stdin_file=$2
+umask "$3"
+shift 3
+
+# Drop what the tmux server's environment put here; keep only the pane's own terminal variables.
+for name in $(compgen -e); do
+  case $name in
+    TERM | TMUX | TMUX_PANE) ;;
+    *) unset "$name" 2>/dev/null ;;
+  esac
+done
+# `export "NAME=VALUE"` assigns the value as text: nothing in it is evaluated. Entries that are not
+# plain identifiers (exported bash functions) are refused by export and so skipped.
+while IFS= read -r -d '' entry; do
+  export "$entry" 2>/dev/null
+done <"$env_file"
+
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+  export "$1"
+  shift
+done
+shift
+
+if [ "$stdin_file" != "-" ]; then
+  exec "$@" <"$stdin_file"
+fi
+exec "$@"

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { Context } from './context.js';
+
+export type Handler<O> = (ctx: Context, args: string[], options: O) => Promise<number | undefined> | number | undefined;
+
+let userUmask = 0o022;
+export function setUserUmask(mask: number): void {
+  userUmask = mask;
+}
+
+/**
+ * Wraps a command's handler: builds its context, turns any error into a one-line message (and a
+ * JSON error document with --json), sets the exit code, and closes the store.
+ */
+export function action<O extends object>(handler: Handler<O>) {
+  return async function (this: Command): Promise<void> {
+    const options = this.opts() as O & { json?: boolean };
+    const ctx = new Context({ json: Boolean(options.json), userUmask });
+    try {
+      const code = await handler(ctx, this.args, options);
+      process.exitCode = code ?? 0;
+    } catch (error) {
+      ctx.out.error(error);
+      process.exitCode = 1;
+    } finally {
+      ctx.close();
+    }
+  };
+}

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { HoldfastError } from '../../core/errors.js';
+import { FINAL_STATES } from '../../core/task.js';
+import { sleep } from '../../supervisor/sleep.js';
+import { action } from '../action.js';
+import type { Context } from '../context.js';
+import { cleanText, fileSize, readRange, tailOffset } from '../log-text.js';
+import { runMarker } from './log.js';
+
+interface FollowOptions {
+  lines: string;
+  raw?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('follow')
+    .alias('tail')
+    .summary('stream output like tail -f, across restarts; ends when the task ends')
+    .argument('<task>', 'task name')
+    .option('-n, --lines <n>', 'start with the last n lines of the current run', '10')
+    .option('--raw', 'exact bytes, no markers')
+    .action(
+      action<FollowOptions>(async (ctx, [name], options) => {
+        if (!/^\d+$/.test(options.lines)) throw new HoldfastError('EUSAGE', `--lines: expected a whole number`);
+        return follow(ctx, name!, Number(options.lines), Boolean(options.raw));
+      }),
+    );
+}
+
+/** One continuous stream over every run of the task, each run marked; returns when the task is final. */
+async function follow(ctx: Context, name: string, lines: number, raw: boolean): Promise<number> {
+  const task = ctx.task(name);
+  let runs = ctx.rt.store.runs.forTask(task.id);
+  let index = Math.max(0, runs.length - 1);
+  const first = runs[index];
+  let offset = first ? tailOffset(first.logPath, lines) : 0;
+  let partial = '';
+  const emit = (bytes: Buffer, flush: boolean) => {
+    if (raw) return ctx.out.raw(bytes);
+    const text = partial + bytes.toString('utf8');
+    const cut = flush ? text.length : text.lastIndexOf('\n') + 1;
+    partial = text.slice(cut);
+    if (cut > 0) ctx.out.raw(cleanText(text.slice(0, cut)));
+  };
+  let lastRefresh = 0;
+  for (;;) {
+    if (Date.now() - lastRefresh > 250) {
+      await ctx.refresh();
+      lastRefresh = Date.now();
+    }
+    runs = ctx.rt.store.runs.forTask(task.id);
+    const run = runs[index];
+    const current = ctx.rt.store.tasks.byId(task.id);
+    if (!current) return 0;
+    if (run) {
+      const size = fileSize(run.logPath);
+      if (size < offset) offset = size;
+      if (size > offset) {
+        emit(readRange(run.logPath, offset, size), false);
+        offset = size;
+      }
+      const ended = run.endedAt !== null;
+      if (ended && index < runs.length - 1) {
+        emit(Buffer.alloc(0), true);
+        index++;
+        offset = 0;
+        if (!raw) ctx.out.write(`\n${runMarker(runs[index]!)}`);
+        continue;
+      }
+      if (ended && FINAL_STATES.has(current.state)) {
+        emit(readRange(run.logPath, offset), true);
+        if (!raw) ctx.out.write(`── ${current.name} ${current.state}${exitSuffix(run)} ──`);
+        return 0;
+      }
+    } else if (FINAL_STATES.has(current.state)) {
+      return 0;
+    }
+    await sleep(50);
+  }
+}
+
+function exitSuffix(run: { exitCode: number | null; signal: string | null; endReason: string | null }): string {
+  if (run.signal) return ` (${run.signal})`;
+  if (run.exitCode !== null) return ` (exit ${run.exitCode})`;
+  return run.endReason ? ` (${run.endReason})` : '';
+}

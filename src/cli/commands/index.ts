@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import * as attach from './attach.js';
+import * as events from './events.js';
+import * as follow from './follow.js';
+import * as killall from './killall.js';
+import * as log from './log.js';
+import * as ls from './ls.js';
+import * as rm from './rm.js';
+import * as run from './run.js';
+import * as status from './status.js';
+import * as stop from './stop.js';
+
+/** Every command, in the order `holdfast --help` lists them. */
+export const COMMANDS: readonly { register(program: Command): void }[] = [
+  run,
+  ls,
+  status,
+  log,
+  follow,
+  attach,
+  stop,
+  rm,
+  killall,
+  events,
+];

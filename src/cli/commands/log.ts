@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { HoldfastError } from '../../core/errors.js';
+import type { RunRecord } from '../../core/task.js';
+import { action } from '../action.js';
+import type { Context } from '../context.js';
+import { cleanText, readRange, tailOffset } from '../log-text.js';
+
+interface LogOptions {
+  lines?: string;
+  raw?: boolean;
+  run?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('log')
+    .alias('logs')
+    .summary("a task's output (every run; ANSI stripped unless --raw)")
+    .argument('<task>', 'task name')
+    .option('-n, --lines <n>', 'only the last n lines of each selected run')
+    .option('--raw', 'the exact bytes the task wrote, nothing added or removed')
+    .option('--run <n>', 'only run n')
+    .action(
+      action<LogOptions>(async (ctx, [name], options) => {
+        const task = ctx.task(name!);
+        const runs = selectRuns(ctx, task.id, options.run);
+        const lines = options.lines === undefined ? null : parseLines(options.lines);
+        for (const run of runs) {
+          const from = lines === null ? 0 : tailOffset(run.logPath, lines);
+          const bytes = readRange(run.logPath, from);
+          if (options.raw) {
+            ctx.out.raw(bytes);
+            continue;
+          }
+          if (runs.length > 1) ctx.out.write(runMarker(run));
+          ctx.out.raw(cleanText(bytes.toString('utf8')));
+        }
+        return 0;
+      }),
+    );
+}
+
+function parseLines(text: string): number {
+  if (!/^\d+$/.test(text)) throw new HoldfastError('EUSAGE', `--lines: expected a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+export function selectRuns(ctx: Context, taskId: number, run: string | undefined): RunRecord[] {
+  const runs = ctx.rt.store.runs.forTask(taskId);
+  if (run === undefined) return runs;
+  const n = Number(run);
+  const found = runs.find((r) => r.n === n);
+  if (!found) {
+    throw new HoldfastError('EUSAGE', `--run ${run}: the task has runs ${runs.map((r) => r.n).join(', ') || '(none)'}`);
+  }
+  return [found];
+}
+
+export function runMarker(run: RunRecord): string {
+  return `── run ${run.n} (${run.cause}, started ${new Date(run.startedAt).toISOString()}) ──`;
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
+import { DEFAULT_STOP_TIMEOUT_MS, escalateStop, requestStop } from '../../supervisor/stop.js';
+import { action } from '../action.js';
+
+export function register(program: Command): void {
+  program
+    .command('stop')
+    .summary('stop tasks: SIGINT, then SIGTERM, then SIGKILL at the timeout')
+    .argument('<tasks...>', 'task names')
+    .option('-t, --timeout <duration>', 'time before SIGKILL (SIGTERM at half of it)', '10s')
+    .option('--json', 'print the stopped tasks as JSON')
+    .action(
+      action<{ timeout: string; json?: boolean }>(async (ctx, names, options) => {
+        const timeoutMs = options.timeout ? parseDuration(options.timeout, '--timeout') : DEFAULT_STOP_TIMEOUT_MS;
+        const tasks = names.map((name) => ctx.task(name));
+        await ctx.refresh();
+        const results = await Promise.all(
+          tasks.map(async (task) => {
+            requestStop(ctx.rt, task.id, { timeoutMs });
+            const ended = await escalateStop(ctx.rt, task.id, timeoutMs);
+            return { name: task.name, state: ctx.rt.store.tasks.byId(task.id)?.state ?? 'stopped', ended };
+          }),
+        );
+        ctx.out.result(results, () => results.map((r) => `${r.name}: ${r.ended ? r.state : 'still running after SIGKILL'}`).join('\n'));
+        return results.every((r) => r.ended) ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,75 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
+
+/**
+ * Turns raw pane bytes into readable lines: escape sequences removed, CRLF made LF, and a line
+ * redrawn with bare CRs (progress bars) reduced to what the terminal finally showed.
+ */
+export function cleanText(raw: string): string {
+  return stripVTControlCharacters(raw)
+    .replace(/\r+\n/g, '\n')
+    .split('\n')
+    .map((line) => {
+      const cut = line.lastIndexOf('\r');
+      return cut === -1 ? line : line.slice(cut + 1);
+    })
+    .join('\n');
+}
+
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes [from, to) of a file (to defaults to its end). */
+export function readRange(path: string, from: number, to?: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const end = to ?? statSync(path).size;
+    const length = Math.max(0, end - from);
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buffer, read, length - read, from + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The byte offset where the last `lines` lines of a file begin, reading backwards in chunks. */
+export function tailOffset(path: string, lines: number): number {
+  const size = fileSize(path);
+  if (lines <= 0) return size;
+  let pos = size;
+  let seen = 0;
+  // A final newline ends the last line; it does not start another.
+  let skipFinal = true;
+  while (pos > 0) {
+    const from = Math.max(0, pos - 65_536);
+    const chunk = readRange(path, from, pos);
+    for (let i = chunk.length - 1; i >= 0; i--) {
+      if (chunk[i] !== 0x0a) continue;
+      if (skipFinal && from + i === size - 1) {
+        skipFinal = false;
+        continue;
+      }
+      seen++;
+      if (seen === lines) return from + i + 1;
+    }
+    skipFinal = false;
+    pos = from;
+  }
+  return 0;
+}

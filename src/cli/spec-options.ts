@@ -1,0 +1,91 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseBackoff, parseDuration } from '../core/duration.js';
+import { HoldfastError } from '../core/errors.js';
+import {
+  DEFAULT_RESTART_POLICY,
+  type RestartMode,
+  type RestartPolicy,
+  type StallAction,
+  type TaskSpec,
+} from '../core/task.js';
+
+/** The flags of `holdfast run` that shape a task; each maps to one TaskSpec field. */
+export interface SpecOptions {
+  cwd?: string;
+  restart?: string;
+  maxRestarts?: string;
+  maxRuntime?: string;
+  backoff?: string;
+  healthyAfter?: string;
+  crashLoop?: string;
+  probeEvery?: string;
+  stallTimeout?: string;
+  onStall?: string;
+  checkpointEvery?: string;
+}
+
+const RESTART_MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
+const STALL_ACTIONS: readonly StallAction[] = ['restart', 'notify'];
+
+export function normalizeCwd(cwd: string | undefined, base = process.cwd()): string {
+  const dir = resolve(base, cwd ?? '.');
+  if (!existsSync(dir)) throw new HoldfastError('ENOCWD', `the working directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new HoldfastError('ENOCWD', `the working directory ${dir} is not a directory`);
+  return dir;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new HoldfastError('EUSAGE', `${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+function wholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new HoldfastError('EUSAGE', `${flag}: expected a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** `5/10m`: more than 5 restarts within 10 minutes trips the breaker. */
+function parseCrashLoop(value: string): { breakerMaxRestarts: number; breakerWindowMs: number } {
+  const [count, window, ...rest] = value.split('/');
+  if (count === undefined || window === undefined || rest.length > 0) {
+    throw new HoldfastError('EUSAGE', `--crash-loop: expected COUNT/WINDOW such as 5/10m, got ${JSON.stringify(value)}`);
+  }
+  return { breakerMaxRestarts: wholeNumber(count, '--crash-loop'), breakerWindowMs: parseDuration(window, '--crash-loop') };
+}
+
+export function normalizeRestartPolicy(options: SpecOptions, defaultMode: RestartMode): RestartPolicy {
+  return {
+    ...DEFAULT_RESTART_POLICY,
+    mode: options.restart === undefined ? defaultMode : oneOf(options.restart, RESTART_MODES, '--restart'),
+    maxRestarts: options.maxRestarts === undefined ? null : wholeNumber(options.maxRestarts, '--max-restarts'),
+    maxRuntimeMs: options.maxRuntime === undefined ? null : parseDuration(options.maxRuntime, '--max-runtime'),
+    ...(options.backoff === undefined
+      ? {}
+      : (({ initialMs, maxMs }) => ({ backoffInitialMs: initialMs, backoffMaxMs: maxMs }))(parseBackoff(options.backoff))),
+    ...(options.healthyAfter === undefined ? {} : { healthyAfterMs: parseDuration(options.healthyAfter, '--healthy-after') }),
+    ...(options.crashLoop === undefined ? {} : parseCrashLoop(options.crashLoop)),
+    ...(options.probeEvery === undefined ? {} : { probeIntervalMs: parseDuration(options.probeEvery, '--probe-every') }),
+  };
+}
+
+export function normalizeTaskSpec(
+  command: string[],
+  options: SpecOptions,
+  context: { userUmask: number; defaultMode: RestartMode; defaultStallMs: number | null },
+): TaskSpec {
+  const stall = options.stallTimeout === undefined ? context.defaultStallMs : parseDuration(options.stallTimeout, '--stall-timeout');
+  return {
+    command,
+    cwd: normalizeCwd(options.cwd),
+    umask: context.userUmask.toString(8).padStart(3, '0'),
+    restart: normalizeRestartPolicy(options, context.defaultMode),
+    stallTimeoutMs: stall === 0 ? null : stall,
+    onStall: options.onStall === undefined ? 'restart' : oneOf(options.onStall, STALL_ACTIONS, '--on-stall'),
+    agent: null,
+    checkpointEveryMs: options.checkpointEvery === undefined ? null : parseDuration(options.checkpointEvery, '--checkpoint-every'),
+    mission: null,
+  };
+}

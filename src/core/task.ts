@@ -1,0 +1,181 @@
+/** The task model shared by every module: what the user asked for (spec) and what holdfast observed. */
+
+export const TASK_STATES = [
+  'pending',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'succeeded',
+  'failed',
+  'backoff',
+  'crash-loop',
+  'rate-limited',
+  'stalled',
+  'waiting-input',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** States in which no run is alive and none will start without a user's word. */
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['stopped', 'succeeded', 'failed']);
+/** States in which the current run's pane should be alive. */
+export const LIVE_STATES: ReadonlySet<TaskState> = new Set([
+  'starting',
+  'running',
+  'stopping',
+  'stalled',
+  'waiting-input',
+]);
+/** States that wait for a timer (`nextStartAt`) before the next run. */
+export const WAITING_STATES: ReadonlySet<TaskState> = new Set(['backoff', 'crash-loop', 'rate-limited', 'pending']);
+
+export type Desired = 'running' | 'stopped';
+export type RestartMode = 'no' | 'on-failure' | 'always';
+export type StallAction = 'restart' | 'notify';
+
+export interface RestartPolicy {
+  mode: RestartMode;
+  /** Restarts allowed over the task's life; `null` = unlimited. */
+  maxRestarts: number | null;
+  /** Wall time from the first start after which the task is stopped and failed. */
+  maxRuntimeMs: number | null;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** A run that stays up this long resets the backoff and leaves crash-loop. */
+  healthyAfterMs: number;
+  /** More than `breakerMaxRestarts` restarts within `breakerWindowMs` → crash-loop. */
+  breakerMaxRestarts: number;
+  breakerWindowMs: number;
+  /** In crash-loop, one probe restart this often. */
+  probeIntervalMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  mode: 'no',
+  maxRestarts: null,
+  maxRuntimeMs: null,
+  backoffInitialMs: 1000,
+  backoffMaxMs: 5 * 60_000,
+  healthyAfterMs: 10 * 60_000,
+  breakerMaxRestarts: 5,
+  breakerWindowMs: 10 * 60_000,
+  probeIntervalMs: 30 * 60_000,
+};
+
+export type OnLimit = 'wait' | 'fail';
+
+export interface AgentSpec {
+  kind: string;
+  model: string | null;
+  unattended: boolean;
+  onLimit: OnLimit;
+  /** Delays when a usage limit gives no reset time: 15 min, 30, 60 by default. */
+  limitBackoffMs: number[];
+  /** Arguments passed through to the agent after `--`. */
+  extraArgs: string[];
+}
+
+export interface TaskSpec {
+  /** argv of a plain command; empty for agent tasks (the adapter builds argv). */
+  command: string[];
+  cwd: string;
+  /** The creator's umask, octal: holdfast runs with 077, the task gets what its creator had. */
+  umask: string;
+  restart: RestartPolicy;
+  stallTimeoutMs: number | null;
+  onStall: StallAction;
+  agent: AgentSpec | null;
+  /** 0 or null = off. */
+  checkpointEveryMs: number | null;
+  mission: string | null;
+}
+
+/** Restart bookkeeping kept with the task so a restarted daemon decides exactly as the old one would. */
+export interface Supervision {
+  /** Consecutive failed runs, the exponent of the backoff. */
+  attempt: number;
+  /** Start times of recent restarts, for the breaker window. */
+  restartTimes: number[];
+  crashLoop: boolean;
+  /** The run already counted as healthy, so it is counted once. */
+  healthyRunId: number | null;
+  /** Index into the agent's unknown-reset backoff list. */
+  limitAttempt: number;
+}
+
+export const INITIAL_SUPERVISION: Supervision = {
+  attempt: 0,
+  restartTimes: [],
+  crashLoop: false,
+  healthyRunId: null,
+  limitAttempt: 0,
+};
+
+export interface TaskRecord {
+  id: number;
+  name: string;
+  spec: TaskSpec;
+  desired: Desired;
+  state: TaskState;
+  reason: string | null;
+  restarts: number;
+  nextStartAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  currentRunId: number | null;
+  supervision: Supervision;
+  sessionId: string | null;
+  limitResetsAt: number | null;
+  /** When a stop was asked for: the escalation timer counts from here. */
+  stopRequestedAt: number | null;
+  stopTimeoutMs: number | null;
+  /** The state a stop ends in: `stopped` when a user asked, `failed` when a limit (max-runtime) did. */
+  stopAs: TaskState | null;
+  /** What the next run should be: a fresh start, a resume, and an optional prompt for it. */
+  nextRun: NextRun | null;
+}
+
+export interface NextRun {
+  cause: RunCause;
+  prompt: string | null;
+  fresh: boolean;
+}
+
+export type RunCause =
+  | 'start'
+  | 'restart'
+  | 'resume'
+  | 'backoff'
+  | 'probe'
+  | 'stall'
+  | 'limit-reset'
+  | 'server-restarted'
+  | 'conversation-lost';
+
+export interface RunRecord {
+  id: number;
+  taskId: number;
+  n: number;
+  cause: RunCause;
+  startedAt: number;
+  endedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  endReason: string | null;
+  logPath: string;
+  pid: number | null;
+  /** The process that created this run and is launching it; a dead starter means the launch may need redoing. */
+  starterPid: number | null;
+  logOffset: number;
+  lastOutputAt: number | null;
+  bytes: number;
+  lines: number;
+}
+
+export interface RunExit {
+  exitCode: number | null;
+  signal: string | null;
+  endedAt: number;
+  /** Why it ended when the process did not simply exit (e.g. `server-lost`). */
+  reason: string | null;
+}

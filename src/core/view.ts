@@ -1,0 +1,94 @@
+import type { RunRecord, TaskRecord, TaskState } from './task.js';
+
+/** The `--json` contract of `ls` and `status`. Scripts depend on it: add fields, never rename. */
+export interface TaskView {
+  id: number;
+  name: string;
+  state: TaskState;
+  desired: 'running' | 'stopped';
+  reason: string | null;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  restarts: number;
+  cwd: string;
+  command: string[];
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  uptimeMs: number | null;
+  nextStartAt: string | null;
+  lastOutputAt: string | null;
+  restart: string;
+  agent: string | null;
+  sessionId: string | null;
+  limitResetsAt: string | null;
+  mission: string | null;
+  info: Record<string, unknown>;
+  runs: RunView[];
+}
+
+export interface RunView {
+  n: number;
+  cause: string;
+  startedAt: string;
+  endedAt: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  reason: string | null;
+  pid: number | null;
+  log: string;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function toRunView(run: RunRecord): RunView {
+  return {
+    n: run.n,
+    cause: run.cause,
+    startedAt: iso(run.startedAt)!,
+    endedAt: iso(run.endedAt),
+    exitCode: run.exitCode,
+    signal: run.signal,
+    reason: run.endReason,
+    pid: run.pid,
+    log: run.logPath,
+  };
+}
+
+export function toTaskView(
+  task: TaskRecord,
+  runs: readonly RunRecord[],
+  now: number,
+  extra: { lastOutputAt?: number | null; info?: Record<string, unknown> } = {},
+): TaskView {
+  const current = runs.find((r) => r.id === task.currentRunId) ?? runs.at(-1) ?? null;
+  const live = current !== null && current.endedAt === null;
+  const lastEnded = [...runs].reverse().find((r) => r.endedAt !== null) ?? null;
+  return {
+    id: task.id,
+    name: task.name,
+    state: task.state,
+    desired: task.desired,
+    reason: task.reason,
+    pid: live ? current.pid : null,
+    exitCode: live ? null : (lastEnded?.exitCode ?? null),
+    signal: live ? null : (lastEnded?.signal ?? null),
+    restarts: task.restarts,
+    cwd: task.spec.cwd,
+    command: task.spec.command,
+    createdAt: iso(task.createdAt)!,
+    updatedAt: iso(task.updatedAt)!,
+    startedAt: live ? iso(current.startedAt) : null,
+    uptimeMs: live ? Math.max(0, now - current.startedAt) : null,
+    nextStartAt: iso(task.nextStartAt),
+    lastOutputAt: iso(extra.lastOutputAt ?? current?.lastOutputAt ?? null),
+    restart: task.spec.restart.mode,
+    agent: task.spec.agent?.kind ?? null,
+    sessionId: task.sessionId,
+    limitResetsAt: iso(task.limitResetsAt),
+    mission: task.spec.mission,
+    info: extra.info ?? {},
+    runs: runs.map(toRunView),
+  };
+}

@@ -1,0 +1,60 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HoldfastError } from './core/errors.js';
+
+/** The longest unix socket path the kernel accepts (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+export interface Paths {
+  home: string;
+  store: string;
+  socket: string;
+  tmuxConf: string;
+  /** Append-only file the tmux `pane-died` hook writes one line to per death. */
+  eventsFile: string;
+  daemonLog: string;
+  daemonPid: string;
+  config: string;
+  tasksDir: string;
+  taskDir(name: string): string;
+  runLog(name: string, n: number): string;
+  envFile(name: string): string;
+  promptFile(name: string, n: number): string;
+}
+
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HOLDFAST_HOME) return resolve(env.HOLDFAST_HOME);
+  if (env.XDG_STATE_HOME) return resolve(env.XDG_STATE_HOME, 'holdfast');
+  return join(homedir(), '.local', 'state', 'holdfast');
+}
+
+export function makePaths(home: string): Paths {
+  const tasksDir = join(home, 'tasks');
+  const taskDir = (name: string) => join(tasksDir, name);
+  return {
+    home,
+    store: join(home, 'holdfast.db'),
+    socket: join(home, 'tmux.sock'),
+    tmuxConf: join(home, 'tmux.conf'),
+    eventsFile: join(home, 'pane-events.log'),
+    daemonLog: join(home, 'daemon.log'),
+    daemonPid: join(home, 'daemon.pid'),
+    config: join(home, 'config.json'),
+    tasksDir,
+    taskDir,
+    runLog: (name, n) => join(taskDir(name), `run-${n}.log`),
+    envFile: (name) => join(taskDir(name), 'env'),
+    promptFile: (name, n) => join(taskDir(name), `prompt-${n}.txt`),
+  };
+}
+
+export function checkSocketPath(socket: string): void {
+  const bytes = Buffer.byteLength(socket);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new HoldfastError(
+      'ESOCKETPATH',
+      `the tmux socket path ${socket} is ${bytes} bytes, over the unix limit of ${MAX_SOCKET_PATH_BYTES}`,
+      { hint: 'set HOLDFAST_HOME to a shorter directory' },
+    );
+  }
+}

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { HoldfastError } from '../core/errors.js';
+import { EventJournal } from './events.js';
+import { LeaseRepo } from './lease.js';
+import { MetaRepo } from './meta.js';
+import { MIGRATIONS } from './migrations.js';
+import { RunRepo } from './runs.js';
+import { TaskRepo } from './tasks.js';
+
+export type Db = Database.Database;
+
+export interface Store {
+  db: Db;
+  path: string;
+  tasks: TaskRepo;
+  runs: RunRepo;
+  events: EventJournal;
+  meta: MetaRepo;
+  lease: LeaseRepo;
+  /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken up front, so read-then-write is atomic. */
+  tx<T>(fn: () => T): T;
+  close(): void;
+}
+
+const BUSY_TIMEOUT_MS = 15_000;
+
+export function openStore(path: string): Store {
+  let db: Db;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw storeError(path, error);
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error instanceof HoldfastError ? error : storeError(path, error);
+  }
+  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  return {
+    db,
+    path,
+    tasks: new TaskRepo(db),
+    runs: new RunRepo(db),
+    events: new EventJournal(db),
+    meta: new MetaRepo(db),
+    lease: new LeaseRepo(db),
+    tx,
+    close: () => db.close(),
+  };
+}
+
+function migrate(db: Db, path: string): void {
+  const apply = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new HoldfastError(
+        'ESTORE',
+        `the store ${path} has schema version ${version}, newer than this holdfast knows (${MIGRATIONS.length})`,
+        { hint: 'upgrade holdfast; the store was left as it is' },
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  // Fast path: most opens find the schema current and need no write lock.
+  if ((db.pragma('user_version', { simple: true }) as number) === MIGRATIONS.length) return;
+  apply.immediate();
+}
+
+function storeError(path: string, error: unknown): HoldfastError {
+  const detail = error instanceof Error ? error.message : String(error);
+  const exists = existsSync(path);
+  return new HoldfastError('ESTORE', `cannot open the store ${path}: ${detail}`, {
+    hint: exists
+      ? 'the file was left untouched; move it aside to start with an empty store, or restore a backup'
+      : 'check that the directory exists and is writable',
+    cause: error,
+  });
+}

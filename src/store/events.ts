@@ -1,0 +1,81 @@
+import type { Db } from './db.js';
+
+export interface JournalEvent {
+  id: number;
+  taskId: number | null;
+  taskName: string | null;
+  runId: number | null;
+  at: number;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+interface EventRow {
+  id: number;
+  task_id: number | null;
+  task_name: string | null;
+  run_id: number | null;
+  at: number;
+  type: string;
+  data: string;
+}
+
+export interface NewEvent {
+  taskId?: number | null;
+  taskName?: string | null;
+  runId?: number | null;
+  at: number;
+  type: string;
+  data?: Record<string, unknown>;
+}
+
+/** The append-only journal. Callers append inside the transaction that makes the change it records. */
+export class EventJournal {
+  constructor(private readonly db: Db) {}
+
+  append(event: NewEvent): number {
+    return Number(
+      this.db
+        .prepare('INSERT INTO events (task_id, task_name, run_id, at, type, data) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(
+          event.taskId ?? null,
+          event.taskName ?? null,
+          event.runId ?? null,
+          event.at,
+          event.type,
+          JSON.stringify(event.data ?? {}),
+        ).lastInsertRowid,
+    );
+  }
+
+  forTask(taskId: number, afterId = 0, limit = 10_000): JournalEvent[] {
+    const rows = this.db
+      .prepare('SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?')
+      .all(taskId, afterId, limit) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  all(afterId = 0, limit = 10_000): JournalEvent[] {
+    const rows = this.db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  count(taskId: number, type: string): number {
+    const row = this.db.prepare('SELECT count(*) AS n FROM events WHERE task_id = ? AND type = ?').get(taskId, type) as {
+      n: number;
+    };
+    return row.n;
+  }
+}
+
+function toEvent(row: EventRow): JournalEvent {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    taskName: row.task_name,
+    runId: row.run_id,
+    at: row.at,
+    type: row.type,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}

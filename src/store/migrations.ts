@@ -1,0 +1,65 @@
+/** Numbered schema steps: entry i brings `PRAGMA user_version` from i to i + 1. Never edit a released step. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    spec TEXT NOT NULL,
+    desired TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    restarts INTEGER NOT NULL DEFAULT 0,
+    next_start_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    current_run_id INTEGER,
+    supervision TEXT NOT NULL,
+    session_id TEXT,
+    limit_resets_at INTEGER,
+    stop_requested_at INTEGER,
+    stop_timeout_ms INTEGER,
+    stop_as TEXT,
+    next_run TEXT,
+    info TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    exit_code INTEGER,
+    signal TEXT,
+    end_reason TEXT,
+    log_path TEXT NOT NULL,
+    pid INTEGER,
+    starter_pid INTEGER,
+    log_offset INTEGER NOT NULL DEFAULT 0,
+    last_output_at INTEGER,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    lines INTEGER NOT NULL DEFAULT 0,
+    session_id TEXT,
+    UNIQUE (task_id, n)
+  );
+  CREATE INDEX runs_open ON runs (ended_at) WHERE ended_at IS NULL;
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER,
+    task_name TEXT,
+    run_id INTEGER,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX events_task ON events (task_id, id);
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL,
+    proc_start TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+  );
+  `,
+];

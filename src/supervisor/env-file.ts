@@ -1,0 +1,12 @@
+import { writeFileSync } from 'node:fs';
+
+/** Variables that describe the caller's own tmux, not the pane's: the pane gets its own from tmux. */
+const DROPPED = new Set(['TMUX', 'TMUX_PANE']);
+
+/** Writes `env` as NUL-separated NAME=VALUE entries, readable only by the user. */
+export function writeEnvFile(path: string, env: Record<string, string | undefined>): void {
+  const entries = Object.entries(env)
+    .filter(([name, value]) => value !== undefined && !DROPPED.has(name) && name.length > 0 && !name.includes('='))
+    .map(([name, value]) => `${name}=${value}\0`);
+  writeFileSync(path, entries.join(''), { mode: 0o600 });
+}

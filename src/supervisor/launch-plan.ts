@@ -1,0 +1,17 @@
+import type { RunRecord, TaskRecord } from '../core/task.js';
+import type { Runtime } from './runtime.js';
+
+export interface LaunchPlan {
+  argv: string[];
+  /** A file fed to the command's stdin (an agent's prompt), or null to keep the terminal. */
+  stdinFile: string | null;
+  /** Extra NAME=VALUE variables for this run (never secrets: they pass through argv). */
+  env: string[];
+  /** Called with the pane pid once the run is in tmux. */
+  afterLaunch?: (pid: number) => Promise<void>;
+}
+
+/** What to exec for a run: the user's argv for a command task. */
+export async function planLaunch(_rt: Runtime, task: TaskRecord, _run: RunRecord): Promise<LaunchPlan> {
+  return { argv: [...task.spec.command], stdinFile: null, env: [] };
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Sends a signal to a whole process group (agent launchers fork their real binary). */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), which
+ * tells a live process from a later one that reuses its pid. Null when the process is gone.
+ */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Wakes the tmux server's SIGCHLD handler so it reaps a pane whose exit signal it missed. */
+export function nudgeReap(serverPid: number): void {
+  try {
+    process.kill(serverPid, 'SIGCHLD');
+  } catch {
+    // the server is gone: the next observation says so
+  }
+}

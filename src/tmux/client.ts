@@ -1,0 +1,208 @@
+import { execFile } from 'node:child_process';
+import { HoldfastError } from '../core/errors.js';
+import { chainCommands, escapeTmuxArg, shellQuote } from './argv.js';
+import { EVENTS_FILE_ENV } from './config.js';
+import { TmuxError } from './errors.js';
+import { PANE_FORMAT, type PaneInfo, parsePaneList } from './panes.js';
+
+export interface TmuxClientOptions {
+  socket: string;
+  configFile: string;
+  eventsFile: string;
+  tmuxBin?: string;
+}
+
+export interface PaneLaunch {
+  /** Session name (new-session) or pane target (respawn). */
+  target: string;
+  cwd: string;
+  argv: readonly string[];
+  /** Pane user options (`@name` → value) set in the same invocation, before any output is read. */
+  options: Record<string, string>;
+  /** File the pane's raw output is appended to, attached in the same invocation as the start. */
+  logFile: string;
+  width?: number;
+  height?: number;
+}
+
+const MIN_VERSION: [number, number] = [3, 2];
+
+/** One private tmux server, driven by argv only. Knows nothing of tasks. */
+export class TmuxClient {
+  readonly socket: string;
+  private readonly configFile: string;
+  private readonly bin: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private versionChecked = false;
+
+  constructor(options: TmuxClientOptions) {
+    this.socket = options.socket;
+    this.configFile = options.configFile;
+    this.bin = options.tmuxBin ?? 'tmux';
+    // The server inherits the environment of the call that starts it; the hook reads the events path there.
+    const env: NodeJS.ProcessEnv = { ...process.env, [EVENTS_FILE_ENV]: options.eventsFile };
+    delete env.TMUX;
+    delete env.TMUX_PANE;
+    this.env = env;
+  }
+
+  /** Runs one tmux invocation on the private socket; resolves with its stdout. */
+  async exec(args: readonly string[]): Promise<string> {
+    await this.checkVersion();
+    return this.spawn(['-S', this.socket, '-f', this.configFile, ...args]);
+  }
+
+  async chain(commands: readonly (readonly string[])[]): Promise<string> {
+    return this.exec(chainCommands(commands));
+  }
+
+  /** Every pane on the server in one call; null when no server runs on the socket. */
+  async listPanes(): Promise<PaneInfo[] | null> {
+    try {
+      return parsePaneList(await this.exec(['list-panes', '-a', '-F', PANE_FORMAT]));
+    } catch (error) {
+      if (error instanceof TmuxError && error.noServer) return null;
+      throw error;
+    }
+  }
+
+  /** Creates a session running `argv` with capture already attached; returns the pane's pid. */
+  async newSession(launch: PaneLaunch): Promise<number> {
+    const target = `=${launch.target}:`;
+    const out = await this.chain([
+      [
+        'new-session',
+        '-d',
+        '-P',
+        '-F',
+        '#{pane_pid}',
+        '-s',
+        launch.target,
+        '-c',
+        launch.cwd,
+        '-x',
+        String(launch.width ?? 200),
+        '-y',
+        String(launch.height ?? 50),
+        '--',
+        ...launch.argv.map(escapeTmuxArg),
+      ],
+      ...optionCommands(target, launch.options),
+      pipeCommand(target, launch.logFile),
+    ]);
+    return parsePid(out);
+  }
+
+  /** Starts `argv` again in an existing (dead) pane, so attached viewers stay attached. */
+  async respawnPane(launch: PaneLaunch): Promise<number> {
+    const target = launch.target;
+    const out = await this.chain([
+      ['pipe-pane', '-t', target],
+      ['respawn-pane', '-k', '-t', target, '-c', launch.cwd, '--', ...launch.argv.map(escapeTmuxArg)],
+      ...optionCommands(target, launch.options),
+      pipeCommand(target, launch.logFile),
+      ['display-message', '-p', '-t', target, '#{pane_pid}'],
+    ]);
+    return parsePid(out);
+  }
+
+  async hasSession(name: string): Promise<boolean> {
+    try {
+      await this.exec(['has-session', '-t', `=${name}`]);
+      return true;
+    } catch (error) {
+      if (error instanceof TmuxError) return false;
+      throw error;
+    }
+  }
+
+  async killSession(name: string): Promise<void> {
+    try {
+      await this.exec(['kill-session', '-t', `=${name}`]);
+    } catch (error) {
+      if (error instanceof TmuxError && (error.noServer || /can't find session/i.test(error.stderr))) return;
+      throw error;
+    }
+  }
+
+  async capturePane(target: string, fromHistory = true): Promise<string> {
+    return this.exec(['capture-pane', '-p', '-J', ...(fromHistory ? ['-S', '-'] : []), '-t', target]);
+  }
+
+  async sendKeys(target: string, keys: readonly string[], literal = false): Promise<void> {
+    await this.exec(['send-keys', '-t', target, ...(literal ? ['-l'] : []), '--', ...keys.map(escapeTmuxArg)]);
+  }
+
+  /** The server's pid, or null when no server runs on the socket. */
+  async serverPid(): Promise<number | null> {
+    try {
+      const out = await this.exec(['display-message', '-p', '#{pid}']);
+      return parsePid(out);
+    } catch (error) {
+      if (error instanceof TmuxError && error.noServer) return null;
+      throw error;
+    }
+  }
+
+  /** The argv that attaches a terminal to a session on this server (for a foreground child). */
+  attachArgv(session: string, readOnly = false): string[] {
+    return [this.bin, '-S', this.socket, '-f', this.configFile, 'attach-session', ...(readOnly ? ['-r'] : []), '-t', `=${session}`];
+  }
+
+  get environment(): NodeJS.ProcessEnv {
+    return this.env;
+  }
+
+  private async checkVersion(): Promise<void> {
+    if (this.versionChecked) return;
+    const out = await this.spawn(['-V']);
+    const version = parseTmuxVersion(out);
+    if (version !== null && compareVersion(version, MIN_VERSION) < 0) {
+      throw new HoldfastError('ETMUXVERSION', `tmux ${version.join('.')} is too old: holdfast needs tmux 3.2 or newer`, {
+        hint: 'install a newer tmux (Debian 12 ships 3.3a)',
+      });
+    }
+    this.versionChecked = true;
+  }
+
+  private spawn(argv: readonly string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.bin, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          return reject(
+            new HoldfastError('ENOTMUX', `tmux is not installed (no "${this.bin}" on PATH)`, {
+              hint: 'install it: apt-get install -y tmux (holdfast needs tmux 3.2 or newer)',
+            }),
+          );
+        }
+        const code = typeof error.code === 'number' ? error.code : null;
+        reject(new TmuxError(argv, code, String(stderr || error.message), error));
+      });
+    });
+  }
+}
+
+function optionCommands(target: string, options: Record<string, string>): string[][] {
+  return Object.entries(options).map(([name, value]) => ['set-option', '-p', '-t', target, name, escapeTmuxArg(value)]);
+}
+
+function pipeCommand(target: string, logFile: string): string[] {
+  // tmux expands #{…} formats in this string, so a literal # is written ##.
+  return ['pipe-pane', '-o', '-t', target, `exec cat >> ${shellQuote(logFile).replaceAll('#', '##')}`];
+}
+
+function parsePid(stdout: string): number {
+  const pid = Number.parseInt(stdout.trim().split('\n').pop() ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`tmux did not report a pid (got ${JSON.stringify(stdout)})`);
+  return pid;
+}
+
+export function parseTmuxVersion(text: string): [number, number] | null {
+  const match = /(\d+)\.(\d+)/.exec(text);
+  return match ? [Number(match[1]), Number(match[2])] : null;
+}
+
+function compareVersion(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
+}

@@ -1,0 +1,24 @@
+/** The config file of the private server: no user config is read, dead panes stay, every death is written down. */
+export const EVENTS_FILE_ENV = 'HOLDFAST_EVENTS_FILE';
+
+export function renderTmuxConfig(): string {
+  // The hook's shell command reads the events path from the server's environment, so no path is
+  // ever spliced into a command string. Fields: session, run id, exit status, signal, time (ms).
+  const hook =
+    `run-shell -b 'printf "%s|%s|%s|%s|%s\\n" "#{session_name}" "#{@hf_run}" ` +
+    `"#{pane_dead_status}" "#{pane_dead_signal}" "$(date +%s%3N)" >> "$${EVENTS_FILE_ENV}"'`;
+  return [
+    '# Written by holdfast; rewritten on every start. The user\'s ~/.tmux.conf is never read.',
+    'set -g exit-empty off',
+    'set -g exit-unattached off',
+    'set -g destroy-unattached off',
+    'set -g remain-on-exit on',
+    'set -g history-limit 50000',
+    'set -g escape-time 10',
+    'set -g status-left "[hf #{session_name}] "',
+    'set -g status-left-length 40',
+    'set -g status-right "holdfast"',
+    `set-hook -g pane-died { ${hook} }`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,22 @@
+/** A tmux call that failed: the argv it ran, its exit status and the tail of what it said. */
+export class TmuxError extends Error {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly stderr: string;
+
+  constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
+    const tail = stderr.trim().split('\n').slice(-3).join(' / ');
+    super(`tmux ${argv.slice(0, 6).join(' ')}… failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${tail}`, {
+      cause,
+    });
+    this.name = 'TmuxError';
+    this.argv = argv;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+
+  /** tmux says this when no server listens on the socket: an empty world, not a failure. */
+  get noServer(): boolean {
+    return /no server running|error connecting to|server exited unexpectedly/i.test(this.stderr);
+  }
+}
