@@ -21,6 +21,7 @@ export interface NewTask {
  */
 export async function createTask(rt: Runtime, input: NewTask): Promise<{ task: TaskRecord; run: RunRecord | null }> {
   if (input.name !== undefined) validateTaskName(input.name);
+  await rt.tmux.ensureAvailable();
   const task = rt.store.tx(() => {
     let name: string;
     if (input.name !== undefined) {
@@ -57,7 +58,11 @@ export async function createTask(rt: Runtime, input: NewTask): Promise<{ task: T
 
 /** Deletes a task's rows, files and tmux session. The journal keeps its history (and a `removed` entry). */
 export async function discardTask(rt: Runtime, task: TaskRecord): Promise<void> {
-  await rt.tmux.killSession(task.name);
+  try {
+    await rt.tmux.killSession(task.name);
+  } catch {
+    // tmux itself is unusable (missing, too old): there is no session to remove either
+  }
   rt.store.tx(() => {
     rt.store.tasks.remove(task.id);
     rt.store.events.append({ taskId: task.id, taskName: task.name, at: rt.now(), type: 'removed', data: {} });

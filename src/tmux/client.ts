@@ -62,6 +62,8 @@ export class TmuxClient {
       return parsePaneList(await this.exec(['list-panes', '-a', '-F', PANE_FORMAT]));
     } catch (error) {
       if (error instanceof TmuxError && error.noServer) return null;
+      // A server with no session left answers -a with this instead of an empty list.
+      if (error instanceof TmuxError && /no current target/i.test(error.stderr)) return [];
       throw error;
     }
   }
@@ -151,6 +153,11 @@ export class TmuxClient {
 
   get environment(): NodeJS.ProcessEnv {
     return this.env;
+  }
+
+  /** Fails with a clear error when tmux is missing or older than 3.2. */
+  async ensureAvailable(): Promise<void> {
+    await this.checkVersion();
   }
 
   private async checkVersion(): Promise<void> {

@@ -1,0 +1,78 @@
+/**
+ * The contract every agent adapter implements. Adapters are pure: they build argv, read JSON
+ * lines and text, and judge how a run ended. The supervisor does all I/O around them.
+ */
+import type { ExitVerdict } from '../core/lifecycle.js';
+
+export type AgentKind = 'claude' | 'codex' | 'opencode' | 'gemini' | 'pi' | 'amp';
+
+export interface LaunchInput {
+  /** The conversation to continue or the id to pre-assign; null when the agent picks it (codex, amp, opencode). */
+  sessionId: string | null;
+  /** true: continue the conversation `sessionId` names; false: a fresh conversation. */
+  resume: boolean;
+  cwd: string;
+  model: string | null;
+  unattended: boolean;
+  extraArgs: readonly string[];
+  /** Whether cwd is inside a git work tree (codex needs --skip-git-repo-check outside one). */
+  inGitRepo: boolean;
+  /** A label unique to this run (opencode `--title`, used to find the session if it dies early). */
+  runLabel: string;
+  /** The program to run (default: the adapter's `binary`; tests point it at a fixture). */
+  program: string;
+}
+
+export interface AgentLaunch {
+  argv: string[];
+  /** Added to the environment of the run: never secrets (they pass through argv of the launcher). */
+  env: Record<string, string>;
+}
+
+/** What one line of agent output says, normalised across agents. */
+export type AgentEvent =
+  | { type: 'session'; id: string }
+  | { type: 'assistant'; text: string }
+  | { type: 'tool-call'; name: string; input: string }
+  | { type: 'tool-result'; text: string; isError: boolean }
+  | { type: 'turn'; }
+  | { type: 'result'; ok: boolean; text: string | null; turns: number | null; costUsd: number | null }
+  | { type: 'usage-limit'; resetAt: number | null; detail: string }
+  | { type: 'auth-failed'; detail: string }
+  | { type: 'conversation-missing'; detail: string }
+  | { type: 'error'; message: string }
+  | { type: 'stop-reason'; reason: string };
+
+/** Everything learnt from a run's output so far; folded line by line, so it can be kept and continued. */
+export interface TranscriptSummary {
+  sessionId: string | null;
+  lastAssistant: string | null;
+  turns: number;
+  costUsd: number | null;
+  /** The agent's own final verdict, when it gives one. */
+  result: 'success' | 'error' | null;
+  usageLimit: { resetAt: number | null; detail: string } | null;
+  authFailed: string | null;
+  conversationMissing: boolean;
+  lastError: string | null;
+  stopReason: string | null;
+}
+
+export interface AgentAdapter {
+  kind: AgentKind;
+  /** The executable of the published CLI. */
+  binary: string;
+  /** The agent's npm package, pinned for the opt-in real-CLI suite. */
+  npmPackage: string;
+  /** Whether holdfast chooses the session id before launch (claude, gemini: a uuid; pi: a file path). */
+  preassignsSession: boolean;
+  /** Environment that disables self-updaters and other surprises in unattended runs. */
+  quietEnv: Record<string, string>;
+  launch(input: LaunchInput): AgentLaunch;
+  /** Reads one output line (JSON or plain text). `now` resolves relative reset times such as "12:31pm". */
+  parseLine(line: string, now: number): AgentEvent[];
+  /** How a run ended, from what its output said and its exit status. */
+  classify(summary: TranscriptSummary, exit: { exitCode: number | null; signal: string | null }): ExitVerdict;
+  /** One line of readable transcript for `holdfast follow`, or null to show nothing for this event. */
+  render(event: AgentEvent): string | null;
+}

@@ -1,0 +1,117 @@
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach } from 'vitest';
+import type { TaskView } from '../../src/core/view.js';
+import type { JournalEvent } from '../../src/store/events.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'holdfast.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Home {
+  dir: string;
+  socket: string;
+  env: NodeJS.ProcessEnv;
+  cli(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string }): Promise<CliResult>;
+  /** Runs the CLI and parses its stdout as JSON, failing loudly on a non-zero exit. */
+  json<T = unknown>(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<T>;
+  status(name: string): Promise<TaskView>;
+  events(name: string): Promise<JournalEvent[]>;
+  tmux(args: string[]): string;
+  cleanup(): void;
+}
+
+/** A fresh HOLDFAST_HOME (and so a private tmux server) for one test, removed after it. */
+export function useHome(options: { daemon?: boolean } = {}): () => Home {
+  let current: Home | null = null;
+  afterEach(() => {
+    current?.cleanup();
+    current = null;
+  });
+  return () => {
+    current ??= makeHome(options);
+    return current;
+  };
+}
+
+export function makeHome(options: { daemon?: boolean } = {}): Home {
+  // Short, so the socket path stays far under the 107-byte limit.
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'hf-')));
+  const socket = join(dir, 'tmux.sock');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOLDFAST_HOME: dir,
+    ...(options.daemon ? {} : { HOLDFAST_NO_DAEMON: '1' }),
+  };
+  delete env.TMUX;
+  delete env.TMUX_PANE;
+  const cli: Home['cli'] = (args, opts = {}) =>
+    new Promise((resolvePromise) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...env, ...opts.env },
+        cwd: opts.cwd ?? dir,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.stdin.end(opts.input ?? '');
+      child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    });
+  const json: Home['json'] = async (args, opts) => {
+    // Before any `--`, so it stays an option of holdfast and never becomes part of a task's command.
+    const result = await cli([args[0]!, '--json', ...args.slice(1)], opts);
+    if (result.code !== 0) {
+      throw new Error(`holdfast ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    }
+    return JSON.parse(result.stdout);
+  };
+  return {
+    dir,
+    socket,
+    env,
+    cli,
+    json,
+    status: (name) => json<TaskView>(['status', name]),
+    events: (name) => json<JournalEvent[]>(['events', name]),
+    tmux: (args) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8', env }),
+    cleanup: () => cleanupHome(dir, socket),
+  };
+}
+
+/** Stops only what this home started: its daemon (by pid) and its own tmux server (by socket). */
+export function cleanupHome(dir: string, socket: string): void {
+  for (const file of ['daemon.pid']) {
+    try {
+      const pid = Number(readFileSync(join(dir, file), 'utf8').trim());
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+    } catch {
+      // no daemon ran here
+    }
+  }
+  try {
+    execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // no server ran here
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function tmuxAsync(socket: string, args: string[]): Promise<string> {
+  return new Promise((res, rej) =>
+    execFile('tmux', ['-S', socket, ...args], (error, stdout) => (error ? rej(error) : res(stdout))),
+  );
+}

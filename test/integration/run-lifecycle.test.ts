@@ -1,0 +1,245 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TaskView } from '../../src/core/view.js';
+import { useHome } from '../helpers/home.js';
+import { waitFor } from '../helpers/wait.js';
+
+const home = useHome();
+
+async function finalState(name: string): Promise<TaskView> {
+  const h = home();
+  return waitFor(
+    () => h.status(name),
+    (v) => ['succeeded', 'failed', 'stopped'].includes(v.state),
+    { what: `${name} to finish` },
+  );
+}
+
+describe('holdfast run and the commands around it', () => {
+  it('starts a detached task, prints its name and how to watch it, and lists it as running', async () => {
+    const h = home();
+    const run = await h.cli(['run', '--name', 'build', '--', 'sleep', '30']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('started build');
+    expect(run.stdout).toContain('holdfast follow build');
+    const list = await h.json<TaskView[]>(['ls']);
+    expect(list.map((t) => [t.name, t.state])).toEqual([['build', 'running']]);
+    expect(list[0]!.pid).toBeGreaterThan(0);
+    expect(h.tmux(['list-sessions', '-F', '#{session_name}']).trim()).toBe('build');
+    const human = await h.cli(['ls']);
+    expect(human.stdout).toMatch(/NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+EXIT\s+LAST OUTPUT\s+COMMAND/);
+    expect(human.stdout).toMatch(/build\s+running\s+\d+/);
+  });
+
+  it('derives a unique name from the command when none is given', async () => {
+    const h = home();
+    const a = await h.json<TaskView>(['run', '--', 'sleep', '30']);
+    const b = await h.json<TaskView>(['run', '--', 'sleep', '30']);
+    expect(a.name).toBe('sleep-30');
+    expect(b.name).toBe('sleep-30-2');
+  });
+
+  it.each([
+    { code: 0, state: 'succeeded' },
+    { code: 1, state: 'failed' },
+    { code: 137, state: 'failed' },
+  ])('records exit code $code from tmux as $state', async ({ code, state }) => {
+    const h = home();
+    await h.cli(['run', '--name', 'job', '--', 'bash', '-c', `exit ${code}`]);
+    const view = await finalState('job');
+    expect(view.state).toBe(state);
+    expect(view.exitCode).toBe(code);
+    expect(view.signal).toBeNull();
+    expect(view.runs).toHaveLength(1);
+    expect(view.runs[0]!.exitCode).toBe(code);
+    expect(view.runs[0]!.endedAt).not.toBeNull();
+  });
+
+  it('records a death by signal with the signal name and no exit code', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'sig', '--', 'bash', '-c', 'kill -TERM $$']);
+    const view = await finalState('sig');
+    expect(view.state).toBe('failed');
+    expect(view.signal).toBe('SIGTERM');
+    expect(view.exitCode).toBeNull();
+  });
+
+  it('keeps the log: ANSI stripped by default, exact bytes with --raw, and every run with --run', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'colors', '--', 'printf', '\\033[31mred\\033[0m plain\\n']);
+    await finalState('colors');
+    const log = await h.cli(['log', 'colors']);
+    expect(log.stdout).toBe('red plain\n');
+    const raw = await h.cli(['log', 'colors', '--raw']);
+    expect(raw.stdout).toBe('\u001b[31mred\u001b[0m plain\r\n');
+    const one = await h.cli(['log', 'colors', '--run', '1', '--lines', '1']);
+    expect(one.stdout).toBe('red plain\n');
+    const bad = await h.cli(['log', 'colors', '--run', '7']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('the task has runs 1');
+  });
+
+  it('log --lines keeps only the last lines', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'many', '--', 'seq', '1', '1000']);
+    await finalState('many');
+    const tail = await h.cli(['log', 'many', '--lines', '3']);
+    expect(tail.stdout).toBe('998\n999\n1000\n');
+  });
+
+  it('follow streams the output and ends when the task ends', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'slow', '--', 'bash', '-c', 'for i in 1 2 3; do echo line-$i; sleep 0.2; done']);
+    const follow = await h.cli(['follow', 'slow']);
+    expect(follow.code).toBe(0);
+    expect(follow.stdout).toMatch(/line-1\nline-2\nline-3\n/);
+    expect(follow.stdout).toContain('── slow succeeded (exit 0) ──');
+  });
+
+  it('status shows one task in full with every run', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'st', '--cwd', '/tmp', '--', 'bash', '-c', 'exit 2']);
+    const view = await finalState('st');
+    expect(view).toMatchObject({
+      name: 'st',
+      state: 'failed',
+      desired: 'running',
+      exitCode: 2,
+      signal: null,
+      restarts: 0,
+      cwd: '/tmp',
+      command: ['bash', '-c', 'exit 2'],
+    });
+    expect(Date.parse(view.createdAt)).not.toBeNaN();
+    expect(view.runs[0]).toMatchObject({ n: 1, exitCode: 2, signal: null });
+    expect(view.runs[0]!.log).toBe(join(home().dir, 'tasks', 'st', 'run-1.log'));
+    const human = await h.cli(['status', 'st']);
+    expect(human.stdout).toMatch(/state\s+failed/);
+    expect(human.stdout).toMatch(/RUN\s+CAUSE\s+STARTED/);
+  });
+
+  it('stop sends SIGINT first: a task that exits on SIGINT stops at once', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'polite', '--', 'sleep', '600']);
+    const started = Date.now();
+    const stop = await h.cli(['stop', 'polite', '--timeout', '20s']);
+    expect(stop.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const view = await h.status('polite');
+    expect(view.state).toBe('stopped');
+    expect(view.desired).toBe('stopped');
+    expect(view.signal).toBe('SIGINT');
+  });
+
+  it('stop escalates to SIGKILL after the timeout when SIGINT and SIGTERM are ignored', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'stubborn', '--', 'bash', '-c', "trap '' INT TERM; echo ready; while :; do sleep 0.1; done"]);
+    await waitFor(() => h.cli(['log', 'stubborn']), (r) => r.stdout.includes('ready'));
+    const stop = await h.cli(['stop', 'stubborn', '--timeout', '1s']);
+    expect(stop.code).toBe(0);
+    const view = await h.status('stubborn');
+    expect(view.state).toBe('stopped');
+    expect(view.signal).toBe('SIGKILL');
+  });
+
+  it('stop signals the whole process group, so forked children go too', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'tree', '--', 'bash', '-c', 'sleep 600 & echo child=$!; wait']);
+    const log = await waitFor(() => h.cli(['log', 'tree']), (r) => /child=\d+/.test(r.stdout));
+    const child = Number(/child=(\d+)/.exec(log.stdout)![1]);
+    await h.cli(['stop', 'tree', '--timeout', '2s']);
+    await waitFor(() => existsSync(`/proc/${child}`) && !readFileSync(`/proc/${child}/stat`, 'utf8').includes(') Z'), (alive) => !alive, {
+      what: 'the forked child to be gone',
+    });
+  });
+
+  it('rm refuses a live task, removes a finished one with its files, and --force stops first', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'live', '--', 'sleep', '600']);
+    const refused = await h.cli(['rm', 'live']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('live is still live');
+    expect((await h.status('live')).state).toBe('running');
+
+    await h.cli(['run', '--name', 'done', '--', 'true']);
+    await finalState('done');
+    expect(existsSync(join(h.dir, 'tasks', 'done'))).toBe(true);
+    const removed = await h.cli(['rm', 'done']);
+    expect(removed.code).toBe(0);
+    expect(existsSync(join(h.dir, 'tasks', 'done'))).toBe(false);
+    expect((await h.json<TaskView[]>(['ls'])).map((t) => t.name)).toEqual(['live']);
+
+    const forced = await h.cli(['rm', '--force', 'live']);
+    expect(forced.code).toBe(0);
+    expect(await h.json<TaskView[]>(['ls'])).toEqual([]);
+    expect(() => h.tmux(['has-session', '-t', '=live'])).toThrow();
+  });
+
+  it('killall --yes stops every task of this home and nothing of another server', async () => {
+    const h = home();
+    const { makeHome } = await import('../helpers/home.js');
+    const other = makeHome();
+    try {
+      await other.cli(['run', '--name', 'elsewhere', '--', 'sleep', '600']);
+      await h.cli(['run', '--name', 'a', '--', 'sleep', '600']);
+      await h.cli(['run', '--name', 'b', '--', 'sleep', '600']);
+      const refused = await h.cli(['killall']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('--yes');
+      const killed = await h.cli(['killall', '--yes', '--timeout', '2s']);
+      expect(killed.code).toBe(0);
+      const states = (await h.json<TaskView[]>(['ls'])).map((t) => t.state);
+      expect(states).toEqual(['stopped', 'stopped']);
+      expect((await other.status('elsewhere')).state).toBe('running');
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('events journals created, started, exited, stop and removal', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'j', '--', 'sleep', '600']);
+    await h.cli(['stop', 'j', '--timeout', '2s']);
+    const events = await h.events('j');
+    expect(events.map((e) => e.type)).toEqual(['created', 'started', 'stop-requested', 'exited', 'stopped']);
+    expect(events[3]!.data).toMatchObject({ run: 1, signal: 'SIGINT', exitCode: null });
+    const human = await h.cli(['events', 'j']);
+    expect(human.stdout).toMatch(/exited\s+run=1/);
+  });
+
+  it('gives the task the environment of the run that created it, without the values in any argv', async () => {
+    const h = home();
+    const secret = 'sk-secret $(not run) "quoted"\nsecond line';
+    await h.cli(['run', '--name', 'envy', '--', 'bash', '-c', 'printf "%s" "$HF_TEST_SECRET" | base64 -w0; echo; sleep 600'], {
+      env: { HF_TEST_SECRET: secret },
+    });
+    const log = await waitFor(() => h.cli(['log', 'envy']), (r) => r.stdout.trim().length > 0);
+    expect(Buffer.from(log.stdout.trim(), 'base64').toString()).toBe(secret);
+    const pid = (await h.status('envy')).pid!;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    expect(cmdline).not.toContain('sk-secret');
+  });
+
+  it('keeps holdfast files private: directories 0700, files 0600', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'modes', '--', 'true']);
+    await finalState('modes');
+    const mode = (p: string) => statSync(join(h.dir, p)).mode & 0o777;
+    expect(mode('.')).toBe(0o700);
+    expect(mode('tasks')).toBe(0o700);
+    expect(mode('tasks/modes')).toBe(0o700);
+    expect(mode('holdfast.db')).toBe(0o600);
+    expect(mode('tasks/modes/run-1.log')).toBe(0o600);
+    expect(mode('tasks/modes/env')).toBe(0o600);
+    expect(mode('tmux.conf')).toBe(0o600);
+  });
+
+  it("gives the task its creator's umask, not holdfast's 077", async () => {
+    const h = home();
+    const dir = h.dir;
+    await h.cli(['run', '--name', 'um', '--', 'bash', '-c', `umask; touch ${dir}/made-by-task`]);
+    await finalState('um');
+    expect(statSync(join(dir, 'made-by-task')).mode & 0o777).toBe(0o666 & ~process.umask());
+  });
+});
