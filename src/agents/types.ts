@@ -31,8 +31,13 @@ export interface AgentLaunch {
 
 /** What one line of agent output says, normalised across agents. */
 export type AgentEvent =
-  | { type: 'session'; id: string }
-  | { type: 'assistant'; text: string }
+  /**
+   * `newer`: the line states the session this run writes to (an init line), so it replaces an id
+   * already known; without it the id is only taken when none is known yet.
+   */
+  | { type: 'session'; id: string; newer?: boolean }
+  /** `delta`: one piece of a message streamed in pieces (gemini), to be joined with the pieces before it. */
+  | { type: 'assistant'; text: string; delta?: boolean }
   | { type: 'tool-call'; name: string; input: string }
   | { type: 'tool-result'; text: string; isError: boolean }
   | { type: 'turn'; }
@@ -56,6 +61,8 @@ export interface TranscriptSummary {
   conversationMissing: boolean;
   lastError: string | null;
   stopReason: string | null;
+  /** The last event was a piece of a streamed assistant message, so the next piece extends `lastAssistant`. */
+  assistantOpen?: boolean;
 }
 
 export interface AgentAdapter {
@@ -69,8 +76,12 @@ export interface AgentAdapter {
   /** Environment that disables self-updaters and other surprises in unattended runs. */
   quietEnv: Record<string, string>;
   launch(input: LaunchInput): AgentLaunch;
-  /** Reads one output line (JSON or plain text). `now` resolves relative reset times such as "12:31pm". */
-  parseLine(line: string, now: number): AgentEvent[];
+  /**
+   * Reads one output line (JSON or plain text). `now` resolves relative reset times such as "12:31pm";
+   * `timeZone` (IANA name or `local`, the default) is the zone of wall times printed without one
+   * (codex prints the machine's local time).
+   */
+  parseLine(line: string, now: number, timeZone?: string): AgentEvent[];
   /** How a run ended, from what its output said and its exit status. */
   classify(summary: TranscriptSummary, exit: { exitCode: number | null; signal: string | null }): ExitVerdict;
   /** One line of readable transcript for `holdfast follow`, or null to show nothing for this event. */

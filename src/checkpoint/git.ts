@@ -97,7 +97,9 @@ export function runGit(args: readonly string[], call: GitCall): Promise<GitResul
           );
         }
         if (typeof error.code !== 'number') {
-          return reject(new HoldfastError('EGIT', `git ${args[0] ?? ''} failed: ${error.message}`, { cause: error }));
+          return reject(
+            new HoldfastError('EGIT', `git ${args[0] ?? ''} failed: ${error.message}`, { cause: error }),
+          );
         }
         resolvePromise({ code: error.code, stdout, stderr });
       },

@@ -18,7 +18,10 @@ export async function snapshotTree(top: string): Promise<string> {
   const index = join(dir, 'index');
   const env = { GIT_INDEX_FILE: index };
   try {
-    const realIndex = absoluteFrom(top, (await git('cannot locate the index', ['rev-parse', '--git-path', 'index'], { cwd: top })).trim());
+    const realIndex = absoluteFrom(
+      top,
+      (await git('cannot locate the index', ['rev-parse', '--git-path', 'index'], { cwd: top })).trim(),
+    );
     if (!(await copyIndex(realIndex, index)) && (await revParse(top, 'HEAD^{tree}')) !== null) {
       await git('cannot read HEAD into a temporary index', ['read-tree', 'HEAD'], { cwd: top, env });
     }
@@ -43,14 +46,19 @@ async function copyIndex(from: string, to: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new HoldfastError('EGIT', `cannot copy the index ${from}: ${(error as Error).message}`, { cause: error });
+    throw new HoldfastError('EGIT', `cannot copy the index ${from}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
 /** The id of the empty tree in this repository's hash. */
 export async function emptyTree(top: string): Promise<string> {
   return (
-    await git('cannot write the empty tree', ['hash-object', '-t', 'tree', '-w', '--stdin'], { cwd: top, input: '' })
+    await git('cannot write the empty tree', ['hash-object', '-t', 'tree', '-w', '--stdin'], {
+      cwd: top,
+      input: '',
+    })
   ).trim();
 }
 

@@ -2,7 +2,10 @@ import { resolveHome } from '../paths.js';
 import { observeSettled } from '../supervisor/observe.js';
 import { openRuntime, type Runtime } from '../supervisor/runtime.js';
 import { HoldfastError } from '../core/errors.js';
-import type { TaskRecord } from '../core/task.js';
+import { FINAL_STATES, type TaskRecord } from '../core/task.js';
+import { currentLease } from '../supervisor/lease.js';
+import { ensureWatchdog } from '../supervisor/watchdog.js';
+import { daemonDisabled } from './daemon-client.js';
 import { Output } from './output.js';
 
 /** What every command gets: the home, a lazily opened runtime, the output layer. */
@@ -24,9 +27,16 @@ export class Context {
     return this.runtime;
   }
 
-  /** Brings the store up to date with tmux before reading state. */
+  /**
+   * Brings the store up to date before reading state. A live daemon keeps it so already; without
+   * one, this reads tmux itself, and starts the daemon when tasks want supervising.
+   */
   async refresh(): Promise<void> {
+    if (currentLease(this.rt).live) return;
     await observeSettled(this.rt);
+    if (!daemonDisabled() && this.rt.store.tasks.all().some((t) => t.desired === 'running' && !FINAL_STATES.has(t.state))) {
+      await ensureWatchdog(this.rt);
+    }
   }
 
   task(name: string): TaskRecord {

@@ -1,4 +1,29 @@
+import { appendFileSync } from 'node:fs';
+import { currentLease } from '../supervisor/lease.js';
+import { ensureWatchdog } from '../supervisor/watchdog.js';
 import type { Context } from './context.js';
 
-/** Starts the supervisor daemon when none runs (filled in with the daemon). */
-export async function ensureDaemon(_ctx: Context): Promise<void> {}
+/** Tests and `--no-daemon` users run holdfast as a plain tmux front end. */
+export const daemonDisabled = (): boolean => process.env.HOLDFAST_NO_DAEMON === '1';
+
+/**
+ * Starts the supervisor when none runs (as pm2 does): the watchdog session starts it within a
+ * moment and keeps it alive after that. Returns at once.
+ */
+export async function ensureDaemon(ctx: Context): Promise<void> {
+  if (daemonDisabled()) return;
+  if (currentLease(ctx.rt).live) {
+    kickDaemon(ctx);
+    return;
+  }
+  await ensureWatchdog(ctx.rt);
+}
+
+/** Wakes the daemon for an immediate pass: a line in the file it watches that names no run. */
+export function kickDaemon(ctx: Context): void {
+  try {
+    appendFileSync(ctx.rt.paths.eventsFile, `kick||||${Date.now()}\n`, { mode: 0o600 });
+  } catch {
+    // no daemon has made the file yet: nothing to wake
+  }
+}

@@ -1,5 +1,7 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { fileSize, readRange } from '../supervisor/file-range.js';
 import { stripVTControlCharacters } from 'node:util';
+
+export { fileSize, readRange };
 
 /**
  * Turns raw pane bytes into readable lines: escape sequences removed, CRLF made LF, and a line
@@ -14,38 +16,6 @@ export function cleanText(raw: string): string {
       return cut === -1 ? line : line.slice(cut + 1);
     })
     .join('\n');
-}
-
-export function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** Bytes [from, to) of a file (to defaults to its end). */
-export function readRange(path: string, from: number, to?: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return Buffer.alloc(0);
-  }
-  try {
-    const end = to ?? statSync(path).size;
-    const length = Math.max(0, end - from);
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buffer, read, length - read, from + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The byte offset where the last `lines` lines of a file begin, reading backwards in chunks. */

@@ -173,7 +173,7 @@ function activeSection(active: ActiveMilestone, cwd: string): string {
 }
 
 function lastSessionSection(last: LastSession): string {
-  const parts = [`## How the last session ended\n\n${last.endedHow.trim()}`];
+  const parts = [`## How the last session ended\n\n${capitalize(last.endedHow.trim())}`];
   const message = last.lastAgentMessage?.trim() ?? '';
   if (message !== '') {
     const { text: shown, omitted } = cutMiddle(message, LAST_MESSAGE_MAX_CHARS);
@@ -241,6 +241,8 @@ function instructionsSection(input: FirstPromptInput, start: string): string {
   );
   return `## What to do now\n\n${items.map((item) => `- ${item}`).join('\n')}`;
 }
+
+const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A fenced block whose fence is longer than any backtick run inside, so the content cannot close it. */
 function fenced(text: string): string {

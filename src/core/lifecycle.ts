@@ -43,7 +43,7 @@ export function classifyCommandExit(exit: RunExit): ExitVerdict {
 }
 
 export interface AfterExitInput {
-  task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs'>;
+  task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs' | 'nextRun'>;
   policy: RestartPolicy;
   run: Pick<RunRecord, 'id' | 'startedAt'>;
   exit: RunExit;
@@ -91,6 +91,20 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
   });
 
   if (task.desired === 'stopped') return end(task.stopAs ?? 'stopped', null);
+
+  const restartAtOnce = (cause: RunCause, reason: string | null): AfterExitPlan => ({
+    state: 'backoff',
+    reason,
+    nextStartAt: now,
+    limitResetsAt: null,
+    supervision,
+    nextRun: { cause, prompt: task.nextRun?.prompt ?? null, fresh: task.nextRun?.fresh ?? false },
+    events,
+  });
+  // A restart the user asked for happens at once, whatever the policy says.
+  if (task.nextRun?.cause === 'restart') return restartAtOnce('restart', null);
+  // Losing the tmux server (a reboot, a kill) is not the task's fault: no backoff, no budget spent.
+  if (exit.reason === 'server-lost' && policy.mode !== 'no') return restartAtOnce('server-restarted', 'server-lost');
 
   if (exit.endedAt - run.startedAt >= policy.healthyAfterMs) {
     if (supervision.crashLoop) events.push({ type: 'crash-loop-left', data: { runId: run.id } });

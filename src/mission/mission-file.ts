@@ -69,9 +69,13 @@ export function milestoneSlug(title: string): string {
 
 export function parseMissionFile(text: string, fileName = 'mission.md'): MissionDefinition {
   const fail = (line: number | null, message: string): HoldfastError =>
-    new HoldfastError('EMISSION', line === null ? `${fileName}: ${message}` : `${fileName}:${line}: ${message}`, {
-      hint: FORMAT_HINT,
-    });
+    new HoldfastError(
+      'EMISSION',
+      line === null ? `${fileName}: ${message}` : `${fileName}:${line}: ${message}`,
+      {
+        hint: FORMAT_HINT,
+      },
+    );
   const lines = scanLines(text.replace(/^\uFEFF/, '').split(/\r?\n/), fail);
 
   let index = lines.findIndex((l) => l.kind !== 'blank' && l.kind !== 'comment');
@@ -99,7 +103,9 @@ export function parseMissionFile(text: string, fileName = 'mission.md'): Mission
     }
     if (line.kind === 'gate') {
       const owner =
-        current.heading === null ? "the mission's default gate" : `milestone ${JSON.stringify(current.heading.text)}`;
+        current.heading === null
+          ? "the mission's default gate"
+          : `milestone ${JSON.stringify(current.heading.text)}`;
       if (current.gate !== null) {
         throw fail(line.line, `${owner} has a second gate line (the first is at line ${current.gate.line})`);
       }
@@ -267,7 +273,10 @@ function quoteSnippet(raw: string): string {
 function validateMilestoneTitles<M extends MilestoneDefinition>(
   milestones: readonly M[],
   position: (milestone: M, index: number) => number | null,
-  report: { fail: (at: number | null, message: string) => HoldfastError; where: (at: number | null) => string },
+  report: {
+    fail: (at: number | null, message: string) => HoldfastError;
+    where: (at: number | null) => string;
+  },
 ): void {
   const seen = new Map<string, { title: string; at: number | null }>();
   milestones.forEach((milestone, index) => {

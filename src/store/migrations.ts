@@ -1,8 +1,12 @@
-/** Numbered schema steps: entry i brings `PRAGMA user_version` from i to i + 1. Never edit a released step. */
+/**
+ * Ids of tasks and runs are never reused (AUTOINCREMENT): a run id tags its tmux pane and a task id
+ * keys the journal, so a recycled id could act on a stranger's pane or history.
+ *
+ * Numbered schema steps: entry i brings `PRAGMA user_version` from i to i + 1. Never edit a released step. */
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE tasks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
     spec TEXT NOT NULL,
     desired TEXT NOT NULL,
@@ -23,7 +27,7 @@ export const MIGRATIONS: readonly string[] = [
     info TEXT NOT NULL DEFAULT '{}'
   );
   CREATE TABLE runs (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     n INTEGER NOT NULL,
     cause TEXT NOT NULL,

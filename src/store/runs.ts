@@ -66,6 +66,11 @@ export class RunRepo {
     return (this.db.prepare('SELECT * FROM runs WHERE ended_at IS NULL ORDER BY id').all() as RunRow[]).map(toRun);
   }
 
+  /** Runs that ended at or after `since`: their logs may still hold lines not yet read. */
+  endedSince(since: number): RunRecord[] {
+    return (this.db.prepare('SELECT * FROM runs WHERE ended_at >= ? ORDER BY id').all(since) as RunRow[]).map(toRun);
+  }
+
   lastN(taskId: number): number {
     const row = this.db.prepare('SELECT max(n) AS n FROM runs WHERE task_id = ?').get(taskId) as { n: number | null };
     return row.n ?? 0;

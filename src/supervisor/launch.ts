@@ -6,7 +6,7 @@ import { planLaunch } from './launch-plan.js';
 import { LAUNCHER, type Runtime } from './runtime.js';
 
 /** Causes that spend restart budget (and count in `restarts`). */
-const BUDGETED: ReadonlySet<RunCause> = new Set(['restart', 'backoff', 'probe', 'stall', 'server-restarted']);
+const BUDGETED: ReadonlySet<RunCause> = new Set(['restart', 'backoff', 'probe', 'stall']);
 
 export const RUN_OPTION = '@hf_run';
 

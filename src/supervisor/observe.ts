@@ -8,6 +8,8 @@ import { sleep } from './sleep.js';
 export interface ObserveResult {
   /** Runs whose end was recorded by this call. */
   ended: number[];
+  /** Runs created by a process that died before putting them into tmux: the daemon launches them. */
+  unlaunched: RunRecord[];
   /** Dead panes tmux has not reaped yet: their status is still unknown. */
   pendingReap: number;
   serverPid: number | null;
@@ -22,10 +24,12 @@ export async function observe(rt: Runtime): Promise<ObserveResult> {
 export function applyPanes(rt: Runtime, panes: PaneInfo[] | null): ObserveResult {
   const byRun = new Map<number, PaneInfo>();
   for (const pane of panes ?? []) if (pane.runId !== null) byRun.set(pane.runId, pane);
-  const result: ObserveResult = { ended: [], pendingReap: 0, serverPid: panes?.[0]?.serverPid ?? null };
+  const result: ObserveResult = { ended: [], unlaunched: [], pendingReap: 0, serverPid: panes?.[0]?.serverPid ?? null };
   for (const run of rt.store.runs.open()) {
     const pane = byRun.get(run.id);
     if (pane) {
+      // The starter died between tmux starting the pane and recording its pid.
+      if (run.pid === null) rt.store.runs.setPid(run.id, pane.pid);
       if (!pane.dead) continue;
       if (pane.deadStatus === null && pane.deadSignal === null) {
         result.pendingReap++;
@@ -36,6 +40,10 @@ export function applyPanes(rt: Runtime, panes: PaneInfo[] | null): ObserveResult
       continue;
     }
     if (stillLaunching(run)) continue;
+    if (run.pid === null && panes !== null) {
+      result.unlaunched.push(run);
+      continue;
+    }
     const reason = panes === null ? 'server-lost' : 'pane-lost';
     if (recordExit(rt, run.id, { exitCode: null, signal: null, endedAt: rt.now(), reason })) result.ended.push(run.id);
   }
@@ -118,6 +126,8 @@ export function recordExit(rt: Runtime, runId: number, exit: RunExit, verdictOve
   });
 }
 
-function verdictFor(_task: TaskRecord, _run: RunRecord, exit: RunExit): ExitVerdict {
+function verdictFor(task: TaskRecord, _run: RunRecord, exit: RunExit): ExitVerdict {
+  // The daemon ended a stalled run on purpose: that is a stall, not a crash of the task's own.
+  if (task.state === 'stalled') return { class: 'stalled', detail: 'stalled' };
   return classifyCommandExit(exit);
 }

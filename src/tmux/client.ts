@@ -98,11 +98,12 @@ export class TmuxClient {
   /** Starts `argv` again in an existing (dead) pane, so attached viewers stay attached. */
   async respawnPane(launch: PaneLaunch): Promise<number> {
     const target = launch.target;
+    // pipe-pane without -o replaces the previous run's pipe; tmux reads no pane output until the
+    // whole chain has run, so the new process's first byte already goes to the new log.
     const out = await this.chain([
-      ['pipe-pane', '-t', target],
       ['respawn-pane', '-k', '-t', target, '-c', launch.cwd, '--', ...launch.argv.map(escapeTmuxArg)],
       ...optionCommands(target, launch.options),
-      pipeCommand(target, launch.logFile),
+      pipeCommand(target, launch.logFile, false),
       ['display-message', '-p', '-t', target, '#{pane_pid}'],
     ]);
     return parsePid(out);
@@ -194,9 +195,10 @@ function optionCommands(target: string, options: Record<string, string>): string
   return Object.entries(options).map(([name, value]) => ['set-option', '-p', '-t', target, name, escapeTmuxArg(value)]);
 }
 
-function pipeCommand(target: string, logFile: string): string[] {
+function pipeCommand(target: string, logFile: string, onlyIfNone = true): string[] {
   // tmux expands #{…} formats in this string, so a literal # is written ##.
-  return ['pipe-pane', '-o', '-t', target, `exec cat >> ${shellQuote(logFile).replaceAll('#', '##')}`];
+  const command = `exec cat >> ${shellQuote(logFile).replaceAll('#', '##')}`;
+  return ['pipe-pane', ...(onlyIfNone ? ['-o'] : []), '-t', target, command];
 }
 
 function parsePid(stdout: string): number {

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import * as attach from './attach.js';
+import * as daemon from './daemon.js';
 import * as events from './events.js';
 import * as follow from './follow.js';
 import * as killall from './killall.js';
 import * as log from './log.js';
 import * as ls from './ls.js';
+import * as restart from './restart.js';
+import * as resume from './resume.js';
 import * as rm from './rm.js';
 import * as run from './run.js';
 import * as status from './status.js';
@@ -19,7 +22,10 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   follow,
   attach,
   stop,
+  restart,
+  resume,
   rm,
   killall,
   events,
+  daemon,
 ];

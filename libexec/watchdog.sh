@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs in the `_holdfast-watchdog` session of the private tmux server and keeps one holdfast daemon
+# alive: a daemon it started is its child, so its death is noticed at once; a daemon started some
+# other way is checked every half second through the pid file. The daemon's lease, not this
+# script, guarantees there is only ever one.
+#
+# usage: watchdog.sh HOME NODE CLI
+export HOLDFAST_HOME=$1
+node=$2
+cli=$3
+pidfile="$HOLDFAST_HOME/daemon.pid"
+trap '' HUP
+
+while [ -d "$HOLDFAST_HOME" ]; do
+  pid=$(cat "$pidfile" 2>/dev/null)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    "$node" "$cli" daemon run >>"$HOLDFAST_HOME/daemon.log" 2>&1 </dev/null
+    continue
+  fi
+  sleep 0.5
+done

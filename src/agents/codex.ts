@@ -1,0 +1,150 @@
+/**
+ * Codex CLI (`@openai/codex`) in exec mode with JSONL output; the prompt comes on stdin (`-`).
+ *
+ *   codex exec --json [--skip-git-repo-check] --sandbox workspace-write -
+ *   codex exec resume --json [--skip-git-repo-check] -c sandbox_mode="workspace-write" <thread_id> -
+ *
+ * The thread id cannot be chosen: it arrives on the first line, `thread.started`. `exec resume`
+ * has no `--sandbox`, so the sandbox goes through `-c` there. Given an id it does not know, codex
+ * starts a new thread without a word: the `thread.started` id then differs from the one resumed.
+ * Each exec is one turn: `turn.completed` is the done signal, `turn.failed` the failure.
+ * Offline it retries `Reconnecting...` forever; only holdfast's stall timer ends that.
+ */
+import {
+  asObject,
+  asString,
+  clip,
+  contentText,
+  describeInput,
+  type JsonObject,
+  oneLine,
+  parseJsonLine,
+  plainLineEvents,
+} from './json-lines.js';
+import { programOf, requireSessionId } from './launch-args.js';
+import { usageLimitEvent } from './reset-time.js';
+import { classifyByResult, renderEvent } from './summary.js';
+import type { AgentAdapter, AgentEvent } from './types.js';
+
+const LIMIT =
+  /you(?:'|’)ve (?:hit|reached) your\b[^\n]*?\blimit\b|\busage_limit_reached\b|exceeded retry limit, last status: 429/i;
+const AUTH =
+  /\bnot logged in\b|\b401 Unauthorized\b|\bplease (?:log|sign) in\b|\bsign in again\b|refresh token (?:has )?(?:expired|was already used|was revoked)/i;
+
+function detectCodex(text: string, now: number, timeZone: string): AgentEvent[] {
+  const events: AgentEvent[] = [];
+  // "try again at 12:31 PM" is the machine's local time, to the minute.
+  if (LIMIT.test(text)) events.push(usageLimitEvent(text, now, timeZone));
+  if (AUTH.test(text)) events.push({ type: 'auth-failed', detail: clip(oneLine(text), 300) });
+  return events;
+}
+
+function itemStarted(item: JsonObject): AgentEvent[] {
+  switch (item.type) {
+    case 'command_execution':
+      return [{ type: 'tool-call', name: 'shell', input: describeInput(item.command) }];
+    case 'mcp_tool_call':
+      return [{ type: 'tool-call', name: mcpName(item), input: describeInput(item.arguments) }];
+    default:
+      return [];
+  }
+}
+
+function itemCompleted(item: JsonObject, detect: (text: string) => AgentEvent[]): AgentEvent[] {
+  switch (item.type) {
+    case 'agent_message': {
+      const text = asString(item.text);
+      return text === null ? [] : [{ type: 'assistant', text }];
+    }
+    case 'command_execution': {
+      const failed = item.status === 'failed' || (typeof item.exit_code === 'number' && item.exit_code !== 0);
+      return [{ type: 'tool-result', text: clip(asString(item.aggregated_output) ?? '', 2000), isError: failed }];
+    }
+    case 'mcp_tool_call': {
+      const error = asString(asObject(item.error)?.message);
+      const text = error ?? contentText(asObject(item.result)?.content);
+      return [{ type: 'tool-result', text: clip(text, 2000), isError: item.status === 'failed' || error !== null }];
+    }
+    case 'file_change': {
+      const paths = (Array.isArray(item.changes) ? item.changes : [])
+        .map((c) => asString(asObject(c)?.path))
+        .filter((p): p is string => p !== null);
+      return [{ type: 'tool-call', name: 'edit', input: clip(paths.join(', '), 1000) }];
+    }
+    case 'web_search':
+      return [{ type: 'tool-call', name: 'web_search', input: describeInput(item.query) }];
+    case 'error': {
+      const message = asString(item.message);
+      return message === null ? [] : [...detect(message), { type: 'error', message }];
+    }
+    default:
+      return [];
+  }
+}
+
+function mcpName(item: JsonObject): string {
+  const server = asString(item.server);
+  const tool = asString(item.tool) ?? 'tool';
+  return server ? `${server}.${tool}` : tool;
+}
+
+export const codex: AgentAdapter = {
+  kind: 'codex',
+  binary: 'codex',
+  npmPackage: '@openai/codex@0.169.0',
+  preassignsSession: false,
+  quietEnv: {},
+
+  launch(input) {
+    const program = programOf(input, 'codex');
+    const shared: string[] = [];
+    if (!input.inGitRepo) shared.push('--skip-git-repo-check');
+    if (input.model !== null) shared.push('-m', input.model);
+    if (input.unattended) shared.push('--dangerously-bypass-approvals-and-sandbox');
+    if (input.resume) {
+      const id = requireSessionId(input, 'codex', 'resuming');
+      const sandbox = input.unattended ? [] : ['-c', 'sandbox_mode="workspace-write"'];
+      return {
+        argv: [program, 'exec', 'resume', '--json', ...shared, ...sandbox, id, ...input.extraArgs, '-'],
+        env: {},
+      };
+    }
+    const sandbox = input.unattended ? [] : ['--sandbox', 'workspace-write'];
+    return { argv: [program, 'exec', '--json', ...shared, ...sandbox, ...input.extraArgs, '-'], env: {} };
+  },
+
+  parseLine(line, now, timeZone = 'local') {
+    const detect = (text: string) => detectCodex(text, now, timeZone);
+    const msg = parseJsonLine(line);
+    if (msg === null) return plainLineEvents(line, detect);
+    switch (msg.type) {
+      case 'thread.started': {
+        const id = asString(msg.thread_id);
+        return id ? [{ type: 'session', id, newer: true }] : [];
+      }
+      case 'item.started': {
+        const item = asObject(msg.item);
+        return item ? itemStarted(item) : [];
+      }
+      case 'item.completed': {
+        const item = asObject(msg.item);
+        return item ? itemCompleted(item, detect) : [];
+      }
+      case 'turn.completed':
+        return [{ type: 'turn' }, { type: 'result', ok: true, text: null, turns: null, costUsd: null }];
+      case 'turn.failed': {
+        const message = asString(asObject(msg.error)?.message) ?? 'the turn failed';
+        return [...detect(message), { type: 'result', ok: false, text: message, turns: null, costUsd: null }];
+      }
+      case 'error': {
+        const message = asString(msg.message);
+        return message === null ? [] : [...detect(message), { type: 'error', message }];
+      }
+      default:
+        return [];
+    }
+  },
+
+  classify: classifyByResult,
+  render: renderEvent,
+};

@@ -1,0 +1,166 @@
+/**
+ * What a run's output said, agent-neutral: folding normalised events into a summary, judging the
+ * signals every agent shares, and rendering events as one readable line for `holdfast follow`.
+ */
+import type { ExitVerdict } from '../core/lifecycle.js';
+import { oneLine } from './json-lines.js';
+import type { AgentEvent, TranscriptSummary } from './types.js';
+
+export function emptySummary(): TranscriptSummary {
+  return {
+    sessionId: null,
+    lastAssistant: null,
+    turns: 0,
+    costUsd: null,
+    result: null,
+    usageLimit: null,
+    authFailed: null,
+    conversationMissing: false,
+    lastError: null,
+    stopReason: null,
+    assistantOpen: false,
+  };
+}
+
+/** The summary after `events`; the input is left as it was. */
+export function foldEvents(summary: TranscriptSummary, events: readonly AgentEvent[]): TranscriptSummary {
+  const s: TranscriptSummary = { ...summary };
+  for (const e of events) {
+    const open = s.assistantOpen === true;
+    s.assistantOpen = false;
+    switch (e.type) {
+      case 'session':
+        if (s.sessionId === null || e.newer === true) s.sessionId = e.id;
+        break;
+      case 'assistant':
+        if (e.delta === true) {
+          s.lastAssistant = open ? `${s.lastAssistant ?? ''}${e.text}` : e.text;
+          s.assistantOpen = true;
+        } else {
+          s.lastAssistant = e.text;
+        }
+        break;
+      case 'turn':
+        s.turns += 1;
+        break;
+      case 'result':
+        s.result = e.ok ? 'success' : 'error';
+        if (e.turns !== null) s.turns = e.turns;
+        if (e.costUsd !== null) s.costUsd = e.costUsd;
+        if (e.text !== null && e.text !== '') {
+          if (!e.ok) s.lastError = e.text;
+          else if (s.lastAssistant === null) s.lastAssistant = e.text;
+        }
+        break;
+      case 'usage-limit':
+        // The first known reset wins: structured events (exact) come before the text (to the minute).
+        s.usageLimit = {
+          resetAt: s.usageLimit?.resetAt ?? e.resetAt,
+          detail: s.usageLimit?.detail ?? e.detail,
+        };
+        break;
+      case 'auth-failed':
+        s.authFailed = e.detail;
+        break;
+      case 'conversation-missing':
+        s.conversationMissing = true;
+        s.lastError = e.detail;
+        break;
+      case 'error':
+        s.lastError = e.message;
+        break;
+      case 'stop-reason':
+        s.stopReason = e.reason;
+        break;
+      case 'tool-call':
+      case 'tool-result':
+        break;
+    }
+  }
+  return s;
+}
+
+/**
+ * The verdict the shared signals force, whatever the exit status: a login problem, a conversation
+ * the agent cannot find, a usage limit. Null when none was seen.
+ */
+export function signalVerdict(summary: TranscriptSummary): ExitVerdict | null {
+  if (summary.authFailed !== null) return { class: 'auth', detail: summary.authFailed };
+  if (summary.conversationMissing) return { class: 'conversation-lost', detail: summary.lastError };
+  if (summary.usageLimit !== null) {
+    return { class: 'usage-limited', resetAt: summary.usageLimit.resetAt, detail: summary.usageLimit.detail };
+  }
+  return null;
+}
+
+export interface ExitStatus {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** Why a process ended, in words: `killed by SIGKILL`, `exit status 2`. */
+export function describeExit(exit: ExitStatus): string {
+  if (exit.signal !== null) return `killed by ${exit.signal}`;
+  if (exit.exitCode === null) return 'ended without an exit status';
+  return `exit status ${exit.exitCode}`;
+}
+
+/**
+ * The verdict for agents that end each run with a result line of their own (claude, amp, gemini,
+ * codex's `turn.completed`): done only for a success result and a clean exit 0.
+ */
+export function classifyByResult(summary: TranscriptSummary, exit: ExitStatus): ExitVerdict {
+  const forced = signalVerdict(summary);
+  if (forced) return forced;
+  const clean = exit.signal === null && exit.exitCode === 0;
+  if (summary.result === 'success') {
+    return clean ? { class: 'done' } : { class: 'crash', detail: `${describeExit(exit)} after a successful result` };
+  }
+  if (summary.result === 'error') {
+    return { class: 'crash', detail: summary.lastError ?? 'the agent reported an error' };
+  }
+  if (clean) return { class: 'crash', detail: 'exited without a result' };
+  return { class: 'crash', detail: summary.lastError ?? describeExit(exit) };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** One readable line for an event, or null for events not worth showing. */
+export function renderEvent(event: AgentEvent): string | null {
+  switch (event.type) {
+    case 'assistant':
+      return event.text === '' ? null : event.text;
+    case 'tool-call': {
+      const input = oneLine(event.input, 160);
+      return input === '' ? `→ ${event.name}` : `→ ${event.name}: ${input}`;
+    }
+    case 'tool-result': {
+      const text = oneLine(event.text, 160);
+      const head = event.isError ? '← error' : '← ok';
+      return text === '' ? head : `${head}: ${text}`;
+    }
+    case 'result': {
+      if (!event.ok) return `■ failed: ${oneLine(event.text ?? 'the agent reported an error', 300)}`;
+      const parts: string[] = [];
+      if (event.turns !== null) parts.push(plural(event.turns, 'turn'));
+      if (event.costUsd !== null) parts.push(`$${event.costUsd.toFixed(2)}`);
+      return parts.length > 0 ? `■ done (${parts.join(', ')})` : '■ done';
+    }
+    case 'usage-limit':
+      return event.resetAt === null
+        ? '⏸ usage limit, reset time unknown'
+        : `⏸ usage limit, resets ${new Date(event.resetAt).toISOString()}`;
+    case 'auth-failed':
+      return `✗ not logged in: ${oneLine(event.detail, 300)}`;
+    case 'conversation-missing':
+      return `✗ conversation not found: ${oneLine(event.detail, 300)}`;
+    case 'error':
+      return `! ${oneLine(event.message, 300)}`;
+    case 'session':
+    case 'turn':
+    case 'stop-reason':
+      return null;
+  }
+}

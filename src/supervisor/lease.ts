@@ -1,0 +1,35 @@
+import type { Lease } from '../store/lease.js';
+import { processStartTime } from './process.js';
+import type { Runtime } from './runtime.js';
+
+export const HEARTBEAT_MS = 2000;
+/** A lease whose holder is alive but silent this long is taken over (a hung daemon). */
+export const STALE_AFTER_MS = 10_000;
+
+export type LeaseState = { live: true; lease: Lease } | { live: false; lease: Lease | null; why: 'none' | 'dead' | 'stale' };
+
+/** Whether a lease is held by a running daemon: the same pid *and* process start time, beating recently. */
+export function leaseState(lease: Lease | null, now: number): LeaseState {
+  if (!lease) return { live: false, lease: null, why: 'none' };
+  if (processStartTime(lease.pid) !== lease.procStart) return { live: false, lease, why: 'dead' };
+  if (now - lease.heartbeatAt > STALE_AFTER_MS) return { live: false, lease, why: 'stale' };
+  return { live: true, lease };
+}
+
+/** Takes the lease if no live daemon holds it; one transaction, so of many racing starters one wins. */
+export function acquireLease(rt: Runtime): { acquired: true; lease: Lease } | { acquired: false; holder: Lease } {
+  const pid = process.pid;
+  const procStart = processStartTime(pid) ?? '0';
+  return rt.store.tx(() => {
+    const now = rt.now();
+    const state = leaseState(rt.store.lease.get(), now);
+    if (state.live && state.lease.pid !== pid) return { acquired: false as const, holder: state.lease };
+    const lease = { pid, procStart, startedAt: now, heartbeatAt: now };
+    rt.store.lease.put(lease);
+    return { acquired: true as const, lease };
+  });
+}
+
+export function currentLease(rt: Runtime): LeaseState {
+  return leaseState(rt.store.lease.get(), rt.now());
+}

@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import type { PaneInfo } from '../tmux/panes.js';
+import { TmuxError } from '../tmux/errors.js';
+import { PACKAGE_ROOT, type Runtime } from './runtime.js';
+
+/** Not a valid task name (underscore), so it can never collide with a task's session. */
+export const WATCHDOG_SESSION = '_holdfast-watchdog';
+const WATCHDOG_SCRIPT = resolve(PACKAGE_ROOT, 'libexec', 'watchdog.sh');
+const CLI = resolve(PACKAGE_ROOT, 'bin', 'holdfast.js');
+
+/**
+ * Makes sure the watchdog session runs (creating the tmux server if there is none). Cheap when it
+ * does: one look at the pane list the caller usually has already.
+ */
+export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Promise<'running' | 'started'> {
+  const list = panes === undefined ? await rt.tmux.listPanes() : panes;
+  const pane = list?.find((p) => p.session === WATCHDOG_SESSION);
+  if (pane && !pane.dead) return 'running';
+  const argv = ['bash', WATCHDOG_SCRIPT, rt.paths.home, process.execPath, CLI];
+  try {
+    if (pane) {
+      await rt.tmux.exec(['respawn-pane', '-k', '-t', `=${WATCHDOG_SESSION}:`, '--', ...argv]);
+    } else {
+      await rt.tmux.exec(['new-session', '-d', '-s', WATCHDOG_SESSION, '-c', rt.paths.home, '--', ...argv]);
+    }
+  } catch (error) {
+    // Several starters raced and another one created it: that is the outcome wanted.
+    if (error instanceof TmuxError && /duplicate session/i.test(error.stderr)) return 'running';
+    throw error;
+  }
+  return 'started';
+}
+
+export async function stopWatchdog(rt: Runtime): Promise<void> {
+  await rt.tmux.killSession(WATCHDOG_SESSION);
+}
