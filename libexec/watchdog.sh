@@ -2,14 +2,14 @@
 # Runs in the `_holdfast-watchdog` session of the private tmux server and keeps one holdfast daemon
 # alive: a daemon it started is its child, so its death is noticed at once; a daemon started some
 # other way is checked every half second through the pid file. The daemon's lease, not this
-# script, guarantees there is only ever one.
+# script, guarantees there is only ever one. Killing this session (daemon stop) ends the watchdog;
+# the daemon ignores the hangup and is stopped on its own.
 #
 # usage: watchdog.sh HOME NODE CLI
 export HOLDFAST_HOME=$1
 node=$2
 cli=$3
 pidfile="$HOLDFAST_HOME/daemon.pid"
-trap '' HUP
 
 while [ -d "$HOLDFAST_HOME" ]; do
   pid=$(cat "$pidfile" 2>/dev/null)

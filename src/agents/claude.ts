@@ -62,7 +62,11 @@ export function parseStreamJsonMessage(msg: JsonObject, detect: TextDetector): A
       for (const part of asArray(message?.content)) {
         const p = asObject(part);
         if (p?.type === 'tool_result') {
-          events.push({ type: 'tool-result', text: clip(contentText(p.content), 2000), isError: p.is_error === true });
+          events.push({
+            type: 'tool-result',
+            text: clip(contentText(p.content), 2000),
+            isError: p.is_error === true,
+          });
         }
       }
       return events;
@@ -70,7 +74,8 @@ export function parseStreamJsonMessage(msg: JsonObject, detect: TextDetector): A
     case 'result': {
       const ok = msg.is_error !== true;
       const errors = asArray(msg.errors).filter((e): e is string => typeof e === 'string');
-      const text = asString(msg.result) ?? asString(msg.error) ?? (errors.length > 0 ? errors.join('; ') : null);
+      const text =
+        asString(msg.result) ?? asString(msg.error) ?? (errors.length > 0 ? errors.join('; ') : null);
       const found = text !== null && (!ok || LEGACY_LIMIT.test(text)) ? detect(text) : [];
       return [
         ...found,
@@ -109,7 +114,11 @@ function detectClaude(text: string, now: number, timeZone: string): AgentEvent[]
   const legacy = LEGACY_LIMIT.exec(text);
   if (legacy) {
     const n = Number(legacy[1]);
-    events.push({ type: 'usage-limit', resetAt: n < 1e12 ? n * 1000 : n, detail: 'Claude AI usage limit reached' });
+    events.push({
+      type: 'usage-limit',
+      resetAt: n < 1e12 ? n * 1000 : n,
+      detail: 'Claude AI usage limit reached',
+    });
   } else if (LIMIT.test(text)) {
     events.push(usageLimitEvent(text, now, timeZone));
   }

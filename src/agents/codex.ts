@@ -58,12 +58,16 @@ function itemCompleted(item: JsonObject, detect: (text: string) => AgentEvent[])
     }
     case 'command_execution': {
       const failed = item.status === 'failed' || (typeof item.exit_code === 'number' && item.exit_code !== 0);
-      return [{ type: 'tool-result', text: clip(asString(item.aggregated_output) ?? '', 2000), isError: failed }];
+      return [
+        { type: 'tool-result', text: clip(asString(item.aggregated_output) ?? '', 2000), isError: failed },
+      ];
     }
     case 'mcp_tool_call': {
       const error = asString(asObject(item.error)?.message);
       const text = error ?? contentText(asObject(item.result)?.content);
-      return [{ type: 'tool-result', text: clip(text, 2000), isError: item.status === 'failed' || error !== null }];
+      return [
+        { type: 'tool-result', text: clip(text, 2000), isError: item.status === 'failed' || error !== null },
+      ];
     }
     case 'file_change': {
       const paths = (Array.isArray(item.changes) ? item.changes : [])

@@ -81,9 +81,13 @@ export function resolveZone(name: string): Zone | null {
     return { kind: 'fixed', offsetMinutes: offset[1] === '-' ? -minutes : minutes };
   }
   const abbreviation = ABBREVIATIONS[text.toUpperCase()];
-  if (abbreviation !== undefined && /^[A-Za-z]+$/.test(text)) return { kind: 'fixed', offsetMinutes: abbreviation };
+  if (abbreviation !== undefined && /^[A-Za-z]+$/.test(text))
+    return { kind: 'fixed', offsetMinutes: abbreviation };
   try {
-    return { kind: 'iana', name: new Intl.DateTimeFormat('en-US', { timeZone: text }).resolvedOptions().timeZone };
+    return {
+      kind: 'iana',
+      name: new Intl.DateTimeFormat('en-US', { timeZone: text }).resolvedOptions().timeZone,
+    };
   } catch {
     return null;
   }
@@ -114,7 +118,14 @@ export function zoneOffsetMs(zone: Zone, t: number): number {
   if (zone.kind === 'fixed') return zone.offsetMinutes * MINUTE;
   const parts = formatterFor(zone.name).formatToParts(new Date(t));
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second'));
+  const wall = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour') % 24,
+    get('minute'),
+    get('second'),
+  );
   return wall - Math.floor(t / 1000) * 1000;
 }
 
@@ -195,7 +206,14 @@ export function readDateTime(text: string, now: number, defaultZone: Zone): numb
     const [, y, mo, d, h, mi, s, z] = iso;
     const zone = z === undefined ? defaultZone : (resolveZone(z) ?? UTC);
     return wallTimeToEpoch(
-      { year: Number(y), month: Number(mo), day: Number(d), hour: Number(h), minute: Number(mi), second: Number(s ?? 0) },
+      {
+        year: Number(y),
+        month: Number(mo),
+        day: Number(d),
+        hour: Number(h),
+        minute: Number(mi),
+        second: Number(s ?? 0),
+      },
       zone,
     );
   }
@@ -231,7 +249,8 @@ const UNIT_MS: Array<[RegExp, number]> = [
   [/^(?:minutes?|mins?|m)$/i, MINUTE],
   [/^(?:seconds?|secs?|s)$/i, 1000],
 ];
-const DURATION_PIECE = /(\d+(?:\.\d+)?)\s*(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|d|h|m|s)(?![A-Za-z])/gi;
+const DURATION_PIECE =
+  /(\d+(?:\.\d+)?)\s*(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|d|h|m|s)(?![A-Za-z])/gi;
 const DURATION = String.raw`~?\s*(?:\d+(?:\.\d+)?\s*(?:days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|d|h|m|s)(?![A-Za-z])[\s,]*(?:and\s+)?)+`;
 
 /** Milliseconds in a duration phrase such as `2 hours 5 minutes`, `12h22m45s`, `~158 min`; null if none. */
@@ -273,5 +292,9 @@ export function parseResetAt(text: string, now: number, timeZone = 'local'): num
 
 /** A usage-limit event for a limit text, with its reset time when the text gives one. */
 export function usageLimitEvent(text: string, now: number, timeZone = 'local'): AgentEvent {
-  return { type: 'usage-limit', resetAt: parseResetAt(text, now, timeZone), detail: clip(oneLine(text), 300) };
+  return {
+    type: 'usage-limit',
+    resetAt: parseResetAt(text, now, timeZone),
+    detail: clip(oneLine(text), 300),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type { ExitVerdict } from '../core/lifecycle.js';
 import { oneLine } from './json-lines.js';
-import type { AgentEvent, TranscriptSummary } from './types.js';
+import type { AgentAdapter, AgentEvent, TranscriptSummary } from './types.js';
 
 export function emptySummary(): TranscriptSummary {
   return {
@@ -80,6 +80,19 @@ export function foldEvents(summary: TranscriptSummary, events: readonly AgentEve
   return s;
 }
 
+/** Folds whole lines of output through an adapter, from `start` (an empty summary by default). */
+export function summarizeLines(
+  adapter: Pick<AgentAdapter, 'parseLine'>,
+  lines: Iterable<string>,
+  now: number,
+  timeZone?: string,
+  start: TranscriptSummary = emptySummary(),
+): TranscriptSummary {
+  let summary = start;
+  for (const line of lines) summary = foldEvents(summary, adapter.parseLine(line, now, timeZone));
+  return summary;
+}
+
 /**
  * The verdict the shared signals force, whatever the exit status: a login problem, a conversation
  * the agent cannot find, a usage limit. Null when none was seen.
@@ -114,7 +127,9 @@ export function classifyByResult(summary: TranscriptSummary, exit: ExitStatus): 
   if (forced) return forced;
   const clean = exit.signal === null && exit.exitCode === 0;
   if (summary.result === 'success') {
-    return clean ? { class: 'done' } : { class: 'crash', detail: `${describeExit(exit)} after a successful result` };
+    return clean
+      ? { class: 'done' }
+      : { class: 'crash', detail: `${describeExit(exit)} after a successful result` };
   }
   if (summary.result === 'error') {
     return { class: 'crash', detail: summary.lastError ?? 'the agent reported an error' };

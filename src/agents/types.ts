@@ -40,7 +40,7 @@ export type AgentEvent =
   | { type: 'assistant'; text: string; delta?: boolean }
   | { type: 'tool-call'; name: string; input: string }
   | { type: 'tool-result'; text: string; isError: boolean }
-  | { type: 'turn'; }
+  | { type: 'turn' }
   | { type: 'result'; ok: boolean; text: string | null; turns: number | null; costUsd: number | null }
   | { type: 'usage-limit'; resetAt: number | null; detail: string }
   | { type: 'auth-failed'; detail: string }

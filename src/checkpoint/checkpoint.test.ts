@@ -30,7 +30,7 @@ const TASK = 'refactor';
 const REF = 'refs/holdfast/refactor/checkpoints';
 
 const numbered = (count: number, edits: Record<number, string> = {}): string =>
-  Array.from({ length: count }, (_, i) => edits[i + 1] ?? `line ${i + 1}`).join('\n') + '\n';
+  `${Array.from({ length: count }, (_, i) => edits[i + 1] ?? `line ${i + 1}`).join('\n')}\n`;
 
 function take(
   cwd: string,

@@ -19,10 +19,9 @@ import { dirname, join, relative } from 'node:path';
 
 /** Neither the code under test nor the tests' own git calls may see the machine's git config. */
 export function isolateGit(): void {
-  const empty = realpathSync(mkdtempSync(join(tmpdir(), 'hf-git-config-')));
   process.env.GIT_CONFIG_GLOBAL = '/dev/null';
   process.env.GIT_CONFIG_NOSYSTEM = '1';
-  process.env.XDG_CONFIG_HOME = empty; // no ~/.config/git/ignore either
+  process.env.XDG_CONFIG_HOME = '/nonexistent/holdfast-test'; // no ~/.config/git/ignore either
   process.env.GIT_CEILING_DIRECTORIES = realpathSync(tmpdir());
   for (const name of [
     'GIT_DIR',

@@ -38,7 +38,7 @@ export interface EventDraft {
 }
 
 export function classifyCommandExit(exit: RunExit): ExitVerdict {
-  if (exit.reason === 'server-lost') return { class: 'crash', detail: 'the tmux server went away' };
+  if (exit.reason === 'server-lost') return { class: 'crash', detail: 'server-lost' };
   return exit.exitCode === 0 && exit.signal === null ? { class: 'done' } : { class: 'crash' };
 }
 

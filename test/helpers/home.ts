@@ -92,22 +92,44 @@ export function makeHome(options: { daemon?: boolean } = {}): Home {
   };
 }
 
-/** Stops only what this home started: its daemon (by pid) and its own tmux server (by socket). */
+/**
+ * Stops only what this home started: its daemon (by the pid it wrote) and its own tmux server (by
+ * socket). Repeated until both stay gone, because the watchdog in that server may have started a
+ * new daemon in between.
+ */
 export function cleanupHome(dir: string, socket: string): void {
-  for (const file of ['daemon.pid']) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pid = daemonPid(dir);
+    if (pid !== null && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    let server = true;
     try {
-      const pid = Number(readFileSync(join(dir, file), 'utf8').trim());
-      if (pid > 0) process.kill(pid, 'SIGKILL');
+      execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
     } catch {
-      // no daemon ran here
+      server = false;
     }
-  }
-  try {
-    execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server ran here
+    const again = daemonPid(dir);
+    if (!server && (again === null || !isAlive(again))) break;
+    execFileSync('sleep', ['0.05']);
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+export function daemonPid(dir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+    return pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
 }
 
 export function tmuxAsync(socket: string, args: string[]): Promise<string> {

@@ -1,0 +1,136 @@
+/**
+ * Pi (`@mariozechner/pi-coding-agent`) in JSON mode; the prompt comes on stdin.
+ *
+ *   pi --mode json --session <abs path>.jsonl     fresh and resumed alike
+ *
+ * The session file is ours, so for pi the session id IS that absolute path; the `session` line's
+ * own id is not used. In JSON mode pi exits 0 even when the run failed: the last assistant
+ * message's `stopReason` (`stop`, `toolUse`, `length`, `error`, `aborted`) says how it ended.
+ */
+import { isAbsolute } from 'node:path';
+import { HoldfastError } from '../core/errors.js';
+import type { ExitVerdict } from '../core/lifecycle.js';
+import {
+  asArray,
+  asObject,
+  asString,
+  clip,
+  contentText,
+  describeInput,
+  type JsonObject,
+  oneLine,
+  parseJsonLine,
+  plainLineEvents,
+} from './json-lines.js';
+import { programOf, requireSessionId } from './launch-args.js';
+import { usageLimitEvent } from './reset-time.js';
+import { describeExit, renderEvent, signalVerdict } from './summary.js';
+import type { AgentAdapter, AgentEvent } from './types.js';
+
+// Pi relays its providers' errors (Anthropic, OpenAI, Google, subscriptions), so these are broad.
+const LIMIT =
+  /\busage limit\b|\bhit your\b[^\n]*\blimit\b|\blimit reached\b|\bquota\b|\brate[_ ]limit(?:ed|_error)?\b|\b429\b|\btoo many requests\b/i;
+const AUTH =
+  /\b401\b|\bunauthori[sz]ed\b|\binvalid (?:x-)?api[ _-]?key\b|\bno api key\b|\bauthentication_error\b|\bnot logged in\b/i;
+
+function detectPi(text: string, now: number, timeZone: string): AgentEvent[] {
+  const events: AgentEvent[] = [];
+  if (LIMIT.test(text)) events.push(usageLimitEvent(text, now, timeZone));
+  if (AUTH.test(text)) events.push({ type: 'auth-failed', detail: clip(oneLine(text), 300) });
+  return events;
+}
+
+/** How an assistant message ended; for `error` and `aborted`, what went wrong. */
+function ending(message: JsonObject, detect: (text: string) => AgentEvent[]): AgentEvent[] {
+  const reason = asString(message.stopReason);
+  if (reason === null) return [];
+  const events: AgentEvent[] = [{ type: 'stop-reason', reason }];
+  if (reason === 'error' || reason === 'aborted') {
+    const text = asString(message.errorMessage);
+    if (text !== null) events.push(...detect(text));
+    events.push({
+      type: 'error',
+      message: text ?? `the run was ${reason === 'error' ? 'stopped by an error' : 'aborted'}`,
+    });
+  }
+  return events;
+}
+
+export const pi: AgentAdapter = {
+  kind: 'pi',
+  binary: 'pi',
+  npmPackage: '@mariozechner/pi-coding-agent@0.73.1',
+  preassignsSession: true,
+  quietEnv: {},
+
+  launch(input) {
+    const path = requireSessionId(input, 'pi', 'every run');
+    if (!isAbsolute(path)) {
+      throw new HoldfastError(
+        'EAGENT',
+        `pi: the session must be an absolute .jsonl path, got ${JSON.stringify(path)}`,
+      );
+    }
+    const argv = [programOf(input, 'pi'), '--mode', 'json', '--session', path];
+    if (input.model !== null) argv.push('--model', input.model);
+    argv.push(...input.extraArgs);
+    return { argv, env: {} };
+  },
+
+  parseLine(line, now, timeZone = 'local') {
+    const detect = (text: string) => detectPi(text, now, timeZone);
+    const msg = parseJsonLine(line);
+    if (msg === null) return plainLineEvents(line, detect);
+    switch (msg.type) {
+      case 'message_end': {
+        const message = asObject(msg.message);
+        if (message?.role !== 'assistant') return [];
+        const text = contentText(message.content);
+        return [...(text === '' ? [] : [{ type: 'assistant', text } as const]), ...ending(message, detect)];
+      }
+      case 'agent_end': {
+        // The whole conversation again: only how its last assistant message ended is news.
+        const last = asArray(msg.messages)
+          .map(asObject)
+          .filter((m): m is JsonObject => m?.role === 'assistant')
+          .at(-1);
+        return last ? ending(last, detect) : [];
+      }
+      case 'turn_end':
+        return [{ type: 'turn' }];
+      case 'tool_execution_start':
+        return [
+          { type: 'tool-call', name: asString(msg.toolName) ?? 'tool', input: describeInput(msg.args) },
+        ];
+      case 'tool_execution_end': {
+        const result = asObject(msg.result);
+        const text = result ? contentText(result.content) : (asString(msg.result) ?? '');
+        return [{ type: 'tool-result', text: clip(text, 2000), isError: msg.isError === true }];
+      }
+      default:
+        return [];
+    }
+  },
+
+  classify(summary, exit): ExitVerdict {
+    const forced = signalVerdict(summary);
+    if (forced) return forced;
+    if (exit.signal !== null || exit.exitCode !== 0) {
+      return { class: 'crash', detail: summary.lastError ?? describeExit(exit) };
+    }
+    switch (summary.stopReason) {
+      case 'stop':
+        return { class: 'done' };
+      case null:
+        return { class: 'crash', detail: 'exited without an answer' };
+      case 'length':
+        return { class: 'crash', detail: 'stopped at the output token limit' };
+      case 'toolUse':
+        return { class: 'crash', detail: 'stopped in the middle of a tool call' };
+      default:
+        return { class: 'crash', detail: summary.lastError ?? `stopped: ${summary.stopReason}` };
+    }
+  },
+
+  render: renderEvent,
+};
