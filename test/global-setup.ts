@@ -5,8 +5,12 @@ import { resolve } from 'node:path';
 export default function setup(): void {
   const root = resolve(import.meta.dirname, '..');
   if (process.env.HOLDFAST_SKIP_BUILD === '1') return;
-  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
 }

@@ -9,7 +9,8 @@ import {
   zoneOffsetMs,
 } from './reset-time.js';
 
-const at = (y: number, mo: number, d: number, h: number, mi: number, s = 0) => Date.UTC(y, mo - 1, d, h, mi, s);
+const at = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
+  Date.UTC(y, mo - 1, d, h, mi, s);
 
 describe('resolveZone', () => {
   it.each([
@@ -49,8 +50,12 @@ describe('zone arithmetic', () => {
 
   it('turns wall times into instants across a DST change', () => {
     // 2026-03-08: New York moves from EST to EDT at 02:00.
-    expect(wallTimeToEpoch({ year: 2026, month: 3, day: 8, hour: 1, minute: 30 }, newYork)).toBe(at(2026, 3, 8, 6, 30));
-    expect(wallTimeToEpoch({ year: 2026, month: 3, day: 8, hour: 3, minute: 30 }, newYork)).toBe(at(2026, 3, 8, 7, 30));
+    expect(wallTimeToEpoch({ year: 2026, month: 3, day: 8, hour: 1, minute: 30 }, newYork)).toBe(
+      at(2026, 3, 8, 6, 30),
+    );
+    expect(wallTimeToEpoch({ year: 2026, month: 3, day: 8, hour: 3, minute: 30 }, newYork)).toBe(
+      at(2026, 3, 8, 7, 30),
+    );
   });
 
   it('gives the calendar date in a zone', () => {
@@ -80,8 +85,12 @@ describe('parseResetAt', () => {
   const morning = at(2026, 1, 15, 10, 0);
 
   it('reads claude’s wall time with a zone in parentheses (U+00B7 separator)', () => {
-    expect(parseResetAt('You’ve hit your 5-hour limit · resets 12:31pm (UTC)', morning)).toBe(at(2026, 1, 15, 12, 31));
-    expect(parseResetAt("You've hit your weekly limit · resets 5pm (UTC)", morning)).toBe(at(2026, 1, 15, 17, 0));
+    expect(parseResetAt('You’ve hit your 5-hour limit · resets 12:31pm (UTC)', morning)).toBe(
+      at(2026, 1, 15, 12, 31),
+    );
+    expect(parseResetAt("You've hit your weekly limit · resets 5pm (UTC)", morning)).toBe(
+      at(2026, 1, 15, 17, 0),
+    );
   });
 
   it('takes a time already past today as tomorrow', () => {
@@ -90,17 +99,23 @@ describe('parseResetAt', () => {
   });
 
   it('keeps a time printed to the minute as today within that minute', () => {
-    expect(parseResetAt('try again at 12:31 PM.', at(2026, 1, 15, 12, 31, 40), 'UTC')).toBe(at(2026, 1, 15, 12, 31));
+    expect(parseResetAt('try again at 12:31 PM.', at(2026, 1, 15, 12, 31, 40), 'UTC')).toBe(
+      at(2026, 1, 15, 12, 31),
+    );
   });
 
   it('resolves an IANA zone, winter and summer', () => {
     expect(parseResetAt('resets 12:31pm (Europe/Paris)', morning)).toBe(at(2026, 1, 15, 11, 31));
-    expect(parseResetAt('resets 12:31pm (Europe/Paris)', at(2026, 7, 15, 9, 0))).toBe(at(2026, 7, 15, 10, 31));
+    expect(parseResetAt('resets 12:31pm (Europe/Paris)', at(2026, 7, 15, 9, 0))).toBe(
+      at(2026, 7, 15, 10, 31),
+    );
   });
 
   it('resolves a wall time on the day DST starts', () => {
     // Midnight EST on 2026-03-08; 3:30am that day is already EDT (UTC-4).
-    expect(parseResetAt('resets 3:30am (America/New_York)', at(2026, 3, 8, 5, 0))).toBe(at(2026, 3, 8, 7, 30));
+    expect(parseResetAt('resets 3:30am (America/New_York)', at(2026, 3, 8, 5, 0))).toBe(
+      at(2026, 3, 8, 7, 30),
+    );
   });
 
   it('falls back to UTC for a zone in parentheses it cannot resolve', () => {
@@ -108,7 +123,9 @@ describe('parseResetAt', () => {
   });
 
   it('reads a date with the time, with or without a year', () => {
-    expect(parseResetAt('resets Oct 9, 5pm (Europe/Paris)', at(2026, 10, 1, 0, 0))).toBe(at(2026, 10, 9, 15, 0));
+    expect(parseResetAt('resets Oct 9, 5pm (Europe/Paris)', at(2026, 10, 1, 0, 0))).toBe(
+      at(2026, 10, 9, 15, 0),
+    );
     expect(parseResetAt('resets Jan 2 at 9am (UTC)', at(2026, 12, 30, 0, 0))).toBe(at(2027, 1, 2, 9, 0));
   });
 
@@ -121,8 +138,12 @@ describe('parseResetAt', () => {
   });
 
   it('reads codex’s dated form, with and without the day suffix', () => {
-    expect(parseResetAt('try again at Nov 21, 2026 12:31 PM.', morning, 'UTC')).toBe(at(2026, 11, 21, 12, 31));
-    expect(parseResetAt('Try again at Nov 21st, 2026 12:31 PM.', morning, 'UTC')).toBe(at(2026, 11, 21, 12, 31));
+    expect(parseResetAt('try again at Nov 21, 2026 12:31 PM.', morning, 'UTC')).toBe(
+      at(2026, 11, 21, 12, 31),
+    );
+    expect(parseResetAt('Try again at Nov 21st, 2026 12:31 PM.', morning, 'UTC')).toBe(
+      at(2026, 11, 21, 12, 31),
+    );
     expect(parseResetAt('Try again at Nov 21st, 2026 12:31 AM.', morning, 'America/New_York')).toBe(
       at(2026, 11, 21, 5, 31),
     );
@@ -141,7 +162,9 @@ describe('parseResetAt', () => {
   });
 
   it('reads relative resets', () => {
-    expect(parseResetAt('Usage limit reached. It will reset in 2 hours 5 minutes', morning)).toBe(morning + 7_500_000);
+    expect(parseResetAt('Usage limit reached. It will reset in 2 hours 5 minutes', morning)).toBe(
+      morning + 7_500_000,
+    );
     expect(parseResetAt('Your quota will reset after 12h22m45s.', morning)).toBe(morning + 44_565_000);
     expect(parseResetAt('Try again in ~158 min.', morning)).toBe(morning + 158 * 60_000);
   });
@@ -161,7 +184,9 @@ describe('parseResetAt', () => {
 
 describe('usageLimitEvent', () => {
   it('keeps the text on one line as the detail', () => {
-    expect(usageLimitEvent('Usage limit reached for gemini-2.5-pro.\nAccess resets at 11:00 AM UTC.', 0)).toEqual({
+    expect(
+      usageLimitEvent('Usage limit reached for gemini-2.5-pro.\nAccess resets at 11:00 AM UTC.', 0),
+    ).toEqual({
       type: 'usage-limit',
       resetAt: at(1970, 1, 1, 11, 0),
       detail: 'Usage limit reached for gemini-2.5-pro. Access resets at 11:00 AM UTC.',

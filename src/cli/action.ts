@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { Context } from './context.js';
 
-export type Handler<O> = (ctx: Context, args: string[], options: O) => Promise<number | undefined> | number | undefined;
+export type Handler<O> = (
+  ctx: Context,
+  args: string[],
+  options: O,
+) => Promise<number | undefined> | number | undefined;
 
 let userUmask = 0o022;
 export function setUserUmask(mask: number): void {

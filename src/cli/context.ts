@@ -1,9 +1,9 @@
-import { resolveHome } from '../paths.js';
-import { observeSettled } from '../supervisor/observe.js';
-import { openRuntime, type Runtime } from '../supervisor/runtime.js';
 import { HoldfastError } from '../core/errors.js';
 import { FINAL_STATES, type TaskRecord } from '../core/task.js';
+import { resolveHome } from '../paths.js';
 import { currentLease } from '../supervisor/lease.js';
+import { observeSettled } from '../supervisor/observe.js';
+import { openRuntime, type Runtime } from '../supervisor/runtime.js';
 import { ensureWatchdog } from '../supervisor/watchdog.js';
 import { daemonDisabled } from './daemon-client.js';
 import { Output } from './output.js';
@@ -34,7 +34,10 @@ export class Context {
   async refresh(): Promise<void> {
     if (currentLease(this.rt).live) return;
     await observeSettled(this.rt);
-    if (!daemonDisabled() && this.rt.store.tasks.all().some((t) => t.desired === 'running' && !FINAL_STATES.has(t.state))) {
+    if (
+      !daemonDisabled() &&
+      this.rt.store.tasks.all().some((t) => t.desired === 'running' && !FINAL_STATES.has(t.state))
+    ) {
       await ensureWatchdog(this.rt);
     }
   }
@@ -42,7 +45,9 @@ export class Context {
   task(name: string): TaskRecord {
     const task = this.rt.store.tasks.byName(name);
     if (!task) {
-      throw new HoldfastError('ENOTASK', `no task named ${JSON.stringify(name)}`, { hint: 'holdfast ls lists the tasks' });
+      throw new HoldfastError('ENOTASK', `no task named ${JSON.stringify(name)}`, {
+        hint: 'holdfast ls lists the tasks',
+      });
     }
     return task;
   }

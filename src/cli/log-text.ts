@@ -1,5 +1,5 @@
-import { fileSize, readRange } from '../supervisor/file-range.js';
 import { stripVTControlCharacters } from 'node:util';
+import { fileSize, readRange } from '../supervisor/file-range.js';
 
 export { fileSize, readRange };
 

@@ -38,6 +38,9 @@ export class Output {
         : new HoldfastError('ESTATE', error instanceof Error ? error.message : String(error));
     this.stderr.write(`holdfast: ${e.message}\n`);
     if (e.hint && !this.json) this.stderr.write(`hint: ${e.hint}\n`);
-    if (this.json) this.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`);
+    if (this.json)
+      this.stdout.write(
+        `${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`,
+      );
   }
 }

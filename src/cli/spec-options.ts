@@ -31,19 +31,24 @@ const STALL_ACTIONS: readonly StallAction[] = ['restart', 'notify'];
 export function normalizeCwd(cwd: string | undefined, base = process.cwd()): string {
   const dir = resolve(base, cwd ?? '.');
   if (!existsSync(dir)) throw new HoldfastError('ENOCWD', `the working directory ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new HoldfastError('ENOCWD', `the working directory ${dir} is not a directory`);
+  if (!statSync(dir).isDirectory())
+    throw new HoldfastError('ENOCWD', `the working directory ${dir} is not a directory`);
   return dir;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new HoldfastError('EUSAGE', `${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new HoldfastError(
+      'EUSAGE',
+      `${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+    );
   }
   return value as T;
 }
 
 function wholeNumber(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new HoldfastError('EUSAGE', `${flag}: expected a whole number, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value))
+    throw new HoldfastError('EUSAGE', `${flag}: expected a whole number, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -51,23 +56,37 @@ function wholeNumber(value: string, flag: string): number {
 function parseCrashLoop(value: string): { breakerMaxRestarts: number; breakerWindowMs: number } {
   const [count, window, ...rest] = value.split('/');
   if (count === undefined || window === undefined || rest.length > 0) {
-    throw new HoldfastError('EUSAGE', `--crash-loop: expected COUNT/WINDOW such as 5/10m, got ${JSON.stringify(value)}`);
+    throw new HoldfastError(
+      'EUSAGE',
+      `--crash-loop: expected COUNT/WINDOW such as 5/10m, got ${JSON.stringify(value)}`,
+    );
   }
-  return { breakerMaxRestarts: wholeNumber(count, '--crash-loop'), breakerWindowMs: parseDuration(window, '--crash-loop') };
+  return {
+    breakerMaxRestarts: wholeNumber(count, '--crash-loop'),
+    breakerWindowMs: parseDuration(window, '--crash-loop'),
+  };
 }
 
 export function normalizeRestartPolicy(options: SpecOptions, defaultMode: RestartMode): RestartPolicy {
   return {
     ...DEFAULT_RESTART_POLICY,
     mode: options.restart === undefined ? defaultMode : oneOf(options.restart, RESTART_MODES, '--restart'),
-    maxRestarts: options.maxRestarts === undefined ? null : wholeNumber(options.maxRestarts, '--max-restarts'),
-    maxRuntimeMs: options.maxRuntime === undefined ? null : parseDuration(options.maxRuntime, '--max-runtime'),
+    maxRestarts:
+      options.maxRestarts === undefined ? null : wholeNumber(options.maxRestarts, '--max-restarts'),
+    maxRuntimeMs:
+      options.maxRuntime === undefined ? null : parseDuration(options.maxRuntime, '--max-runtime'),
     ...(options.backoff === undefined
       ? {}
-      : (({ initialMs, maxMs }) => ({ backoffInitialMs: initialMs, backoffMaxMs: maxMs }))(parseBackoff(options.backoff))),
-    ...(options.healthyAfter === undefined ? {} : { healthyAfterMs: parseDuration(options.healthyAfter, '--healthy-after') }),
+      : (({ initialMs, maxMs }) => ({ backoffInitialMs: initialMs, backoffMaxMs: maxMs }))(
+          parseBackoff(options.backoff),
+        )),
+    ...(options.healthyAfter === undefined
+      ? {}
+      : { healthyAfterMs: parseDuration(options.healthyAfter, '--healthy-after') }),
     ...(options.crashLoop === undefined ? {} : parseCrashLoop(options.crashLoop)),
-    ...(options.probeEvery === undefined ? {} : { probeIntervalMs: parseDuration(options.probeEvery, '--probe-every') }),
+    ...(options.probeEvery === undefined
+      ? {}
+      : { probeIntervalMs: parseDuration(options.probeEvery, '--probe-every') }),
   };
 }
 
@@ -76,7 +95,10 @@ export function normalizeTaskSpec(
   options: SpecOptions,
   context: { userUmask: number; defaultMode: RestartMode; defaultStallMs: number | null },
 ): TaskSpec {
-  const stall = options.stallTimeout === undefined ? context.defaultStallMs : parseDuration(options.stallTimeout, '--stall-timeout');
+  const stall =
+    options.stallTimeout === undefined
+      ? context.defaultStallMs
+      : parseDuration(options.stallTimeout, '--stall-timeout');
   return {
     command,
     cwd: normalizeCwd(options.cwd),
@@ -85,7 +107,10 @@ export function normalizeTaskSpec(
     stallTimeoutMs: stall === 0 ? null : stall,
     onStall: options.onStall === undefined ? 'restart' : oneOf(options.onStall, STALL_ACTIONS, '--on-stall'),
     agent: null,
-    checkpointEveryMs: options.checkpointEvery === undefined ? null : parseDuration(options.checkpointEvery, '--checkpoint-every'),
+    checkpointEveryMs:
+      options.checkpointEvery === undefined
+        ? null
+        : parseDuration(options.checkpointEvery, '--checkpoint-every'),
     mission: null,
   };
 }

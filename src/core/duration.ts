@@ -21,12 +21,18 @@ export function parseDuration(text: string, field = 'duration'): number {
 export function parseBackoff(text: string): { initialMs: number; maxMs: number } {
   const [first, second, ...rest] = text.split('..');
   if (first === undefined || rest.length > 0) {
-    throw new HoldfastError('EUSAGE', `--backoff: expected INITIAL..MAX such as 1s..5m, got ${JSON.stringify(text)}`);
+    throw new HoldfastError(
+      'EUSAGE',
+      `--backoff: expected INITIAL..MAX such as 1s..5m, got ${JSON.stringify(text)}`,
+    );
   }
   const initialMs = parseDuration(first, '--backoff');
   const maxMs = second === undefined ? initialMs : parseDuration(second, '--backoff');
   if (maxMs < initialMs) {
-    throw new HoldfastError('EUSAGE', `--backoff: the maximum (${second}) is below the initial delay (${first})`);
+    throw new HoldfastError(
+      'EUSAGE',
+      `--backoff: the maximum (${second}) is below the initial delay (${first})`,
+    );
   }
   return { initialMs, maxMs };
 }

@@ -23,7 +23,14 @@ import type {
   TaskState,
 } from './task.js';
 
-export type ExitClass = 'done' | 'crash' | 'usage-limited' | 'auth' | 'conversation-lost' | 'stalled' | 'fatal';
+export type ExitClass =
+  | 'done'
+  | 'crash'
+  | 'usage-limited'
+  | 'auth'
+  | 'conversation-lost'
+  | 'stalled'
+  | 'fatal';
 
 export interface ExitVerdict {
   class: ExitClass;
@@ -104,7 +111,8 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
   // A restart the user asked for happens at once, whatever the policy says.
   if (task.nextRun?.cause === 'restart') return restartAtOnce('restart', null);
   // Losing the tmux server (a reboot, a kill) is not the task's fault: no backoff, no budget spent.
-  if (exit.reason === 'server-lost' && policy.mode !== 'no') return restartAtOnce('server-restarted', 'server-lost');
+  if (exit.reason === 'server-lost' && policy.mode !== 'no')
+    return restartAtOnce('server-restarted', 'server-lost');
 
   if (exit.endedAt - run.startedAt >= policy.healthyAfterMs) {
     if (supervision.crashLoop) events.push({ type: 'crash-loop-left', data: { runId: run.id } });
@@ -121,7 +129,9 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
       const known = verdict.resetAt ?? null;
       const list = input.limitBackoffMs.length > 0 ? input.limitBackoffMs : [15 * 60_000];
       const wait =
-        known !== null ? Math.max(0, known - now) : list[Math.min(supervision.limitAttempt, list.length - 1)]!;
+        known !== null
+          ? Math.max(0, known - now)
+          : list[Math.min(supervision.limitAttempt, list.length - 1)]!;
       const resetsAt = known ?? now + wait;
       supervision = { ...supervision, limitAttempt: known === null ? supervision.limitAttempt + 1 : 0 };
       const nextStartAt = resetsAt + limitJitter(wait, random);
@@ -168,7 +178,10 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
   const recent = supervision.restartTimes.filter((t) => t > now - policy.breakerWindowMs);
   if (supervision.crashLoop || recent.length >= policy.breakerMaxRestarts) {
     if (!supervision.crashLoop) {
-      events.push({ type: 'crash-loop-entered', data: { restarts: recent.length, windowMs: policy.breakerWindowMs } });
+      events.push({
+        type: 'crash-loop-entered',
+        data: { restarts: recent.length, windowMs: policy.breakerWindowMs },
+      });
     }
     supervision = { ...supervision, crashLoop: true, restartTimes: [...recent, now] };
     const nextStartAt = now + policy.probeIntervalMs;
@@ -234,12 +247,18 @@ export function decideTimers({ task, run, firstStartedAt, now }: TimerInput): Ti
   const live = run !== null && run.endedAt === null;
 
   if (task.desired === 'running' && task.nextStartAt !== null && !live) {
-    if (task.state === 'backoff' || task.state === 'crash-loop' || task.state === 'rate-limited' || task.state === 'pending') {
+    if (
+      task.state === 'backoff' ||
+      task.state === 'crash-loop' ||
+      task.state === 'rate-limited' ||
+      task.state === 'pending'
+    ) {
       due(task.nextStartAt, { type: 'start' });
     }
   }
   if (live && (task.state === 'running' || task.state === 'stalled')) {
-    if (task.supervision.healthyRunId !== run.id) due(run.startedAt + policy.healthyAfterMs, { type: 'mark-healthy', runId: run.id });
+    if (task.supervision.healthyRunId !== run.id)
+      due(run.startedAt + policy.healthyAfterMs, { type: 'mark-healthy', runId: run.id });
     if (task.spec.stallTimeoutMs !== null && task.state === 'running') {
       due((run.lastOutputAt ?? run.startedAt) + task.spec.stallTimeoutMs, { type: 'stall', runId: run.id });
     }

@@ -1,7 +1,8 @@
 import { HoldfastError } from './errors.js';
 
 export const TASK_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const TASK_NAME_RULE = 'lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters';
+const TASK_NAME_RULE =
+  'lowercase letters, digits and "-", starting with a letter or digit, at most 63 characters';
 
 export function validateTaskName(name: string): string {
   if (!TASK_NAME_PATTERN.test(name)) {

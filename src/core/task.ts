@@ -27,7 +27,12 @@ export const LIVE_STATES: ReadonlySet<TaskState> = new Set([
   'waiting-input',
 ]);
 /** States that wait for a timer (`nextStartAt`) before the next run. */
-export const WAITING_STATES: ReadonlySet<TaskState> = new Set(['backoff', 'crash-loop', 'rate-limited', 'pending']);
+export const WAITING_STATES: ReadonlySet<TaskState> = new Set([
+  'backoff',
+  'crash-loop',
+  'rate-limited',
+  'pending',
+]);
 
 export type Desired = 'running' | 'stopped';
 export type RestartMode = 'no' | 'on-failure' | 'always';

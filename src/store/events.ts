@@ -56,12 +56,16 @@ export class EventJournal {
   }
 
   all(afterId = 0, limit = 10_000): JournalEvent[] {
-    const rows = this.db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as EventRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?')
+      .all(afterId, limit) as EventRow[];
     return rows.map(toEvent);
   }
 
   count(taskId: number, type: string): number {
-    const row = this.db.prepare('SELECT count(*) AS n FROM events WHERE task_id = ? AND type = ?').get(taskId, type) as {
+    const row = this.db
+      .prepare('SELECT count(*) AS n FROM events WHERE task_id = ? AND type = ?')
+      .get(taskId, type) as {
       n: number;
     };
     return row.n;

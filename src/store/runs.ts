@@ -37,7 +37,8 @@ export class RunRepo {
           `INSERT INTO runs (task_id, n, cause, started_at, log_path, starter_pid)
            VALUES (?, ?, ?, ?, ?, ?)`,
         )
-        .run(input.taskId, input.n, input.cause, input.startedAt, input.logPath, input.starterPid).lastInsertRowid,
+        .run(input.taskId, input.n, input.cause, input.startedAt, input.logPath, input.starterPid)
+        .lastInsertRowid,
     );
     return this.byId(id)!;
   }
@@ -48,7 +49,9 @@ export class RunRepo {
   }
 
   forTask(taskId: number): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE task_id = ? ORDER BY n').all(taskId) as RunRow[]).map(toRun);
+    return (this.db.prepare('SELECT * FROM runs WHERE task_id = ? ORDER BY n').all(taskId) as RunRow[]).map(
+      toRun,
+    );
   }
 
   /** Every run of every task in one query, for listings. */
@@ -63,16 +66,22 @@ export class RunRepo {
   }
 
   open(): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE ended_at IS NULL ORDER BY id').all() as RunRow[]).map(toRun);
+    return (this.db.prepare('SELECT * FROM runs WHERE ended_at IS NULL ORDER BY id').all() as RunRow[]).map(
+      toRun,
+    );
   }
 
   /** Runs that ended at or after `since`: their logs may still hold lines not yet read. */
   endedSince(since: number): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE ended_at >= ? ORDER BY id').all(since) as RunRow[]).map(toRun);
+    return (this.db.prepare('SELECT * FROM runs WHERE ended_at >= ? ORDER BY id').all(since) as RunRow[]).map(
+      toRun,
+    );
   }
 
   lastN(taskId: number): number {
-    const row = this.db.prepare('SELECT max(n) AS n FROM runs WHERE task_id = ?').get(taskId) as { n: number | null };
+    const row = this.db.prepare('SELECT max(n) AS n FROM runs WHERE task_id = ?').get(taskId) as {
+      n: number | null;
+    };
     return row.n ?? 0;
   }
 
@@ -88,17 +97,27 @@ export class RunRepo {
   }
 
   /** Records the end of a run once: returns false if it had already ended (a second observer lost the race). */
-  end(id: number, exit: { endedAt: number; exitCode: number | null; signal: string | null; reason: string | null }): boolean {
+  end(
+    id: number,
+    exit: { endedAt: number; exitCode: number | null; signal: string | null; reason: string | null },
+  ): boolean {
     return (
       this.db
-        .prepare('UPDATE runs SET ended_at = ?, exit_code = ?, signal = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL')
+        .prepare(
+          'UPDATE runs SET ended_at = ?, exit_code = ?, signal = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL',
+        )
         .run(exit.endedAt, exit.exitCode, exit.signal, exit.reason, id).changes === 1
     );
   }
 
-  advanceLog(id: number, progress: { offset: number; lastOutputAt: number | null; bytes: number; lines: number }): void {
+  advanceLog(
+    id: number,
+    progress: { offset: number; lastOutputAt: number | null; bytes: number; lines: number },
+  ): void {
     this.db
-      .prepare('UPDATE runs SET log_offset = ?, last_output_at = coalesce(?, last_output_at), bytes = ?, lines = ? WHERE id = ?')
+      .prepare(
+        'UPDATE runs SET log_offset = ?, last_output_at = coalesce(?, last_output_at), bytes = ?, lines = ? WHERE id = ?',
+      )
       .run(progress.offset, progress.lastOutputAt, progress.bytes, progress.lines, id);
   }
 }

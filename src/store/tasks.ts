@@ -68,7 +68,13 @@ const JSON_FIELDS = new Set<keyof TaskPatch>(['supervision', 'nextRun', 'spec'])
 export class TaskRepo {
   constructor(private readonly db: Db) {}
 
-  insert(input: { name: string; spec: TaskSpec; desired: Desired; state: TaskState; now: number }): TaskRecord {
+  insert(input: {
+    name: string;
+    spec: TaskSpec;
+    desired: Desired;
+    state: TaskState;
+    now: number;
+  }): TaskRecord {
     const id = Number(
       this.db
         .prepare(
@@ -118,7 +124,9 @@ export class TaskRepo {
   }
 
   info(id: number): TaskInfo {
-    const row = this.db.prepare('SELECT info FROM tasks WHERE id = ?').get(id) as { info: string } | undefined;
+    const row = this.db.prepare('SELECT info FROM tasks WHERE id = ?').get(id) as
+      | { info: string }
+      | undefined;
     return row ? (JSON.parse(row.info) as TaskInfo) : {};
   }
 

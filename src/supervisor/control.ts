@@ -26,7 +26,13 @@ export async function restartTask(rt: Runtime, taskId: number, timeoutMs: number
       },
       now,
     );
-    rt.store.events.append({ taskId: task.id, taskName: task.name, at: now, type: 'restart-requested', data: {} });
+    rt.store.events.append({
+      taskId: task.id,
+      taskName: task.name,
+      at: now,
+      type: 'restart-requested',
+      data: {},
+    });
     return isLive;
   });
   if (live) await escalateStop(rt, taskId, timeoutMs);
@@ -53,9 +59,13 @@ export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOpt
     }
     if (task.state === 'rate-limited' && !options.now) {
       const at = task.limitResetsAt === null ? 'its reset time' : new Date(task.limitResetsAt).toISOString();
-      throw new HoldfastError('ESTATE', `${task.name} is rate-limited until ${at}; holdfast resumes it then`, {
-        hint: `pass --now to resume it before the reset`,
-      });
+      throw new HoldfastError(
+        'ESTATE',
+        `${task.name} is rate-limited until ${at}; holdfast resumes it then`,
+        {
+          hint: `pass --now to resume it before the reset`,
+        },
+      );
     }
     const now = rt.now();
     rt.store.tasks.update(

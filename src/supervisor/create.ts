@@ -19,7 +19,10 @@ export interface NewTask {
  * Creates a task and starts its first run. Anything that fails on the way removes what was made,
  * so a failed `holdfast run` leaves no half-created task behind.
  */
-export async function createTask(rt: Runtime, input: NewTask): Promise<{ task: TaskRecord; run: RunRecord | null }> {
+export async function createTask(
+  rt: Runtime,
+  input: NewTask,
+): Promise<{ task: TaskRecord; run: RunRecord | null }> {
   if (input.name !== undefined) validateTaskName(input.name);
   await rt.tmux.ensureAvailable();
   const task = rt.store.tx(() => {
@@ -35,7 +38,13 @@ export async function createTask(rt: Runtime, input: NewTask): Promise<{ task: T
       name = uniqueName(input.nameBase, (n) => rt.store.tasks.nameTaken(n));
     }
     const now = rt.now();
-    const created = rt.store.tasks.insert({ name, spec: input.spec, desired: 'running', state: 'pending', now });
+    const created = rt.store.tasks.insert({
+      name,
+      spec: input.spec,
+      desired: 'running',
+      state: 'pending',
+      now,
+    });
     rt.store.events.append({
       taskId: created.id,
       taskName: name,
@@ -88,6 +97,8 @@ export function resolveProgram(program: string, cwd: string, pathVar = process.e
     }
   }
   throw new HoldfastError('ENOCOMMAND', `command not found: ${program}`, {
-    hint: program.includes('/') ? 'check the path and that the file is executable' : 'check the name and your PATH',
+    hint: program.includes('/')
+      ? 'check the path and that the file is executable'
+      : 'check the name and your PATH',
   });
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, type FSWatcher, openSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { decideTimers, type TimedAction } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Lease } from '../store/lease.js';
@@ -34,7 +34,8 @@ export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
  * `kill -9` at any instant loses nothing: the next daemon reads the same store and the same tmux.
  */
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
-  const log = options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const log =
+    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
   const rt = openRuntime(options.home);
   const got = acquireLease(rt);
   if (!got.acquired) {
@@ -69,7 +70,9 @@ class Daemon {
     const { rt } = this;
     writeFileSync(rt.paths.daemonPid, `${process.pid}\n`, { mode: 0o600 });
     closeSync(openSync(rt.paths.eventsFile, 'a', 0o600));
-    rt.store.tx(() => rt.store.events.append({ at: rt.now(), type: 'daemon-started', data: { pid: process.pid } }));
+    rt.store.tx(() =>
+      rt.store.events.append({ at: rt.now(), type: 'daemon-started', data: { pid: process.pid } }),
+    );
     this.log(`daemon ${process.pid} started for ${rt.paths.home}`);
 
     const stop = (signal: string) => {
@@ -152,7 +155,8 @@ class Daemon {
     this.kicked = false;
     const now = Date.now();
     const ended = processPaneEvents(rt);
-    if (ended.length > 0 || this.pendingReap || now - this.lastReconcile >= RECONCILE_MS) await this.reconcile();
+    if (ended.length > 0 || this.pendingReap || now - this.lastReconcile >= RECONCILE_MS)
+      await this.reconcile();
     if (ended.length > 0 || now - this.lastTail >= TAIL_MS) this.tailLogs();
     let wakeAt = this.lastReconcile + RECONCILE_MS;
     for (const task of rt.store.tasks.all()) {
@@ -174,7 +178,13 @@ class Daemon {
     if (panes === null) {
       if (this.serverWasUp !== false) {
         this.log('the tmux server is gone: starting a fresh one and restarting what should run');
-        rt.store.tx(() => rt.store.events.append({ at: rt.now(), type: 'server-lost', data: { runsEnded: result.ended.length } }));
+        rt.store.tx(() =>
+          rt.store.events.append({
+            at: rt.now(),
+            type: 'server-lost',
+            data: { runsEnded: result.ended.length },
+          }),
+        );
       }
       this.serverWasUp = false;
       if (!existsSync(rt.paths.store)) return;
@@ -206,7 +216,9 @@ class Daemon {
     try {
       await launchRun(rt, task, run);
     } catch (error) {
-      this.log(`could not launch ${task.name} run ${run.n}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log(
+        `could not launch ${task.name} run ${run.n}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -220,7 +232,12 @@ class Daemon {
   private async applyTimers(task: TaskRecord): Promise<number | null> {
     const { rt } = this;
     const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
-    const decision = decideTimers({ task, run, firstStartedAt: rt.store.runs.firstStartedAt(task.id), now: rt.now() });
+    const decision = decideTimers({
+      task,
+      run,
+      firstStartedAt: rt.store.runs.firstStartedAt(task.id),
+      now: rt.now(),
+    });
     for (const action of decision.actions) await this.act(task, action);
     return decision.wakeAt;
   }
@@ -244,7 +261,15 @@ class Daemon {
           if (current.supervision.crashLoop) journal('crash-loop-left', { runId: action.runId });
           rt.store.tasks.update(
             task.id,
-            { supervision: { ...current.supervision, attempt: 0, restartTimes: [], crashLoop: false, healthyRunId: action.runId } },
+            {
+              supervision: {
+                ...current.supervision,
+                attempt: 0,
+                restartTimes: [],
+                crashLoop: false,
+                healthyRunId: action.runId,
+              },
+            },
             rt.now(),
           );
         });
@@ -257,16 +282,27 @@ class Daemon {
           const now = rt.now();
           rt.store.tasks.update(
             task.id,
-            { state: 'stalled', reason: 'no output', ...(restart ? { stopRequestedAt: now, stopTimeoutMs: 5000 } : {}) },
+            {
+              state: 'stalled',
+              reason: 'no output',
+              ...(restart ? { stopRequestedAt: now, stopTimeoutMs: 5000 } : {}),
+            },
             now,
           );
-          journal('stalled', { idleMs: now - (run.lastOutputAt ?? run.startedAt), action: restart ? 'restart' : 'notify' });
+          journal('stalled', {
+            idleMs: now - (run.lastOutputAt ?? run.startedAt),
+            action: restart ? 'restart' : 'notify',
+          });
         });
         if (restart && run.pid !== null) signalGroup(run.pid, 'SIGTERM');
         return;
       }
       case 'max-runtime': {
-        const { pid } = requestStop(rt, task.id, { timeoutMs: 10_000, stopAs: 'failed', reason: 'max-runtime' });
+        const { pid } = requestStop(rt, task.id, {
+          timeoutMs: 10_000,
+          stopAs: 'failed',
+          reason: 'max-runtime',
+        });
         if (pid !== null) this.escalate(task.id, 10_000);
         return;
       }

@@ -6,7 +6,9 @@ const DROPPED = new Set(['TMUX', 'TMUX_PANE']);
 /** Writes `env` as NUL-separated NAME=VALUE entries, readable only by the user. */
 export function writeEnvFile(path: string, env: Record<string, string | undefined>): void {
   const entries = Object.entries(env)
-    .filter(([name, value]) => value !== undefined && !DROPPED.has(name) && name.length > 0 && !name.includes('='))
+    .filter(
+      ([name, value]) => value !== undefined && !DROPPED.has(name) && name.length > 0 && !name.includes('='),
+    )
     .map(([name, value]) => `${name}=${value}\0`);
   writeFileSync(path, entries.join(''), { mode: 0o600 });
 }

@@ -21,7 +21,7 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
     if (!task || task.desired !== 'running') return null;
     if (task.currentRunId !== null) {
       const current = rt.store.runs.byId(task.currentRunId);
-      if (current && current.endedAt === null) return null;
+      if (current?.endedAt === null) return null;
     }
     const now = rt.now();
     const n = rt.store.runs.lastN(task.id) + 1;
@@ -105,7 +105,8 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
     const message = error instanceof Error ? error.message : String(error);
     rt.store.tx(() => {
       const now = rt.now();
-      if (!rt.store.runs.end(run.id, { endedAt: now, exitCode: null, signal: null, reason: 'launch-failed' })) return;
+      if (!rt.store.runs.end(run.id, { endedAt: now, exitCode: null, signal: null, reason: 'launch-failed' }))
+        return;
       rt.store.tasks.update(task.id, { state: 'failed', reason: `launch failed: ${message}` }, now);
       rt.store.events.append({
         taskId: task.id,
@@ -116,7 +117,9 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
         data: { run: run.n, error: message },
       });
     });
-    throw error instanceof HoldfastError ? error : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error });
+    throw error instanceof HoldfastError
+      ? error
+      : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error });
   }
 }
 
@@ -125,7 +128,8 @@ async function launchPane(
   launch: Parameters<Runtime['tmux']['newSession']>[0],
   n: number,
 ): Promise<number> {
-  const missing = (e: unknown) => e instanceof TmuxError && /can't find|no server running|error connecting/i.test(e.stderr);
+  const missing = (e: unknown) =>
+    e instanceof TmuxError && /can't find|no server running|error connecting/i.test(e.stderr);
   const duplicate = (e: unknown) => e instanceof TmuxError && /duplicate session/i.test(e.stderr);
   if (n === 1) {
     try {

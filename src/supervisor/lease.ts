@@ -6,7 +6,9 @@ export const HEARTBEAT_MS = 2000;
 /** A lease whose holder is alive but silent this long is taken over (a hung daemon). */
 export const STALE_AFTER_MS = 10_000;
 
-export type LeaseState = { live: true; lease: Lease } | { live: false; lease: Lease | null; why: 'none' | 'dead' | 'stale' };
+export type LeaseState =
+  | { live: true; lease: Lease }
+  | { live: false; lease: Lease | null; why: 'none' | 'dead' | 'stale' };
 
 /** Whether a lease is held by a running daemon: the same pid *and* process start time, beating recently. */
 export function leaseState(lease: Lease | null, now: number): LeaseState {
@@ -17,7 +19,9 @@ export function leaseState(lease: Lease | null, now: number): LeaseState {
 }
 
 /** Takes the lease if no live daemon holds it; one transaction, so of many racing starters one wins. */
-export function acquireLease(rt: Runtime): { acquired: true; lease: Lease } | { acquired: false; holder: Lease } {
+export function acquireLease(
+  rt: Runtime,
+): { acquired: true; lease: Lease } | { acquired: false; holder: Lease } {
   const pid = process.pid;
   const procStart = processStartTime(pid) ?? '0';
   return rt.store.tx(() => {

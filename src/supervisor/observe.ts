@@ -24,7 +24,12 @@ export async function observe(rt: Runtime): Promise<ObserveResult> {
 export function applyPanes(rt: Runtime, panes: PaneInfo[] | null): ObserveResult {
   const byRun = new Map<number, PaneInfo>();
   for (const pane of panes ?? []) if (pane.runId !== null) byRun.set(pane.runId, pane);
-  const result: ObserveResult = { ended: [], unlaunched: [], pendingReap: 0, serverPid: panes?.[0]?.serverPid ?? null };
+  const result: ObserveResult = {
+    ended: [],
+    unlaunched: [],
+    pendingReap: 0,
+    serverPid: panes?.[0]?.serverPid ?? null,
+  };
   for (const run of rt.store.runs.open()) {
     const pane = byRun.get(run.id);
     if (pane) {
@@ -45,7 +50,8 @@ export function applyPanes(rt: Runtime, panes: PaneInfo[] | null): ObserveResult
       continue;
     }
     const reason = panes === null ? 'server-lost' : 'pane-lost';
-    if (recordExit(rt, run.id, { exitCode: null, signal: null, endedAt: rt.now(), reason })) result.ended.push(run.id);
+    if (recordExit(rt, run.id, { exitCode: null, signal: null, endedAt: rt.now(), reason }))
+      result.ended.push(run.id);
   }
   return result;
 }
@@ -75,7 +81,12 @@ export async function observeSettled(rt: Runtime, deadlineMs = 2000): Promise<Ob
  * next state, its journal entries and the run's end commit together. A second observer of the
  * same death (hook line, list-panes, another CLI) finds the run ended and does nothing.
  */
-export function recordExit(rt: Runtime, runId: number, exit: RunExit, verdictOverride?: ExitVerdict): boolean {
+export function recordExit(
+  rt: Runtime,
+  runId: number,
+  exit: RunExit,
+  verdictOverride?: ExitVerdict,
+): boolean {
   return rt.store.tx(() => {
     const run = rt.store.runs.byId(runId);
     if (!run || run.endedAt !== null) return false;

@@ -1,5 +1,5 @@
 import { signalName } from '../tmux/panes.js';
-import { readRange, fileSize } from './file-range.js';
+import { fileSize, readRange } from './file-range.js';
 import { recordExit } from './observe.js';
 import type { Runtime } from './runtime.js';
 
@@ -48,7 +48,11 @@ export function processPaneEvents(rt: Runtime): number[] {
   const chunk = readRange(rt.paths.eventsFile, offset, size);
   const end = chunk.lastIndexOf(0x0a) + 1;
   if (end === 0) return [];
-  const lines = chunk.subarray(0, end).toString('utf8').split('\n').filter((l) => l.length > 0);
+  const lines = chunk
+    .subarray(0, end)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const ended: number[] = [];
   rt.store.tx(() => {
     for (const line of lines) {

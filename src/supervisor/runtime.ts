@@ -26,7 +26,11 @@ export function openRuntime(home: string): Runtime {
   ensurePrivateDir(paths.tasksDir);
   writeIfChanged(paths.tmuxConf, renderTmuxConfig());
   const store = openStore(paths.store);
-  const tmux = new TmuxClient({ socket: paths.socket, configFile: paths.tmuxConf, eventsFile: paths.eventsFile });
+  const tmux = new TmuxClient({
+    socket: paths.socket,
+    configFile: paths.tmuxConf,
+    eventsFile: paths.eventsFile,
+  });
   return { paths, store, tmux, now: Date.now, random: Math.random };
 }
 

@@ -26,7 +26,8 @@ export function requestStop(rt: Runtime, taskId: number, request: StopRequest): 
     const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
     const live = run !== null && run.endedAt === null;
     const stopAs = request.stopAs ?? 'stopped';
-    if (task.desired === 'stopped' && (!live || task.state === 'stopping')) return { pid: live ? run.pid : null };
+    if (task.desired === 'stopped' && (!live || task.state === 'stopping'))
+      return { pid: live ? run.pid : null };
     rt.store.tasks.update(
       task.id,
       live
@@ -39,7 +40,13 @@ export function requestStop(rt: Runtime, taskId: number, request: StopRequest): 
             reason: request.reason ?? null,
             nextStartAt: null,
           }
-        : { desired: 'stopped', state: stopAs, nextStartAt: null, reason: request.reason ?? task.reason, nextRun: null },
+        : {
+            desired: 'stopped',
+            state: stopAs,
+            nextStartAt: null,
+            reason: request.reason ?? task.reason,
+            nextRun: null,
+          },
       now,
     );
     rt.store.events.append({
@@ -48,7 +55,10 @@ export function requestStop(rt: Runtime, taskId: number, request: StopRequest): 
       runId: run?.id ?? null,
       at: now,
       type: live ? 'stop-requested' : stopAs,
-      data: { ...(request.reason ? { reason: request.reason } : {}), ...(live ? { timeoutMs: request.timeoutMs } : {}) },
+      data: {
+        ...(request.reason ? { reason: request.reason } : {}),
+        ...(live ? { timeoutMs: request.timeoutMs } : {}),
+      },
     });
     return { pid: live ? run.pid : null };
   });

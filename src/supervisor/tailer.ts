@@ -43,9 +43,22 @@ export function tailRun(rt: Runtime, run: RunRecord, consume: LineConsumer | nul
       bytes: size,
       lines: current.lines + lines.length,
     });
-    if (grew && task && task.state === 'stalled' && task.currentRunId === run.id && task.desired === 'running') {
+    if (
+      grew &&
+      task &&
+      task.state === 'stalled' &&
+      task.currentRunId === run.id &&
+      task.desired === 'running'
+    ) {
       rt.store.tasks.update(task.id, { state: 'running', reason: null }, now);
-      rt.store.events.append({ taskId: task.id, taskName: task.name, runId: run.id, at: now, type: 'output-resumed', data: {} });
+      rt.store.events.append({
+        taskId: task.id,
+        taskName: task.name,
+        runId: run.id,
+        at: now,
+        type: 'output-resumed',
+        data: {},
+      });
     }
   });
   return true;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { PaneInfo } from '../tmux/panes.js';
 import { TmuxError } from '../tmux/errors.js';
+import type { PaneInfo } from '../tmux/panes.js';
 import { PACKAGE_ROOT, type Runtime } from './runtime.js';
 
 /** Not a valid task name (underscore), so it can never collide with a task's session. */

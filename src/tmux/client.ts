@@ -133,7 +133,14 @@ export class TmuxClient {
   }
 
   async sendKeys(target: string, keys: readonly string[], literal = false): Promise<void> {
-    await this.exec(['send-keys', '-t', target, ...(literal ? ['-l'] : []), '--', ...keys.map(escapeTmuxArg)]);
+    await this.exec([
+      'send-keys',
+      '-t',
+      target,
+      ...(literal ? ['-l'] : []),
+      '--',
+      ...keys.map(escapeTmuxArg),
+    ]);
   }
 
   /** The server's pid, or null when no server runs on the socket. */
@@ -149,7 +156,17 @@ export class TmuxClient {
 
   /** The argv that attaches a terminal to a session on this server (for a foreground child). */
   attachArgv(session: string, readOnly = false): string[] {
-    return [this.bin, '-S', this.socket, '-f', this.configFile, 'attach-session', ...(readOnly ? ['-r'] : []), '-t', `=${session}`];
+    return [
+      this.bin,
+      '-S',
+      this.socket,
+      '-f',
+      this.configFile,
+      'attach-session',
+      ...(readOnly ? ['-r'] : []),
+      '-t',
+      `=${session}`,
+    ];
   }
 
   get environment(): NodeJS.ProcessEnv {
@@ -166,9 +183,13 @@ export class TmuxClient {
     const out = await this.spawn(['-V']);
     const version = parseTmuxVersion(out);
     if (version !== null && compareVersion(version, MIN_VERSION) < 0) {
-      throw new HoldfastError('ETMUXVERSION', `tmux ${version.join('.')} is too old: holdfast needs tmux 3.2 or newer`, {
-        hint: 'install a newer tmux (Debian 12 ships 3.3a)',
-      });
+      throw new HoldfastError(
+        'ETMUXVERSION',
+        `tmux ${version.join('.')} is too old: holdfast needs tmux 3.2 or newer`,
+        {
+          hint: 'install a newer tmux (Debian 12 ships 3.3a)',
+        },
+      );
     }
     this.versionChecked = true;
   }
@@ -192,7 +213,14 @@ export class TmuxClient {
 }
 
 function optionCommands(target: string, options: Record<string, string>): string[][] {
-  return Object.entries(options).map(([name, value]) => ['set-option', '-p', '-t', target, name, escapeTmuxArg(value)]);
+  return Object.entries(options).map(([name, value]) => [
+    'set-option',
+    '-p',
+    '-t',
+    target,
+    name,
+    escapeTmuxArg(value),
+  ]);
 }
 
 function pipeCommand(target: string, logFile: string, onlyIfNone = true): string[] {
@@ -203,7 +231,8 @@ function pipeCommand(target: string, logFile: string, onlyIfNone = true): string
 
 function parsePid(stdout: string): number {
   const pid = Number.parseInt(stdout.trim().split('\n').pop() ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`tmux did not report a pid (got ${JSON.stringify(stdout)})`);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error(`tmux did not report a pid (got ${JSON.stringify(stdout)})`);
   return pid;
 }
 

@@ -8,7 +8,7 @@ export function renderTmuxConfig(): string {
     `run-shell -b 'printf "%s|%s|%s|%s|%s\\n" "#{session_name}" "#{@hf_run}" ` +
     `"#{pane_dead_status}" "#{pane_dead_signal}" "$(date +%s%3N)" >> "$${EVENTS_FILE_ENV}"'`;
   return [
-    '# Written by holdfast; rewritten on every start. The user\'s ~/.tmux.conf is never read.',
+    "# Written by holdfast; rewritten on every start. The user's ~/.tmux.conf is never read.",
     'set -g exit-empty off',
     'set -g exit-unattached off',
     'set -g destroy-unattached off',

@@ -6,9 +6,12 @@ export class TmuxError extends Error {
 
   constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
     const tail = stderr.trim().split('\n').slice(-3).join(' / ');
-    super(`tmux ${argv.slice(0, 6).join(' ')}… failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${tail}`, {
-      cause,
-    });
+    super(
+      `tmux ${argv.slice(0, 6).join(' ')}… failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${tail}`,
+      {
+        cause,
+      },
+    );
     this.name = 'TmuxError';
     this.argv = argv;
     this.exitCode = exitCode;

@@ -28,8 +28,21 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     const h = home();
     const seed = Date.now() % 100_000;
     const random = prng(seed);
-    const run = await h.cli(['run', '--name', 'count', '--restart', 'always', '--backoff', '50ms..100ms', '--crash-loop', '100/10m',
-      '--', COUNT, join(h.dir, 'tasks', 'count'), '0.005']);
+    const run = await h.cli([
+      'run',
+      '--name',
+      'count',
+      '--restart',
+      'always',
+      '--backoff',
+      '50ms..100ms',
+      '--crash-loop',
+      '100/10m',
+      '--',
+      COUNT,
+      join(h.dir, 'tasks', 'count'),
+      '0.005',
+    ]);
     expect(run.code).toBe(0);
     await waitForDaemon(h);
 
@@ -42,22 +55,34 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     for (const target of plan) {
       await sleep(100 + random() * 400);
       if (target === 'daemon') {
-        const pid = await waitFor(() => currentDaemonPid(h), (p) => p !== null, { what: `a daemon to kill (seed ${seed})` });
+        const pid = await waitFor(
+          () => currentDaemonPid(h),
+          (p) => p !== null,
+          { what: `a daemon to kill (seed ${seed})` },
+        );
         process.kill(pid!, 'SIGKILL');
       } else {
-        const pane = await waitFor(() => paneOf(h, 'count'), (p) => p !== null && !p.dead && p.pid !== lastTaskPid, {
-          what: `a live run to kill (seed ${seed})`,
-        });
+        const pane = await waitFor(
+          () => paneOf(h, 'count'),
+          (p) => p !== null && !p.dead && p.pid !== lastTaskPid,
+          {
+            what: `a live run to kill (seed ${seed})`,
+          },
+        );
         lastTaskPid = pane!.pid;
         process.kill(pane!.pid, 'SIGKILL');
       }
     }
 
     await waitForDaemon(h);
-    const settled = await waitFor(() => h.status('count'), (v) => v.state === 'running' && v.restarts === 5 && v.runs.length === 6, {
-      what: `the task to run again after 5 restarts (seed ${seed})`,
-      timeoutMs: 20_000,
-    });
+    const settled = await waitFor(
+      () => h.status('count'),
+      (v) => v.state === 'running' && v.restarts === 5 && v.runs.length === 6,
+      {
+        what: `the task to run again after 5 restarts (seed ${seed})`,
+        timeoutMs: 20_000,
+      },
+    );
     expect(settled.runs.map((r) => r.n)).toEqual([1, 2, 3, 4, 5, 6]);
     expect((await h.cli(['stop', 'count', '--timeout', '2s'])).code).toBe(0);
 
@@ -75,15 +100,43 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     expect(exited.slice(0, 5).every((e) => e.data.signal === 'SIGKILL')).toBe(true);
     expect(restarted.map((e) => e.data.run)).toEqual([2, 3, 4, 5, 6]);
     // Each death is followed by its one restart before the next death.
-    const order = events.filter((e) => e.type === 'exited' || e.type === 'restarted').map((e) => `${e.type}:${e.data.run}`);
-    expect(order).toEqual(['exited:1', 'restarted:2', 'exited:2', 'restarted:3', 'exited:3', 'restarted:4', 'exited:4', 'restarted:5',
-      'exited:5', 'restarted:6', 'exited:6']);
+    const order = events
+      .filter((e) => e.type === 'exited' || e.type === 'restarted')
+      .map((e) => `${e.type}:${e.data.run}`);
+    expect(order).toEqual([
+      'exited:1',
+      'restarted:2',
+      'exited:2',
+      'restarted:3',
+      'exited:3',
+      'restarted:4',
+      'exited:4',
+      'restarted:5',
+      'exited:5',
+      'restarted:6',
+      'exited:6',
+    ]);
   });
 
   it('deaths while the daemon is down are each handled once when it returns', async () => {
     const h = home();
     for (const name of ['a', 'b', 'c']) {
-      expect((await h.cli(['run', '--name', name, '--restart', 'on-failure', '--backoff', '50ms..100ms', '--', 'sleep', '600'])).code).toBe(0);
+      expect(
+        (
+          await h.cli([
+            'run',
+            '--name',
+            name,
+            '--restart',
+            'on-failure',
+            '--backoff',
+            '50ms..100ms',
+            '--',
+            'sleep',
+            '600',
+          ])
+        ).code,
+      ).toBe(0);
     }
     await waitForDaemon(h);
     expect((await h.cli(['daemon', 'stop'])).code).toBe(0);
@@ -93,17 +146,26 @@ describe('fault: the daemon is killed, tasks are killed', () => {
       expect(pane.dead).toBe(false);
       process.kill(pane.pid, 'SIGKILL');
     }
-    await waitFor(() => ['a', 'b', 'c'].map((n) => paneOf(h, n)?.dead), (d) => d.every(Boolean), { what: 'the panes to die' });
+    await waitFor(
+      () => ['a', 'b', 'c'].map((n) => paneOf(h, n)?.dead),
+      (d) => d.every(Boolean),
+      { what: 'the panes to die' },
+    );
     const stoppedAt = Date.now();
 
     expect((await h.cli(['daemon', 'start'])).code).toBe(0);
     for (const name of ['a', 'b', 'c']) {
-      await waitFor(() => h.status(name), (v) => v.state === 'running' && v.runs.length === 2, { what: `${name} restarted` });
+      await waitFor(
+        () => h.status(name),
+        (v) => v.state === 'running' && v.runs.length === 2,
+        { what: `${name} restarted` },
+      );
     }
     // Let the new daemon read every pending hook line and finish a full reconcile after the restarts.
     await waitFor(
       () => daemonStatus(h),
-      (s) => s.pendingEventBytes === 0 && s.heartbeatAt !== null && Date.parse(s.heartbeatAt) > stoppedAt + 4500,
+      (s) =>
+        s.pendingEventBytes === 0 && s.heartbeatAt !== null && Date.parse(s.heartbeatAt) > stoppedAt + 4500,
       { what: 'the daemon to settle', timeoutMs: 15_000 },
     );
     for (const name of ['a', 'b', 'c']) {
@@ -122,7 +184,10 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     await run('never', '--restart', 'no', '--', 'sleep', '600');
     await run('finished', '--restart', 'on-failure', '--', 'true');
     await run('halted', '--restart', 'always', '--', 'sleep', '600');
-    await waitFor(() => h.status('finished'), (v) => v.state === 'succeeded');
+    await waitFor(
+      () => h.status('finished'),
+      (v) => v.state === 'succeeded',
+    );
     await h.cli(['stop', 'halted', '--timeout', '2s']);
     await waitForDaemon(h);
     const before = await h.json<TaskView[]>(['ls']);
@@ -132,17 +197,24 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     process.kill(serverPid, 'SIGTERM');
 
     for (const name of ['always', 'onfail']) {
-      const v = await waitFor(() => h.status(name), (s) => s.state === 'running' && s.runs.length === 2, {
-        what: `${name} back`,
-        timeoutMs: 15_000,
-      });
+      const v = await waitFor(
+        () => h.status(name),
+        (s) => s.state === 'running' && s.runs.length === 2,
+        {
+          what: `${name} back`,
+          timeoutMs: 15_000,
+        },
+      );
       expect(v.runs[1]!.cause).toBe('server-restarted');
       expect(v.runs[0]!.reason).toBe('server-lost');
       expect(v.pid).not.toBe(pidBefore[name]);
       expect(v.restarts).toBe(0);
       expect(paneOf(h, name)?.dead).toBe(false);
     }
-    const never = await waitFor(() => h.status('never'), (s) => s.state === 'failed');
+    const never = await waitFor(
+      () => h.status('never'),
+      (s) => s.state === 'failed',
+    );
     expect(never.reason).toBe('server-lost');
     expect(never.runs).toHaveLength(1);
     expect((await h.status('finished')).runs).toHaveLength(1);
@@ -166,7 +238,11 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     const h = home();
     const runs = Array.from({ length: 10 }, () => h.cli(['daemon', 'run', '--no-watchdog']));
     const pid = await waitForDaemon(h);
-    const settled = await waitFor(() => daemonProcesses(h.dir), (p) => p.length === 1, { what: 'one daemon left' });
+    const settled = await waitFor(
+      () => daemonProcesses(h.dir),
+      (p) => p.length === 1,
+      { what: 'one daemon left' },
+    );
     expect(settled).toEqual([pid]);
     process.kill(pid, 'SIGTERM');
     const results = await Promise.all(runs);
@@ -178,7 +254,18 @@ describe('fault: the daemon is killed, tasks are killed', () => {
 
   it('after kill -9 of the daemon, supervision resumes by itself and restarts a task that dies', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'svc', '--restart', 'always', '--backoff', '50ms..100ms', '--', 'sleep', '600']);
+    await h.cli([
+      'run',
+      '--name',
+      'svc',
+      '--restart',
+      'always',
+      '--backoff',
+      '50ms..100ms',
+      '--',
+      'sleep',
+      '600',
+    ]);
     const first = await waitForDaemon(h);
     process.kill(first, 'SIGKILL');
     const second = await waitForDaemon(h, first, 5000);
@@ -187,7 +274,10 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     expect(events.filter((e) => e.type === 'adopted').length).toBeGreaterThanOrEqual(1);
     const pane = paneOf(h, 'svc')!;
     process.kill(pane.pid, 'SIGKILL');
-    const back = await waitFor(() => h.status('svc'), (v) => v.state === 'running' && v.runs.length === 2);
+    const back = await waitFor(
+      () => h.status('svc'),
+      (v) => v.state === 'running' && v.runs.length === 2,
+    );
     expect(back.runs[0]!.signal).toBe('SIGKILL');
   });
 });

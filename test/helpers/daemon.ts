@@ -53,7 +53,10 @@ export function currentDaemonPid(h: Home): number | null {
 /** The pane pid of a task's session and whether it is dead, read from tmux without the CLI. */
 export function paneOf(h: Home, name: string): { pid: number; dead: boolean } | null {
   try {
-    const [pid, dead] = h.tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_pid} #{pane_dead}']).trim().split(' ');
+    const [pid, dead] = h
+      .tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_pid} #{pane_dead}'])
+      .trim()
+      .split(' ');
     return { pid: Number(pid), dead: dead === '1' };
   } catch {
     return null;

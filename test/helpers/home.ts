@@ -20,7 +20,10 @@ export interface Home {
   dir: string;
   socket: string;
   env: NodeJS.ProcessEnv;
-  cli(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string }): Promise<CliResult>;
+  cli(
+    args: string[],
+    options?: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string },
+  ): Promise<CliResult>;
   /** Runs the CLI and parses its stdout as JSON, failing loudly on a non-zero exit. */
   json<T = unknown>(args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<T>;
   status(name: string): Promise<TaskView>;

@@ -18,8 +18,13 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const seen = lastError && last === undefined ? `error: ${String(lastError)}` : JSON.stringify(last)?.slice(0, 2000);
-      throw new Error(`waitFor ${options.what ?? ''} timed out after ${options.timeoutMs ?? 10_000}ms; last seen: ${seen}`);
+      const seen =
+        lastError && last === undefined
+          ? `error: ${String(lastError)}`
+          : JSON.stringify(last)?.slice(0, 2000);
+      throw new Error(
+        `waitFor ${options.what ?? ''} timed out after ${options.timeoutMs ?? 10_000}ms; last seen: ${seen}`,
+      );
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
   }

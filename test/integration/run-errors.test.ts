@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +35,14 @@ function expectOneLineError(result: { code: number; stderr: string }, text: stri
 describe('errors users will hit', () => {
   it('an unknown task', async () => {
     const h = home();
-    for (const command of [['status', 'nope'], ['log', 'nope'], ['stop', 'nope'], ['rm', 'nope'], ['follow', 'nope'], ['events', 'nope']]) {
+    for (const command of [
+      ['status', 'nope'],
+      ['log', 'nope'],
+      ['stop', 'nope'],
+      ['rm', 'nope'],
+      ['follow', 'nope'],
+      ['events', 'nope'],
+    ]) {
       expectOneLineError(await h.cli(command), 'no task named "nope"');
     }
   });
@@ -42,7 +58,10 @@ describe('errors users will hit', () => {
   it('a duplicate name', async () => {
     const h = home();
     expect((await h.cli(['run', '--name', 'dup', '--', 'sleep', '60'])).code).toBe(0);
-    expectOneLineError(await h.cli(['run', '--name', 'dup', '--', 'sleep', '60']), 'a task named dup already exists');
+    expectOneLineError(
+      await h.cli(['run', '--name', 'dup', '--', 'sleep', '60']),
+      'a task named dup already exists',
+    );
     const list = JSON.parse((await h.cli(['ls', '--json'])).stdout);
     expect(list).toHaveLength(1);
   });
@@ -53,7 +72,10 @@ describe('errors users will hit', () => {
   });
 
   it('a working directory that does not exist', async () => {
-    expectOneLineError(await home().cli(['run', '--cwd', '/no/such/dir', '--', 'true']), 'the working directory /no/such/dir does not exist');
+    expectOneLineError(
+      await home().cli(['run', '--cwd', '/no/such/dir', '--', 'true']),
+      'the working directory /no/such/dir does not exist',
+    );
     await expectNothingCreated();
   });
 
@@ -64,13 +86,19 @@ describe('errors users will hit', () => {
   });
 
   it('a command that does not exist', async () => {
-    expectOneLineError(await home().cli(['run', '--', 'no-such-program-xyz']), 'command not found: no-such-program-xyz');
+    expectOneLineError(
+      await home().cli(['run', '--', 'no-such-program-xyz']),
+      'command not found: no-such-program-xyz',
+    );
     await expectNothingCreated();
   });
 
   it('bad option values name the flag and the expectation', async () => {
     const h = home();
-    expectOneLineError(await h.cli(['run', '--restart', 'sometimes', '--', 'true']), '--restart: expected one of no, on-failure, always');
+    expectOneLineError(
+      await h.cli(['run', '--restart', 'sometimes', '--', 'true']),
+      '--restart: expected one of no, on-failure, always',
+    );
     expectOneLineError(await h.cli(['stop', 'x', '--timeout', 'soon']), /--timeout: expected a duration/);
     await expectNothingCreated();
   });
@@ -131,7 +159,9 @@ describe('errors users will hit', () => {
   it('every command renders its help', async () => {
     const h = home();
     const help = await h.cli(['--help']);
-    const names = [...help.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+    const names = [...help.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)]
+      .map((m) => m[1]!)
+      .filter((n) => n !== 'help');
     expect(names.length).toBeGreaterThanOrEqual(10);
     for (const name of names) {
       const r = await h.cli([name, '--help']);

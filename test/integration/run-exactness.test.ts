@@ -23,22 +23,53 @@ async function argvSeenByTask(args: string[]): Promise<string[]> {
 
 describe('arguments reach the command byte for byte', () => {
   it('passes spaces, quotes, $(), backticks, ;, newlines, unicode and empty strings unchanged', async () => {
-    const args = ['two words', `it's "quoted"`, '$(echo hi)', '`id`', 'a;', ';', 'b\\;', 'x\ny', 'ünïcødé 🚀', '', '#{session_name}', '--', '-n'];
+    const args = [
+      'two words',
+      `it's "quoted"`,
+      '$(echo hi)',
+      '`id`',
+      'a;',
+      ';',
+      'b\\;',
+      'x\ny',
+      'ünïcødé 🚀',
+      '',
+      '#{session_name}',
+      '--',
+      '-n',
+    ];
     expect(await argvSeenByTask(args)).toEqual(args);
   });
 
-  fcTest.prop([fc.array(fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '')), { maxLength: 6 })], {
-    numRuns: 20,
-  })('any argv round-trips (property)', async (args) => {
+  fcTest.prop(
+    [
+      fc.array(
+        fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '')),
+        { maxLength: 6 },
+      ),
+    ],
+    {
+      numRuns: 20,
+    },
+  )('any argv round-trips (property)', async (args) => {
     expect(await argvSeenByTask(args)).toEqual(args);
   });
 
   it('never lets a shell see an argument: the canary file is never created', async () => {
     const h = home();
     const canary = join(h.dir, 'pwned');
-    const attempts = [`$(touch ${canary})`, `\`touch ${canary}\``, `; touch ${canary}`, `| touch ${canary}`, `&& touch ${canary}`];
+    const attempts = [
+      `$(touch ${canary})`,
+      `\`touch ${canary}\``,
+      `; touch ${canary}`,
+      `| touch ${canary}`,
+      `&& touch ${canary}`,
+    ];
     const run = await h.json<TaskView>(['run', '--', 'echo', ...attempts]);
-    await waitFor(() => h.status(run.name), (v) => v.state === 'succeeded');
+    await waitFor(
+      () => h.status(run.name),
+      (v) => v.state === 'succeeded',
+    );
     const log = await h.cli(['log', run.name]);
     expect(log.stdout).toBe(`${attempts.join(' ')}\n`);
     expect(existsSync(canary)).toBe(false);
@@ -51,7 +82,9 @@ describe('no lost first line', () => {
     const names: string[] = [];
     for (let batch = 0; batch < 5; batch++) {
       const runs = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => h.json<TaskView>(['run', '--', 'echo', `first-line-${batch * 10 + i}`])),
+        Array.from({ length: 10 }, (_, i) =>
+          h.json<TaskView>(['run', '--', 'echo', `first-line-${batch * 10 + i}`]),
+        ),
       );
       names.push(...runs.map((r) => r.name));
     }
@@ -83,7 +116,9 @@ describe('concurrent CLI calls', () => {
 
   it('20 parallel unnamed runs of the same command get 20 distinct names', async () => {
     const h = home();
-    const results = await Promise.all(Array.from({ length: 20 }, () => h.json<TaskView>(['run', '--', 'sleep', '600'])));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => h.json<TaskView>(['run', '--', 'sleep', '600'])),
+    );
     expect(new Set(results.map((r) => r.name)).size).toBe(20);
   });
 });

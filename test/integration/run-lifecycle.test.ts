@@ -90,7 +90,15 @@ describe('holdfast run and the commands around it', () => {
 
   it('follow streams the output and ends when the task ends', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'slow', '--', 'bash', '-c', 'for i in 1 2 3; do echo line-$i; sleep 0.2; done']);
+    await h.cli([
+      'run',
+      '--name',
+      'slow',
+      '--',
+      'bash',
+      '-c',
+      'for i in 1 2 3; do echo line-$i; sleep 0.2; done',
+    ]);
     const follow = await h.cli(['follow', 'slow']);
     expect(follow.code).toBe(0);
     expect(follow.stdout).toMatch(/line-1\nline-2\nline-3\n/);
@@ -134,8 +142,19 @@ describe('holdfast run and the commands around it', () => {
 
   it('stop escalates to SIGKILL after the timeout when SIGINT and SIGTERM are ignored', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'stubborn', '--', 'bash', '-c', "trap '' INT TERM; echo ready; while :; do sleep 0.1; done"]);
-    await waitFor(() => h.cli(['log', 'stubborn']), (r) => r.stdout.includes('ready'));
+    await h.cli([
+      'run',
+      '--name',
+      'stubborn',
+      '--',
+      'bash',
+      '-c',
+      "trap '' INT TERM; echo ready; while :; do sleep 0.1; done",
+    ]);
+    await waitFor(
+      () => h.cli(['log', 'stubborn']),
+      (r) => r.stdout.includes('ready'),
+    );
     const stop = await h.cli(['stop', 'stubborn', '--timeout', '1s']);
     expect(stop.code).toBe(0);
     const view = await h.status('stubborn');
@@ -146,12 +165,19 @@ describe('holdfast run and the commands around it', () => {
   it('stop signals the whole process group, so forked children go too', async () => {
     const h = home();
     await h.cli(['run', '--name', 'tree', '--', 'bash', '-c', 'sleep 600 & echo child=$!; wait']);
-    const log = await waitFor(() => h.cli(['log', 'tree']), (r) => /child=\d+/.test(r.stdout));
+    const log = await waitFor(
+      () => h.cli(['log', 'tree']),
+      (r) => /child=\d+/.test(r.stdout),
+    );
     const child = Number(/child=(\d+)/.exec(log.stdout)![1]);
     await h.cli(['stop', 'tree', '--timeout', '2s']);
-    await waitFor(() => existsSync(`/proc/${child}`) && !readFileSync(`/proc/${child}/stat`, 'utf8').includes(') Z'), (alive) => !alive, {
-      what: 'the forked child to be gone',
-    });
+    await waitFor(
+      () => existsSync(`/proc/${child}`) && !readFileSync(`/proc/${child}/stat`, 'utf8').includes(') Z'),
+      (alive) => !alive,
+      {
+        what: 'the forked child to be gone',
+      },
+    );
   });
 
   it('rm refuses a live task, removes a finished one with its files, and --force stops first', async () => {
@@ -211,10 +237,24 @@ describe('holdfast run and the commands around it', () => {
   it('gives the task the environment of the run that created it, without the values in any argv', async () => {
     const h = home();
     const secret = 'sk-secret $(not run) "quoted"\nsecond line';
-    await h.cli(['run', '--name', 'envy', '--', 'bash', '-c', 'printf "%s" "$HF_TEST_SECRET" | base64 -w0; echo; sleep 600'], {
-      env: { HF_TEST_SECRET: secret },
-    });
-    const log = await waitFor(() => h.cli(['log', 'envy']), (r) => r.stdout.trim().length > 0);
+    await h.cli(
+      [
+        'run',
+        '--name',
+        'envy',
+        '--',
+        'bash',
+        '-c',
+        'printf "%s" "$HF_TEST_SECRET" | base64 -w0; echo; sleep 600',
+      ],
+      {
+        env: { HF_TEST_SECRET: secret },
+      },
+    );
+    const log = await waitFor(
+      () => h.cli(['log', 'envy']),
+      (r) => r.stdout.trim().length > 0,
+    );
     expect(Buffer.from(log.stdout.trim(), 'base64').toString()).toBe(secret);
     const pid = (await h.status('envy')).pid!;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');

@@ -23,9 +23,13 @@ export function register(program: Command): void {
         const before = currentLease(ctx.rt);
         if (!before.live) await ensureWatchdog(ctx.rt);
         const lease = await waitForLease(ctx, true, 15_000);
-        if (!lease) throw new HoldfastError('EDAEMON', `the daemon did not start; see ${ctx.rt.paths.daemonLog}`);
+        if (!lease)
+          throw new HoldfastError('EDAEMON', `the daemon did not start; see ${ctx.rt.paths.daemonLog}`);
         const status = daemonStatus(ctx);
-        ctx.out.result(status, () => `daemon ${before.live ? 'already running' : 'started'} (pid ${status.pid})`);
+        ctx.out.result(
+          status,
+          () => `daemon ${before.live ? 'already running' : 'started'} (pid ${status.pid})`,
+        );
         return 0;
       }),
     );

@@ -22,7 +22,8 @@ export function register(program: Command): void {
     .option('--raw', 'exact bytes, no markers')
     .action(
       action<FollowOptions>(async (ctx, [name], options) => {
-        if (!/^\d+$/.test(options.lines)) throw new HoldfastError('EUSAGE', `--lines: expected a whole number`);
+        if (!/^\d+$/.test(options.lines))
+          throw new HoldfastError('EUSAGE', `--lines: expected a whole number`);
         return follow(ctx, name!, Number(options.lines), Boolean(options.raw));
       }),
     );
@@ -80,7 +81,11 @@ async function follow(ctx: Context, name: string, lines: number, raw: boolean): 
   }
 }
 
-function exitSuffix(run: { exitCode: number | null; signal: string | null; endReason: string | null }): string {
+function exitSuffix(run: {
+  exitCode: number | null;
+  signal: string | null;
+  endReason: string | null;
+}): string {
   if (run.signal) return ` (${run.signal})`;
   if (run.exitCode !== null) return ` (exit ${run.exitCode})`;
   return run.endReason ? ` (${run.endReason})` : '';

@@ -27,7 +27,9 @@ export function register(program: Command): void {
           }),
         );
         const names = targets.map((t) => t.name);
-        ctx.out.result({ stopped: names }, () => (names.length ? names.map((n) => `stopped ${n}`).join('\n') : 'nothing was running'));
+        ctx.out.result({ stopped: names }, () =>
+          names.length ? names.map((n) => `stopped ${n}`).join('\n') : 'nothing was running',
+        );
         return 0;
       }),
     );

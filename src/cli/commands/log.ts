@@ -41,7 +41,8 @@ export function register(program: Command): void {
 }
 
 function parseLines(text: string): number {
-  if (!/^\d+$/.test(text)) throw new HoldfastError('EUSAGE', `--lines: expected a whole number, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text))
+    throw new HoldfastError('EUSAGE', `--lines: expected a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -51,7 +52,10 @@ export function selectRuns(ctx: Context, taskId: number, run: string | undefined
   const n = Number(run);
   const found = runs.find((r) => r.n === n);
   if (!found) {
-    throw new HoldfastError('EUSAGE', `--run ${run}: the task has runs ${runs.map((r) => r.n).join(', ') || '(none)'}`);
+    throw new HoldfastError(
+      'EUSAGE',
+      `--run ${run}: the task has runs ${runs.map((r) => r.n).join(', ') || '(none)'}`,
+    );
   }
   return [found];
 }

@@ -20,7 +20,9 @@ export function register(program: Command): void {
         for (const task of tasks) await restartTask(ctx.rt, task.id, timeoutMs);
         await ensureDaemon(ctx);
         const views = tasks.map((t) => viewOf(ctx, ctx.rt.store.tasks.byId(t.id)!));
-        ctx.out.result(views, () => views.map((v) => `restarted ${v.name} (run ${v.runs.at(-1)?.n}, pid ${v.pid ?? '?'})`).join('\n'));
+        ctx.out.result(views, () =>
+          views.map((v) => `restarted ${v.name} (run ${v.runs.at(-1)?.n}, pid ${v.pid ?? '?'})`).join('\n'),
+        );
         return 0;
       }),
     );

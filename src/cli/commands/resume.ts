@@ -19,7 +19,10 @@ export function register(program: Command): void {
         await resumeTask(ctx.rt, task.id, { prompt: options.prompt ?? null, now: Boolean(options.now) });
         await ensureDaemon(ctx);
         const view = viewOf(ctx, ctx.rt.store.tasks.byId(task.id)!);
-        ctx.out.result(view, () => `resumed ${view.name} (run ${view.runs.at(-1)?.n}, pid ${view.pid ?? '?'})`);
+        ctx.out.result(
+          view,
+          () => `resumed ${view.name} (run ${view.runs.at(-1)?.n}, pid ${view.pid ?? '?'})`,
+        );
         return 0;
       }),
     );

@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('run')
     .summary('start a command in its own tmux session, supervised')
-    .description('Start a command detached, in its own session on holdfast\'s private tmux server.')
+    .description("Start a command detached, in its own session on holdfast's private tmux server.")
     .argument('[command...]', 'the command and its arguments (put them after --)')
     .option('-n, --name <name>', 'task name (default: derived from the command, made unique)')
     .option('-C, --cwd <dir>', 'working directory (default: the current one)')
@@ -26,18 +26,26 @@ export function register(program: Command): void {
     .option('--max-runtime <duration>', 'stop and fail the task this long after its first start')
     .option('--backoff <initial..max>', 'restart delay, doubling from initial up to max (default 1s..5m)')
     .option('--healthy-after <duration>', 'a run up this long resets the backoff (default 10m)')
-    .option('--crash-loop <count/window>', 'more than count restarts within window → crash-loop (default 5/10m)')
+    .option(
+      '--crash-loop <count/window>',
+      'more than count restarts within window → crash-loop (default 5/10m)',
+    )
     .option('--probe-every <duration>', 'in crash-loop, one probe restart this often (default 30m)')
     .option('--stall-timeout <duration>', 'no output for this long → stalled (default: off for commands)')
     .option('--on-stall <action>', 'restart | notify (default: restart)')
-    .option('--checkpoint-every <duration>', 'git checkpoint interval when the cwd is a git work tree (0 = off)')
+    .option(
+      '--checkpoint-every <duration>',
+      'git checkpoint interval when the cwd is a git work tree (0 = off)',
+    )
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
     .action(
       action<RunOptions>(async (ctx, args, options) => {
         if (args.length === 0) {
-          throw new HoldfastError('ENOCOMMAND', 'no command given', { hint: 'holdfast run [options] -- <command> [args…]' });
+          throw new HoldfastError('ENOCOMMAND', 'no command given', {
+            hint: 'holdfast run [options] -- <command> [args…]',
+          });
         }
         const spec = normalizeTaskSpec(args, options, {
           userUmask: ctx.userUmask,

@@ -26,7 +26,10 @@ export function renderStatus(v: TaskView, now: number): string {
     ['name', v.name],
     ['state', `${stateText(v.state)}${v.reason ? ` (${v.reason})` : ''}`],
     ['desired', v.desired],
-    [v.agent ? 'agent' : 'command', v.agent ? `${v.agent}${v.sessionId ? ` session ${v.sessionId}` : ''}` : commandText(v.command)],
+    [
+      v.agent ? 'agent' : 'command',
+      v.agent ? `${v.agent}${v.sessionId ? ` session ${v.sessionId}` : ''}` : commandText(v.command),
+    ],
     ['cwd', v.cwd],
     ['restart', `${v.restart}, ${v.restarts} restart${v.restarts === 1 ? '' : 's'} so far`],
     ['pid', v.pid === null ? '-' : String(v.pid)],
@@ -35,7 +38,8 @@ export function renderStatus(v: TaskView, now: number): string {
     ['last output', ageText(v.lastOutputAt, now)],
     ['created', v.createdAt],
   ];
-  if (v.nextStartAt) lines.push(['next start', `${v.nextStartAt} (in ${formatDuration(Date.parse(v.nextStartAt) - now)})`]);
+  if (v.nextStartAt)
+    lines.push(['next start', `${v.nextStartAt} (in ${formatDuration(Date.parse(v.nextStartAt) - now)})`]);
   if (v.limitResetsAt) lines.push(['limit resets', v.limitResetsAt]);
   for (const key of ['lastMessage', 'turns', 'costUsd'] as const) {
     if (v.info[key] !== undefined && v.info[key] !== null) lines.push([key, String(v.info[key])]);
@@ -44,7 +48,14 @@ export function renderStatus(v: TaskView, now: number): string {
   const head = lines.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
   const runs = table(
     ['RUN', 'CAUSE', 'STARTED', 'ENDED', 'EXIT', 'LOG'],
-    v.runs.map((r) => [r.n, r.cause, r.startedAt, r.endedAt ?? '-', exitText(r) + (r.reason ? ` (${r.reason})` : ''), r.log]),
+    v.runs.map((r) => [
+      r.n,
+      r.cause,
+      r.startedAt,
+      r.endedAt ?? '-',
+      exitText(r) + (r.reason ? ` (${r.reason})` : ''),
+      r.log,
+    ]),
   );
   return `${head}\n\n${runs}`;
 }

@@ -12,7 +12,9 @@ export function register(program: Command): void {
     .option('--json', 'print the stopped tasks as JSON')
     .action(
       action<{ timeout: string; json?: boolean }>(async (ctx, names, options) => {
-        const timeoutMs = options.timeout ? parseDuration(options.timeout, '--timeout') : DEFAULT_STOP_TIMEOUT_MS;
+        const timeoutMs = options.timeout
+          ? parseDuration(options.timeout, '--timeout')
+          : DEFAULT_STOP_TIMEOUT_MS;
         const tasks = names.map((name) => ctx.task(name));
         await ctx.refresh();
         const results = await Promise.all(
@@ -22,7 +24,9 @@ export function register(program: Command): void {
             return { name: task.name, state: ctx.rt.store.tasks.byId(task.id)?.state ?? 'stopped', ended };
           }),
         );
-        ctx.out.result(results, () => results.map((r) => `${r.name}: ${r.ended ? r.state : 'still running after SIGKILL'}`).join('\n'));
+        ctx.out.result(results, () =>
+          results.map((r) => `${r.name}: ${r.ended ? r.state : 'still running after SIGKILL'}`).join('\n'),
+        );
         return results.every((r) => r.ended) ? 0 : 1;
       }),
     );

@@ -1,0 +1,197 @@
+import { fc, test as fcTest } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { type AfterExitInput, backoffDelay, decideTimers, planAfterExit } from './lifecycle.js';
+import { DEFAULT_RESTART_POLICY, INITIAL_SUPERVISION, type RestartPolicy, type TaskRecord, type TaskSpec } from './task.js';
+
+const zero = () => 0;
+const policy = (over: Partial<RestartPolicy> = {}): RestartPolicy => ({ ...DEFAULT_RESTART_POLICY, mode: 'on-failure', ...over });
+
+function input(over: Partial<AfterExitInput> & { exitCode?: number | null; ranMs?: number } = {}): AfterExitInput {
+  const now = over.now ?? 1_000_000;
+  return {
+    task: { desired: 'running', restarts: 0, supervision: INITIAL_SUPERVISION, stopAs: null, nextRun: null },
+    policy: policy(),
+    run: { id: 1, startedAt: now - (over.ranMs ?? 1000) },
+    exit: { exitCode: over.exitCode === undefined ? 1 : over.exitCode, signal: null, endedAt: now, reason: null },
+    verdict: { class: over.exitCode === 0 ? 'done' : 'crash' },
+    firstStartedAt: now - 5000,
+    onLimit: 'wait',
+    limitBackoffMs: [15 * 60_000, 30 * 60_000, 60 * 60_000],
+    now,
+    random: zero,
+    ...over,
+  };
+}
+
+describe('planAfterExit', () => {
+  it.each([
+    { mode: 'no', exitCode: 0, state: 'succeeded' },
+    { mode: 'no', exitCode: 1, state: 'failed' },
+    { mode: 'on-failure', exitCode: 0, state: 'succeeded' },
+    { mode: 'on-failure', exitCode: 1, state: 'backoff' },
+    { mode: 'always', exitCode: 0, state: 'backoff' },
+    { mode: 'always', exitCode: 1, state: 'backoff' },
+  ] as const)('policy $mode, exit $exitCode → $state', ({ mode, exitCode, state }) => {
+    expect(planAfterExit(input({ exitCode, policy: policy({ mode }) })).state).toBe(state);
+  });
+
+  it('backs off 1 s doubling to 5 min with jitter of at most 10%', () => {
+    const p = policy();
+    expect([0, 1, 2, 3, 8, 9, 20].map((a) => backoffDelay(p, a, zero))).toEqual([1000, 2000, 4000, 8000, 256_000, 300_000, 300_000]);
+    expect(backoffDelay(p, 0, () => 0.999)).toBe(1100);
+  });
+
+  it('gives the specified delay sequence and trips the breaker on the 6th restart within the window', () => {
+    let supervision = INITIAL_SUPERVISION;
+    let now = 1_000_000;
+    const seen: { state: string; delay: number | null }[] = [];
+    for (let i = 0; i < 7; i++) {
+      const plan = planAfterExit(input({ now, task: { desired: 'running', restarts: i, supervision, stopAs: null, nextRun: null } }));
+      seen.push({ state: plan.state, delay: plan.nextStartAt === null ? null : plan.nextStartAt - now });
+      supervision = plan.supervision;
+      now = (plan.nextStartAt ?? now) + 500;
+    }
+    expect(seen).toEqual([
+      { state: 'backoff', delay: 1000 },
+      { state: 'backoff', delay: 2000 },
+      { state: 'backoff', delay: 4000 },
+      { state: 'backoff', delay: 8000 },
+      { state: 'backoff', delay: 16000 },
+      { state: 'crash-loop', delay: 30 * 60_000 },
+      { state: 'crash-loop', delay: 30 * 60_000 },
+    ]);
+  });
+
+  it('journals crash-loop-entered once, and leaves crash-loop after a healthy run', () => {
+    const crashLoop = { ...INITIAL_SUPERVISION, crashLoop: true, restartTimes: [1, 2, 3, 4, 5, 6] };
+    const again = planAfterExit(input({ task: { desired: 'running', restarts: 6, supervision: crashLoop, stopAs: null, nextRun: null } }));
+    expect(again.events.map((e) => e.type)).toEqual(['backoff']);
+    const healthy = planAfterExit(
+      input({ ranMs: DEFAULT_RESTART_POLICY.healthyAfterMs, task: { desired: 'running', restarts: 6, supervision: crashLoop, stopAs: null, nextRun: null } }),
+    );
+    expect(healthy.events.map((e) => e.type)).toEqual(['crash-loop-left', 'backoff']);
+    expect(healthy.state).toBe('backoff');
+    expect(healthy.nextStartAt! - 1_000_000).toBe(1000);
+  });
+
+  it('restarts older than the window do not count toward the breaker', () => {
+    const old = { ...INITIAL_SUPERVISION, restartTimes: [1, 2, 3, 4, 5] };
+    expect(planAfterExit(input({ task: { desired: 'running', restarts: 5, supervision: old, stopAs: null, nextRun: null } })).state).toBe('backoff');
+  });
+
+  it('ends in failed with the reason when max-restarts or max-runtime is reached', () => {
+    const full = input({ policy: policy({ maxRestarts: 3 }), task: { desired: 'running', restarts: 3, supervision: INITIAL_SUPERVISION, stopAs: null, nextRun: null } });
+    expect(planAfterExit(full)).toMatchObject({ state: 'failed', reason: 'max-restarts (3)' });
+    const late = input({ policy: policy({ maxRuntimeMs: 4000 }) });
+    expect(planAfterExit(late)).toMatchObject({ state: 'failed', reason: 'max-runtime' });
+  });
+
+  it('a stopped task ends stopped (or as its stop asked) whatever the exit', () => {
+    const stopped = input({ task: { desired: 'stopped', restarts: 0, supervision: INITIAL_SUPERVISION, stopAs: null, nextRun: null } });
+    expect(planAfterExit(stopped).state).toBe('stopped');
+    const limited = input({ task: { desired: 'stopped', restarts: 0, supervision: INITIAL_SUPERVISION, stopAs: 'failed', nextRun: null } });
+    expect(planAfterExit(limited).state).toBe('failed');
+  });
+
+  it('waits out a usage limit until the reset time, spending no budget', () => {
+    const plan = planAfterExit(input({ verdict: { class: 'usage-limited', resetAt: 1_060_000 } }));
+    expect(plan).toMatchObject({ state: 'rate-limited', limitResetsAt: 1_060_000, nextStartAt: 1_060_000 });
+    expect(plan.supervision.attempt).toBe(0);
+    expect(plan.supervision.restartTimes).toEqual([]);
+    expect(plan.nextRun).toEqual({ cause: 'limit-reset', prompt: null, fresh: false });
+  });
+
+  it('backs off 15, 30, 60 minutes when a limit gives no reset time', () => {
+    let supervision = INITIAL_SUPERVISION;
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const plan = planAfterExit(input({ verdict: { class: 'usage-limited', resetAt: null }, task: { desired: 'running', restarts: 0, supervision, stopAs: null, nextRun: null } }));
+      waits.push(plan.limitResetsAt! - 1_000_000);
+      supervision = plan.supervision;
+    }
+    expect(waits).toEqual([15 * 60_000, 30 * 60_000, 60 * 60_000, 60 * 60_000]);
+  });
+
+  it('--on-limit fail ends the task; auth fails without a restart; a lost conversation starts fresh at once', () => {
+    expect(planAfterExit(input({ onLimit: 'fail', verdict: { class: 'usage-limited', resetAt: null } }))).toMatchObject({ state: 'failed', reason: 'usage-limit' });
+    expect(planAfterExit(input({ policy: policy({ mode: 'always' }), verdict: { class: 'auth' } }))).toMatchObject({ state: 'failed', reason: 'auth' });
+    expect(planAfterExit(input({ verdict: { class: 'conversation-lost' } }))).toMatchObject({
+      state: 'backoff',
+      nextStartAt: 1_000_000,
+      nextRun: { cause: 'conversation-lost', fresh: true },
+    });
+  });
+
+  it('a lost tmux server restarts restartable tasks at once without spending budget, and fails the others', () => {
+    const lost = { exitCode: null, signal: null, endedAt: 1_000_000, reason: 'server-lost' };
+    expect(planAfterExit(input({ exit: lost, verdict: { class: 'crash', detail: 'server-lost' } }))).toMatchObject({
+      state: 'backoff',
+      nextStartAt: 1_000_000,
+      nextRun: { cause: 'server-restarted' },
+      supervision: INITIAL_SUPERVISION,
+    });
+    expect(planAfterExit(input({ exit: lost, policy: policy({ mode: 'no' }), verdict: { class: 'crash', detail: 'server-lost' } }))).toMatchObject({
+      state: 'failed',
+      reason: 'server-lost',
+    });
+  });
+});
+
+const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
+  command: ['x'],
+  cwd: '/',
+  umask: '022',
+  restart: policy({ healthyAfterMs: 10_000 }),
+  stallTimeoutMs: null,
+  onStall: 'restart',
+  agent: null,
+  checkpointEveryMs: null,
+  mission: null,
+  ...over,
+});
+
+type TimerTask = Parameters<typeof decideTimers>[0]['task'];
+const task = (over: Partial<TaskRecord> = {}): TimerTask => ({
+  state: 'running',
+  desired: 'running',
+  nextStartAt: null,
+  supervision: INITIAL_SUPERVISION,
+  stopRequestedAt: null,
+  stopTimeoutMs: null,
+  spec: spec(),
+  ...over,
+});
+
+describe('decideTimers', () => {
+  it('starts a waiting task when its time comes, and says when to look again before that', () => {
+    const waiting = task({ state: 'backoff', nextStartAt: 5000 });
+    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 4000 })).toEqual({ actions: [], wakeAt: 5000 });
+    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 5000 }).actions).toEqual([{ type: 'start' }]);
+  });
+
+  it('marks a run healthy once it has stayed up long enough', () => {
+    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: null };
+    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 9999 })).toEqual({ actions: [], wakeAt: 10_000 });
+    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 10_000 }).actions).toEqual([{ type: 'mark-healthy', runId: 7 }]);
+  });
+
+  it('calls a run stalled after the stall timeout without output', () => {
+    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 3000 };
+    const t = task({ spec: spec({ stallTimeoutMs: 2000 }), supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 } });
+    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 4000 })).toEqual({ actions: [], wakeAt: 5000 });
+    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 5000 }).actions).toEqual([{ type: 'stall', runId: 7 }]);
+  });
+
+  fcTest.prop([fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 })])(
+    'deciding again after applying the actions yields none (property)',
+    (startedAt, elapsed) => {
+      const now = startedAt + elapsed;
+      let t = task({ spec: spec({ stallTimeoutMs: null }) });
+      const run = { id: 1, startedAt, endedAt: null, lastOutputAt: null };
+      for (const action of decideTimers({ task: t, run, firstStartedAt: startedAt, now }).actions) {
+        if (action.type === 'mark-healthy') t = { ...t, supervision: { ...t.supervision, healthyRunId: action.runId } };
+      }
+      expect(decideTimers({ task: t, run, firstStartedAt: startedAt, now }).actions).toEqual([]);
+    },
+  );
+});
