@@ -22,7 +22,14 @@ const j = (o: unknown) => `${JSON.stringify(o)}\r`;
 const read = (lines: string[]) => summarizeLines(claude, lines, NOW, 'UTC');
 
 const SUCCESS = [
-  j({ type: 'system', subtype: 'init', cwd: '/work', session_id: ID, tools: ['Bash'], model: 'claude-sonnet-4-5' }),
+  j({
+    type: 'system',
+    subtype: 'init',
+    cwd: '/work',
+    session_id: ID,
+    tools: ['Bash'],
+    model: 'claude-sonnet-4-5',
+  }),
   j({
     type: 'assistant',
     message: {
@@ -30,19 +37,31 @@ const SUCCESS = [
       model: 'claude-sonnet-4-5',
       content: [
         { type: 'text', text: 'I will run the tests.' },
-        { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'npm test', description: 'Run tests' } },
+        {
+          type: 'tool_use',
+          id: 'toolu_1',
+          name: 'Bash',
+          input: { command: 'npm test', description: 'Run tests' },
+        },
       ],
     },
     session_id: ID,
   }),
   j({
     type: 'user',
-    message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '3 passed', is_error: false }] },
+    message: {
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '3 passed', is_error: false }],
+    },
     session_id: ID,
   }),
   j({
     type: 'assistant',
-    message: { role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'All 3 tests pass.' }] },
+    message: {
+      role: 'assistant',
+      model: 'claude-sonnet-4-5',
+      content: [{ type: 'text', text: 'All 3 tests pass.' }],
+    },
     session_id: ID,
   }),
   j({
@@ -136,10 +155,14 @@ describe('claude parseLine', () => {
   });
 
   it('reads tool results, including failed ones with content parts', () => {
-    expect(claude.parseLine(SUCCESS[2]!, NOW)).toEqual([{ type: 'tool-result', text: '3 passed', isError: false }]);
+    expect(claude.parseLine(SUCCESS[2]!, NOW)).toEqual([
+      { type: 'tool-result', text: '3 passed', isError: false },
+    ]);
     const failed = j({
       type: 'user',
-      message: { content: [{ type: 'tool_result', content: [{ type: 'text', text: 'exit 1' }], is_error: true }] },
+      message: {
+        content: [{ type: 'tool_result', content: [{ type: 'text', text: 'exit 1' }], is_error: true }],
+      },
     });
     expect(claude.parseLine(failed, NOW)).toEqual([{ type: 'tool-result', text: 'exit 1', isError: true }]);
   });
@@ -153,10 +176,17 @@ describe('claude parseLine', () => {
   it('reads a rejected rate_limit_event as a usage limit with its exact reset', () => {
     const line = j({
       type: 'rate_limit_event',
-      rate_limit_info: { status: 'rejected', resetsAt: RESET / 1000, rateLimitType: 'five_hour', isUsingOverage: false },
+      rate_limit_info: {
+        status: 'rejected',
+        resetsAt: RESET / 1000,
+        rateLimitType: 'five_hour',
+        isUsingOverage: false,
+      },
       session_id: ID,
     });
-    expect(claude.parseLine(line, NOW)).toEqual([{ type: 'usage-limit', resetAt: RESET, detail: 'five_hour limit' }]);
+    expect(claude.parseLine(line, NOW)).toEqual([
+      { type: 'usage-limit', resetAt: RESET, detail: 'five_hour limit' },
+    ]);
   });
 
   it('ignores rate_limit_events that allow the request or run on overage', () => {
@@ -172,19 +202,31 @@ describe('claude parseLine', () => {
   it('does not take the model’s own words for a limit or a login problem', () => {
     const line = j({
       type: 'assistant',
-      message: { model: 'claude-sonnet-4-5', content: [{ type: 'text', text: `${LIMIT_TEXT}. Please run /login.` }] },
+      message: {
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'text', text: `${LIMIT_TEXT}. Please run /login.` }],
+      },
     });
     expect(claude.parseLine(line, NOW).map((e) => e.type)).toEqual(['assistant']);
   });
 
-  it('reads limit text in a synthetic assistant message and in a plain line', () => {
+  it('reads limit text in a failed result and in a plain line, once (not in the synthetic message before it)', () => {
     const synthetic = j({
       type: 'assistant',
       message: { model: '<synthetic>', content: [{ type: 'text', text: LIMIT_TEXT }] },
+      error: 'rate_limit',
     });
-    expect(claude.parseLine(synthetic, NOW, 'UTC')).toEqual([
-      { type: 'assistant', text: LIMIT_TEXT },
+    expect(claude.parseLine(synthetic, NOW, 'UTC')).toEqual([{ type: 'assistant', text: LIMIT_TEXT }]);
+    const result = j({
+      type: 'result',
+      subtype: 'success',
+      is_error: true,
+      num_turns: 1,
+      result: LIMIT_TEXT,
+    });
+    expect(claude.parseLine(result, NOW, 'UTC')).toEqual([
       { type: 'usage-limit', resetAt: RESET, detail: LIMIT_TEXT },
+      { type: 'result', ok: false, text: LIMIT_TEXT, turns: 1, costUsd: null },
     ]);
     expect(claude.parseLine(`${LIMIT_TEXT}\r`, NOW, 'UTC')).toEqual([
       { type: 'usage-limit', resetAt: RESET, detail: LIMIT_TEXT },
@@ -225,13 +267,15 @@ describe('claude classify', () => {
         subtype: 'success',
         is_error: true,
         num_turns: 1,
-        result: 'API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}',
+        result:
+          'API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}',
         session_id: ID,
       }),
     ]);
     expect(claude.classify(s, { exitCode: 1, signal: null })).toEqual({
       class: 'crash',
-      detail: 'API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}',
+      detail:
+        'API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}',
     });
   });
 
@@ -242,8 +286,18 @@ describe('claude classify', () => {
         type: 'rate_limit_event',
         rate_limit_info: { status: 'rejected', resetsAt: RESET / 1000 + 42, rateLimitType: 'five_hour' },
       }),
-      j({ type: 'assistant', message: { model: '<synthetic>', content: [{ type: 'text', text: LIMIT_TEXT }] } }),
-      j({ type: 'result', subtype: 'success', is_error: true, num_turns: 1, result: LIMIT_TEXT, total_cost_usd: 0 }),
+      j({
+        type: 'assistant',
+        message: { model: '<synthetic>', content: [{ type: 'text', text: LIMIT_TEXT }] },
+      }),
+      j({
+        type: 'result',
+        subtype: 'success',
+        is_error: true,
+        num_turns: 1,
+        result: LIMIT_TEXT,
+        total_cost_usd: 0,
+      }),
     ]);
     expect(claude.classify(s, { exitCode: 1, signal: null })).toEqual({
       class: 'usage-limited',
@@ -253,7 +307,9 @@ describe('claude classify', () => {
   });
 
   it('falls back to the limit text, next day once the time has passed', () => {
-    const lines = [j({ type: 'result', subtype: 'success', is_error: true, num_turns: 1, result: LIMIT_TEXT })];
+    const lines = [
+      j({ type: 'result', subtype: 'success', is_error: true, num_turns: 1, result: LIMIT_TEXT }),
+    ];
     expect(claude.classify(read(lines), { exitCode: 1, signal: null })).toEqual({
       class: 'usage-limited',
       resetAt: RESET,

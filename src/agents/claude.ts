@@ -31,8 +31,9 @@ import type { AgentAdapter, AgentEvent } from './types.js';
 export type TextDetector = (text: string) => AgentEvent[];
 
 /**
- * One message of the stream-json format claude introduced and amp shares. `detect` reads error
- * texts (failed results, synthetic assistant messages), never the model's own words.
+ * One message of the stream-json format claude introduced and amp shares. `detect` reads the text
+ * of failed results (a limit or login problem also comes as a synthetic assistant message, but a
+ * result always follows it), never the model's own words.
  */
 export function parseStreamJsonMessage(msg: JsonObject, detect: TextDetector): AgentEvent[] {
   switch (msg.type) {
@@ -52,9 +53,7 @@ export function parseStreamJsonMessage(msg: JsonObject, detect: TextDetector): A
         }
       }
       const text = texts.join('\n');
-      if (text === '') return events;
-      const synthetic = message?.model === '<synthetic>' || typeof msg.error === 'string';
-      return [{ type: 'assistant', text }, ...events, ...(synthetic ? detect(text) : [])];
+      return text === '' ? events : [{ type: 'assistant', text }, ...events];
     }
     case 'user': {
       const message = asObject(msg.message);

@@ -16,6 +16,7 @@ import {
   clip,
   contentText,
   describeInput,
+  errorTextEvents,
   type JsonObject,
   oneLine,
   parseJsonLine,
@@ -30,12 +31,15 @@ const LIMIT =
   /you(?:'|’)ve (?:hit|reached) your\b[^\n]*?\blimit\b|\busage_limit_reached\b|exceeded retry limit, last status: 429/i;
 const AUTH =
   /\bnot logged in\b|\b401 Unauthorized\b|\bplease (?:log|sign) in\b|\bsign in again\b|refresh token (?:has )?(?:expired|was already used|was revoked)/i;
+// Resuming an id codex does not know usually starts a new thread silently; some builds refuse.
+const LOST = /\bno rollout found for thread id\b|\bthread\/resume failed\b/i;
 
 function detectCodex(text: string, now: number, timeZone: string): AgentEvent[] {
   const events: AgentEvent[] = [];
   // "try again at 12:31 PM" is the machine's local time, to the minute.
   if (LIMIT.test(text)) events.push(usageLimitEvent(text, now, timeZone));
   if (AUTH.test(text)) events.push({ type: 'auth-failed', detail: clip(oneLine(text), 300) });
+  if (LOST.test(text)) events.push({ type: 'conversation-missing', detail: clip(oneLine(text), 300) });
   return events;
 }
 
@@ -79,7 +83,7 @@ function itemCompleted(item: JsonObject, detect: (text: string) => AgentEvent[])
       return [{ type: 'tool-call', name: 'web_search', input: describeInput(item.query) }];
     case 'error': {
       const message = asString(item.message);
-      return message === null ? [] : [...detect(message), { type: 'error', message }];
+      return message === null ? [] : errorTextEvents(message, detect);
     }
     default:
       return [];
@@ -142,7 +146,7 @@ export const codex: AgentAdapter = {
       }
       case 'error': {
         const message = asString(msg.message);
-        return message === null ? [] : [...detect(message), { type: 'error', message }];
+        return message === null ? [] : errorTextEvents(message, detect);
       }
       default:
         return [];

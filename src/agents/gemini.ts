@@ -15,6 +15,7 @@ import {
   asString,
   clip,
   describeInput,
+  errorTextEvents,
   oneLine,
   parseJsonLine,
   plainLineEvents,
@@ -88,11 +89,13 @@ export const gemini: AgentAdapter = {
       case 'error': {
         const message = asString(msg.message);
         if (message === null || msg.severity === 'warning') return [];
-        return [...detect(message), { type: 'error', message }];
+        return errorTextEvents(message, detect);
       }
       case 'result': {
-        if (msg.status === 'success')
-          return [{ type: 'result', ok: true, text: null, turns: null, costUsd: null }];
+        // One headless invocation is one turn, as a codex exec is.
+        if (msg.status === 'success') {
+          return [{ type: 'turn' }, { type: 'result', ok: true, text: null, turns: null, costUsd: null }];
+        }
         const message = asString(asObject(msg.error)?.message);
         return [
           ...(message === null ? [] : detect(message)),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cleanLine, contentText, describeInput, oneLine, parseJsonLine, plainLineEvents } from './json-lines.js';
+import {
+  cleanLine,
+  contentText,
+  describeInput,
+  oneLine,
+  parseJsonLine,
+  plainLineEvents,
+} from './json-lines.js';
 
 describe('parseJsonLine', () => {
   it('reads an object, with a trailing carriage return or colour codes around it', () => {
@@ -24,7 +31,9 @@ describe('text helpers', () => {
 
   it('joins the text parts of a message content', () => {
     expect(contentText('plain')).toBe('plain');
-    expect(contentText([{ type: 'text', text: 'a' }, { type: 'image' }, { type: 'text', text: 'b' }])).toBe('a\nb');
+    expect(contentText([{ type: 'text', text: 'a' }, { type: 'image' }, { type: 'text', text: 'b' }])).toBe(
+      'a\nb',
+    );
     expect(contentText(undefined)).toBe('');
   });
 
@@ -52,7 +61,9 @@ describe('plainLineEvents', () => {
   });
 
   it('turns an error-looking line into an error event and ignores the rest', () => {
-    expect(plainLineEvents('Error: spawn failed\r', none)).toEqual([{ type: 'error', message: 'Error: spawn failed' }]);
+    expect(plainLineEvents('Error: spawn failed\r', none)).toEqual([
+      { type: 'error', message: 'Error: spawn failed' },
+    ]);
     expect(plainLineEvents('Reading prompt from stdin...', none)).toEqual([]);
     expect(plainLineEvents('   ', none)).toEqual([]);
   });

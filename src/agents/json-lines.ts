@@ -95,6 +95,12 @@ export function describeInput(input: unknown): string {
   return clip(JSON.stringify(input), 1000);
 }
 
+/** Events for an error message: what `detect` recognises in it, else the message as an `error` event. */
+export function errorTextEvents(message: string, detect: (text: string) => AgentEvent[]): AgentEvent[] {
+  const found = detect(message);
+  return found.length > 0 ? found : [{ type: 'error', message: clip(message, 2000) }];
+}
+
 /**
  * Events from a plain (non-JSON) line: whatever `detect` recognises in it (usage limit, login
  * needed, lost conversation), else an `error` event for a line that starts like an error message.

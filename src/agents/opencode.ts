@@ -54,7 +54,7 @@ function errorEvents(error: JsonObject | null, now: number, timeZone: string): A
   if (name === 'NotFoundError' && /\bses_\w+/.test(message) && !has('conversation-missing')) {
     events.push({ type: 'conversation-missing', detail: clip(oneLine(text), 300) });
   }
-  return [...events, { type: 'error', message: clip(text, 2000) }];
+  return events.length > 0 ? events : [{ type: 'error', message: clip(text, 2000) }];
 }
 
 function toolEvents(part: JsonObject | null): AgentEvent[] {

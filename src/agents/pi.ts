@@ -5,7 +5,7 @@
  *
  * The session file is ours, so for pi the session id IS that absolute path; the `session` line's
  * own id is not used. In JSON mode pi exits 0 even when the run failed: the last assistant
- * message's `stopReason` (`stop`, `toolUse`, `length`, `error`, `aborted`) says how it ended.
+ * message's `stopReason` says how it ended, `error` and `aborted` being the failures.
  */
 import { isAbsolute } from 'node:path';
 import { HoldfastError } from '../core/errors.js';
@@ -17,6 +17,7 @@ import {
   clip,
   contentText,
   describeInput,
+  errorTextEvents,
   type JsonObject,
   oneLine,
   parseJsonLine,
@@ -32,11 +33,14 @@ const LIMIT =
   /\busage limit\b|\bhit your\b[^\n]*\blimit\b|\blimit reached\b|\bquota\b|\brate[_ ]limit(?:ed|_error)?\b|\b429\b|\btoo many requests\b/i;
 const AUTH =
   /\b401\b|\bunauthori[sz]ed\b|\binvalid (?:x-)?api[ _-]?key\b|\bno api key\b|\bauthentication_error\b|\bnot logged in\b/i;
+// pi creates a missing session file; this covers a build that refuses instead.
+const LOST = /\bsession file not found\b/i;
 
 function detectPi(text: string, now: number, timeZone: string): AgentEvent[] {
   const events: AgentEvent[] = [];
   if (LIMIT.test(text)) events.push(usageLimitEvent(text, now, timeZone));
   if (AUTH.test(text)) events.push({ type: 'auth-failed', detail: clip(oneLine(text), 300) });
+  if (LOST.test(text)) events.push({ type: 'conversation-missing', detail: clip(oneLine(text), 300) });
   return events;
 }
 
@@ -47,11 +51,12 @@ function ending(message: JsonObject, detect: (text: string) => AgentEvent[]): Ag
   const events: AgentEvent[] = [{ type: 'stop-reason', reason }];
   if (reason === 'error' || reason === 'aborted') {
     const text = asString(message.errorMessage);
-    if (text !== null) events.push(...detect(text));
-    events.push({
-      type: 'error',
-      message: text ?? `the run was ${reason === 'error' ? 'stopped by an error' : 'aborted'}`,
-    });
+    if (text !== null) events.push(...errorTextEvents(text, detect));
+    else
+      events.push({
+        type: 'error',
+        message: reason === 'error' ? 'the run stopped on an error' : 'the run was aborted',
+      });
   }
   return events;
 }
@@ -89,12 +94,14 @@ export const pi: AgentAdapter = {
         return [...(text === '' ? [] : [{ type: 'assistant', text } as const]), ...ending(message, detect)];
       }
       case 'agent_end': {
-        // The whole conversation again: only how its last assistant message ended is news.
+        // The whole conversation again, after each message's own message_end: only the last
+        // assistant message's stop reason is repeated, in case its message_end was missed.
         const last = asArray(msg.messages)
           .map(asObject)
           .filter((m): m is JsonObject => m?.role === 'assistant')
           .at(-1);
-        return last ? ending(last, detect) : [];
+        const reason = asString(last?.stopReason);
+        return reason === null ? [] : [{ type: 'stop-reason', reason }];
       }
       case 'turn_end':
         return [{ type: 'turn' }];
@@ -118,17 +125,15 @@ export const pi: AgentAdapter = {
     if (exit.signal !== null || exit.exitCode !== 0) {
       return { class: 'crash', detail: summary.lastError ?? describeExit(exit) };
     }
+    // Only an error or an abort is a failure: a run pi ended on its own, however, is done.
     switch (summary.stopReason) {
-      case 'stop':
-        return { class: 'done' };
       case null:
         return { class: 'crash', detail: 'exited without an answer' };
-      case 'length':
-        return { class: 'crash', detail: 'stopped at the output token limit' };
-      case 'toolUse':
-        return { class: 'crash', detail: 'stopped in the middle of a tool call' };
-      default:
+      case 'error':
+      case 'aborted':
         return { class: 'crash', detail: summary.lastError ?? `stopped: ${summary.stopReason}` };
+      default:
+        return { class: 'done' };
     }
   },
 

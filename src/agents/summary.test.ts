@@ -30,12 +30,27 @@ describe('foldEvents', () => {
 
   it('takes a session id when none is known, or when the line says it is newer', () => {
     expect(fold([{ type: 'session', id: 'a' }]).sessionId).toBe('a');
-    expect(fold([{ type: 'session', id: 'a' }, { type: 'session', id: 'b' }]).sessionId).toBe('a');
-    expect(fold([{ type: 'session', id: 'a' }, { type: 'session', id: 'b', newer: true }]).sessionId).toBe('b');
+    expect(
+      fold([
+        { type: 'session', id: 'a' },
+        { type: 'session', id: 'b' },
+      ]).sessionId,
+    ).toBe('a');
+    expect(
+      fold([
+        { type: 'session', id: 'a' },
+        { type: 'session', id: 'b', newer: true },
+      ]).sessionId,
+    ).toBe('b');
   });
 
   it('keeps the last assistant text, joining streamed pieces', () => {
-    expect(fold([{ type: 'assistant', text: 'one' }, { type: 'assistant', text: 'two' }]).lastAssistant).toBe('two');
+    expect(
+      fold([
+        { type: 'assistant', text: 'one' },
+        { type: 'assistant', text: 'two' },
+      ]).lastAssistant,
+    ).toBe('two');
     const streamed = fold([
       { type: 'assistant', text: 'Run', delta: true },
       { type: 'assistant', text: 'ning.', delta: true },
@@ -57,7 +72,9 @@ describe('foldEvents', () => {
       { type: 'result', ok: true, text: 'All done.', turns: 7, costUsd: 0.5 },
     ]);
     expect(s).toMatchObject({ turns: 7, costUsd: 0.5, result: 'success', lastAssistant: 'All done.' });
-    expect(fold([{ type: 'turn' }, { type: 'result', ok: true, text: null, turns: null, costUsd: null }]).turns).toBe(1);
+    expect(
+      fold([{ type: 'turn' }, { type: 'result', ok: true, text: null, turns: null, costUsd: null }]).turns,
+    ).toBe(1);
   });
 
   it('records a failed result as the last error', () => {
@@ -100,14 +117,21 @@ describe('signalVerdict and classifyByResult', () => {
       { type: 'auth-failed', detail: 'Not logged in' },
     ]);
     expect(signalVerdict(all)).toEqual({ class: 'auth', detail: 'Not logged in' });
-    expect(signalVerdict({ ...all, authFailed: null })).toEqual({ class: 'conversation-lost', detail: 'gone' });
+    expect(signalVerdict({ ...all, authFailed: null })).toEqual({
+      class: 'conversation-lost',
+      detail: 'gone',
+    });
     expect(signalVerdict(limited)).toEqual({ class: 'usage-limited', resetAt: 5, detail: 'five_hour limit' });
     expect(signalVerdict(emptySummary())).toBeNull();
   });
 
   it('ranks a usage limit over the agent’s own result', () => {
     const s = fold([{ type: 'result', ok: true, text: null, turns: 1, costUsd: null }], limited);
-    expect(classifyByResult(s, ok)).toEqual({ class: 'usage-limited', resetAt: 5, detail: 'five_hour limit' });
+    expect(classifyByResult(s, ok)).toEqual({
+      class: 'usage-limited',
+      resetAt: 5,
+      detail: 'five_hour limit',
+    });
   });
 
   it('is done only for a success result and exit 0', () => {
@@ -125,8 +149,14 @@ describe('signalVerdict and classifyByResult', () => {
 
   it('calls an error result, a missing result and a bad exit a crash', () => {
     const failed = fold([{ type: 'result', ok: false, text: 'API Error: 500', turns: 1, costUsd: null }]);
-    expect(classifyByResult(failed, { exitCode: 1, signal: null })).toEqual({ class: 'crash', detail: 'API Error: 500' });
-    expect(classifyByResult(emptySummary(), ok)).toEqual({ class: 'crash', detail: 'exited without a result' });
+    expect(classifyByResult(failed, { exitCode: 1, signal: null })).toEqual({
+      class: 'crash',
+      detail: 'API Error: 500',
+    });
+    expect(classifyByResult(emptySummary(), ok)).toEqual({
+      class: 'crash',
+      detail: 'exited without a result',
+    });
     expect(classifyByResult(emptySummary(), { exitCode: 2, signal: null })).toEqual({
       class: 'crash',
       detail: 'exit status 2',

@@ -50,7 +50,7 @@ export function classifyCommandExit(exit: RunExit): ExitVerdict {
 }
 
 export interface AfterExitInput {
-  task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs' | 'nextRun'>;
+  task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs' | 'nextRun'> & { reason?: string | null };
   policy: RestartPolicy;
   run: Pick<RunRecord, 'id' | 'startedAt'>;
   exit: RunExit;
@@ -97,7 +97,8 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
     events,
   });
 
-  if (task.desired === 'stopped') return end(task.stopAs ?? 'stopped', null);
+  // The stop's own reason (max-runtime, …) is the one worth keeping.
+  if (task.desired === 'stopped') return end(task.stopAs ?? 'stopped', task.reason ?? null);
 
   const restartAtOnce = (cause: RunCause, reason: string | null): AfterExitPlan => ({
     state: 'backoff',

@@ -175,6 +175,9 @@ export interface RunRecord {
   lastOutputAt: number | null;
   bytes: number;
   lines: number;
+  /** For an agent run: the prompt it is given (null = continue without one) and whether it starts a fresh conversation. */
+  prompt: string | null;
+  fresh: boolean;
 }
 
 export interface RunExit {

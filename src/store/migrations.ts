@@ -44,6 +44,8 @@ export const MIGRATIONS: readonly string[] = [
     bytes INTEGER NOT NULL DEFAULT 0,
     lines INTEGER NOT NULL DEFAULT 0,
     session_id TEXT,
+    prompt TEXT,
+    fresh INTEGER NOT NULL DEFAULT 0,
     UNIQUE (task_id, n)
   );
   CREATE INDEX runs_open ON runs (ended_at) WHERE ended_at IS NULL;

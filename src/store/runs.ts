@@ -18,6 +18,8 @@ interface RunRow {
   last_output_at: number | null;
   bytes: number;
   lines: number;
+  prompt: string | null;
+  fresh: number;
 }
 
 export class RunRepo {
@@ -30,15 +32,25 @@ export class RunRepo {
     startedAt: number;
     logPath: string;
     starterPid: number;
+    prompt?: string | null;
+    fresh?: boolean;
   }): RunRecord {
     const id = Number(
       this.db
         .prepare(
-          `INSERT INTO runs (task_id, n, cause, started_at, log_path, starter_pid)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (task_id, n, cause, started_at, log_path, starter_pid, prompt, fresh)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(input.taskId, input.n, input.cause, input.startedAt, input.logPath, input.starterPid)
-        .lastInsertRowid,
+        .run(
+          input.taskId,
+          input.n,
+          input.cause,
+          input.startedAt,
+          input.logPath,
+          input.starterPid,
+          input.prompt ?? null,
+          input.fresh ? 1 : 0,
+        ).lastInsertRowid,
     );
     return this.byId(id)!;
   }
@@ -140,5 +152,7 @@ function toRun(row: RunRow): RunRecord {
     lastOutputAt: row.last_output_at,
     bytes: row.bytes,
     lines: row.lines,
+    prompt: row.prompt,
+    fresh: row.fresh === 1,
   };
 }

@@ -25,6 +25,8 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
     }
     const now = rt.now();
     const n = rt.store.runs.lastN(task.id) + 1;
+    // What this run is for moves from the task onto the run in this transaction: a run that dies
+    // at once must not find a stale "restart" waiting on the task and restart itself forever.
     const effectiveCause = task.nextRun?.cause ?? cause;
     const run = rt.store.runs.insert({
       taskId: task.id,
@@ -33,6 +35,8 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
       startedAt: now,
       logPath: rt.paths.runLog(task.name, n),
       starterPid: process.pid,
+      prompt: task.nextRun?.prompt ?? null,
+      fresh: task.nextRun?.fresh ?? false,
     });
     rt.store.tasks.update(
       task.id,
@@ -42,6 +46,10 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
         nextStartAt: null,
         reason: null,
         limitResetsAt: null,
+        nextRun: null,
+        stopRequestedAt: null,
+        stopTimeoutMs: null,
+        stopAs: null,
         restarts: task.restarts + (BUDGETED.has(effectiveCause) ? 1 : 0),
       },
       now,
@@ -97,7 +105,7 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
       const current = rt.store.tasks.byId(task.id);
       // A run that already died (very short commands) has been recorded by an observer: leave it be.
       if (current && current.currentRunId === run.id && current.state === 'starting') {
-        rt.store.tasks.update(task.id, { state: 'running', nextRun: null }, now);
+        rt.store.tasks.update(task.id, { state: 'running' }, now);
       }
     });
     await plan.afterLaunch?.(pid);

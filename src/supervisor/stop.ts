@@ -69,6 +69,10 @@ export function requestStop(rt: Runtime, taskId: number, request: StopRequest): 
  * and returns once tmux reports the run ended (or `graceMs` after the SIGKILL).
  */
 export async function escalateStop(rt: Runtime, taskId: number, timeoutMs: number): Promise<boolean> {
+  // Bound to the run live now: once it ends, a run started after it is none of this stop's business.
+  const target = liveRun(rt, taskId);
+  if (!target) return true;
+  const isLive = () => rt.store.runs.byId(target.id)?.endedAt === null;
   const started = Date.now();
   const steps: { at: number; signal: NodeJS.Signals }[] = [
     { at: 0, signal: 'SIGINT' },
@@ -78,17 +82,17 @@ export async function escalateStop(rt: Runtime, taskId: number, timeoutMs: numbe
   let next = 0;
   const giveUpAt = started + timeoutMs + 5000;
   while (Date.now() < giveUpAt) {
-    const run = liveRun(rt, taskId);
-    if (!run) return true;
+    if (!isLive()) return true;
+    const pid = rt.store.runs.byId(target.id)?.pid ?? null;
     while (next < steps.length && Date.now() - started >= steps[next]!.at) {
-      if (run.pid !== null) signalGroup(run.pid, steps[next]!.signal);
+      if (pid !== null) signalGroup(pid, steps[next]!.signal);
       next++;
     }
     await observeSettled(rt, 200);
-    if (!liveRun(rt, taskId)) return true;
+    if (!isLive()) return true;
     await sleep(25);
   }
-  return liveRun(rt, taskId) === null;
+  return !isLive();
 }
 
 function liveRun(rt: Runtime, taskId: number) {

@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
+import { BIN, useHome } from '../helpers/home.js';
+import { waitFor } from '../helpers/wait.js';
+
+const home = useHome({ daemon: true });
+
+describe('restart policy under the daemon (timers shortened through flags)', () => {
+  it('backs off with doubling delays, enters crash-loop, probes, and leaves it after a healthy run', async () => {
+    const h = home();
+    const flag = join(h.dir, 'healthy');
+    // Crashes at once until the flag file exists, then stays up.
+    const script = `if [ -e ${flag} ]; then echo up; exec sleep 600; fi; echo crash; exit 1`;
+    await h.cli(['run', '--name', 'flaky', '--restart', 'on-failure', '--backoff', '100ms..400ms', '--crash-loop', '3/1m',
+      '--probe-every', '1500ms', '--healthy-after', '1s', '--', 'bash', '-c', script]);
+    const looping = await waitFor(() => h.status('flaky'), (v) => v.state === 'crash-loop', { what: 'crash-loop', timeoutMs: 15_000 });
+    expect(looping.nextStartAt).not.toBeNull();
+    expect(looping.restarts).toBe(3);
+    const events = await h.events('flaky');
+    const delays = events.filter((e) => e.type === 'backoff').map((e) => e.data.delayMs as number);
+    expect(delays.slice(0, 3).map((d, i) => d >= [100, 200, 400][i]! && d <= [110, 220, 440][i]!)).toEqual([true, true, true]);
+    expect(delays[3]).toBe(1500);
+    expect(events.filter((e) => e.type === 'crash-loop-entered')).toHaveLength(1);
+
+    writeFileSync(flag, '');
+    const recovered = await waitFor(
+      async () => ({ status: await h.status('flaky'), events: await h.events('flaky') }),
+      ({ events }) => events.some((e) => e.type === 'crash-loop-left'),
+      { what: 'crash-loop-left', timeoutMs: 15_000 },
+    );
+    expect(recovered.status.state).toBe('running');
+    const probe = recovered.status.runs.at(-1)!;
+    expect(probe.cause).toBe('probe');
+  });
+
+  it('--max-restarts ends in failed with the reason', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'capped', '--restart', 'always', '--backoff', '50ms', '--max-restarts', '2', '--', 'bash', '-c', 'exit 1']);
+    const v = await waitFor(() => h.status('capped'), (s) => s.state === 'failed', { timeoutMs: 15_000 });
+    expect(v.reason).toBe('max-restarts (2)');
+    expect(v.runs).toHaveLength(3);
+    expect(v.restarts).toBe(2);
+  });
+
+  it('--max-runtime stops the task and fails it with the reason', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'bounded', '--restart', 'always', '--max-runtime', '1s', '--', 'sleep', '600']);
+    const v = await waitFor(() => h.status('bounded'), (s) => s.state === 'failed', { timeoutMs: 15_000 });
+    expect(v.reason).toBe('max-runtime');
+    expect(v.runs).toHaveLength(1);
+    expect(v.runs[0]!.signal).toBe('SIGINT');
+  });
+
+  it('a stall with --on-stall notify is journaled, and output resuming clears it', async () => {
+    const h = home();
+    const gate = join(h.dir, 'go');
+    await h.cli(['run', '--name', 'quiet', '--stall-timeout', '1s', '--on-stall', 'notify', '--', 'bash', '-c',
+      `echo hello; while [ ! -e ${gate} ]; do sleep 0.1; done; echo again; sleep 600`]);
+    const stalled = await waitFor(() => h.status('quiet'), (v) => v.state === 'stalled', { timeoutMs: 15_000 });
+    expect(stalled.runs).toHaveLength(1);
+    const stall = (await h.events('quiet')).find((e) => e.type === 'stalled')!;
+    expect(stall.data.action).toBe('notify');
+    expect(stall.data.idleMs as number).toBeGreaterThanOrEqual(1000);
+    writeFileSync(gate, '');
+    await waitFor(() => h.status('quiet'), (v) => v.state === 'running', { what: 'back to running' });
+    expect((await h.events('quiet')).map((e) => e.type)).toContain('output-resumed');
+  });
+
+  it('a stall with --on-stall restart starts a new run', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'hung', '--restart', 'on-failure', '--stall-timeout', '1s', '--', 'bash', '-c', 'echo once; sleep 600']);
+    const v = await waitFor(() => h.status('hung'), (s) => s.runs.length >= 2 && s.state === 'running', { timeoutMs: 15_000 });
+    expect(v.runs[1]!.cause).toBe('stall');
+    expect(v.runs[0]!.signal).toBe('SIGTERM');
+    expect((await h.events('hung')).filter((e) => e.type === 'stalled')[0]!.data.action).toBe('restart');
+  });
+
+  it('follow shows one continuous stream across restarts, each run marked, and ends with the task', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'thrice', '--restart', 'on-failure', '--backoff', '100ms', '--max-restarts', '2', '--', 'bash', '-c',
+      'echo "run $HOLDFAST_RUN"; sleep 0.3; exit 1']);
+    const follow = await h.cli(['follow', 'thrice', '--lines', '100']);
+    expect(follow.code).toBe(0);
+    const lines = follow.stdout.split('\n').filter((l) => l.length > 0);
+    expect(lines[0]).toBe('run 1');
+    expect(lines).toContain('run 2');
+    expect(lines).toContain('run 3');
+    expect(lines.filter((l) => l.startsWith('── run '))).toHaveLength(2);
+    expect(lines.at(-1)).toBe('── thrice failed (exit 1) ──');
+  });
+
+  it('restart starts a new run in the same session, so an attached viewer stays attached', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'svc', '--', 'sleep', '600']);
+    const before = await h.status('svc');
+    const sessionId = h.tmux(['display-message', '-p', '-t', '=svc:', '#{session_id}']).trim();
+    const r = await h.cli(['restart', 'svc', '--timeout', '2s']);
+    expect(r.code).toBe(0);
+    const after = await h.status('svc');
+    expect(after.state).toBe('running');
+    expect(after.runs).toHaveLength(2);
+    expect(after.runs[1]!.cause).toBe('restart');
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.restarts).toBe(1);
+    expect(h.tmux(['display-message', '-p', '-t', '=svc:', '#{session_id}']).trim()).toBe(sessionId);
+    expect(after.runs[0]!.log).not.toBe(after.runs[1]!.log);
+  });
+
+  it('resume runs a failed task again, and refuses a running one', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'once', '--', 'bash', '-c', 'echo "run $HOLDFAST_RUN"; exit 3']);
+    await waitFor(() => h.status('once'), (v) => v.state === 'failed');
+    const r = await h.cli(['resume', 'once']);
+    expect(r.code).toBe(0);
+    const v = await waitFor(() => h.status('once'), (s) => s.runs.length === 2 && s.state === 'failed');
+    expect(v.runs[1]!.cause).toBe('resume');
+    await h.cli(['run', '--name', 'busy', '--', 'sleep', '600']);
+    const refused = await h.cli(['resume', 'busy']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('busy is running: there is nothing to resume');
+  });
+
+  it('events --follow streams the journal as it grows', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'watched', '--', 'sleep', '600']);
+    const child = spawn(process.execPath, [BIN, 'events', 'watched', '--follow', '--json'], { env: h.env });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    try {
+      await waitFor(() => out, (o) => o.includes('"started"'));
+      await h.cli(['stop', 'watched', '--timeout', '2s']);
+      await waitFor(() => out, (o) => o.includes('"stopped"'), { what: 'the stop to stream' });
+      const types = out.trim().split('\n').map((l) => JSON.parse(l).type);
+      expect(types).toEqual(['created', 'started', 'adopted', 'stop-requested', 'exited', 'stopped'].filter((t) => types.includes(t)));
+      expect(types).toContain('exited');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the daemon itself', () => {
+  it('SIGTERM finishes, releases the lease, exits 0, and leaves tasks running', async () => {
+    const h = home();
+    const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
+    await h.cli(['run', '--name', 'keep', '--', 'sleep', '600'], { env });
+    const child = spawn(process.execPath, [BIN, 'daemon', 'run', '--no-watchdog'], { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const pid = await waitForDaemon(h);
+    expect(pid).toBe(child.pid);
+    process.kill(pid, 'SIGTERM');
+    expect(await exited).toBe(0);
+    const status = await daemonStatus(h);
+    expect(status.running).toBe(false);
+    expect(status.state).toBe('stopped');
+    expect(paneOf(h, 'keep')?.dead).toBe(false);
+  });
+
+  it('status says plainly when the daemon is dead, and exits 3', async () => {
+    const h = home();
+    const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
+    const child = spawn(process.execPath, [BIN, 'daemon', 'run', '--no-watchdog'], { env, stdio: 'ignore' });
+    const pid = await waitForDaemon(h);
+    process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    const r = await h.cli(['daemon', 'status'], { env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`daemon DEAD: pid ${pid} is gone`);
+  });
+
+  it('daemon stop stops the daemon only: tasks keep running and a new daemon adopts them', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'adoptee', '--', 'sleep', '600']);
+    const first = await waitForDaemon(h);
+    expect((await h.cli(['daemon', 'stop'])).code).toBe(0);
+    expect(paneOf(h, 'adoptee')?.dead).toBe(false);
+    expect((await h.cli(['daemon', 'start'])).code).toBe(0);
+    const second = await waitForDaemon(h, first);
+    expect(second).not.toBe(first);
+    const adopted = (await h.events('adoptee')).filter((e) => e.type === 'adopted');
+    expect(adopted.length).toBeGreaterThanOrEqual(2);
+  });
+});
