@@ -216,6 +216,18 @@ describe('opencode classify', () => {
     );
     expect(opencode.classify(s, { exitCode: 1, signal: null })).toMatchObject({ class: 'conversation-lost' });
   });
+  it('keeps a stray stderr error line as detail only: exit 0 without an error line is done', () => {
+    const s = summarizeLines(opencode, ['Error: MCP server "docs" failed to start\r', ...SUCCESS], NOW);
+    expect(s.lastError).toBe('Error: MCP server "docs" failed to start');
+    expect(opencode.classify(s, ok)).toEqual({ class: 'done' });
+  });
+
+  it('renders an error line as a failed result', () => {
+    const events = opencode.parseLine(errorLine({ name: 'UnknownError', data: { message: 'boom' } }), NOW);
+    expect(events.map((e) => opencode.render(e)).filter((l) => l !== null)).toEqual([
+      '■ failed: UnknownError: boom',
+    ]);
+  });
 });
 
 describe('findSessionByTitle', () => {

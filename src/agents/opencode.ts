@@ -6,7 +6,7 @@
  *
  * Every line carries `sessionID`. A run that died before printing one is found again by its title
  * with `opencode session list --format json` (see `findSessionByTitle`). There is no done line:
- * exit 0 without an `error` line is done.
+ * exit 0 without an `error` line is done; an `error` line is read as a failed result.
  */
 import type { ExitVerdict } from '../core/lifecycle.js';
 import {
@@ -38,7 +38,7 @@ function detectOpencode(text: string, now: number, timeZone: string): AgentEvent
   return events;
 }
 
-/** `{"type":"error","error":{"name":…,"data":{"message":…,"statusCode":429}}}` */
+/** `{"type":"error","error":{"name":…,"data":{"message":…,"statusCode":429}}}`: what it says, and a failed result. */
 function errorEvents(error: JsonObject | null, now: number, timeZone: string): AgentEvent[] {
   const data = asObject(error?.data);
   const name = asString(error?.name) ?? 'Error';
@@ -54,7 +54,8 @@ function errorEvents(error: JsonObject | null, now: number, timeZone: string): A
   if (name === 'NotFoundError' && /\bses_\w+/.test(message) && !has('conversation-missing')) {
     events.push({ type: 'conversation-missing', detail: clip(oneLine(text), 300) });
   }
-  return events.length > 0 ? events : [{ type: 'error', message: clip(text, 2000) }];
+  // The session failed: opencode's only verdict of its own.
+  return [...events, { type: 'result', ok: false, text: clip(text, 2000), turns: null, costUsd: null }];
 }
 
 function toolEvents(part: JsonObject | null): AgentEvent[] {
@@ -150,7 +151,9 @@ export const opencode: AgentAdapter = {
     if (exit.signal !== null || exit.exitCode !== 0) {
       return { class: 'crash', detail: summary.lastError ?? describeExit(exit) };
     }
-    if (summary.lastError !== null) return { class: 'crash', detail: summary.lastError };
+    if (summary.result === 'error') {
+      return { class: 'crash', detail: summary.lastError ?? 'the agent reported an error' };
+    }
     return { class: 'done' };
   },
 

@@ -51,12 +51,10 @@ function ending(message: JsonObject, detect: (text: string) => AgentEvent[]): Ag
   const events: AgentEvent[] = [{ type: 'stop-reason', reason }];
   if (reason === 'error' || reason === 'aborted') {
     const text = asString(message.errorMessage);
-    if (text !== null) events.push(...errorTextEvents(text, detect));
-    else
-      events.push({
-        type: 'error',
-        message: reason === 'error' ? 'the run stopped on an error' : 'the run was aborted',
-      });
+    const fallback = reason === 'error' ? 'the run stopped on an error' : 'the run was aborted';
+    events.push(
+      ...(text === null ? [{ type: 'error', message: fallback } as const] : errorTextEvents(text, detect)),
+    );
   }
   return events;
 }
