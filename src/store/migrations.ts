@@ -46,6 +46,7 @@ export const MIGRATIONS: readonly string[] = [
     session_id TEXT,
     prompt TEXT,
     fresh INTEGER NOT NULL DEFAULT 0,
+    summary TEXT,
     UNIQUE (task_id, n)
   );
   CREATE INDEX runs_open ON runs (ended_at) WHERE ended_at IS NULL;

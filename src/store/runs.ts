@@ -122,6 +122,16 @@ export class RunRepo {
     );
   }
 
+  /** What an agent's output said so far (its transcript summary), as JSON. */
+  summary<T>(id: number): T | null {
+    const row = this.db.prepare('SELECT summary FROM runs WHERE id = ?').get(id) as { summary: string | null } | undefined;
+    return row?.summary ? (JSON.parse(row.summary) as T) : null;
+  }
+
+  setSummary(id: number, summary: unknown): void {
+    this.db.prepare('UPDATE runs SET summary = ? WHERE id = ?').run(JSON.stringify(summary), id);
+  }
+
   advanceLog(
     id: number,
     progress: { offset: number; lastOutputAt: number | null; bytes: number; lines: number },

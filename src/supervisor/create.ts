@@ -1,4 +1,4 @@
-import { accessSync, constants, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { HoldfastError } from '../core/errors.js';
 import { uniqueName, validateTaskName } from '../core/names.js';
@@ -13,6 +13,10 @@ export interface NewTask {
   nameBase: string;
   spec: TaskSpec;
   env: NodeJS.ProcessEnv;
+  /** Files (name → content) written 0600 into the task's folder before the first run (an agent's prompt). */
+  files?: Record<string, string>;
+  /** Computes a session id chosen before launch (claude, gemini: a uuid; pi: a file), from the final name. */
+  sessionFor?: (name: string) => string | null;
 }
 
 /**
@@ -45,6 +49,8 @@ export async function createTask(
       state: 'pending',
       now,
     });
+    const sessionId = input.sessionFor?.(name) ?? null;
+    if (sessionId !== null) rt.store.tasks.update(created.id, { sessionId }, now);
     rt.store.events.append({
       taskId: created.id,
       taskName: name,
@@ -57,6 +63,9 @@ export async function createTask(
   try {
     ensurePrivateDir(rt.paths.taskDir(task.name));
     writeEnvFile(rt.paths.envFile(task.name), input.env);
+    for (const [file, content] of Object.entries(input.files ?? {})) {
+      writeFileSync(join(rt.paths.taskDir(task.name), file), content, { mode: 0o600 });
+    }
     const run = await startRun(rt, task.id, 'start');
     return { task: rt.store.tasks.byId(task.id)!, run };
   } catch (error) {

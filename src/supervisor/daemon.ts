@@ -9,7 +9,8 @@ import { processPaneEvents } from './pane-events.js';
 import { nudgeReap, signalGroup } from './process.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { escalateStop, requestStop } from './stop.js';
-import { tailRun } from './tailer.js';
+import { type LineConsumer, tailRun } from './tailer.js';
+import { makeAgentLineConsumer } from './agent-run.js';
 import { ensureWatchdog } from './watchdog.js';
 
 export interface DaemonOptions {
@@ -58,13 +59,16 @@ class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
   private readonly escalating = new Set<number>();
+  private readonly consumeLines: LineConsumer;
 
   constructor(
     private readonly rt: Runtime,
     private readonly lease: Lease,
     private readonly options: DaemonOptions,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.consumeLines = makeAgentLineConsumer(rt);
+  }
 
   async run(): Promise<DaemonExit> {
     const { rt } = this;
@@ -225,8 +229,8 @@ class Daemon {
   private tailLogs(): void {
     const { rt } = this;
     this.lastTail = Date.now();
-    for (const run of rt.store.runs.open()) tailRun(rt, run, null);
-    for (const run of rt.store.runs.endedSince(Date.now() - 60_000)) tailRun(rt, run, null, true);
+    for (const run of rt.store.runs.open()) tailRun(rt, run, this.consumeLines);
+    for (const run of rt.store.runs.endedSince(Date.now() - 60_000)) tailRun(rt, run, this.consumeLines, true);
   }
 
   private async applyTimers(task: TaskRecord): Promise<number | null> {

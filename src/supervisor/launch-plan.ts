@@ -1,4 +1,5 @@
 import type { RunRecord, TaskRecord } from '../core/task.js';
+import { planAgentLaunch } from './agent-run.js';
 import type { Runtime } from './runtime.js';
 
 export interface LaunchPlan {
@@ -11,7 +12,8 @@ export interface LaunchPlan {
   afterLaunch?: (pid: number) => Promise<void>;
 }
 
-/** What to exec for a run: the user's argv for a command task. */
-export async function planLaunch(_rt: Runtime, task: TaskRecord, _run: RunRecord): Promise<LaunchPlan> {
+/** What to exec for a run: the user's argv for a command task, the adapter's for an agent. */
+export async function planLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<LaunchPlan> {
+  if (task.spec.agent) return planAgentLaunch(rt, task, run);
   return { argv: [...task.spec.command], stdinFile: null, env: [] };
 }

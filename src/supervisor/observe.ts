@@ -1,9 +1,11 @@
 import { classifyCommandExit, type ExitVerdict, planAfterExit } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { PaneInfo } from '../tmux/panes.js';
+import { agentVerdict, makeAgentLineConsumer } from './agent-run.js';
 import { isAlive, nudgeReap } from './process.js';
 import type { Runtime } from './runtime.js';
 import { sleep } from './sleep.js';
+import { tailRun } from './tailer.js';
 
 export interface ObserveResult {
   /** Runs whose end was recorded by this call. */
@@ -104,7 +106,8 @@ export function recordExit(
       ...(exit.reason ? { reason: exit.reason } : {}),
     });
     if (task.currentRunId !== runId) return true;
-    const verdict = verdictOverride ?? verdictFor(task, run, exit);
+    if (task.spec.agent) tailRun(rt, run, makeAgentLineConsumer(rt), true);
+    const verdict = verdictOverride ?? verdictFor(rt, task, run, exit);
     const plan = planAfterExit({
       task,
       policy: task.spec.restart,
@@ -137,8 +140,9 @@ export function recordExit(
   });
 }
 
-function verdictFor(task: TaskRecord, _run: RunRecord, exit: RunExit): ExitVerdict {
+function verdictFor(rt: Runtime, task: TaskRecord, run: RunRecord, exit: RunExit): ExitVerdict {
   // The daemon ended a stalled run on purpose: that is a stall, not a crash of the task's own.
   if (task.state === 'stalled') return { class: 'stalled', detail: 'stalled' };
-  return classifyCommandExit(exit);
+  if (exit.reason === 'server-lost' || !task.spec.agent) return classifyCommandExit(exit);
+  return agentVerdict(rt, task, run, exit);
 }

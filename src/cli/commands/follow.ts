@@ -4,7 +4,8 @@ import { FINAL_STATES } from '../../core/task.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
-import { cleanText, fileSize, readRange, tailOffset } from '../log-text.js';
+import { fileSize, readRange, tailOffset } from '../log-text.js';
+import { renderTranscript } from '../transcript.js';
 import { runMarker } from './log.js';
 
 interface FollowOptions {
@@ -42,7 +43,7 @@ async function follow(ctx: Context, name: string, lines: number, raw: boolean): 
     const text = partial + bytes.toString('utf8');
     const cut = flush ? text.length : text.lastIndexOf('\n') + 1;
     partial = text.slice(cut);
-    if (cut > 0) ctx.out.raw(cleanText(text.slice(0, cut)));
+    if (cut > 0) ctx.out.raw(renderTranscript(task, text.slice(0, cut), Date.now()));
   };
   let lastRefresh = 0;
   for (;;) {

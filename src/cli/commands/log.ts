@@ -3,7 +3,8 @@ import { HoldfastError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/task.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
-import { cleanText, readRange, tailOffset } from '../log-text.js';
+import { readRange, tailOffset } from '../log-text.js';
+import { renderTranscript } from '../transcript.js';
 
 interface LogOptions {
   lines?: string;
@@ -33,7 +34,7 @@ export function register(program: Command): void {
             continue;
           }
           if (runs.length > 1) ctx.out.write(runMarker(run));
-          ctx.out.raw(cleanText(bytes.toString('utf8')));
+          ctx.out.raw(renderTranscript(task, bytes.toString('utf8'), Date.now()));
         }
         return 0;
       }),

@@ -2,12 +2,15 @@ import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
 import { toTaskView } from '../../core/view.js';
+import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
+import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram } from '../../supervisor/create.js';
 import { action } from '../action.js';
 import { ensureDaemon } from '../daemon-client.js';
+import { type AgentOptions, DEFAULT_AGENT_STALL_MS, normalizeAgentSpec, readPrompt } from '../agent-options.js';
 import { normalizeTaskSpec, type SpecOptions } from '../spec-options.js';
 
-interface RunOptions extends SpecOptions {
+interface RunOptions extends SpecOptions, AgentOptions {
   name?: string;
   json?: boolean;
   daemon?: boolean;
@@ -37,28 +40,51 @@ export function register(program: Command): void {
       '--checkpoint-every <duration>',
       'git checkpoint interval when the cwd is a git work tree (0 = off)',
     )
+    .option('--agent <kind>', `run a coding agent: ${AGENT_KINDS.join(', ')} (arguments after -- go to the agent)`)
+    .option('--prompt <text>', "the agent's prompt (or --prompt-file, or on stdin); never put in argv")
+    .option('--prompt-file <file>', "read the agent's prompt from a file")
+    .option('--model <model>', "the agent's model")
+    .option('--unattended', "let the agent act without asking (its own bypass flag)")
+    .option('--on-limit <action>', 'on a usage limit: wait (resume at the reset time) or fail', 'wait')
+    .option('--limit-backoff <list>', 'waits when a limit gives no reset time', '15m,30m,60m')
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
     .action(
       action<RunOptions>(async (ctx, args, options) => {
-        if (args.length === 0) {
+        const agent = options.agent === undefined ? null : normalizeAgentSpec(options, args);
+        if (!agent && args.length === 0) {
           throw new HoldfastError('ENOCOMMAND', 'no command given', {
             hint: 'holdfast run [options] -- <command> [args…]',
           });
         }
-        const spec = normalizeTaskSpec(args, options, {
-          userUmask: ctx.userUmask,
-          defaultMode: 'no',
-          defaultStallMs: null,
-        });
-        resolveProgram(args[0]!, spec.cwd);
+        const adapter = agent ? getAdapter(agent.kind) : null;
+        const command = adapter ? [adapter.binary] : args;
+        const spec = {
+          ...normalizeTaskSpec(command, options, {
+            userUmask: ctx.userUmask,
+            defaultMode: agent ? 'on-failure' : 'no',
+            defaultStallMs: agent ? DEFAULT_AGENT_STALL_MS : null,
+          }),
+          agent,
+        };
+        const prompt = agent ? readPrompt(options) : null;
+        try {
+          resolveProgram(command[0]!, spec.cwd);
+        } catch (error) {
+          if (!adapter) throw error;
+          throw new HoldfastError('ENOCOMMAND', `the ${adapter.kind} CLI (${adapter.binary}) is not on PATH`, {
+            hint: `install it: npm install -g ${adapter.npmPackage}`,
+          });
+        }
         const rt = ctx.rt;
         const { task, run } = await createTask(rt, {
           ...(options.name === undefined ? {} : { name: options.name }),
-          nameBase: nameFromCommand(args),
+          nameBase: agent ? agent.kind : nameFromCommand(args),
           spec,
           env: process.env,
+          ...(prompt === null ? {} : { files: { 'prompt.txt': prompt } }),
+          ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
         if (options.daemon !== false) await ensureDaemon(ctx);
         const view = toTaskView(task, run ? [run] : [], rt.now());

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { AGENT_KINDS, getAdapter } from '../agents/registry.js';
+import { parseDuration } from '../core/duration.js';
+import { HoldfastError } from '../core/errors.js';
+import type { AgentSpec, OnLimit } from '../core/task.js';
+
+export interface AgentOptions {
+  agent?: string;
+  prompt?: string;
+  promptFile?: string;
+  model?: string;
+  unattended?: boolean;
+  onLimit?: string;
+  limitBackoff?: string;
+}
+
+export const DEFAULT_AGENT_STALL_MS = 10 * 60_000;
+
+export function normalizeAgentSpec(options: AgentOptions, extraArgs: string[]): AgentSpec {
+  const kind = options.agent!;
+  getAdapter(kind);
+  const onLimit = options.onLimit ?? 'wait';
+  if (onLimit !== 'wait' && onLimit !== 'fail') {
+    throw new HoldfastError('EUSAGE', `--on-limit: expected wait or fail, got ${JSON.stringify(onLimit)}`);
+  }
+  return {
+    kind,
+    model: options.model ?? null,
+    unattended: Boolean(options.unattended),
+    onLimit: onLimit as OnLimit,
+    limitBackoffMs: (options.limitBackoff ?? '15m,30m,60m').split(',').map((d) => parseDuration(d, '--limit-backoff')),
+    extraArgs,
+  };
+}
+
+/** The prompt from --prompt, --prompt-file or standard input (when it is not a terminal). */
+export function readPrompt(options: AgentOptions): string {
+  if (options.prompt !== undefined && options.promptFile !== undefined) {
+    throw new HoldfastError('EUSAGE', 'give the prompt once: --prompt or --prompt-file, not both');
+  }
+  let prompt: string | null = null;
+  if (options.prompt !== undefined) prompt = options.prompt;
+  else if (options.promptFile !== undefined) {
+    try {
+      prompt = readFileSync(options.promptFile, 'utf8');
+    } catch (error) {
+      throw new HoldfastError('EUSAGE', `--prompt-file: cannot read ${options.promptFile}: ${(error as Error).message}`);
+    }
+  } else if (!process.stdin.isTTY) {
+    prompt = readFileSync(0, 'utf8');
+  }
+  if (prompt === null || prompt.trim() === '') {
+    throw new HoldfastError('EUSAGE', 'an agent task needs a prompt: --prompt TEXT, --prompt-file FILE, or the prompt on stdin', {
+      hint: `agents: ${AGENT_KINDS.join(', ')}`,
+    });
+  }
+  return prompt;
+}
