@@ -28,7 +28,9 @@ export function normalizeAgentSpec(options: AgentOptions, extraArgs: string[]): 
     model: options.model ?? null,
     unattended: Boolean(options.unattended),
     onLimit: onLimit as OnLimit,
-    limitBackoffMs: (options.limitBackoff ?? '15m,30m,60m').split(',').map((d) => parseDuration(d, '--limit-backoff')),
+    limitBackoffMs: (options.limitBackoff ?? '15m,30m,60m')
+      .split(',')
+      .map((d) => parseDuration(d, '--limit-backoff')),
     extraArgs,
   };
 }
@@ -44,15 +46,22 @@ export function readPrompt(options: AgentOptions): string {
     try {
       prompt = readFileSync(options.promptFile, 'utf8');
     } catch (error) {
-      throw new HoldfastError('EUSAGE', `--prompt-file: cannot read ${options.promptFile}: ${(error as Error).message}`);
+      throw new HoldfastError(
+        'EUSAGE',
+        `--prompt-file: cannot read ${options.promptFile}: ${(error as Error).message}`,
+      );
     }
   } else if (!process.stdin.isTTY) {
     prompt = readFileSync(0, 'utf8');
   }
   if (prompt === null || prompt.trim() === '') {
-    throw new HoldfastError('EUSAGE', 'an agent task needs a prompt: --prompt TEXT, --prompt-file FILE, or the prompt on stdin', {
-      hint: `agents: ${AGENT_KINDS.join(', ')}`,
-    });
+    throw new HoldfastError(
+      'EUSAGE',
+      'an agent task needs a prompt: --prompt TEXT, --prompt-file FILE, or the prompt on stdin',
+      {
+        hint: `agents: ${AGENT_KINDS.join(', ')}`,
+      },
+    );
   }
   return prompt;
 }

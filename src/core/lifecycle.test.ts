@@ -1,18 +1,35 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { type AfterExitInput, backoffDelay, decideTimers, planAfterExit } from './lifecycle.js';
-import { DEFAULT_RESTART_POLICY, INITIAL_SUPERVISION, type RestartPolicy, type TaskRecord, type TaskSpec } from './task.js';
+import {
+  DEFAULT_RESTART_POLICY,
+  INITIAL_SUPERVISION,
+  type RestartPolicy,
+  type TaskRecord,
+  type TaskSpec,
+} from './task.js';
 
 const zero = () => 0;
-const policy = (over: Partial<RestartPolicy> = {}): RestartPolicy => ({ ...DEFAULT_RESTART_POLICY, mode: 'on-failure', ...over });
+const policy = (over: Partial<RestartPolicy> = {}): RestartPolicy => ({
+  ...DEFAULT_RESTART_POLICY,
+  mode: 'on-failure',
+  ...over,
+});
 
-function input(over: Partial<AfterExitInput> & { exitCode?: number | null; ranMs?: number } = {}): AfterExitInput {
+function input(
+  over: Partial<AfterExitInput> & { exitCode?: number | null; ranMs?: number } = {},
+): AfterExitInput {
   const now = over.now ?? 1_000_000;
   return {
     task: { desired: 'running', restarts: 0, supervision: INITIAL_SUPERVISION, stopAs: null, nextRun: null },
     policy: policy(),
     run: { id: 1, startedAt: now - (over.ranMs ?? 1000) },
-    exit: { exitCode: over.exitCode === undefined ? 1 : over.exitCode, signal: null, endedAt: now, reason: null },
+    exit: {
+      exitCode: over.exitCode === undefined ? 1 : over.exitCode,
+      signal: null,
+      endedAt: now,
+      reason: null,
+    },
     verdict: { class: over.exitCode === 0 ? 'done' : 'crash' },
     firstStartedAt: now - 5000,
     onLimit: 'wait',
@@ -37,7 +54,9 @@ describe('planAfterExit', () => {
 
   it('backs off 1 s doubling to 5 min with jitter of at most 10%', () => {
     const p = policy();
-    expect([0, 1, 2, 3, 8, 9, 20].map((a) => backoffDelay(p, a, zero))).toEqual([1000, 2000, 4000, 8000, 256_000, 300_000, 300_000]);
+    expect([0, 1, 2, 3, 8, 9, 20].map((a) => backoffDelay(p, a, zero))).toEqual([
+      1000, 2000, 4000, 8000, 256_000, 300_000, 300_000,
+    ]);
     expect(backoffDelay(p, 0, () => 0.999)).toBe(1100);
   });
 
@@ -46,7 +65,9 @@ describe('planAfterExit', () => {
     let now = 1_000_000;
     const seen: { state: string; delay: number | null }[] = [];
     for (let i = 0; i < 7; i++) {
-      const plan = planAfterExit(input({ now, task: { desired: 'running', restarts: i, supervision, stopAs: null, nextRun: null } }));
+      const plan = planAfterExit(
+        input({ now, task: { desired: 'running', restarts: i, supervision, stopAs: null, nextRun: null } }),
+      );
       seen.push({ state: plan.state, delay: plan.nextStartAt === null ? null : plan.nextStartAt - now });
       supervision = plan.supervision;
       now = (plan.nextStartAt ?? now) + 500;
@@ -64,10 +85,17 @@ describe('planAfterExit', () => {
 
   it('journals crash-loop-entered once, and leaves crash-loop after a healthy run', () => {
     const crashLoop = { ...INITIAL_SUPERVISION, crashLoop: true, restartTimes: [1, 2, 3, 4, 5, 6] };
-    const again = planAfterExit(input({ task: { desired: 'running', restarts: 6, supervision: crashLoop, stopAs: null, nextRun: null } }));
+    const again = planAfterExit(
+      input({
+        task: { desired: 'running', restarts: 6, supervision: crashLoop, stopAs: null, nextRun: null },
+      }),
+    );
     expect(again.events.map((e) => e.type)).toEqual(['backoff']);
     const healthy = planAfterExit(
-      input({ ranMs: DEFAULT_RESTART_POLICY.healthyAfterMs, task: { desired: 'running', restarts: 6, supervision: crashLoop, stopAs: null, nextRun: null } }),
+      input({
+        ranMs: DEFAULT_RESTART_POLICY.healthyAfterMs,
+        task: { desired: 'running', restarts: 6, supervision: crashLoop, stopAs: null, nextRun: null },
+      }),
     );
     expect(healthy.events.map((e) => e.type)).toEqual(['crash-loop-left', 'backoff']);
     expect(healthy.state).toBe('backoff');
@@ -76,20 +104,49 @@ describe('planAfterExit', () => {
 
   it('restarts older than the window do not count toward the breaker', () => {
     const old = { ...INITIAL_SUPERVISION, restartTimes: [1, 2, 3, 4, 5] };
-    expect(planAfterExit(input({ task: { desired: 'running', restarts: 5, supervision: old, stopAs: null, nextRun: null } })).state).toBe('backoff');
+    expect(
+      planAfterExit(
+        input({ task: { desired: 'running', restarts: 5, supervision: old, stopAs: null, nextRun: null } }),
+      ).state,
+    ).toBe('backoff');
   });
 
   it('ends in failed with the reason when max-restarts or max-runtime is reached', () => {
-    const full = input({ policy: policy({ maxRestarts: 3 }), task: { desired: 'running', restarts: 3, supervision: INITIAL_SUPERVISION, stopAs: null, nextRun: null } });
+    const full = input({
+      policy: policy({ maxRestarts: 3 }),
+      task: {
+        desired: 'running',
+        restarts: 3,
+        supervision: INITIAL_SUPERVISION,
+        stopAs: null,
+        nextRun: null,
+      },
+    });
     expect(planAfterExit(full)).toMatchObject({ state: 'failed', reason: 'max-restarts (3)' });
     const late = input({ policy: policy({ maxRuntimeMs: 4000 }) });
     expect(planAfterExit(late)).toMatchObject({ state: 'failed', reason: 'max-runtime' });
   });
 
   it('a stopped task ends stopped (or as its stop asked) whatever the exit', () => {
-    const stopped = input({ task: { desired: 'stopped', restarts: 0, supervision: INITIAL_SUPERVISION, stopAs: null, nextRun: null } });
+    const stopped = input({
+      task: {
+        desired: 'stopped',
+        restarts: 0,
+        supervision: INITIAL_SUPERVISION,
+        stopAs: null,
+        nextRun: null,
+      },
+    });
     expect(planAfterExit(stopped).state).toBe('stopped');
-    const limited = input({ task: { desired: 'stopped', restarts: 0, supervision: INITIAL_SUPERVISION, stopAs: 'failed', nextRun: null } });
+    const limited = input({
+      task: {
+        desired: 'stopped',
+        restarts: 0,
+        supervision: INITIAL_SUPERVISION,
+        stopAs: 'failed',
+        nextRun: null,
+      },
+    });
     expect(planAfterExit(limited).state).toBe('failed');
   });
 
@@ -105,7 +162,12 @@ describe('planAfterExit', () => {
     let supervision = INITIAL_SUPERVISION;
     const waits: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const plan = planAfterExit(input({ verdict: { class: 'usage-limited', resetAt: null }, task: { desired: 'running', restarts: 0, supervision, stopAs: null, nextRun: null } }));
+      const plan = planAfterExit(
+        input({
+          verdict: { class: 'usage-limited', resetAt: null },
+          task: { desired: 'running', restarts: 0, supervision, stopAs: null, nextRun: null },
+        }),
+      );
       waits.push(plan.limitResetsAt! - 1_000_000);
       supervision = plan.supervision;
     }
@@ -113,8 +175,12 @@ describe('planAfterExit', () => {
   });
 
   it('--on-limit fail ends the task; auth fails without a restart; a lost conversation starts fresh at once', () => {
-    expect(planAfterExit(input({ onLimit: 'fail', verdict: { class: 'usage-limited', resetAt: null } }))).toMatchObject({ state: 'failed', reason: 'usage-limit' });
-    expect(planAfterExit(input({ policy: policy({ mode: 'always' }), verdict: { class: 'auth' } }))).toMatchObject({ state: 'failed', reason: 'auth' });
+    expect(
+      planAfterExit(input({ onLimit: 'fail', verdict: { class: 'usage-limited', resetAt: null } })),
+    ).toMatchObject({ state: 'failed', reason: 'usage-limit' });
+    expect(
+      planAfterExit(input({ policy: policy({ mode: 'always' }), verdict: { class: 'auth' } })),
+    ).toMatchObject({ state: 'failed', reason: 'auth' });
     expect(planAfterExit(input({ verdict: { class: 'conversation-lost' } }))).toMatchObject({
       state: 'backoff',
       nextStartAt: 1_000_000,
@@ -124,13 +190,23 @@ describe('planAfterExit', () => {
 
   it('a lost tmux server restarts restartable tasks at once without spending budget, and fails the others', () => {
     const lost = { exitCode: null, signal: null, endedAt: 1_000_000, reason: 'server-lost' };
-    expect(planAfterExit(input({ exit: lost, verdict: { class: 'crash', detail: 'server-lost' } }))).toMatchObject({
+    expect(
+      planAfterExit(input({ exit: lost, verdict: { class: 'crash', detail: 'server-lost' } })),
+    ).toMatchObject({
       state: 'backoff',
       nextStartAt: 1_000_000,
       nextRun: { cause: 'server-restarted' },
       supervision: INITIAL_SUPERVISION,
     });
-    expect(planAfterExit(input({ exit: lost, policy: policy({ mode: 'no' }), verdict: { class: 'crash', detail: 'server-lost' } }))).toMatchObject({
+    expect(
+      planAfterExit(
+        input({
+          exit: lost,
+          policy: policy({ mode: 'no' }),
+          verdict: { class: 'crash', detail: 'server-lost' },
+        }),
+      ),
+    ).toMatchObject({
       state: 'failed',
       reason: 'server-lost',
     });
@@ -165,21 +241,39 @@ const task = (over: Partial<TaskRecord> = {}): TimerTask => ({
 describe('decideTimers', () => {
   it('starts a waiting task when its time comes, and says when to look again before that', () => {
     const waiting = task({ state: 'backoff', nextStartAt: 5000 });
-    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 4000 })).toEqual({ actions: [], wakeAt: 5000 });
-    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 5000 }).actions).toEqual([{ type: 'start' }]);
+    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 4000 })).toEqual({
+      actions: [],
+      wakeAt: 5000,
+    });
+    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 5000 }).actions).toEqual([
+      { type: 'start' },
+    ]);
   });
 
   it('marks a run healthy once it has stayed up long enough', () => {
     const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: null };
-    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 9999 })).toEqual({ actions: [], wakeAt: 10_000 });
-    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 10_000 }).actions).toEqual([{ type: 'mark-healthy', runId: 7 }]);
+    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 9999 })).toEqual({
+      actions: [],
+      wakeAt: 10_000,
+    });
+    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 10_000 }).actions).toEqual([
+      { type: 'mark-healthy', runId: 7 },
+    ]);
   });
 
   it('calls a run stalled after the stall timeout without output', () => {
     const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 3000 };
-    const t = task({ spec: spec({ stallTimeoutMs: 2000 }), supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 } });
-    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 4000 })).toEqual({ actions: [], wakeAt: 5000 });
-    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 5000 }).actions).toEqual([{ type: 'stall', runId: 7 }]);
+    const t = task({
+      spec: spec({ stallTimeoutMs: 2000 }),
+      supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 },
+    });
+    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 4000 })).toEqual({
+      actions: [],
+      wakeAt: 5000,
+    });
+    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 5000 }).actions).toEqual([
+      { type: 'stall', runId: 7 },
+    ]);
   });
 
   fcTest.prop([fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 })])(
@@ -189,7 +283,8 @@ describe('decideTimers', () => {
       let t = task({ spec: spec({ stallTimeoutMs: null }) });
       const run = { id: 1, startedAt, endedAt: null, lastOutputAt: null };
       for (const action of decideTimers({ task: t, run, firstStartedAt: startedAt, now }).actions) {
-        if (action.type === 'mark-healthy') t = { ...t, supervision: { ...t.supervision, healthyRunId: action.runId } };
+        if (action.type === 'mark-healthy')
+          t = { ...t, supervision: { ...t.supervision, healthyRunId: action.runId } };
       }
       expect(decideTimers({ task: t, run, firstStartedAt: startedAt, now }).actions).toEqual([]);
     },

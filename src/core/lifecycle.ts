@@ -50,7 +50,9 @@ export function classifyCommandExit(exit: RunExit): ExitVerdict {
 }
 
 export interface AfterExitInput {
-  task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs' | 'nextRun'> & { reason?: string | null };
+  task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs' | 'nextRun'> & {
+    reason?: string | null;
+  };
   policy: RestartPolicy;
   run: Pick<RunRecord, 'id' | 'startedAt'>;
   exit: RunExit;

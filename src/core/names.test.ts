@@ -38,7 +38,9 @@ describe('durations', () => {
   });
 
   it('refuses nonsense with the field name', () => {
-    expect(() => parseDuration('soon', '--timeout')).toThrow('--timeout: expected a duration like 500ms, 10s, 5m or 1h30m, got "soon"');
+    expect(() => parseDuration('soon', '--timeout')).toThrow(
+      '--timeout: expected a duration like 500ms, 10s, 5m or 1h30m, got "soon"',
+    );
     expect(() => parseDuration('5x')).toThrow();
   });
 

@@ -124,7 +124,9 @@ export class RunRepo {
 
   /** What an agent's output said so far (its transcript summary), as JSON. */
   summary<T>(id: number): T | null {
-    const row = this.db.prepare('SELECT summary FROM runs WHERE id = ?').get(id) as { summary: string | null } | undefined;
+    const row = this.db.prepare('SELECT summary FROM runs WHERE id = ?').get(id) as
+      | { summary: string | null }
+      | undefined;
     return row?.summary ? (JSON.parse(row.summary) as T) : null;
   }
 

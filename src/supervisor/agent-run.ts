@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findSessionByTitle } from '../agents/opencode.js';
@@ -15,7 +15,8 @@ import type { Runtime } from './runtime.js';
 import type { LineConsumer } from './tailer.js';
 
 /** The task's original prompt, kept for fresh starts (a lost conversation starts over with it). */
-export const originalPromptFile = (paths: Paths, task: string): string => join(paths.taskDir(task), 'prompt.txt');
+export const originalPromptFile = (paths: Paths, task: string): string =>
+  join(paths.taskDir(task), 'prompt.txt');
 
 /** The session id holdfast chooses before the first launch, for the agents that let it. */
 export function preassignedSession(kind: string, paths: Paths, task: string): string | null {
@@ -26,7 +27,8 @@ export function preassignedSession(kind: string, paths: Paths, task: string): st
 
 const RESUME_PROMPTS: Partial<Record<RunCause, string>> = {
   'limit-reset': 'The usage limit has reset. Continue the task from where you left off.',
-  stall: 'You seemed stuck (no output for a long time) and were restarted. Continue the task from where you left off.',
+  stall:
+    'You seemed stuck (no output for a long time) and were restarted. Continue the task from where you left off.',
   resume: 'Continue the task from where you left off.',
 };
 const DEFAULT_RESUME_PROMPT =
@@ -43,7 +45,9 @@ export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRec
   }
   const resume = run.n > 1 && !run.fresh && sessionId !== null;
   if (!resume && !adapter.preassignsSession) sessionId = null;
-  const prompt = run.prompt ?? (resume ? (RESUME_PROMPTS[run.cause] ?? DEFAULT_RESUME_PROMPT) : readOriginalPrompt(rt, task));
+  const prompt =
+    run.prompt ??
+    (resume ? (RESUME_PROMPTS[run.cause] ?? DEFAULT_RESUME_PROMPT) : readOriginalPrompt(rt, task));
   const stdinFile = rt.paths.promptFile(task.name, run.n);
   writeFileSync(stdinFile, prompt, { mode: 0o600 });
   const launch = adapter.launch({
@@ -67,8 +71,11 @@ function readOriginalPrompt(rt: Runtime, task: TaskRecord): string {
 
 function opencodeSessionByTitle(task: TaskRecord, title: string): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile('opencode', ['session', 'list', '--format', 'json'], { cwd: task.spec.cwd, timeout: 15_000 }, (error, stdout) =>
-      resolve(error ? null : findSessionByTitle(stdout, title)),
+    execFile(
+      'opencode',
+      ['session', 'list', '--format', 'json'],
+      { cwd: task.spec.cwd, timeout: 15_000 },
+      (error, stdout) => resolve(error ? null : findSessionByTitle(stdout, title)),
     );
   });
 }
@@ -87,11 +94,20 @@ export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
     rt.store.runs.setSummary(run.id, summary);
     const journal = (type: string, data: Record<string, unknown>) =>
       rt.store.events.append({ taskId: task.id, taskName: task.name, runId: run.id, at: now, type, data });
-    if (summary.sessionId !== null && summary.sessionId !== task.sessionId && task.currentRunId === run.id && task.spec.agent.kind !== 'pi') {
+    if (
+      summary.sessionId !== null &&
+      summary.sessionId !== task.sessionId &&
+      task.currentRunId === run.id &&
+      task.spec.agent.kind !== 'pi'
+    ) {
       rt.store.tasks.update(task.id, { sessionId: summary.sessionId }, now);
-      journal(task.sessionId === null ? 'session-captured' : 'session-changed', { sessionId: summary.sessionId, previous: task.sessionId });
+      journal(task.sessionId === null ? 'session-captured' : 'session-changed', {
+        sessionId: summary.sessionId,
+        previous: task.sessionId,
+      });
     }
-    if (summary.usageLimit && !before.usageLimit) journal('usage-limit-seen', { resetAt: summary.usageLimit.resetAt, detail: summary.usageLimit.detail });
+    if (summary.usageLimit && !before.usageLimit)
+      journal('usage-limit-seen', { resetAt: summary.usageLimit.resetAt, detail: summary.usageLimit.detail });
     rt.store.tasks.mergeInfo(task.id, {
       lastMessage: summary.lastAssistant === null ? null : summary.lastAssistant.slice(0, 2000),
       turns: summary.turns,

@@ -2,6 +2,7 @@ import { closeSync, existsSync, type FSWatcher, openSync, rmSync, watch, writeFi
 import { decideTimers, type TimedAction } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Lease } from '../store/lease.js';
+import { makeAgentLineConsumer } from './agent-run.js';
 import { launchRun, startRun } from './launch.js';
 import { acquireLease, HEARTBEAT_MS } from './lease.js';
 import { applyPanes } from './observe.js';
@@ -10,7 +11,6 @@ import { nudgeReap, signalGroup } from './process.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { escalateStop, requestStop } from './stop.js';
 import { type LineConsumer, tailRun } from './tailer.js';
-import { makeAgentLineConsumer } from './agent-run.js';
 import { ensureWatchdog } from './watchdog.js';
 
 export interface DaemonOptions {
@@ -230,7 +230,8 @@ class Daemon {
     const { rt } = this;
     this.lastTail = Date.now();
     for (const run of rt.store.runs.open()) tailRun(rt, run, this.consumeLines);
-    for (const run of rt.store.runs.endedSince(Date.now() - 60_000)) tailRun(rt, run, this.consumeLines, true);
+    for (const run of rt.store.runs.endedSince(Date.now() - 60_000))
+      tailRun(rt, run, this.consumeLines, true);
   }
 
   private async applyTimers(task: TaskRecord): Promise<number | null> {

@@ -14,14 +14,39 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
     const flag = join(h.dir, 'healthy');
     // Crashes at once until the flag file exists, then stays up.
     const script = `if [ -e ${flag} ]; then echo up; exec sleep 600; fi; echo crash; exit 1`;
-    await h.cli(['run', '--name', 'flaky', '--restart', 'on-failure', '--backoff', '100ms..400ms', '--crash-loop', '3/1m',
-      '--probe-every', '1500ms', '--healthy-after', '1s', '--', 'bash', '-c', script]);
-    const looping = await waitFor(() => h.status('flaky'), (v) => v.state === 'crash-loop', { what: 'crash-loop', timeoutMs: 15_000 });
+    await h.cli([
+      'run',
+      '--name',
+      'flaky',
+      '--restart',
+      'on-failure',
+      '--backoff',
+      '100ms..400ms',
+      '--crash-loop',
+      '3/1m',
+      '--probe-every',
+      '1500ms',
+      '--healthy-after',
+      '1s',
+      '--',
+      'bash',
+      '-c',
+      script,
+    ]);
+    const looping = await waitFor(
+      () => h.status('flaky'),
+      (v) => v.state === 'crash-loop',
+      { what: 'crash-loop', timeoutMs: 15_000 },
+    );
     expect(looping.nextStartAt).not.toBeNull();
     expect(looping.restarts).toBe(3);
     const events = await h.events('flaky');
     const delays = events.filter((e) => e.type === 'backoff').map((e) => e.data.delayMs as number);
-    expect(delays.slice(0, 3).map((d, i) => d >= [100, 200, 400][i]! && d <= [110, 220, 440][i]!)).toEqual([true, true, true]);
+    expect(delays.slice(0, 3).map((d, i) => d >= [100, 200, 400][i]! && d <= [110, 220, 440][i]!)).toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect(delays[3]).toBe(1500);
     expect(events.filter((e) => e.type === 'crash-loop-entered')).toHaveLength(1);
 
@@ -38,8 +63,26 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
 
   it('--max-restarts ends in failed with the reason', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'capped', '--restart', 'always', '--backoff', '50ms', '--max-restarts', '2', '--', 'bash', '-c', 'exit 1']);
-    const v = await waitFor(() => h.status('capped'), (s) => s.state === 'failed', { timeoutMs: 15_000 });
+    await h.cli([
+      'run',
+      '--name',
+      'capped',
+      '--restart',
+      'always',
+      '--backoff',
+      '50ms',
+      '--max-restarts',
+      '2',
+      '--',
+      'bash',
+      '-c',
+      'exit 1',
+    ]);
+    const v = await waitFor(
+      () => h.status('capped'),
+      (s) => s.state === 'failed',
+      { timeoutMs: 15_000 },
+    );
     expect(v.reason).toBe('max-restarts (2)');
     expect(v.runs).toHaveLength(3);
     expect(v.restarts).toBe(2);
@@ -47,8 +90,23 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
 
   it('--max-runtime stops the task and fails it with the reason', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'bounded', '--restart', 'always', '--max-runtime', '1s', '--', 'sleep', '600']);
-    const v = await waitFor(() => h.status('bounded'), (s) => s.state === 'failed', { timeoutMs: 15_000 });
+    await h.cli([
+      'run',
+      '--name',
+      'bounded',
+      '--restart',
+      'always',
+      '--max-runtime',
+      '1s',
+      '--',
+      'sleep',
+      '600',
+    ]);
+    const v = await waitFor(
+      () => h.status('bounded'),
+      (s) => s.state === 'failed',
+      { timeoutMs: 15_000 },
+    );
     expect(v.reason).toBe('max-runtime');
     expect(v.runs).toHaveLength(1);
     expect(v.runs[0]!.signal).toBe('SIGINT');
@@ -57,22 +115,57 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
   it('a stall with --on-stall notify is journaled, and output resuming clears it', async () => {
     const h = home();
     const gate = join(h.dir, 'go');
-    await h.cli(['run', '--name', 'quiet', '--stall-timeout', '1s', '--on-stall', 'notify', '--', 'bash', '-c',
-      `echo hello; while [ ! -e ${gate} ]; do sleep 0.1; done; echo again; sleep 600`]);
-    const stalled = await waitFor(() => h.status('quiet'), (v) => v.state === 'stalled', { timeoutMs: 15_000 });
+    await h.cli([
+      'run',
+      '--name',
+      'quiet',
+      '--stall-timeout',
+      '1s',
+      '--on-stall',
+      'notify',
+      '--',
+      'bash',
+      '-c',
+      `echo hello; while [ ! -e ${gate} ]; do sleep 0.1; done; echo again; sleep 600`,
+    ]);
+    const stalled = await waitFor(
+      () => h.status('quiet'),
+      (v) => v.state === 'stalled',
+      { timeoutMs: 15_000 },
+    );
     expect(stalled.runs).toHaveLength(1);
     const stall = (await h.events('quiet')).find((e) => e.type === 'stalled')!;
     expect(stall.data.action).toBe('notify');
     expect(stall.data.idleMs as number).toBeGreaterThanOrEqual(1000);
     writeFileSync(gate, '');
-    await waitFor(() => h.status('quiet'), (v) => v.state === 'running', { what: 'back to running' });
+    await waitFor(
+      () => h.status('quiet'),
+      (v) => v.state === 'running',
+      { what: 'back to running' },
+    );
     expect((await h.events('quiet')).map((e) => e.type)).toContain('output-resumed');
   });
 
   it('a stall with --on-stall restart starts a new run', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'hung', '--restart', 'on-failure', '--stall-timeout', '1s', '--', 'bash', '-c', 'echo once; sleep 600']);
-    const v = await waitFor(() => h.status('hung'), (s) => s.runs.length >= 2 && s.state === 'running', { timeoutMs: 15_000 });
+    await h.cli([
+      'run',
+      '--name',
+      'hung',
+      '--restart',
+      'on-failure',
+      '--stall-timeout',
+      '1s',
+      '--',
+      'bash',
+      '-c',
+      'echo once; sleep 600',
+    ]);
+    const v = await waitFor(
+      () => h.status('hung'),
+      (s) => s.runs.length >= 2 && s.state === 'running',
+      { timeoutMs: 15_000 },
+    );
     expect(v.runs[1]!.cause).toBe('stall');
     expect(v.runs[0]!.signal).toBe('SIGTERM');
     expect((await h.events('hung')).filter((e) => e.type === 'stalled')[0]!.data.action).toBe('restart');
@@ -80,8 +173,21 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
 
   it('follow shows one continuous stream across restarts, each run marked, and ends with the task', async () => {
     const h = home();
-    await h.cli(['run', '--name', 'thrice', '--restart', 'on-failure', '--backoff', '100ms', '--max-restarts', '2', '--', 'bash', '-c',
-      'echo "run $HOLDFAST_RUN"; sleep 0.3; exit 1']);
+    await h.cli([
+      'run',
+      '--name',
+      'thrice',
+      '--restart',
+      'on-failure',
+      '--backoff',
+      '100ms',
+      '--max-restarts',
+      '2',
+      '--',
+      'bash',
+      '-c',
+      'echo "run $HOLDFAST_RUN"; sleep 0.3; exit 1',
+    ]);
     const follow = await h.cli(['follow', 'thrice', '--lines', '100']);
     expect(follow.code).toBe(0);
     const lines = follow.stdout.split('\n').filter((l) => l.length > 0);
@@ -112,10 +218,16 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
   it('resume runs a failed task again, and refuses a running one', async () => {
     const h = home();
     await h.cli(['run', '--name', 'once', '--', 'bash', '-c', 'echo "run $HOLDFAST_RUN"; exit 3']);
-    await waitFor(() => h.status('once'), (v) => v.state === 'failed');
+    await waitFor(
+      () => h.status('once'),
+      (v) => v.state === 'failed',
+    );
     const r = await h.cli(['resume', 'once']);
     expect(r.code).toBe(0);
-    const v = await waitFor(() => h.status('once'), (s) => s.runs.length === 2 && s.state === 'failed');
+    const v = await waitFor(
+      () => h.status('once'),
+      (s) => s.runs.length === 2 && s.state === 'failed',
+    );
     expect(v.runs[1]!.cause).toBe('resume');
     await h.cli(['run', '--name', 'busy', '--', 'sleep', '600']);
     const refused = await h.cli(['resume', 'busy']);
@@ -132,11 +244,25 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
       out += d;
     });
     try {
-      await waitFor(() => out, (o) => o.includes('"started"'));
+      await waitFor(
+        () => out,
+        (o) => o.includes('"started"'),
+      );
       await h.cli(['stop', 'watched', '--timeout', '2s']);
-      await waitFor(() => out, (o) => o.includes('"stopped"'), { what: 'the stop to stream' });
-      const types = out.trim().split('\n').map((l) => JSON.parse(l).type);
-      expect(types).toEqual(['created', 'started', 'adopted', 'stop-requested', 'exited', 'stopped'].filter((t) => types.includes(t)));
+      await waitFor(
+        () => out,
+        (o) => o.includes('"stopped"'),
+        { what: 'the stop to stream' },
+      );
+      const types = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).type);
+      expect(types).toEqual(
+        ['created', 'started', 'adopted', 'stop-requested', 'exited', 'stopped'].filter((t) =>
+          types.includes(t),
+        ),
+      );
       expect(types).toContain('exited');
     } finally {
       child.kill('SIGKILL');

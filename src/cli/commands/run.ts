@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
+import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
 import { toTaskView } from '../../core/view.js';
-import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram } from '../../supervisor/create.js';
 import { action } from '../action.js';
+import {
+  type AgentOptions,
+  DEFAULT_AGENT_STALL_MS,
+  normalizeAgentSpec,
+  readPrompt,
+} from '../agent-options.js';
 import { ensureDaemon } from '../daemon-client.js';
-import { type AgentOptions, DEFAULT_AGENT_STALL_MS, normalizeAgentSpec, readPrompt } from '../agent-options.js';
 import { normalizeTaskSpec, type SpecOptions } from '../spec-options.js';
 
 interface RunOptions extends SpecOptions, AgentOptions {
@@ -40,11 +45,14 @@ export function register(program: Command): void {
       '--checkpoint-every <duration>',
       'git checkpoint interval when the cwd is a git work tree (0 = off)',
     )
-    .option('--agent <kind>', `run a coding agent: ${AGENT_KINDS.join(', ')} (arguments after -- go to the agent)`)
+    .option(
+      '--agent <kind>',
+      `run a coding agent: ${AGENT_KINDS.join(', ')} (arguments after -- go to the agent)`,
+    )
     .option('--prompt <text>', "the agent's prompt (or --prompt-file, or on stdin); never put in argv")
     .option('--prompt-file <file>', "read the agent's prompt from a file")
     .option('--model <model>', "the agent's model")
-    .option('--unattended', "let the agent act without asking (its own bypass flag)")
+    .option('--unattended', 'let the agent act without asking (its own bypass flag)')
     .option('--on-limit <action>', 'on a usage limit: wait (resume at the reset time) or fail', 'wait')
     .option('--limit-backoff <list>', 'waits when a limit gives no reset time', '15m,30m,60m')
     .option('--no-daemon', 'do not start the supervisor daemon')
@@ -73,9 +81,13 @@ export function register(program: Command): void {
           resolveProgram(command[0]!, spec.cwd);
         } catch (error) {
           if (!adapter) throw error;
-          throw new HoldfastError('ENOCOMMAND', `the ${adapter.kind} CLI (${adapter.binary}) is not on PATH`, {
-            hint: `install it: npm install -g ${adapter.npmPackage}`,
-          });
+          throw new HoldfastError(
+            'ENOCOMMAND',
+            `the ${adapter.kind} CLI (${adapter.binary}) is not on PATH`,
+            {
+              hint: `install it: npm install -g ${adapter.npmPackage}`,
+            },
+          );
         }
         const rt = ctx.rt;
         const { task, run } = await createTask(rt, {

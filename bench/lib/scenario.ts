@@ -1,0 +1,29 @@
+import type { Fleet } from './fleet.js';
+
+/** One line of the printed table: holdfast's figure beside the peer's (pm2, or a bare tmux pane). */
+export interface Row {
+  metric: string;
+  holdfast: string;
+  peer: string;
+  peerValue: string;
+}
+
+export interface ScenarioResult {
+  rows: Row[];
+  /** Everything measured, raw samples included, for the JSON file. */
+  data: Record<string, unknown>;
+}
+
+export interface BenchContext {
+  quick: boolean;
+  log(message: string): void;
+  /** 200 idle tasks under holdfast and 200 apps under pm2, shared by the scenarios that need them. */
+  fleet(): Promise<Fleet>;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  usesFleet?: boolean;
+  run(ctx: BenchContext): Promise<ScenarioResult>;
+}

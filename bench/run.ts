@@ -1,0 +1,136 @@
+/**
+ * holdfast's benchmarks, each beside its peer (pm2 7.0.4, or a bare tmux pane) in the same run.
+ *
+ *   npm run bench                       the full suite (~6 min on 2 cores)
+ *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
+ *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill
+ *
+ * Prints a table on stdout (progress goes to stderr) and writes bench/results/<timestamp>.json and
+ * bench/results/latest.json. Everything runs in private temp homes that are removed at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { cleanupAll, installSignalHandlers } from './lib/cleanup.js';
+import { createFleet, type Fleet } from './lib/fleet.js';
+import { PM2_VERSION } from './lib/pm2.js';
+import { writeResults } from './lib/results.js';
+import type { BenchContext, Scenario, ScenarioResult } from './lib/scenario.js';
+import { renderTable } from './lib/table.js';
+import { nowMs } from './lib/time.js';
+import { daemonKill } from './scenarios/daemon-kill.js';
+import { death } from './scenarios/death.js';
+import { idle } from './scenarios/idle.js';
+import { logCapture } from './scenarios/log-capture.js';
+import { ls } from './scenarios/ls.js';
+
+const SCENARIOS: readonly Scenario[] = [death, ls, idle, logCapture, daemonKill];
+const FLEET_SIZE = 200;
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | null } {
+  let quick = false;
+  let only: string[] | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') quick = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
+      only = (value ?? '').split(',').filter(Boolean);
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(
+        `usage: npm run bench -- [--quick] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
+      );
+      process.exit(0);
+    } else {
+      process.stderr.write(`bench: unknown argument ${arg}\n`);
+      process.exit(2);
+    }
+  }
+  const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? [];
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `bench: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  return { quick, only };
+}
+
+function environment() {
+  const tmux = execFileSync('tmux', ['-V'], { encoding: 'utf8' }).trim();
+  return {
+    node: process.version,
+    tmux,
+    pm2: PM2_VERSION,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset',
+  };
+}
+
+async function main(): Promise<number> {
+  installSignalHandlers();
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
+  const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+  const env = environment();
+  log(
+    `${quick ? 'quick' : 'full'} run: ${selected.map((s) => s.name).join(', ')} ` +
+      `(node ${env.node}, ${env.tmux}, pm2 ${env.pm2}, ${env.cpus} cpus, NODE_EXTRA_CA_CERTS ${env.nodeExtraCaCerts})`,
+  );
+
+  const shared: { fleet: Promise<Fleet> | null } = { fleet: null };
+  const lastFleetUser = selected.filter((s) => s.usesFleet).at(-1);
+  const ctx: BenchContext = {
+    quick,
+    log,
+    fleet: () => {
+      shared.fleet ??= createFleet(FLEET_SIZE, log);
+      return shared.fleet;
+    },
+  };
+
+  const startedAt = new Date();
+  const begin = nowMs();
+  const results: Record<string, ScenarioResult | { error: string }> = {};
+  let failed = false;
+  try {
+    for (const scenario of selected) {
+      const t = nowMs();
+      try {
+        results[scenario.name] = await scenario.run(ctx);
+      } catch (error) {
+        failed = true;
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        log(`${scenario.name} failed: ${message}`);
+        results[scenario.name] = { error: message };
+      } finally {
+        if (scenario === lastFleetUser && shared.fleet) {
+          (await shared.fleet.catch(() => null))?.dispose();
+          shared.fleet = null;
+        }
+      }
+      log(`${scenario.name} done in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    cleanupAll();
+  }
+
+  const durationS = Math.round((nowMs() - begin) / 100) / 10;
+  process.stdout.write(renderTable(selected, results));
+  process.stdout.write(
+    `\n${quick ? 'quick' : 'full'} run, ${durationS} s; node ${env.node}, ${env.tmux}, pm2 ${env.pm2}, ` +
+      `${env.cpus} cpus; NODE_EXTRA_CA_CERTS ${env.nodeExtraCaCerts} for both sides\n`,
+  );
+  const file = writeResults({
+    startedAt: startedAt.toISOString(),
+    durationS,
+    quick,
+    only,
+    environment: env,
+    results,
+  });
+  process.stdout.write(`results: ${file}\n`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
