@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { cleanupAll, installSignalHandlers } from './lib/cleanup.js';
+import { startCleanupGuards } from './lib/cleanup.js';
 import { createFleet, type Fleet } from './lib/fleet.js';
 import { PM2_VERSION } from './lib/pm2.js';
 import { writeResults } from './lib/results.js';
@@ -68,8 +68,8 @@ function environment() {
 }
 
 async function main(): Promise<number> {
-  installSignalHandlers();
   const { quick, only } = parseArgs(process.argv.slice(2));
+  const cleanupAll = startCleanupGuards();
   const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
   const env = environment();

@@ -12,7 +12,7 @@ export interface Fleet {
   hf: HoldfastHome;
   pm2: Pm2Home;
   /** Wall time to create them: holdfast with parallel `holdfast run` calls, pm2 from one ecosystem file. */
-  createMs: { holdfast: number; holdfastConcurrency: number; pm2: number };
+  createMs: { holdfast: number; holdfastConcurrency: number; holdfastPerCall: number[]; pm2: number };
   dispose(): void;
 }
 
@@ -25,7 +25,7 @@ export async function createFleet(size: number, log: (m: string) => void): Promi
     log(`fleet: starting ${size} holdfast tasks (${HF_CONCURRENCY} \`holdfast run\` at a time)`);
     const names = Array.from({ length: size }, (_, i) => `t${String(i).padStart(3, '0')}`);
     let start = nowMs();
-    await mapLimit(names, HF_CONCURRENCY, (name) =>
+    const calls = await mapLimit(names, HF_CONCURRENCY, (name) =>
       hf.cliOk(['run', '--name', name, '--restart', 'always', '--', 'sleep', '600']),
     );
     const hfMs = nowMs() - start;
@@ -59,7 +59,12 @@ export async function createFleet(size: number, log: (m: string) => void): Promi
       size,
       hf,
       pm2,
-      createMs: { holdfast: hfMs, holdfastConcurrency: HF_CONCURRENCY, pm2: pm2Ms },
+      createMs: {
+        holdfast: hfMs,
+        holdfastConcurrency: HF_CONCURRENCY,
+        holdfastPerCall: calls.map((c) => Math.round(c.ms)),
+        pm2: pm2Ms,
+      },
       dispose() {
         pm2.dispose();
         hf.dispose();

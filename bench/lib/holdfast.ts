@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { onCleanup } from './cleanup.js';
+import { track } from './cleanup.js';
 import { type ExecResult, exec } from './exec.js';
 import { isAlive } from './proc.js';
-import { poll, sleepSync } from './time.js';
+import { ROOT, readPid } from './teardown.js';
+import { poll } from './time.js';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
+export { ROOT };
 export const HOLDFAST_BIN = join(ROOT, 'bin', 'holdfast.js');
 
 export interface RunRow {
@@ -34,7 +35,12 @@ export class HoldfastHome {
     delete this.env.TMUX;
     delete this.env.TMUX_PANE;
     delete this.env.HOLDFAST_NO_DAEMON;
-    this.dispose = onCleanup(`holdfast home ${this.dir}`, () => this.teardown());
+    const teardown = track({ kind: 'holdfast', path: this.dir });
+    this.dispose = () => {
+      this.database?.close();
+      this.database = null;
+      teardown();
+    };
   }
 
   cli(args: readonly string[]): Promise<ExecResult> {
@@ -59,12 +65,7 @@ export class HoldfastHome {
   }
 
   daemonPid(): number | null {
-    try {
-      const pid = Number(readFileSync(join(this.dir, 'daemon.pid'), 'utf8').trim());
-      return pid > 0 ? pid : null;
-    } catch {
-      return null;
-    }
+    return readPid(join(this.dir, 'daemon.pid'));
   }
 
   /** The live lease holder, read from the store. */
@@ -109,28 +110,5 @@ export class HoldfastHome {
         )
         .get(taskId) as RunRow | undefined) ?? null
     );
-  }
-
-  /** Stops only what this home started: its daemon (by its pid file) and its tmux server (by socket). */
-  private teardown(): void {
-    this.database?.close();
-    this.database = null;
-    // The watchdog in the tmux server may start a new daemon between the two kills: repeat until both stay gone.
-    for (let attempt = 0; attempt < 40; attempt++) {
-      let server = true;
-      try {
-        execFileSync('tmux', ['-S', this.socket, 'kill-server'], { stdio: 'ignore' });
-      } catch {
-        server = false;
-      }
-      const pid = this.daemonPid();
-      if (pid !== null && isAlive(pid)) {
-        process.kill(pid, 'SIGKILL');
-      } else if (!server) {
-        break;
-      }
-      sleepSync(50);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -78,3 +78,28 @@ export function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): vo
     // already gone
   }
 }
+
+/**
+ * Processes whose environment holds `name=value` exactly. With a value such as a fresh mkdtemp path,
+ * these can only be processes the bench itself started (directly or through tmux or pm2).
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  const entry = `${name}=${value}`;
+  const found: number[] = [];
+  for (const dir of readdirSync('/proc')) {
+    if (!/^\d+$/.test(dir) || Number(dir) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${dir}/environ`, 'utf8').split('\0').includes(entry)) found.push(Number(dir));
+    } catch {
+      // exited while we looked, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Last resort of a teardown: kills whatever still runs with this home in its environment. */
+export function sweep(name: string, value: string): number[] {
+  const left = processesWithEnv(name, value).filter(isAlive);
+  for (const pid of left) killQuietly(pid);
+  return left;
+}

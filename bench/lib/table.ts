@@ -10,7 +10,7 @@ export function renderTable(
     head: ['scenario', 'metric', 'holdfast', 'peer', 'peer figure'],
     style: { head: [], border: [], compact: true },
     wordWrap: true,
-    colWidths: [14, 52, 24, 22, 24],
+    colWidths: [13, 58, 28, 24, 26],
   });
   for (const scenario of scenarios) {
     const result = results[scenario.name];

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { onCleanup } from '../lib/cleanup.js';
+import { track } from '../lib/cleanup.js';
 import { HoldfastHome } from '../lib/holdfast.js';
 import { CLK_TCK, cpuTicks } from '../lib/proc.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario.js';
@@ -165,7 +165,7 @@ async function captureBare(hf: HoldfastHome, src: Source, dir: string, name: str
 
 async function measure(ctx: BenchContext, targetBytes: number, reps: number) {
   const dir = mkdtempSync('/tmp/hfb-log-');
-  const removeDir = onCleanup(`scratch ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  const removeDir = track({ kind: 'dir', path: dir });
   const hf = new HoldfastHome();
   try {
     const src = makeSource(dir, targetBytes);
@@ -220,7 +220,7 @@ export const logCapture: Scenario = {
     return {
       rows: [
         {
-          metric: `${mb} MB through a pane, run start → exit recorded + log complete (min–med–max, ${reps} runs)`,
+          metric: `${mb} MB through a pane, run start → exit recorded + log complete (min–med–max of ${reps})`,
           holdfast: minMedMax(s.holdfast),
           peer: 'bare pipe-pane, same server',
           peerValue: minMedMax(s.bare),

@@ -49,7 +49,7 @@ export const ls: Scenario = {
         },
         {
           metric: `create ${fleet.size} tasks (wall)`,
-          holdfast: `${(fleet.createMs.holdfast / 1000).toFixed(1)} s (${fleet.createMs.holdfastConcurrency}× parallel run)`,
+          holdfast: `${(fleet.createMs.holdfast / 1000).toFixed(1)} s (${fleet.createMs.holdfastConcurrency} parallel \`run\`, ${medP99(summarize(fleet.createMs.holdfastPerCall), 'ms', 0)} each)`,
           peer: 'pm2 start ecosystem',
           peerValue: `${(fleet.createMs.pm2 / 1000).toFixed(1)} s (one call)`,
         },

@@ -90,6 +90,15 @@ export function normalizeRestartPolicy(options: SpecOptions, defaultMode: Restar
   };
 }
 
+/** Checkpoints are on by default (every 5 minutes, in a git work tree); `0` turns them off. */
+export const DEFAULT_CHECKPOINT_EVERY_MS = 5 * 60_000;
+
+export function normalizeCheckpointEvery(text: string | undefined): number | null {
+  if (text === undefined) return DEFAULT_CHECKPOINT_EVERY_MS;
+  const ms = parseDuration(text, '--checkpoint-every');
+  return ms === 0 ? null : ms;
+}
+
 export function normalizeTaskSpec(
   command: string[],
   options: SpecOptions,
@@ -107,10 +116,7 @@ export function normalizeTaskSpec(
     stallTimeoutMs: stall === 0 ? null : stall,
     onStall: options.onStall === undefined ? 'restart' : oneOf(options.onStall, STALL_ACTIONS, '--on-stall'),
     agent: null,
-    checkpointEveryMs:
-      options.checkpointEvery === undefined
-        ? null
-        : parseDuration(options.checkpointEvery, '--checkpoint-every'),
+    checkpointEveryMs: normalizeCheckpointEvery(options.checkpointEvery),
     mission: null,
   };
 }

@@ -220,7 +220,8 @@ export type TimedAction =
   | { type: 'mark-healthy'; runId: number }
   | { type: 'stall'; runId: number }
   | { type: 'max-runtime' }
-  | { type: 'kill-stopping' };
+  | { type: 'kill-stopping' }
+  | { type: 'checkpoint'; reason: 'interval' | 'run-ended' };
 
 export interface TimerInput {
   task: Pick<
@@ -230,6 +231,8 @@ export interface TimerInput {
   run: Pick<RunRecord, 'id' | 'startedAt' | 'endedAt' | 'lastOutputAt'> | null;
   firstStartedAt: number | null;
   now: number;
+  /** When the last checkpoint was attempted, and whether the cwd turned out not to be a git work tree. */
+  checkpoint?: { lastAt: number | null; off: boolean };
 }
 
 export interface TimerDecision {
@@ -239,7 +242,7 @@ export interface TimerDecision {
 }
 
 /** What the passing of time alone makes due for one task. */
-export function decideTimers({ task, run, firstStartedAt, now }: TimerInput): TimerDecision {
+export function decideTimers({ task, run, firstStartedAt, now, checkpoint }: TimerInput): TimerDecision {
   const actions: TimedAction[] = [];
   const wakes: number[] = [];
   const due = (at: number, action: TimedAction) => {
@@ -272,6 +275,15 @@ export function decideTimers({ task, run, firstStartedAt, now }: TimerInput): Ti
   if (live && task.state === 'stopping' && task.stopRequestedAt !== null) {
     // The CLI escalates while it waits; this is for a `stop` whose CLI went away mid-way.
     due(task.stopRequestedAt + (task.stopTimeoutMs ?? 10_000) + 1000, { type: 'kill-stopping' });
+  }
+  const every = task.spec.checkpointEveryMs;
+  if (every && checkpoint && !checkpoint.off && run !== null) {
+    if (live && task.state !== 'stopping') {
+      due((checkpoint.lastAt ?? run.startedAt) + every, { type: 'checkpoint', reason: 'interval' });
+    } else if (run.endedAt !== null && (checkpoint.lastAt === null || checkpoint.lastAt < run.endedAt)) {
+      // One more when a run ends, for any reason.
+      actions.push({ type: 'checkpoint', reason: 'run-ended' });
+    }
   }
   return { actions, wakeAt: wakes.length > 0 ? Math.min(...wakes) : null };
 }

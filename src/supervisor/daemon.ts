@@ -3,6 +3,7 @@ import { decideTimers, type TimedAction } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Lease } from '../store/lease.js';
 import { makeAgentLineConsumer } from './agent-run.js';
+import { checkpointInfo, checkpointTask } from './checkpoints.js';
 import { launchRun, startRun } from './launch.js';
 import { acquireLease, HEARTBEAT_MS } from './lease.js';
 import { applyPanes } from './observe.js';
@@ -59,6 +60,7 @@ class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
   private readonly escalating = new Set<number>();
+  private readonly checkpointing = new Set<number>();
   private readonly consumeLines: LineConsumer;
 
   constructor(
@@ -164,7 +166,8 @@ class Daemon {
     if (ended.length > 0 || now - this.lastTail >= TAIL_MS) this.tailLogs();
     let wakeAt = this.lastReconcile + RECONCILE_MS;
     for (const task of rt.store.tasks.all()) {
-      if (FINAL_STATES.has(task.state)) continue;
+      // A finished task may still owe the checkpoint of its last run's end.
+      if (FINAL_STATES.has(task.state) && !task.spec.checkpointEveryMs) continue;
       const next = await this.applyTimers(task);
       if (next !== null) wakeAt = Math.min(wakeAt, next);
     }
@@ -242,6 +245,7 @@ class Daemon {
       run,
       firstStartedAt: rt.store.runs.firstStartedAt(task.id),
       now: rt.now(),
+      checkpoint: checkpointInfo(rt.store.tasks.info(task.id)),
     });
     for (const action of decision.actions) await this.act(task, action);
     return decision.wakeAt;
@@ -311,6 +315,21 @@ class Daemon {
         if (pid !== null) this.escalate(task.id, 10_000);
         return;
       }
+      case 'checkpoint':
+        if (this.checkpointing.has(task.id)) return;
+        this.checkpointing.add(task.id);
+        // In the background: git on a large tree takes a while, and the loop must stay quick.
+        void checkpointTask(rt, task.id, action.reason)
+          .catch((error) =>
+            this.log(
+              `checkpoint of ${task.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          )
+          .finally(() => {
+            this.checkpointing.delete(task.id);
+            this.kick();
+          });
+        return;
       case 'kill-stopping': {
         const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
         if (run?.pid) signalGroup(run.pid, 'SIGKILL');

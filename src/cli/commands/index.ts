@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import * as attach from './attach.js';
+import * as checkpoint from './checkpoint.js';
 import * as daemon from './daemon.js';
 import * as events from './events.js';
 import * as follow from './follow.js';
 import * as killall from './killall.js';
 import * as log from './log.js';
 import * as ls from './ls.js';
+import * as recover from './recover.js';
 import * as restart from './restart.js';
 import * as resume from './resume.js';
 import * as rm from './rm.js';
@@ -27,5 +29,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   rm,
   killall,
   events,
+  recover,
+  checkpoint,
   daemon,
 ];

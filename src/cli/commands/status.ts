@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/duration.js';
 import type { TaskView } from '../../core/view.js';
+import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table } from '../format.js';
 import { viewOf } from '../views.js';
+import { renderRecovery } from './recover.js';
 
 export function register(program: Command): void {
   program
@@ -14,8 +16,13 @@ export function register(program: Command): void {
     .action(
       action<{ json?: boolean }>(async (ctx, [name]) => {
         await ctx.refresh();
-        const view = viewOf(ctx, ctx.task(name!));
-        ctx.out.result(view, () => renderStatus(view, ctx.rt.now()));
+        const task = ctx.task(name!);
+        const view = viewOf(ctx, task);
+        // A task that died gets its recovery report too: what it was doing and how it comes back.
+        const recovery = DIED_STATES.has(task.state) ? await recoveryReport(ctx.rt, task) : null;
+        ctx.out.result(recovery ? { ...view, recovery } : view, () =>
+          [renderStatus(view, ctx.rt.now()), ...(recovery ? ['', renderRecovery(recovery)] : [])].join('\n'),
+        );
         return 0;
       }),
     );

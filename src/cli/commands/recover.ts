@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { type RecoveryReport, recoveryReport } from '../../supervisor/recover.js';
+import { action } from '../action.js';
+import { commandText } from '../format.js';
+
+export function register(program: Command): void {
+  program
+    .command('recover')
+    .summary('what a task was doing when it died, its uncommitted changes, checkpoints and how it resumes')
+    .argument('<task>', 'task name')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action<{ json?: boolean }>(async (ctx, [name]) => {
+        await ctx.refresh();
+        const report = await recoveryReport(ctx.rt, ctx.task(name!));
+        ctx.out.result(report, () => renderRecovery(report));
+        return 0;
+      }),
+    );
+}
+
+export function renderRecovery(r: RecoveryReport): string {
+  const out: string[] = [`recovery report for ${r.task}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`];
+  if (r.lastRun)
+    out.push(
+      `last run: #${r.lastRun.n} (${r.lastRun.cause}), ${r.lastRun.ended}${r.lastRun.endedAt ? ` at ${r.lastRun.endedAt}` : ''}`,
+    );
+  if (r.lastAgentMessage)
+    out.push(
+      'last agent message:',
+      ...r.lastAgentMessage
+        .split('\n')
+        .slice(-10)
+        .map((l) => `  > ${l}`),
+    );
+  else if (r.lastOutput.length > 0) out.push('last output:', ...r.lastOutput.map((l) => `  | ${l}`));
+  if (r.workTree) {
+    const w = r.workTree;
+    out.push(
+      `work tree: branch ${w.branch ?? '(detached)'}, ${w.staged} staged, ${w.modified} modified, ${w.untracked} untracked`,
+    );
+    out.push(...w.lines.slice(0, 10).map((l) => `  ${l}`));
+  } else out.push('work tree: not a git work tree');
+  if (r.latestCheckpoint) {
+    const c = r.changedSinceCheckpoint;
+    out.push(
+      `latest checkpoint: ${r.latestCheckpoint.id} at ${r.latestCheckpoint.at}` +
+        (c ? `; since then ${c.files} files, +${c.insertions} -${c.deletions}` : ''),
+    );
+  } else out.push('latest checkpoint: none');
+  if (r.sessionId) out.push(`agent session: ${r.sessionId}`);
+  out.push(`resumes with: ${commandText(r.resumeCommand)}`);
+  if (r.nextMilestone) out.push(`next milestone: ${r.nextMilestone}`);
+  return out.join('\n');
+}

@@ -1,0 +1,68 @@
+import { type TakeCheckpointResult, takeCheckpoint } from '../checkpoint/index.js';
+import type { Runtime } from './runtime.js';
+
+/** What the task info keeps about checkpoints, so the daemon knows when the next one is due. */
+export interface CheckpointInfo {
+  lastAt: number | null;
+  lastCommit: string | null;
+  /** The cwd is not in a git work tree: journaled once, none taken. */
+  off: boolean;
+}
+
+export function checkpointInfo(info: Record<string, unknown>): CheckpointInfo {
+  const c = (info.checkpoint ?? {}) as Partial<CheckpointInfo>;
+  return { lastAt: c.lastAt ?? null, lastCommit: c.lastCommit ?? null, off: c.off ?? false };
+}
+
+/**
+ * Snapshots the task's work tree into `refs/holdfast/<task>/checkpoints` and records it: a
+ * `checkpoint` journal entry when one was written; a single `checkpoints-off` entry the first time
+ * the cwd turns out not to be a git work tree.
+ */
+export async function checkpointTask(
+  rt: Runtime,
+  taskId: number,
+  reason: string,
+): Promise<TakeCheckpointResult | null> {
+  const task = rt.store.tasks.byId(taskId);
+  if (!task) return null;
+  const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
+  const result = await takeCheckpoint({
+    cwd: task.spec.cwd,
+    task: task.name,
+    run: run?.n ?? 0,
+    sessionId: task.sessionId,
+    now: rt.now(),
+    reason,
+  });
+  rt.store.tx(() => {
+    const now = rt.now();
+    const before = checkpointInfo(rt.store.tasks.info(task.id));
+    const journal = (type: string, data: Record<string, unknown>) =>
+      rt.store.events.append({
+        taskId: task.id,
+        taskName: task.name,
+        runId: run?.id ?? null,
+        at: now,
+        type,
+        data,
+      });
+    if (result.status === 'not-a-repo') {
+      if (!before.off) journal('checkpoints-off', { reason: `${task.spec.cwd} is not in a git work tree` });
+      rt.store.tasks.mergeInfo(task.id, { checkpoint: { ...before, lastAt: now, off: true } });
+      return;
+    }
+    if (result.status === 'created') {
+      journal('checkpoint', {
+        commit: result.commit,
+        id: result.id,
+        files: result.files,
+        insertions: result.insertions,
+        deletions: result.deletions,
+        reason,
+      });
+    }
+    rt.store.tasks.mergeInfo(task.id, { checkpoint: { lastAt: now, lastCommit: result.commit, off: false } });
+  });
+  return result;
+}

@@ -1,0 +1,216 @@
+/**
+ * Runs a real CLI's `--help` / `--version` offline-first, and reads flags out of argv and help text.
+ *
+ * When the machine allows it, each run happens in an empty network namespace (`unshare -rn`), so
+ * the help cannot depend on the network, and under `strace -e trace=connect`, so an attempt to reach
+ * the network is seen and reported. A run that fails without a network is retried with one, and the
+ * result says so.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const HELP_TIMEOUT_MS = 60_000;
+
+/** Words of an adapter's argv that name a subcommand rather than a value. */
+export const SUBCOMMAND_WORDS: ReadonlySet<string> = new Set([
+  'exec',
+  'resume',
+  'run',
+  'threads',
+  'continue',
+]);
+
+/** The flag tokens of an argv: tokens starting with `-` (not a lone `-`), `--flag=value` cut to `--flag`. */
+export function flagTokens(argv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (const token of argv.slice(1)) {
+    if (!token.startsWith('-') || token === '-') continue;
+    const flag = token.startsWith('--') ? token.split('=')[0]! : token;
+    if (!flags.includes(flag)) flags.push(flag);
+  }
+  return flags;
+}
+
+/** The subcommand path of an argv: `codex exec resume --json … <id> -` → `['exec', 'resume']`. */
+export function subcommandPath(argv: readonly string[]): string[] {
+  const path: string[] = [];
+  for (const token of argv.slice(1)) {
+    if (!SUBCOMMAND_WORDS.has(token)) break;
+    path.push(token);
+  }
+  return path;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Whether `text` mentions `word` on its own: not as part of a longer flag or word (`-m` is not in `--model`). */
+export function mentions(text: string, word: string): boolean {
+  return new RegExp(`(?<![\\w-])${escapeRegExp(word)}(?![\\w-])`).test(text);
+}
+
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
+
+function probe(file: string, args: string[]): boolean {
+  try {
+    execFileSync(file, args, { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let tools: { netns: boolean; strace: boolean } | null = null;
+
+/** Which isolation tools work here (a container may forbid namespaces or ptrace). */
+export function isolationTools(): { netns: boolean; strace: boolean } {
+  tools ??= {
+    netns: probe('unshare', ['-rn', 'true']),
+    strace: probe('strace', ['-f', '-qq', '--seccomp-bpf', '-e', 'trace=connect', '-o', '/dev/null', 'true']),
+  };
+  return tools;
+}
+
+export interface CliRun {
+  /** The command as a person would type it. */
+  command: string;
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr together, without colour codes. */
+  text: string;
+  ms: number;
+  /** Whether it ran without a network (empty network namespace). */
+  offline: boolean;
+  /** It failed offline and passed with the network: the help needs the network. */
+  neededNetwork: boolean;
+  /** Attempts to open an IP connection (`1.2.3.4:443 (ENETUNREACH)`), loopback included; null if not traced. */
+  connects: string[] | null;
+}
+
+function parseConnects(trace: string): string[] {
+  const found: string[] = [];
+  for (const line of trace.split('\n')) {
+    if (!line.includes('connect(')) continue;
+    const v4 = /sa_family=AF_INET,\s*sin_port=htons\((\d+)\),\s*sin_addr=inet_addr\("([^"]+)"\)/.exec(line);
+    const v6 = /sa_family=AF_INET6,\s*sin6_port=htons\((\d+)\).*?inet_pton\(AF_INET6,\s*"([^"]+)"/.exec(line);
+    const m = v4 ?? v6;
+    if (!m) continue;
+    const result = /=\s*(-?\d+)(?:\s+(\w+))?/.exec(line.slice(line.lastIndexOf(')') + 1));
+    const outcome = result?.[2] ?? (result?.[1] === '0' ? 'ok' : (result?.[1] ?? '?'));
+    const entry = `${v6 ? `[${m[2]}]` : m[2]}:${m[1]} (${outcome})`;
+    if (!found.includes(entry)) found.push(entry);
+  }
+  return found;
+}
+
+/** Whether an address from `connects` is this machine (loopback), not the network. */
+export function isLoopback(entry: string): boolean {
+  return /^(?:127\.|\[::1\]|\[::ffff:127\.)/.test(entry);
+}
+
+function once(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  offline: boolean,
+): Promise<Omit<CliRun, 'neededNetwork' | 'command'>> {
+  const { strace } = isolationTools();
+  const traceDir = strace ? mkdtempSync(join(tmpdir(), 'hf-trace-')) : null;
+  const traceFile = traceDir === null ? null : join(traceDir, 'connect.txt');
+  let file = bin;
+  let argv = args;
+  if (offline) [file, argv] = ['unshare', ['-rn', file, ...argv]];
+  if (traceFile !== null) {
+    [file, argv] = [
+      'strace',
+      ['-f', '-qq', '--seccomp-bpf', '-e', 'trace=connect', '-o', traceFile, file, ...argv],
+    ];
+  }
+  const started = Date.now();
+  return new Promise((resolvePromise) => {
+    // Its own process group, so a timeout kills the CLI and whatever it started, not just the wrapper.
+    const child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }, HELP_TIMEOUT_MS);
+    const finish = (code: number | null, signal: string | null, spawnError?: Error) => {
+      clearTimeout(timer);
+      let connects: string[] | null = null;
+      if (traceFile !== null && traceDir !== null) {
+        try {
+          connects = parseConnects(readFileSync(traceFile, 'utf8'));
+        } catch {
+          connects = null;
+        }
+        rmSync(traceDir, { recursive: true, force: true });
+      }
+      if (spawnError) stderr += `\n[could not start ${file}: ${spawnError.message}]`;
+      resolvePromise({
+        code,
+        signal,
+        timedOut,
+        stdout,
+        stderr,
+        text: `${stdout}\n${stderr}`.replace(ANSI, ''),
+        ms: Date.now() - started,
+        offline,
+        connects,
+      });
+    };
+    child.on('error', (error) => finish(null, null, error));
+    child.on('close', (code, signal) => finish(code, signal));
+  });
+}
+
+/**
+ * Runs `bin args…` (a `--help` or `--version`): offline when possible, and again with the network if
+ * it failed offline.
+ */
+export async function runCli(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  shownAs: string,
+): Promise<CliRun> {
+  const command = [shownAs, ...args].join(' ');
+  const { netns } = isolationTools();
+  const first = await once(bin, args, env, cwd, netns);
+  if (first.code === 0 || !netns) return { ...first, command, neededNetwork: false };
+  const second = await once(bin, args, env, cwd, false);
+  return { ...second, command, neededNetwork: second.code === 0 };
+}
+
+/** A short account of a failed run, for an assertion message. */
+export function describeRun(run: CliRun): string {
+  const how = run.timedOut
+    ? `timed out after ${HELP_TIMEOUT_MS / 1000} s`
+    : run.code === null
+      ? `was killed by ${run.signal ?? 'a signal'}`
+      : `exited ${run.code}`;
+  const clip = (s: string) => (s.length > 3000 ? `${s.slice(0, 3000)}\n…` : s);
+  return `\`${run.command}\` ${how}${run.offline ? ' (offline)' : ''}\n--- stdout\n${clip(run.stdout)}\n--- stderr\n${clip(run.stderr)}`;
+}
