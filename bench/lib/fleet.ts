@@ -54,7 +54,6 @@ export async function createFleet(size: number, log: (m: string) => void): Promi
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
-    pm2.remember();
     return {
       size,
       hf,

@@ -8,7 +8,6 @@ import { isAlive } from './proc.js';
 import { ROOT, readPid } from './teardown.js';
 import { poll } from './time.js';
 
-export { ROOT };
 export const HOLDFAST_BIN = join(ROOT, 'bin', 'holdfast.js');
 
 export interface RunRow {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT } from './holdfast.js';
+import { ROOT } from './teardown.js';
 
 const DIR = join(ROOT, 'bench', 'results');
 

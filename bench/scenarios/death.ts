@@ -124,7 +124,6 @@ async function measurePm2(ctx: BenchContext, kills: number) {
         ctx.log(`death/pm2: kill ${i} not restarted in ${TIMEOUT_MS} ms`);
         pid = pollSync('any app', () => newChild(god, [SLEEP, '600'], pid), { timeoutMs: 30_000 });
       }
-      pm2.remember();
     }
     return { samples, failures };
   } finally {

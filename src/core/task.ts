@@ -155,7 +155,8 @@ export type RunCause =
   | 'stall'
   | 'limit-reset'
   | 'server-restarted'
-  | 'conversation-lost';
+  | 'conversation-lost'
+  | 'mission';
 
 export interface RunRecord {
   id: number;

@@ -4,6 +4,7 @@ import { HoldfastError } from '../core/errors.js';
 import { EventJournal } from './events.js';
 import { LeaseRepo } from './lease.js';
 import { MetaRepo } from './meta.js';
+import { MissionRepo } from './missions.js';
 import { MIGRATIONS } from './migrations.js';
 import { RunRepo } from './runs.js';
 import { TaskRepo } from './tasks.js';
@@ -18,6 +19,7 @@ export interface Store {
   events: EventJournal;
   meta: MetaRepo;
   lease: LeaseRepo;
+  missions: MissionRepo;
   /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken up front, so read-then-write is atomic. */
   tx<T>(fn: () => T): T;
   close(): void;
@@ -51,6 +53,7 @@ export function openStore(path: string): Store {
     events: new EventJournal(db),
     meta: new MetaRepo(db),
     lease: new LeaseRepo(db),
+    missions: new MissionRepo(db),
     tx,
     close: () => db.close(),
   };

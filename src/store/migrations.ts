@@ -69,4 +69,48 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE missions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    definition TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    phase TEXT NOT NULL DEFAULT 'idle',
+    active INTEGER NOT NULL DEFAULT 0,
+    gate_run INTEGER,
+    sessions INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE mission_milestones (
+    mission_id INTEGER NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    base_commit TEXT,
+    started_at INTEGER,
+    done_at INTEGER,
+    done_by TEXT,
+    PRIMARY KEY (mission_id, idx)
+  );
+  CREATE TABLE mission_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mission_id INTEGER NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    milestone INTEGER NOT NULL,
+    first_run INTEGER NOT NULL,
+    fresh INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    ended_how TEXT,
+    gate_run INTEGER,
+    gate_exit INTEGER,
+    cost_usd REAL,
+    UNIQUE (mission_id, n)
+  );
+  `,
 ];

@@ -4,6 +4,7 @@ import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Lease } from '../store/lease.js';
 import { makeAgentLineConsumer } from './agent-run.js';
 import { checkpointInfo, checkpointTask } from './checkpoints.js';
+import { advanceMissions } from './missions.js';
 import { launchRun, startRun } from './launch.js';
 import { acquireLease, HEARTBEAT_MS } from './lease.js';
 import { applyPanes } from './observe.js';
@@ -171,6 +172,7 @@ class Daemon {
       const next = await this.applyTimers(task);
       if (next !== null) wakeAt = Math.min(wakeAt, next);
     }
+    await advanceMissions(rt, this.log);
     return wakeAt;
   }
 

@@ -19,6 +19,7 @@ import {
   flagTokens,
   isLoopback,
   mentions,
+  probeFlag,
   runCli,
   subcommandPath,
 } from './help.js';
@@ -47,6 +48,20 @@ function sessionIdFor(kind: AgentKind): string {
       return randomUUID();
   }
 }
+
+/**
+ * Flags a CLI accepts although the help of the (sub)command holdfast runs does not list them. For
+ * these the real argv is run offline instead (see `probeFlag`): the parser must take the flag while
+ * it refuses a bogus one. Each entry is an upstream help gap to re-check on a version bump; any
+ * other flag missing from the help fails.
+ */
+const UNLISTED: Partial<Record<AgentKind, Record<string, string>>> = {
+  amp: {
+    '--dangerously-allow-all':
+      'a hidden option: `amp --help` documents only the setting "amp.dangerouslyAllowAll"',
+    '-x': '`amp threads continue --help` leaves the global -x/--execute out of its "Global options"; `amp --help` lists it',
+  },
+};
 
 interface Scenario {
   name: string;
@@ -133,22 +148,27 @@ describe.each(AGENT_KINDS)('%s', (kind) => {
     );
   }
 
+  /** A throwaway HOME, no updaters, no colours, no credentials, and no browser to open. */
+  function cliEnv(): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: home,
+      TERM: 'dumb',
+      BROWSER: 'true',
+      ...adapter.quietEnv,
+      DISABLE_AUTOUPDATER: '1',
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      CI: '1',
+      NO_COLOR: '1',
+    };
+  }
+
   /** Runs `<binary> …args` once per argument list, with a throwaway HOME and no updaters. */
   function cli(bin: string, args: string[]): Promise<CliRun> {
     const key = args.join('\u0000');
     let run = runs.get(key);
     if (run === undefined) {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-        HOME: home,
-        TERM: 'dumb',
-        ...adapter.quietEnv,
-        DISABLE_AUTOUPDATER: '1',
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        CI: '1',
-        NO_COLOR: '1',
-      };
-      run = runCli(bin, args, env, home, adapter.binary).then((r) => {
+      run = runCli(bin, args, cliEnv(), home, adapter.binary).then((r) => {
         const external = (r.connects ?? []).filter((c) => !isLoopback(c));
         const facts = [
           `${(r.ms / 1000).toFixed(1)} s`,
@@ -213,7 +233,18 @@ describe.each(AGENT_KINDS)('%s', (kind) => {
       if (bin === null) return;
       const run = await cli(bin, [...sub, '--help']);
       expect(run.code, describeRun(run)).toBe(0);
-      const missing = flags.filter((flag) => !mentions(run.text, flag));
+      const unlisted = UNLISTED[kind] ?? {};
+      const missing: string[] = [];
+      for (const flag of flags.filter((f) => !mentions(run.text, f))) {
+        const why = unlisted[flag];
+        if (why === undefined) {
+          missing.push(flag);
+          continue;
+        }
+        const probe = await probeFlag(bin, c.argv, flag, cliEnv(), home);
+        expect(probe.accepted, `${kind} emits ${flag} (${why}), but: ${probe.detail}`).toBe(true);
+        note(kind, `${c.name}: ${flag} is not in \`${run.command}\` (${why}); accepted: ${probe.detail}`);
+      }
       expect(
         missing,
         `${kind} (${spec}) emits ${missing.join(', ')} but \`${run.command}\` does not list ` +

@@ -214,3 +214,54 @@ export function describeRun(run: CliRun): string {
   const clip = (s: string) => (s.length > 3000 ? `${s.slice(0, 3000)}\n…` : s);
   return `\`${run.command}\` ${how}${run.offline ? ' (offline)' : ''}\n--- stdout\n${clip(run.stdout)}\n--- stderr\n${clip(run.stderr)}`;
 }
+
+/** How option parsers word a flag they do not know (commander, clap, yargs, …). */
+const UNKNOWN_OPTION =
+  /unknown (?:option|argument|flag)|unexpected argument|unrecognized (?:option|argument)/i;
+export const BOGUS_FLAG = '--holdfast-no-such-flag';
+
+export interface FlagProbe {
+  /** The parser took the flag: the real argv got past option parsing, while a bogus flag did not. */
+  accepted: boolean;
+  detail: string;
+  real: CliRun;
+  control: CliRun;
+}
+
+/**
+ * For a flag the help does not list: runs the adapter's real argv (offline, stdin empty, no
+ * credentials, so it stops at login or the network) and the same argv with the flag swapped for a
+ * bogus one. The flag is accepted when the bogus one is refused as unknown and the real one is not.
+ */
+export async function probeFlag(
+  bin: string,
+  argv: readonly string[],
+  flag: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<FlagProbe> {
+  const args = argv.slice(1);
+  const swapped = args.map((t) => (t === flag || t.startsWith(`${flag}=`) ? BOGUS_FLAG : t));
+  const shown = argv[0] ?? bin;
+  const real = await runCli(bin, args, env, cwd, shown);
+  const control = await runCli(bin, swapped, env, cwd, shown);
+  if (!(UNKNOWN_OPTION.test(control.text) && control.text.includes(BOGUS_FLAG))) {
+    return {
+      accepted: false,
+      real,
+      control,
+      detail: `inconclusive: \`${control.command}\` did not refuse ${BOGUS_FLAG} as unknown, so refusing ${flag} could not be seen either\n${describeRun(control)}`,
+    };
+  }
+  const refused = real.text.split('\n').find((line) => UNKNOWN_OPTION.test(line));
+  if (refused !== undefined) {
+    return { accepted: false, real, control, detail: `\`${real.command}\` refused it: ${refused.trim()}` };
+  }
+  const firstLine = real.text.trim().split('\n')[0] ?? '';
+  return {
+    accepted: true,
+    real,
+    control,
+    detail: `\`${real.command}\` got past option parsing (${real.timedOut ? 'timed out' : `exit ${real.code}`}: ${JSON.stringify(firstLine.slice(0, 120))}) while ${BOGUS_FLAG} was refused`,
+  };
+}

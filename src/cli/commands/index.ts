@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as attach from './attach.js';
+import * as build from './build.js';
 import * as checkpoint from './checkpoint.js';
 import * as daemon from './daemon.js';
 import * as events from './events.js';
@@ -7,6 +8,7 @@ import * as follow from './follow.js';
 import * as killall from './killall.js';
 import * as log from './log.js';
 import * as ls from './ls.js';
+import * as mission from './mission.js';
 import * as recover from './recover.js';
 import * as restart from './restart.js';
 import * as resume from './resume.js';
@@ -31,5 +33,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   events,
   recover,
   checkpoint,
+  mission,
+  build,
   daemon,
 ];

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { nameFromCommand, uniqueName } from '../../core/names.js';
+import { action } from '../action.js';
+import { addInitOptions, initMission, startMission } from './mission.js';
+
+export function register(program: Command): void {
+  addInitOptions(
+    program
+      .command('build')
+      .summary('a one-milestone mission in the current directory, started at once')
+      .argument('<idea>', 'what to build, in words'),
+  )
+    .option('-n, --name <name>', 'mission name (default: from the idea)')
+    .action(
+      action<Parameters<typeof initMission>[2] & { name?: string }>(async (ctx, [idea], options) => {
+        const rt = ctx.rt;
+        const base = options.name ?? `build-${nameFromCommand((idea ?? '').split(/\s+/).slice(0, 4)).slice(0, 40)}`;
+        const name = options.name ?? uniqueName(base, (n) => rt.store.missions.byName(n) !== null || rt.store.tasks.nameTaken(n));
+        const m = initMission(ctx, name, options, {
+          title: idea!.split('\n')[0]!.slice(0, 80),
+          context: idea!,
+          defaultGate: options.gate ?? null,
+          milestones: [{ title: 'Build it', body: idea!, gate: options.gate ?? null, line: null }],
+        });
+        await startMission(ctx, m, 'start');
+        ctx.out.write(`mission ${name} started; watch it: holdfast mission status ${name}, holdfast follow ${name}`);
+        return 0;
+      }),
+    );
+}
