@@ -9,7 +9,7 @@
  * bench/results/latest.json. Everything runs in private temp homes that are removed at the end.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { startCleanupGuards } from './lib/cleanup.js';
 import { createFleet, type Fleet } from './lib/fleet.js';
 import { PM2_VERSION } from './lib/pm2.js';
@@ -64,6 +64,8 @@ function environment() {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? null,
     nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset',
+    /** Other work on the machine skews every figure: recorded at the start and at the end. */
+    loadavgStart: loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
 
@@ -116,10 +118,12 @@ async function main(): Promise<number> {
   }
 
   const durationS = Math.round((nowMs() - begin) / 100) / 10;
+  const loadavgEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   process.stdout.write(renderTable(selected, results));
   process.stdout.write(
     `\n${quick ? 'quick' : 'full'} run, ${durationS} s; node ${env.node}, ${env.tmux}, pm2 ${env.pm2}, ` +
-      `${env.cpus} cpus; NODE_EXTRA_CA_CERTS ${env.nodeExtraCaCerts} for both sides\n`,
+      `${env.cpus} cpus; NODE_EXTRA_CA_CERTS ${env.nodeExtraCaCerts} for both sides; ` +
+      `load average ${env.loadavgStart.join(' ')} at the start, ${loadavgEnd.join(' ')} at the end\n`,
   );
   const file = writeResults({
     startedAt: startedAt.toISOString(),

@@ -149,6 +149,7 @@ export const death: Scenario = {
       pm2NewProcess: summarize(pm2.samples),
     };
     const peerNew = `${medP99(s.pm2NewProcess)}`;
+    const slow = (ms: number[]) => `${ms.filter((v) => v > 15).length} of ${ms.length}`;
     return {
       rows: [
         {
@@ -174,6 +175,12 @@ export const death: Scenario = {
           holdfast: medP99(s.newProcess),
           peer: 'pm2 (restart_delay 0)',
           peerValue: peerNew,
+        },
+        {
+          metric: 'kills whose death took > 15 ms to notice / to restart',
+          holdfast: `${slow(hf.samples.map((x) => x.exitedAt))} / ${slow(hf.samples.map((x) => x.newProcess))}`,
+          peer: 'pm2 (to restart)',
+          peerValue: slow(pm2.samples),
         },
         {
           metric: 'kills not recovered within 10 s',

@@ -4,8 +4,8 @@ import { HoldfastError } from '../core/errors.js';
 import { EventJournal } from './events.js';
 import { LeaseRepo } from './lease.js';
 import { MetaRepo } from './meta.js';
-import { MissionRepo } from './missions.js';
 import { MIGRATIONS } from './migrations.js';
+import { MissionRepo } from './missions.js';
 import { RunRepo } from './runs.js';
 import { TaskRepo } from './tasks.js';
 

@@ -80,15 +80,30 @@ export type MissionPatch = Partial<Pick<MissionRecord, keyof typeof COLUMNS>>;
 export class MissionRepo {
   constructor(private readonly db: Db) {}
 
-  insert(input: { name: string; definition: unknown; agent: unknown; cwd: string; settings: unknown; milestones: number; now: number }): MissionRecord {
+  insert(input: {
+    name: string;
+    definition: unknown;
+    agent: unknown;
+    cwd: string;
+    settings: unknown;
+    milestones: number;
+    now: number;
+  }): MissionRecord {
     const id = Number(
       this.db
         .prepare(
           `INSERT INTO missions (name, definition, agent, cwd, settings, state, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
         )
-        .run(input.name, JSON.stringify(input.definition), JSON.stringify(input.agent), input.cwd, JSON.stringify(input.settings), input.now, input.now)
-        .lastInsertRowid,
+        .run(
+          input.name,
+          JSON.stringify(input.definition),
+          JSON.stringify(input.agent),
+          input.cwd,
+          JSON.stringify(input.settings),
+          input.now,
+          input.now,
+        ).lastInsertRowid,
     );
     const add = this.db.prepare('INSERT INTO mission_milestones (mission_id, idx, status) VALUES (?, ?, ?)');
     for (let i = 0; i < input.milestones; i++) add.run(id, i, i === 0 ? 'active' : 'pending');
@@ -113,11 +128,17 @@ export class MissionRepo {
     const keys = Object.keys(patch) as (keyof MissionPatch)[];
     if (keys.length === 0) return;
     const sets = keys.map((k) => `${COLUMNS[k]} = ?`).join(', ');
-    this.db.prepare(`UPDATE missions SET ${sets}, updated_at = ? WHERE id = ?`).run(...keys.map((k) => patch[k] ?? null), now, id);
+    this.db
+      .prepare(`UPDATE missions SET ${sets}, updated_at = ? WHERE id = ?`)
+      .run(...keys.map((k) => patch[k] ?? null), now, id);
   }
 
   milestones(missionId: number): MilestoneRecord[] {
-    return (this.db.prepare('SELECT * FROM mission_milestones WHERE mission_id = ? ORDER BY idx').all(missionId) as Row[]).map((r) => ({
+    return (
+      this.db
+        .prepare('SELECT * FROM mission_milestones WHERE mission_id = ? ORDER BY idx')
+        .all(missionId) as Row[]
+    ).map((r) => ({
       idx: r.idx as number,
       status: r.status as MilestoneStatus,
       baseCommit: r.base_commit as string | null,
@@ -128,16 +149,28 @@ export class MissionRepo {
   }
 
   setMilestone(missionId: number, idx: number, patch: Partial<Omit<MilestoneRecord, 'idx'>>): void {
-    const map: Record<string, string> = { status: 'status', baseCommit: 'base_commit', startedAt: 'started_at', doneAt: 'done_at', doneBy: 'done_by' };
+    const map: Record<string, string> = {
+      status: 'status',
+      baseCommit: 'base_commit',
+      startedAt: 'started_at',
+      doneAt: 'done_at',
+      doneBy: 'done_by',
+    };
     const keys = Object.keys(patch);
     if (keys.length === 0) return;
     this.db
-      .prepare(`UPDATE mission_milestones SET ${keys.map((k) => `${map[k]} = ?`).join(', ')} WHERE mission_id = ? AND idx = ?`)
+      .prepare(
+        `UPDATE mission_milestones SET ${keys.map((k) => `${map[k]} = ?`).join(', ')} WHERE mission_id = ? AND idx = ?`,
+      )
       .run(...keys.map((k) => (patch as Record<string, unknown>)[k] ?? null), missionId, idx);
   }
 
   sessions(missionId: number): SessionRecord[] {
-    return (this.db.prepare('SELECT * FROM mission_sessions WHERE mission_id = ? ORDER BY n').all(missionId) as Row[]).map((r) => ({
+    return (
+      this.db
+        .prepare('SELECT * FROM mission_sessions WHERE mission_id = ? ORDER BY n')
+        .all(missionId) as Row[]
+    ).map((r) => ({
       id: r.id as number,
       n: r.n as number,
       milestone: r.milestone as number,
@@ -152,18 +185,41 @@ export class MissionRepo {
     }));
   }
 
-  addSession(missionId: number, s: { n: number; milestone: number; firstRun: number; fresh: boolean; now: number }): void {
+  addSession(
+    missionId: number,
+    s: { n: number; milestone: number; firstRun: number; fresh: boolean; now: number },
+  ): void {
     this.db
-      .prepare('INSERT INTO mission_sessions (mission_id, n, milestone, first_run, fresh, started_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO mission_sessions (mission_id, n, milestone, first_run, fresh, started_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(missionId, s.n, s.milestone, s.firstRun, s.fresh ? 1 : 0, s.now);
   }
 
-  endSession(missionId: number, n: number, patch: { endedAt: number; endedHow: string; gateRun?: number | null; gateExit?: number | null; costUsd?: number | null }): void {
+  endSession(
+    missionId: number,
+    n: number,
+    patch: {
+      endedAt: number;
+      endedHow: string;
+      gateRun?: number | null;
+      gateExit?: number | null;
+      costUsd?: number | null;
+    },
+  ): void {
     this.db
       .prepare(
         `UPDATE mission_sessions SET ended_at = coalesce(ended_at, ?), ended_how = ?, gate_run = coalesce(?, gate_run),
            gate_exit = coalesce(?, gate_exit), cost_usd = coalesce(?, cost_usd) WHERE mission_id = ? AND n = ?`,
       )
-      .run(patch.endedAt, patch.endedHow, patch.gateRun ?? null, patch.gateExit ?? null, patch.costUsd ?? null, missionId, n);
+      .run(
+        patch.endedAt,
+        patch.endedHow,
+        patch.gateRun ?? null,
+        patch.gateExit ?? null,
+        patch.costUsd ?? null,
+        missionId,
+        n,
+      );
   }
 }

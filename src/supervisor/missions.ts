@@ -22,7 +22,13 @@ import {
   renderFirstPrompt,
   tailLines,
 } from '../core/continuation.js';
-import { DEFAULT_RESTART_POLICY, FINAL_STATES, type AgentSpec, type TaskRecord, type TaskSpec } from '../core/task.js';
+import {
+  type AgentSpec,
+  DEFAULT_RESTART_POLICY,
+  FINAL_STATES,
+  type TaskRecord,
+  type TaskSpec,
+} from '../core/task.js';
 import { effectiveGate, type MissionDefinition, milestoneSlug } from '../mission/mission-file.js';
 import type { MissionRecord } from '../store/missions.js';
 import { preassignedSession } from './agent-run.js';
@@ -67,7 +73,13 @@ const settingsOf = (m: MissionRecord) => m.settings as MissionSettings;
 
 function journal(rt: Runtime, m: MissionRecord, type: string, data: Record<string, unknown>): void {
   const task = rt.store.tasks.byName(m.name);
-  rt.store.events.append({ taskId: task?.id ?? null, taskName: `mission:${m.name}`, at: rt.now(), type, data });
+  rt.store.events.append({
+    taskId: task?.id ?? null,
+    taskName: `mission:${m.name}`,
+    at: rt.now(),
+    type,
+    data,
+  });
 }
 
 /** One step for every running mission; called on each daemon pass. */
@@ -122,7 +134,13 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
   let baseCommit = active.baseCommit;
   if (baseCommit === null) {
     // The tree as the milestone starts: `git diff --stat` for continuation prompts counts from here.
-    const snap = await takeCheckpoint({ cwd: m.cwd, task: m.name, run: 0, now: rt.now(), reason: 'milestone-start' });
+    const snap = await takeCheckpoint({
+      cwd: m.cwd,
+      task: m.name,
+      run: 0,
+      now: rt.now(),
+      reason: 'milestone-start',
+    });
     baseCommit = snap.status === 'not-a-repo' ? null : snap.commit;
   }
   const prompt = await sessionPrompt(rt, m);
@@ -137,7 +155,10 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
     rt.store.missions.addSession(m.id, { n, milestone: current.active, firstRun, fresh, now });
     rt.store.missions.update(m.id, { phase: 'session', sessions: n }, now);
     if (active.startedAt === null || active.baseCommit === null) {
-      rt.store.missions.setMilestone(m.id, current.active, { startedAt: active.startedAt ?? now, baseCommit });
+      rt.store.missions.setMilestone(m.id, current.active, {
+        startedAt: active.startedAt ?? now,
+        baseCommit,
+      });
     }
     if (task) {
       rt.store.tasks.update(
@@ -152,7 +173,11 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
         now,
       );
     }
-    journal(rt, current, 'mission-session', { session: n, milestone: definitionOf(current).milestones[current.active]!.title, fresh });
+    journal(rt, current, 'mission-session', {
+      session: n,
+      milestone: definitionOf(current).milestones[current.active]!.title,
+      fresh,
+    });
     return true;
   });
   if (started && !task) await createAgentTask(rt, m, prompt);
@@ -223,7 +248,11 @@ async function watchSession(rt: Runtime, m: MissionRecord): Promise<void> {
   const milestone = def.milestones[m.active]!;
   if (task.state === 'failed' || task.state === 'stopped') {
     rt.store.tx(() => {
-      rt.store.missions.endSession(m.id, session.n, { endedAt: rt.now(), endedHow: `the agent task ${task.state}${task.reason ? ` (${task.reason})` : ''}`, costUsd: cost });
+      rt.store.missions.endSession(m.id, session.n, {
+        endedAt: rt.now(),
+        endedHow: `the agent task ${task.state}${task.reason ? ` (${task.reason})` : ''}`,
+        costUsd: cost,
+      });
     });
     return pause(rt, m, `session ${session.n} ${task.state}${task.reason ? `: ${task.reason}` : ''}`);
   }
@@ -235,7 +264,12 @@ async function watchSession(rt: Runtime, m: MissionRecord): Promise<void> {
     const now = rt.now();
     if (gate !== null) {
       const gateRun = (gateTask ? rt.store.runs.lastN(gateTask.id) : 0) + 1;
-      rt.store.missions.endSession(m.id, session.n, { endedAt: now, endedHow: 'the agent said it finished', gateRun, costUsd: cost });
+      rt.store.missions.endSession(m.id, session.n, {
+        endedAt: now,
+        endedHow: 'the agent said it finished',
+        gateRun,
+        costUsd: cost,
+      });
       rt.store.missions.update(m.id, { phase: 'gate', gateRun }, now);
       journal(rt, current, 'mission-gate', { session: session.n, gate, run: gateRun });
       return;
@@ -243,7 +277,9 @@ async function watchSession(rt: Runtime, m: MissionRecord): Promise<void> {
     const marked = rt.store.missions.milestones(m.id)[current.active]!.status === 'done';
     rt.store.missions.endSession(m.id, session.n, {
       endedAt: now,
-      endedHow: marked ? 'the agent finished and marked the milestone done' : 'the agent said it finished, but did not mark the milestone done',
+      endedHow: marked
+        ? 'the agent finished and marked the milestone done'
+        : 'the agent said it finished, but did not mark the milestone done',
       costUsd: cost,
     });
     if (marked) advanceMilestone(rt, current, now);
@@ -272,7 +308,12 @@ async function watchGate(rt: Runtime, m: MissionRecord): Promise<void> {
   if (last < m.gateRun) {
     // Not started yet (this is the only place that starts it, and only for the run it expects).
     if (!gateTask) {
-      await createTask(rt, { name, nameBase: name, spec: gateSpec(m, gate), env: missionEnv(rt, m.name) }).catch(() => undefined);
+      await createTask(rt, {
+        name,
+        nameBase: name,
+        spec: gateSpec(m, gate),
+        env: missionEnv(rt, m.name),
+      }).catch(() => undefined);
       return;
     }
     rt.store.tx(() => {
@@ -290,9 +331,19 @@ async function watchGate(rt: Runtime, m: MissionRecord): Promise<void> {
     const current = rt.store.missions.byId(m.id);
     if (!current || current.phase !== 'gate' || current.gateRun !== m.gateRun) return;
     const now = rt.now();
-    const how = passed ? 'the gate passed' : `the agent said it finished, but the gate failed (${run.signal ?? `exit ${run.exitCode}`})`;
-    rt.store.missions.endSession(m.id, current.sessions, { endedAt: now, endedHow: how, gateExit: run.exitCode ?? -1 });
-    journal(rt, current, passed ? 'gate-passed' : 'gate-failed', { run: run.n, exitCode: run.exitCode, signal: run.signal });
+    const how = passed
+      ? 'the gate passed'
+      : `the agent said it finished, but the gate failed (${run.signal ?? `exit ${run.exitCode}`})`;
+    rt.store.missions.endSession(m.id, current.sessions, {
+      endedAt: now,
+      endedHow: how,
+      gateExit: run.exitCode ?? -1,
+    });
+    journal(rt, current, passed ? 'gate-passed' : 'gate-failed', {
+      run: run.n,
+      exitCode: run.exitCode,
+      signal: run.signal,
+    });
     if (passed) {
       rt.store.missions.setMilestone(m.id, current.active, { status: 'done', doneAt: now, doneBy: 'gate' });
       advanceMilestone(rt, current, now);
@@ -302,7 +353,9 @@ async function watchGate(rt: Runtime, m: MissionRecord): Promise<void> {
     }
   });
   if (milestoneDone) {
-    await takeCheckpoint({ cwd: m.cwd, task: m.name, run: 0, now: rt.now(), reason: 'milestone-done' }).catch(() => undefined);
+    await takeCheckpoint({ cwd: m.cwd, task: m.name, run: 0, now: rt.now(), reason: 'milestone-done' }).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -311,7 +364,9 @@ function diffStatText(diff: DiffSummary): string {
   if (diff.entries.length === 0) return '';
   const width = Math.max(...diff.entries.map((e) => e.path.length));
   const lines = diff.entries.map((e) =>
-    e.binary ? `${e.path.padEnd(width)} | Bin` : `${e.path.padEnd(width)} | ${e.insertions + e.deletions} ${'+'.repeat(Math.min(e.insertions, 40))}${'-'.repeat(Math.min(e.deletions, 40))}`,
+    e.binary
+      ? `${e.path.padEnd(width)} | Bin`
+      : `${e.path.padEnd(width)} | ${e.insertions + e.deletions} ${'+'.repeat(Math.min(e.insertions, 40))}${'-'.repeat(Math.min(e.deletions, 40))}`,
   );
   return [...lines, diff.summary].join('\n');
 }
@@ -354,7 +409,8 @@ export function markMilestoneDone(rt: Runtime, m: MissionRecord, idx: number, by
     const current = rt.store.missions.byId(m.id)!;
     // While a session or gate is under way, the runner moves on when it ends.
     if (current.active === idx && current.phase === 'idle') advanceMilestone(rt, current, now);
-    else if (current.active !== idx) journal(rt, current, 'milestone-done', { milestone: definitionOf(m).milestones[idx]!.title, by });
+    else if (current.active !== idx)
+      journal(rt, current, 'milestone-done', { milestone: definitionOf(m).milestones[idx]!.title, by });
   });
 }
 
@@ -386,7 +442,10 @@ export async function sessionPrompt(rt: Runtime, m: MissionRecord): Promise<stri
   const onThisMilestone = sessions.filter((s) => s.milestone === m.active);
   const lastGate = onThisMilestone.at(-1)?.gateRun ?? null;
   const gateTask = rt.store.tasks.byName(gateTaskName(m.name));
-  const gateRun = lastGate !== null && gateTask ? rt.store.runs.forTask(gateTask.id).find((r) => r.n === lastGate) : undefined;
+  const gateRun =
+    lastGate !== null && gateTask
+      ? rt.store.runs.forTask(gateTask.id).find((r) => r.n === lastGate)
+      : undefined;
   const baseCommit = statuses[m.active]!.baseCommit;
   const diff = baseCommit ? await diffSinceCheckpoint(m.cwd, baseCommit).catch(() => null) : null;
   return renderContinuationPrompt({
@@ -397,7 +456,14 @@ export async function sessionPrompt(rt: Runtime, m: MissionRecord): Promise<stri
       lastAgentMessage: typeof info.lastMessage === 'string' ? info.lastMessage : null,
     },
     diffStat: diff ? diffStatText(diff) : null,
-    gateOutputTail: gateRun ? tailLines(cleanTerminalText(readRange(gateRun.logPath, Math.max(0, fileSize(gateRun.logPath) - 65_536)).toString('utf8')), 60) : null,
+    gateOutputTail: gateRun
+      ? tailLines(
+          cleanTerminalText(
+            readRange(gateRun.logPath, Math.max(0, fileSize(gateRun.logPath) - 65_536)).toString('utf8'),
+          ),
+          60,
+        )
+      : null,
     gateCommand: gateRun ? gate : null,
     gateExitCode: gateRun ? gateRun.exitCode : null,
   });

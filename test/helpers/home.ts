@@ -76,7 +76,9 @@ export function makeHome(options: { daemon?: boolean } = {}): Home {
     });
   const json: Home['json'] = async (args, opts) => {
     // Before any `--`, so it stays an option of holdfast and never becomes part of a task's command.
-    const result = await cli([args[0]!, '--json', ...args.slice(1)], opts);
+    const cut = args.indexOf('--');
+    const withJson = cut === -1 ? [...args, '--json'] : [...args.slice(0, cut), '--json', ...args.slice(cut)];
+    const result = await cli(withJson, opts);
     if (result.code !== 0) {
       throw new Error(`holdfast ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
     }

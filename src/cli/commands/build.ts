@@ -14,8 +14,11 @@ export function register(program: Command): void {
     .action(
       action<Parameters<typeof initMission>[2] & { name?: string }>(async (ctx, [idea], options) => {
         const rt = ctx.rt;
-        const base = options.name ?? `build-${nameFromCommand((idea ?? '').split(/\s+/).slice(0, 4)).slice(0, 40)}`;
-        const name = options.name ?? uniqueName(base, (n) => rt.store.missions.byName(n) !== null || rt.store.tasks.nameTaken(n));
+        const base =
+          options.name ?? `build-${nameFromCommand((idea ?? '').split(/\s+/).slice(0, 4)).slice(0, 40)}`;
+        const name =
+          options.name ??
+          uniqueName(base, (n) => rt.store.missions.byName(n) !== null || rt.store.tasks.nameTaken(n));
         const m = initMission(ctx, name, options, {
           title: idea!.split('\n')[0]!.slice(0, 80),
           context: idea!,
@@ -23,7 +26,9 @@ export function register(program: Command): void {
           milestones: [{ title: 'Build it', body: idea!, gate: options.gate ?? null, line: null }],
         });
         await startMission(ctx, m, 'start');
-        ctx.out.write(`mission ${name} started; watch it: holdfast mission status ${name}, holdfast follow ${name}`);
+        ctx.out.write(
+          `mission ${name} started; watch it: holdfast mission status ${name}, holdfast follow ${name}`,
+        );
         return 0;
       }),
     );

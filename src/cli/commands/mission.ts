@@ -3,9 +3,22 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { validateTaskName } from '../../core/names.js';
-import { type MissionDefinition, milestoneSlug, missionFromFlags, parseMissionFile } from '../../mission/mission-file.js';
+import {
+  type MissionDefinition,
+  milestoneSlug,
+  missionFromFlags,
+  parseMissionFile,
+} from '../../mission/mission-file.js';
 import type { MissionRecord } from '../../store/missions.js';
-import { advanceMission, gateTaskName, type MissionSettings, markMilestoneDone, missionCost, saveMissionEnv, sessionPrompt } from '../../supervisor/missions.js';
+import {
+  advanceMission,
+  gateTaskName,
+  type MissionSettings,
+  markMilestoneDone,
+  missionCost,
+  saveMissionEnv,
+  sessionPrompt,
+} from '../../supervisor/missions.js';
 import { escalateStop, requestStop } from '../../supervisor/stop.js';
 import { action } from '../action.js';
 import { type AgentOptions, DEFAULT_AGENT_STALL_MS, normalizeAgentSpec } from '../agent-options.js';
@@ -31,14 +44,25 @@ interface InitOptions extends AgentOptions {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
-  const mission = program.command('mission').summary('missions: milestones worked by agent sessions, one after another, until every gate passes');
+  const mission = program
+    .command('mission')
+    .summary('missions: milestones worked by agent sessions, one after another, until every gate passes');
 
-  addInitOptions(mission.command('init').summary('define a mission (from a markdown file or --milestone flags)').argument('<name>', 'mission name'))
+  addInitOptions(
+    mission
+      .command('init')
+      .summary('define a mission (from a markdown file or --milestone flags)')
+      .argument('<name>', 'mission name'),
+  )
     .option('--json', 'print the mission as JSON')
     .action(
       action<InitOptions>(async (ctx, [name], options) => {
         const record = initMission(ctx, name!, options, readDefinition(name!, options));
-        ctx.out.result(missionView(ctx, record), () => `mission ${record.name} defined with ${(record.definition as MissionDefinition).milestones.length} milestones; start it: holdfast mission start ${record.name}`);
+        ctx.out.result(
+          missionView(ctx, record),
+          () =>
+            `mission ${record.name} defined with ${(record.definition as MissionDefinition).milestones.length} milestones; start it: holdfast mission start ${record.name}`,
+        );
         return 0;
       }),
     );
@@ -52,7 +76,9 @@ export function register(program: Command): void {
       action<{ json?: boolean }>(async (ctx, [name]) => {
         const missions = name ? [mustGet(ctx, name)] : ctx.rt.store.missions.all();
         const views = missions.map((m) => missionView(ctx, m));
-        ctx.out.result(name ? views[0] : views, () => (views.length === 0 ? 'no missions' : views.map(renderMission).join('\n\n')));
+        ctx.out.result(name ? views[0] : views, () =>
+          views.length === 0 ? 'no missions' : views.map(renderMission).join('\n\n'),
+        );
         return 0;
       }),
     );
@@ -68,7 +94,10 @@ export function register(program: Command): void {
           const m = mustGet(ctx, name!);
           await startMission(ctx, m, verb);
           const view = missionView(ctx, ctx.rt.store.missions.byId(m.id)!);
-          ctx.out.result(view, () => `mission ${m.name} ${verb === 'start' ? 'started' : 'resumed'}: ${view.next}`);
+          ctx.out.result(
+            view,
+            () => `mission ${m.name} ${verb === 'start' ? 'started' : 'resumed'}: ${view.next}`,
+          );
           return 0;
         }),
       );
@@ -84,7 +113,8 @@ export function register(program: Command): void {
         const m = mustGet(ctx, name!);
         const rt = ctx.rt;
         rt.store.tx(() => {
-          if (m.state !== 'running') throw new HoldfastError('ESTATE', `mission ${m.name} is ${m.state}, not running`);
+          if (m.state !== 'running')
+            throw new HoldfastError('ESTATE', `mission ${m.name} is ${m.state}, not running`);
           rt.store.missions.update(m.id, { state: 'paused', reason: 'paused by user' }, rt.now());
         });
         const task = rt.store.tasks.byName(m.name);
@@ -117,7 +147,12 @@ export function register(program: Command): void {
       action(async (ctx, [name, which]) => {
         const m = mustGet(ctx, name!);
         const idx = findMilestone(m, which!);
-        markMilestoneDone(ctx.rt, m, idx, process.env.HOLDFAST_TASK ? `agent (${process.env.HOLDFAST_TASK})` : 'user');
+        markMilestoneDone(
+          ctx.rt,
+          m,
+          idx,
+          process.env.HOLDFAST_TASK ? `agent (${process.env.HOLDFAST_TASK})` : 'user',
+        );
         kickDaemon(ctx);
         ctx.out.write(`milestone ${(m.definition as MissionDefinition).milestones[idx]!.title} marked done`);
         return 0;
@@ -129,21 +164,33 @@ export function addInitOptions(command: Command): Command {
   return command
     .option('--agent <kind>', 'the agent that works the sessions', 'claude')
     .option('-C, --cwd <dir>', 'the work tree (default: the current directory)')
-    .option('--file <mission.md>', 'the mission file: # title, context, one ## section per milestone (gate: lines)')
+    .option(
+      '--file <mission.md>',
+      'the mission file: # title, context, one ## section per milestone (gate: lines)',
+    )
     .option('--milestone <title: what to do>', 'a milestone (repeatable), instead of --file', collect)
     .option('--gate <command>', 'the default gate: a command, exit 0 = milestone done')
     .option('--max-sessions <n>', 'budget: sessions', '20')
     .option('--max-hours <h>', 'budget: hours since start', '12')
     .option('--max-cost <usd>', 'budget: cost, when the agent reports it')
-    .option('--continue <mode>', 'next session: auto (resume while the conversation is small) | resume | fresh', 'auto')
-    .option('--fresh-after <bytes>', 'in auto mode: start fresh once the conversation log passes this size', '2000000')
+    .option(
+      '--continue <mode>',
+      'next session: auto (resume while the conversation is small) | resume | fresh',
+      'auto',
+    )
+    .option(
+      '--fresh-after <bytes>',
+      'in auto mode: start fresh once the conversation log passes this size',
+      '2000000',
+    )
     .option('--model <model>', "the agent's model")
     .option('--unattended', 'let the agent act without asking')
     .option('--stall-timeout <duration>', 'no output for this long → resume the session', '10m');
 }
 
 function readDefinition(name: string, options: InitOptions): MissionDefinition {
-  if (options.file && options.milestone?.length) throw new HoldfastError('EUSAGE', 'give --file or --milestone, not both');
+  if (options.file && options.milestone?.length)
+    throw new HoldfastError('EUSAGE', 'give --file or --milestone, not both');
   if (options.file) {
     let text: string;
     try {
@@ -154,23 +201,36 @@ function readDefinition(name: string, options: InitOptions): MissionDefinition {
     const def = parseMissionFile(text, options.file);
     return options.gate && def.defaultGate === null ? { ...def, defaultGate: options.gate } : def;
   }
-  if (!options.milestone?.length) throw new HoldfastError('EUSAGE', 'a mission needs milestones: --file mission.md or --milestone "title: what to do"');
+  if (!options.milestone?.length)
+    throw new HoldfastError(
+      'EUSAGE',
+      'a mission needs milestones: --file mission.md or --milestone "title: what to do"',
+    );
   return missionFromFlags({ name, milestones: options.milestone, gate: options.gate ?? null });
 }
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new HoldfastError('EUSAGE', `${flag}: expected a positive number, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new HoldfastError('EUSAGE', `${flag}: expected a positive number, got ${JSON.stringify(text)}`);
   return n;
 }
 
-export function initMission(ctx: Context, name: string, options: InitOptions, definition: MissionDefinition): MissionRecord {
+export function initMission(
+  ctx: Context,
+  name: string,
+  options: InitOptions,
+  definition: MissionDefinition,
+): MissionRecord {
   validateTaskName(name);
   const rt = ctx.rt;
   const cwd = normalizeCwd(options.cwd);
   const agent = normalizeAgentSpec(options, []);
   if (!['auto', 'resume', 'fresh'].includes(options.continue)) {
-    throw new HoldfastError('EUSAGE', `--continue: expected auto, resume or fresh, got ${JSON.stringify(options.continue)}`);
+    throw new HoldfastError(
+      'EUSAGE',
+      `--continue: expected auto, resume or fresh, got ${JSON.stringify(options.continue)}`,
+    );
   }
   const settings: MissionSettings = {
     maxSessions: Math.floor(positive(options.maxSessions, '--max-sessions')),
@@ -178,16 +238,36 @@ export function initMission(ctx: Context, name: string, options: InitOptions, de
     maxCostUsd: options.maxCost === undefined ? null : positive(options.maxCost, '--max-cost'),
     continueMode: options.continue as MissionSettings['continueMode'],
     freshAfterBytes: positive(options.freshAfter, '--fresh-after'),
-    stallTimeoutMs: options.stallTimeout ? parseDuration(options.stallTimeout, '--stall-timeout') : DEFAULT_AGENT_STALL_MS,
+    stallTimeoutMs: options.stallTimeout
+      ? parseDuration(options.stallTimeout, '--stall-timeout')
+      : DEFAULT_AGENT_STALL_MS,
     umask: ctx.userUmask.toString(8).padStart(3, '0'),
   };
   const record = rt.store.tx(() => {
-    if (rt.store.missions.byName(name)) throw new HoldfastError('EDUPLICATE', `a mission named ${name} already exists`);
+    if (rt.store.missions.byName(name))
+      throw new HoldfastError('EDUPLICATE', `a mission named ${name} already exists`);
     for (const taken of [name, gateTaskName(name)]) {
-      if (rt.store.tasks.nameTaken(taken)) throw new HoldfastError('EDUPLICATE', `a task named ${taken} already exists; the mission needs that name`);
+      if (rt.store.tasks.nameTaken(taken))
+        throw new HoldfastError(
+          'EDUPLICATE',
+          `a task named ${taken} already exists; the mission needs that name`,
+        );
     }
-    const m = rt.store.missions.insert({ name, definition, agent, cwd, settings, milestones: definition.milestones.length, now: rt.now() });
-    rt.store.events.append({ taskName: `mission:${name}`, at: rt.now(), type: 'mission-created', data: { milestones: definition.milestones.length } });
+    const m = rt.store.missions.insert({
+      name,
+      definition,
+      agent,
+      cwd,
+      settings,
+      milestones: definition.milestones.length,
+      now: rt.now(),
+    });
+    rt.store.events.append({
+      taskName: `mission:${name}`,
+      at: rt.now(),
+      type: 'mission-created',
+      data: { milestones: definition.milestones.length },
+    });
     return m;
   });
   saveMissionEnv(rt, name, process.env);
@@ -200,15 +280,30 @@ export async function startMission(ctx: Context, m: MissionRecord, verb: 'start'
     const current = rt.store.missions.byId(m.id)!;
     if (current.state === 'done') throw new HoldfastError('ESTATE', `mission ${m.name} is done`);
     if (current.state === 'running') return;
-    if (verb === 'start' && current.state === 'paused') throw new HoldfastError('ESTATE', `mission ${m.name} is paused`, { hint: `holdfast mission resume ${m.name}` });
+    if (verb === 'start' && current.state === 'paused')
+      throw new HoldfastError('ESTATE', `mission ${m.name} is paused`, {
+        hint: `holdfast mission resume ${m.name}`,
+      });
     const now = rt.now();
     // A session that was stopped by the pause is over: the next pass starts a continuation.
     const phase = current.phase === 'session' ? 'idle' : current.phase;
-    rt.store.missions.update(m.id, { state: 'running', reason: null, phase, startedAt: current.startedAt ?? now }, now);
+    rt.store.missions.update(
+      m.id,
+      { state: 'running', reason: null, phase, startedAt: current.startedAt ?? now },
+      now,
+    );
     if (phase === 'idle' && current.phase === 'session') {
-      rt.store.missions.endSession(m.id, current.sessions, { endedAt: now, endedHow: 'the mission was paused' });
+      rt.store.missions.endSession(m.id, current.sessions, {
+        endedAt: now,
+        endedHow: 'the mission was paused',
+      });
     }
-    rt.store.events.append({ taskName: `mission:${m.name}`, at: now, type: `mission-${verb === 'start' ? 'started' : 'resumed'}`, data: {} });
+    rt.store.events.append({
+      taskName: `mission:${m.name}`,
+      at: now,
+      type: `mission-${verb === 'start' ? 'started' : 'resumed'}`,
+      data: {},
+    });
   });
   // The first step is taken here, with the user's environment; the daemon takes every step after it.
   await advanceMission(rt, m.id);
@@ -217,14 +312,19 @@ export async function startMission(ctx: Context, m: MissionRecord, verb: 'start'
 
 function mustGet(ctx: Context, name: string): MissionRecord {
   const m = ctx.rt.store.missions.byName(name);
-  if (!m) throw new HoldfastError('ENOTASK', `no mission named ${JSON.stringify(name)}`, { hint: 'holdfast mission status lists them' });
+  if (!m)
+    throw new HoldfastError('ENOTASK', `no mission named ${JSON.stringify(name)}`, {
+      hint: 'holdfast mission status lists them',
+    });
   return m;
 }
 
 function findMilestone(m: MissionRecord, which: string): number {
   const def = m.definition as MissionDefinition;
   const byNumber = /^\d+$/.test(which) ? Number(which) - 1 : -1;
-  const idx = def.milestones.findIndex((x, i) => i === byNumber || milestoneSlug(x.title) === which || x.title === which);
+  const idx = def.milestones.findIndex(
+    (x, i) => i === byNumber || milestoneSlug(x.title) === which || x.title === which,
+  );
   if (idx === -1) {
     throw new HoldfastError('EUSAGE', `mission ${m.name} has no milestone ${JSON.stringify(which)}`, {
       hint: `milestones: ${def.milestones.map((x) => milestoneSlug(x.title)).join(', ')}`,
@@ -241,8 +341,25 @@ export interface MissionView {
   phase: string;
   cwd: string;
   agent: string;
-  milestones: { n: number; title: string; slug: string; status: string; gate: string | null; doneAt: string | null; doneBy: string | null }[];
-  sessions: { n: number; milestone: string; fresh: boolean; startedAt: string; endedAt: string | null; endedHow: string | null; gateExit: number | null; costUsd: number | null }[];
+  milestones: {
+    n: number;
+    title: string;
+    slug: string;
+    status: string;
+    gate: string | null;
+    doneAt: string | null;
+    doneBy: string | null;
+  }[];
+  sessions: {
+    n: number;
+    milestone: string;
+    fresh: boolean;
+    startedAt: string;
+    endedAt: string | null;
+    endedHow: string | null;
+    gateExit: number | null;
+    costUsd: number | null;
+  }[];
   checkpoints: number;
   spentMs: number;
   costUsd: number;
@@ -302,7 +419,11 @@ function missionView(ctx: Context, m: MissionRecord): MissionView {
     checkpoints,
     spentMs: m.startedAt === null ? 0 : (m.state === 'done' ? m.updatedAt : rt.now()) - m.startedAt,
     costUsd: missionCost(rt, m),
-    budget: { maxSessions: settings.maxSessions, maxHours: settings.maxHours, maxCostUsd: settings.maxCostUsd },
+    budget: {
+      maxSessions: settings.maxSessions,
+      maxHours: settings.maxHours,
+      maxCostUsd: settings.maxCostUsd,
+    },
     next,
   };
 }
@@ -318,7 +439,13 @@ function renderMission(v: MissionView): string {
       ? 'no sessions yet'
       : table(
           ['SESSION', 'MILESTONE', 'STARTED', 'ENDED HOW', 'COST'],
-          v.sessions.map((s) => [s.n, s.milestone, s.startedAt, s.endedHow ?? 'working', s.costUsd === null ? '-' : `$${s.costUsd.toFixed(2)}`]),
+          v.sessions.map((s) => [
+            s.n,
+            s.milestone,
+            s.startedAt,
+            s.endedHow ?? 'working',
+            s.costUsd === null ? '-' : `$${s.costUsd.toFixed(2)}`,
+          ]),
         );
   const spent = `spent: ${Math.round(v.spentMs / 60_000)} min, $${v.costUsd.toFixed(2)}, ${v.sessions.length} session(s), ${v.checkpoints} checkpoint(s)`;
   return [head, '', milestones, '', sessions, '', spent, `next: ${v.next}`].join('\n');

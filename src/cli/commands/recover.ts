@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import type { MissionDefinition } from '../../mission/mission-file.js';
 import { type RecoveryReport, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
+import type { Context } from '../context.js';
 import { commandText } from '../format.js';
 
 export function register(program: Command): void {
@@ -12,11 +14,20 @@ export function register(program: Command): void {
     .action(
       action<{ json?: boolean }>(async (ctx, [name]) => {
         await ctx.refresh();
-        const report = await recoveryReport(ctx.rt, ctx.task(name!));
+        const task = ctx.task(name!);
+        const report = await recoveryReport(ctx.rt, task, missionNextMilestone(ctx, task.spec.mission));
         ctx.out.result(report, () => renderRecovery(report));
         return 0;
       }),
     );
+}
+
+/** The milestone a mission's next session works on, for the recovery report. */
+export function missionNextMilestone(ctx: Context, mission: string | null): string | null {
+  if (mission === null) return null;
+  const m = ctx.rt.store.missions.byName(mission);
+  if (!m || m.state === 'done') return null;
+  return (m.definition as MissionDefinition).milestones[m.active]?.title ?? null;
 }
 
 export function renderRecovery(r: RecoveryReport): string {

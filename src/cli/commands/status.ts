@@ -5,7 +5,7 @@ import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table } from '../format.js';
 import { viewOf } from '../views.js';
-import { renderRecovery } from './recover.js';
+import { missionNextMilestone, renderRecovery } from './recover.js';
 
 export function register(program: Command): void {
   program
@@ -19,7 +19,9 @@ export function register(program: Command): void {
         const task = ctx.task(name!);
         const view = viewOf(ctx, task);
         // A task that died gets its recovery report too: what it was doing and how it comes back.
-        const recovery = DIED_STATES.has(task.state) ? await recoveryReport(ctx.rt, task) : null;
+        const recovery = DIED_STATES.has(task.state)
+          ? await recoveryReport(ctx.rt, task, missionNextMilestone(ctx, task.spec.mission))
+          : null;
         ctx.out.result(recovery ? { ...view, recovery } : view, () =>
           [renderStatus(view, ctx.rt.now()), ...(recovery ? ['', renderRecovery(recovery)] : [])].join('\n'),
         );

@@ -1,0 +1,306 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MissionView } from '../../src/cli/commands/mission.js';
+import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
+import { makeRepo } from '../helpers/git.js';
+import { FIXTURES, type Home, useHome } from '../helpers/home.js';
+import { waitFor } from '../helpers/wait.js';
+
+const home = useHome({ daemon: true });
+const FAKE_BIN = join(FIXTURES, 'fake-agent', 'bin');
+
+const MISSION = `# Tiny app
+
+Make three files, one per milestone.
+
+## Alpha
+Create a.txt.
+gate: test -f a.txt
+
+## Beta
+Create b.txt.
+gate: test -f b.txt
+
+## Gamma
+c.txt must say done.
+gate: grep -q done c.txt
+`;
+
+interface Setup {
+  repo: string;
+  state: string;
+  env: NodeJS.ProcessEnv;
+}
+
+function setup(h: Home, scenario: object): Setup {
+  const repo = makeRepo(join(h.dir, 'repo'));
+  const state = join(h.dir, 'fake');
+  writeFileSync(join(h.dir, 'mission.md'), MISSION);
+  return {
+    repo,
+    state,
+    env: {
+      PATH: `${FAKE_BIN}:${process.env.PATH}`,
+      FAKE_AGENT_STATE: state,
+      FAKE_AGENT_SCENARIO: JSON.stringify(scenario),
+    },
+  };
+}
+
+const write = (path: string, content: string) => ({ write: { path, content } });
+const session = (...steps: object[]) => ({ steps: [...steps, { succeed: true }] });
+
+function agentCalls(state: string): { argv: string[]; stdin: string }[] {
+  if (!existsSync(join(state, 'invocations.jsonl'))) return [];
+  return readFileSync(join(state, 'invocations.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((x) => x.kind === 'run');
+}
+
+const missionStatus = (h: Home, name: string) => h.json<MissionView>(['mission', 'status', name]);
+
+describe('missions', () => {
+  it('drives three milestones to the end through their gates, with a continuation session that gets a generated prompt', async () => {
+    const h = home();
+    const s = setup(h, {
+      invocations: [
+        session(write('a.txt', 'a\n'), { say: 'made a' }),
+        session(write('b.txt', 'b\n'), { say: 'made b' }),
+        session(write('c.txt', 'wip\n'), { say: 'c is a work in progress' }),
+        session(write('c.txt', 'done\n'), { say: 'c is done' }),
+      ],
+    });
+    const init = await h.cli(
+      ['mission', 'init', 'tiny', '--agent', 'claude', '--cwd', s.repo, '--file', join(h.dir, 'mission.md')],
+      { env: s.env },
+    );
+    expect(init.code, init.stderr).toBe(0);
+    expect((await h.cli(['mission', 'start', 'tiny'], { env: s.env })).code).toBe(0);
+    const done = await waitFor(
+      () => missionStatus(h, 'tiny'),
+      (v) => v.state === 'done',
+      { what: 'the mission to finish', timeoutMs: 30_000 },
+    );
+    expect(done.milestones.map((m) => m.status)).toEqual(['done', 'done', 'done']);
+    expect(done.sessions.map((x) => [x.milestone, x.endedHow])).toEqual([
+      ['Alpha', 'the gate passed'],
+      ['Beta', 'the gate passed'],
+      ['Gamma', 'the agent said it finished, but the gate failed (exit 1)'],
+      ['Gamma', 'the gate passed'],
+    ]);
+    expect(done.checkpoints).toBeGreaterThanOrEqual(1);
+    expect(done.costUsd).toBeGreaterThan(0);
+    const calls = agentCalls(s.state);
+    expect(calls).toHaveLength(4);
+    const id = calls[0]!.argv.at(-1)!;
+    expect(calls.slice(1).map((c) => c.argv.slice(-2))).toEqual([
+      ['--resume', id],
+      ['--resume', id],
+      ['--resume', id],
+    ]);
+    expect(calls[0]!.stdin).toContain('# Mission: Tiny app');
+    const continuation = calls[3]!.stdin;
+    for (const part of [
+      'Make three files, one per milestone.',
+      '- [x] Alpha',
+      '- [x] Beta',
+      '**Gamma** (current)',
+      'c.txt must say done.',
+      'The agent said it finished, but the gate failed (exit 1)',
+      '> c is a work in progress',
+      'c.txt',
+      '1 file changed',
+      '`grep -q done c.txt` exited with 1',
+      'Make the gate pass: `grep -q done c.txt`',
+    ]) {
+      expect(continuation).toContain(part);
+    }
+    const gate = await h.status('tiny-gate');
+    expect(gate.runs).toHaveLength(4);
+  });
+
+  it('continue-prompt prints what the next session would get', async () => {
+    const h = home();
+    const s = setup(h, {});
+    await h.cli(
+      [
+        'mission',
+        'init',
+        'plan',
+        '--cwd',
+        s.repo,
+        '--milestone',
+        'Parser: write the parser',
+        '--milestone',
+        'Docs: document it',
+        '--gate',
+        'true',
+      ],
+      { env: s.env },
+    );
+    const prompt = await h.cli(['mission', 'continue-prompt', 'plan']);
+    expect(prompt.code).toBe(0);
+    expect(prompt.stdout).toContain('# Mission: plan');
+    expect(prompt.stdout).toContain('write the parser');
+    expect(prompt.stdout).toContain('Docs');
+  });
+
+  it('pauses with the reason when a budget runs out, deleting nothing', async () => {
+    const h = home();
+    const s = setup(h, { default: session({ say: 'tried' }) });
+    await h.cli(
+      [
+        'mission',
+        'init',
+        'stuck',
+        '--cwd',
+        s.repo,
+        '--milestone',
+        'Impossible: never passes',
+        '--gate',
+        'false',
+        '--max-sessions',
+        '2',
+      ],
+      { env: s.env },
+    );
+    await h.cli(['mission', 'start', 'stuck'], { env: s.env });
+    const paused = await waitFor(
+      () => missionStatus(h, 'stuck'),
+      (v) => v.state === 'paused',
+      { timeoutMs: 30_000 },
+    );
+    expect(paused.reason).toBe('max-sessions (2)');
+    expect(paused.sessions).toHaveLength(2);
+    expect(agentCalls(s.state)).toHaveLength(2);
+    expect((await h.status('stuck')).runs).toHaveLength(2);
+    expect(paused.next).toContain('holdfast mission resume stuck');
+  });
+
+  it('a milestone without a gate is done when marked done; until then sessions continue', async () => {
+    const h = home();
+    const s = setup(h, {
+      invocations: [
+        session({ say: 'finished?' }),
+        { steps: [{ say: 'checking' }, { sleep: 3000 }, { succeed: true }] },
+      ],
+    });
+    await h.cli(['mission', 'init', 'manual', '--cwd', s.repo, '--milestone', 'Review: a person decides'], {
+      env: s.env,
+    });
+    await h.cli(['mission', 'start', 'manual'], { env: s.env });
+    await waitFor(
+      () => missionStatus(h, 'manual'),
+      (v) => v.sessions.length === 2,
+      { timeoutMs: 15_000 },
+    );
+    const first = (await missionStatus(h, 'manual')).sessions[0]!;
+    expect(first.endedHow).toBe('the agent said it finished, but did not mark the milestone done');
+    expect((await h.cli(['mission', 'done', 'manual', 'review'])).code).toBe(0);
+    const done = await waitFor(
+      () => missionStatus(h, 'manual'),
+      (v) => v.state === 'done',
+      { timeoutMs: 15_000 },
+    );
+    expect(done.milestones[0]!.doneBy).toBe('user');
+    expect(done.sessions).toHaveLength(2);
+  });
+
+  it('a daemon killed in the middle of a gate: the gate runs once, and the mission goes on', async () => {
+    const h = home();
+    const s = setup(h, { default: session(write('a.txt', 'a\n'), { say: 'made a' }) });
+    const counter = join(h.dir, 'gate-runs');
+    await h.cli(
+      [
+        'mission',
+        'init',
+        'slowgate',
+        '--cwd',
+        s.repo,
+        '--milestone',
+        'Alpha: make a',
+        '--gate',
+        `echo ran >> ${counter}; sleep 1.5; test -f a.txt`,
+      ],
+      { env: s.env },
+    );
+    await h.cli(['mission', 'start', 'slowgate'], { env: s.env });
+    await waitFor(() => existsSync(counter), Boolean, { what: 'the gate to start', timeoutMs: 15_000 });
+    const pid = await waitForDaemon(h);
+    process.kill(pid, 'SIGKILL');
+    const done = await waitFor(
+      () => missionStatus(h, 'slowgate'),
+      (v) => v.state === 'done',
+      { timeoutMs: 20_000 },
+    );
+    expect(done.sessions).toHaveLength(1);
+    expect(readFileSync(counter, 'utf8')).toBe('ran\n');
+    expect((await h.status('slowgate-gate')).runs).toHaveLength(1);
+  });
+
+  it('daemons killed again and again through the hand-overs: no gate twice, no second session for a milestone', async () => {
+    const h = home();
+    const s = setup(h, {
+      invocations: [
+        session(write('a.txt', 'a\n'), { say: 'a' }),
+        session(write('b.txt', 'b\n'), { say: 'b' }),
+        session(write('c.txt', 'done\n'), { say: 'c' }),
+      ],
+    });
+    const counter = join(h.dir, 'gate-runs');
+    writeFileSync(join(h.dir, 'mission.md'), MISSION.replaceAll('gate: ', `gate: echo x >> ${counter}; `));
+    await h.cli(['mission', 'init', 'chaos', '--cwd', s.repo, '--file', join(h.dir, 'mission.md')], {
+      env: s.env,
+    });
+    await h.cli(['mission', 'start', 'chaos'], { env: s.env });
+    for (let i = 0; i < 12; i++) {
+      const view = await missionStatus(h, 'chaos');
+      if (view.state === 'done') break;
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
+      const pid = currentDaemonPid(h);
+      if (pid !== null) process.kill(pid, 'SIGKILL');
+    }
+    const done = await waitFor(
+      () => missionStatus(h, 'chaos'),
+      (v) => v.state === 'done',
+      { timeoutMs: 30_000 },
+    );
+    expect(done.sessions.map((x) => x.milestone)).toEqual(['Alpha', 'Beta', 'Gamma']);
+    expect(agentCalls(s.state)).toHaveLength(3);
+    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(3);
+    expect((await h.status('chaos-gate')).runs).toHaveLength(3);
+  });
+
+  it('a bad mission file is refused with the line number, and nothing is created', async () => {
+    const h = home();
+    const bad = join(h.dir, 'bad.md');
+    writeFileSync(bad, '# Title\n\n## One\ngate:\n');
+    const r = await h.cli(['mission', 'init', 'bad', '--file', bad, '--cwd', h.dir]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/bad\.md:4: .*gate/);
+    expect(JSON.parse((await h.cli(['mission', 'status', '--json'])).stdout)).toEqual([]);
+    const none = await h.cli(['mission', 'init', 'empty', '--cwd', h.dir]);
+    expect(none.stderr).toContain('a mission needs milestones');
+  });
+
+  it('build runs a one-milestone mission in the current directory', async () => {
+    const h = home();
+    const s = setup(h, { default: session(write('hello.txt', 'hi\n'), { say: 'built it' }) });
+    const r = await h.cli(['build', 'a hello file', '--gate', 'test -f hello.txt'], {
+      env: s.env,
+      cwd: s.repo,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const [view] = await waitFor(
+      () => h.json<MissionView[]>(['mission', 'status']),
+      (v) => v[0]?.state === 'done',
+      { timeoutMs: 15_000 },
+    );
+    expect(view!.name).toBe('build-a-hello-file');
+    expect(view!.cwd).toBe(s.repo);
+    expect(readFileSync(join(s.repo, 'hello.txt'), 'utf8')).toBe('hi\n');
+  });
+});
