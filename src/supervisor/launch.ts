@@ -18,7 +18,7 @@ export const RUN_OPTION = '@hf_run';
 export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Promise<RunRecord | null> {
   const created = rt.store.tx(() => {
     const task = rt.store.tasks.byId(taskId);
-    if (!task || task.desired !== 'running') return null;
+    if (task?.desired !== 'running') return null;
     if (task.currentRunId !== null) {
       const current = rt.store.runs.byId(task.currentRunId);
       if (current?.endedAt === null) return null;

@@ -96,7 +96,7 @@ export async function advanceMissions(rt: Runtime, log: (line: string) => void):
 
 export async function advanceMission(rt: Runtime, missionId: number): Promise<void> {
   const m = rt.store.missions.byId(missionId);
-  if (!m || m.state !== 'running') return;
+  if (m?.state !== 'running') return;
   if (m.phase === 'idle') return startSession(rt, m);
   if (m.phase === 'session') return watchSession(rt, m);
   return watchGate(rt, m);
@@ -105,7 +105,7 @@ export async function advanceMission(rt: Runtime, missionId: number): Promise<vo
 function pause(rt: Runtime, m: MissionRecord, reason: string): void {
   rt.store.tx(() => {
     const current = rt.store.missions.byId(m.id);
-    if (!current || current.state !== 'running') return;
+    if (current?.state !== 'running') return;
     rt.store.missions.update(m.id, { state: 'paused', reason }, rt.now());
     journal(rt, m, 'mission-paused', { reason });
   });
@@ -148,7 +148,7 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
   const fresh = task === null || chooseFresh(rt, m, task);
   const started = rt.store.tx(() => {
     const current = rt.store.missions.byId(m.id);
-    if (!current || current.state !== 'running' || current.phase !== 'idle') return false;
+    if (current?.state !== 'running' || current.phase !== 'idle') return false;
     const now = rt.now();
     const n = current.sessions + 1;
     const firstRun = (task ? rt.store.runs.lastN(task.id) : 0) + 1;
@@ -260,7 +260,7 @@ async function watchSession(rt: Runtime, m: MissionRecord): Promise<void> {
   const gateTask = rt.store.tasks.byName(gateTaskName(m.name));
   rt.store.tx(() => {
     const current = rt.store.missions.byId(m.id);
-    if (!current || current.phase !== 'session' || current.sessions !== session.n) return;
+    if (current?.phase !== 'session' || current.sessions !== session.n) return;
     const now = rt.now();
     if (gate !== null) {
       const gateRun = (gateTask ? rt.store.runs.lastN(gateTask.id) : 0) + 1;
@@ -329,7 +329,7 @@ async function watchGate(rt: Runtime, m: MissionRecord): Promise<void> {
   let milestoneDone = false;
   rt.store.tx(() => {
     const current = rt.store.missions.byId(m.id);
-    if (!current || current.phase !== 'gate' || current.gateRun !== m.gateRun) return;
+    if (current?.phase !== 'gate' || current.gateRun !== m.gateRun) return;
     const now = rt.now();
     const how = passed
       ? 'the gate passed'
