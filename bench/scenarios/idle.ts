@@ -7,13 +7,15 @@ interface Watched {
   ticks0: number;
   rss0: number;
   maxRss: number;
+  /** RSS in KiB, once a second. */
+  samples: number[];
 }
 
 function watch(pid: number | null, what: string): Watched {
   const ticks0 = pid === null ? null : cpuTicks(pid);
   const rss0 = pid === null ? null : rssKiB(pid);
   if (pid === null || ticks0 === null || rss0 === null) throw new Error(`no live ${what}`);
-  return { pid, ticks0, rss0, maxRss: rss0 };
+  return { pid, ticks0, rss0, maxRss: rss0, samples: [rss0] };
 }
 
 function finish(w: Watched, seconds: number) {
@@ -28,6 +30,7 @@ function finish(w: Watched, seconds: number) {
     rssMaxMiB: Math.max(w.maxRss, rss) / 1024,
     cpuS,
     cpuPercent: (cpuS / seconds) * 100,
+    rssSamplesKiB: w.samples,
   };
 }
 
@@ -52,7 +55,11 @@ export const idle: Scenario = {
     const start = nowMs();
     for (let i = 1; i <= seconds; i++) {
       await sleep(start + i * 1000 - nowMs());
-      for (const w of Object.values(watched)) w.maxRss = Math.max(w.maxRss, rssKiB(w.pid) ?? 0);
+      for (const w of Object.values(watched)) {
+        const rss = rssKiB(w.pid) ?? 0;
+        w.samples.push(rss);
+        w.maxRss = Math.max(w.maxRss, rss);
+      }
     }
     const elapsed = (nowMs() - start) / 1000;
     const r = {

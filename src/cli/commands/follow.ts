@@ -34,9 +34,12 @@ export function register(program: Command): void {
 async function follow(ctx: Context, name: string, lines: number, raw: boolean): Promise<number> {
   const task = ctx.task(name);
   let runs = ctx.rt.store.runs.forTask(task.id);
-  let index = Math.max(0, runs.length - 1);
-  const first = runs[index];
-  let offset = first ? tailOffset(first.logPath, lines) : 0;
+  // Start `lines` lines back in the whole stream, which may reach into earlier runs.
+  let { index, offset } = startPoint(
+    runs.map((r) => r.logPath),
+    lines,
+  );
+  if (!raw && index < runs.length - 1 && offset === 0 && index > 0) ctx.out.write(runMarker(runs[index]!));
   let partial = '';
   const emit = (bytes: Buffer, flush: boolean) => {
     if (raw) return ctx.out.raw(bytes);
@@ -80,6 +83,25 @@ async function follow(ctx: Context, name: string, lines: number, raw: boolean): 
     }
     await sleep(50);
   }
+}
+
+/** The run and byte offset where the last `lines` lines of all the logs together begin. */
+export function startPoint(logs: readonly string[], lines: number): { index: number; offset: number } {
+  let remaining = lines;
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const offset = tailOffset(logs[i]!, remaining);
+    if (offset > 0 || i === 0) return { index: i, offset };
+    remaining -= countLines(logs[i]!);
+    if (remaining <= 0) return { index: i, offset: 0 };
+  }
+  return { index: 0, offset: 0 };
+}
+
+function countLines(path: string): number {
+  const bytes = readRange(path, 0);
+  let n = 0;
+  for (const b of bytes) if (b === 0x0a) n++;
+  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? n + 1 : n;
 }
 
 function exitSuffix(run: {
