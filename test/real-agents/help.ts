@@ -65,6 +65,18 @@ function probe(file: string, args: string[]): boolean {
 
 let tools: { netns: boolean; strace: boolean } | null = null;
 
+/** Process groups still running, killed should the test process end first (they run detached). */
+const live = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of live) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** Which isolation tools work here (a container may forbid namespaces or ptrace). */
 export function isolationTools(): { netns: boolean; strace: boolean } {
   tools ??= {
@@ -137,6 +149,8 @@ function once(
   return new Promise((resolvePromise) => {
     // Its own process group, so a timeout kills the CLI and whatever it started, not just the wrapper.
     const child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pgid = child.pid;
+    if (pgid !== undefined) live.add(pgid);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -148,9 +162,9 @@ function once(
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined) {
+      if (pgid !== undefined) {
         try {
-          process.kill(-child.pid, 'SIGKILL');
+          process.kill(-pgid, 'SIGKILL');
         } catch {
           // already gone
         }
@@ -158,6 +172,15 @@ function once(
     }, HELP_TIMEOUT_MS);
     const finish = (code: number | null, signal: string | null, spawnError?: Error) => {
       clearTimeout(timer);
+      if (pgid !== undefined) {
+        live.delete(pgid);
+        // Whatever the CLI left behind in its group (a server, a daemon) goes with it.
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // nothing left
+        }
+      }
       let connects: string[] | null = null;
       if (traceFile !== null && traceDir !== null) {
         try {
@@ -195,11 +218,14 @@ export async function runCli(
   env: NodeJS.ProcessEnv,
   cwd: string,
   shownAs: string,
+  options: { retryOnline?: boolean } = {},
 ): Promise<CliRun> {
   const command = [shownAs, ...args].join(' ');
   const { netns } = isolationTools();
   const first = await once(bin, args, env, cwd, netns);
-  if (first.code === 0 || !netns) return { ...first, command, neededNetwork: false };
+  if (first.code === 0 || !netns || options.retryOnline === false) {
+    return { ...first, command, neededNetwork: false };
+  }
   const second = await once(bin, args, env, cwd, false);
   return { ...second, command, neededNetwork: second.code === 0 };
 }
@@ -243,8 +269,9 @@ export async function probeFlag(
   const args = argv.slice(1);
   const swapped = args.map((t) => (t === flag || t.startsWith(`${flag}=`) ? BOGUS_FLAG : t));
   const shown = argv[0] ?? bin;
-  const real = await runCli(bin, args, env, cwd, shown);
-  const control = await runCli(bin, swapped, env, cwd, shown);
+  // Never online: with the network a CLI without credentials may wait for a login.
+  const real = await runCli(bin, args, env, cwd, shown, { retryOnline: false });
+  const control = await runCli(bin, swapped, env, cwd, shown, { retryOnline: false });
   if (!(UNKNOWN_OPTION.test(control.text) && control.text.includes(BOGUS_FLAG))) {
     return {
       accepted: false,
