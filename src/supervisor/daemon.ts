@@ -26,8 +26,8 @@ export interface DaemonOptions {
 const RECONCILE_MS = 2000;
 /** How often dead-but-unreaped panes are nudged (tmux can miss SIGCHLD; see TMUX.md). */
 const REAP_NUDGE_MS = 50;
-/** How often logs are checked for new bytes (stall timers, agent events). */
-const TAIL_MS = 500;
+/** How often logs are checked for new bytes (stall timers, agent facts in `ls`); a run's end reads its log at once. */
+const TAIL_MS = 1000;
 
 export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
 
@@ -56,6 +56,7 @@ class Daemon {
   private serverPid: number | null = null;
   private lastReconcile = 0;
   private lastTail = 0;
+  private nextTimersAt = 0;
   private pendingReap = false;
   private serverWasUp: boolean | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -159,21 +160,28 @@ class Daemon {
   /** One reconcile step; returns when the next one is due at the latest. */
   private async pass(): Promise<number> {
     const { rt } = this;
+    const kicked = this.kicked;
     this.kicked = false;
     const now = Date.now();
+    // A hook line already says how the run ended: no need to re-read tmux before acting on it.
     const ended = processPaneEvents(rt);
-    if (ended.length > 0 || this.pendingReap || now - this.lastReconcile >= RECONCILE_MS)
-      await this.reconcile();
+    const reconcile = this.pendingReap || now - this.lastReconcile >= RECONCILE_MS;
+    if (reconcile) await this.reconcile();
     if (ended.length > 0 || now - this.lastTail >= TAIL_MS) this.tailLogs();
-    let wakeAt = this.lastReconcile + RECONCILE_MS;
-    for (const task of rt.store.tasks.all()) {
-      // A finished task may still owe the checkpoint of its last run's end.
-      if (FINAL_STATES.has(task.state) && !task.spec.checkpointEveryMs) continue;
-      const next = await this.applyTimers(task);
-      if (next !== null) wakeAt = Math.min(wakeAt, next);
+    // Deciding over every task is only worth it when something happened or a deadline came.
+    if (kicked || reconcile || ended.length > 0 || now >= this.nextTimersAt) {
+      // Missions first: a session or gate they hand over to is then started in this same pass.
+      await advanceMissions(rt, this.log);
+      let wakeAt = Number.POSITIVE_INFINITY;
+      for (const task of rt.store.tasks.all()) {
+        // A finished task may still owe the checkpoint of its last run's end.
+        if (FINAL_STATES.has(task.state) && !task.spec.checkpointEveryMs) continue;
+        const next = await this.applyTimers(task);
+        if (next !== null) wakeAt = Math.min(wakeAt, next);
+      }
+      this.nextTimersAt = wakeAt;
     }
-    await advanceMissions(rt, this.log);
-    return wakeAt;
+    return Math.min(this.nextTimersAt, this.lastReconcile + RECONCILE_MS);
   }
 
   private async reconcile(): Promise<void> {
