@@ -1,0 +1,185 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';
+import { openStore, type Store } from './db.js';
+import { MIGRATIONS } from './migrations.js';
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fresh(): { path: string; store: Store } {
+  const dir = mkdtempSync(join(tmpdir(), 'hf-store-'));
+  dirs.push(dir);
+  const path = join(dir, 'holdfast.db');
+  const store = openStore(path);
+  stores.push(store);
+  return { path, store };
+}
+
+const spec: TaskSpec = {
+  command: ['true'],
+  cwd: '/',
+  umask: '022',
+  restart: DEFAULT_RESTART_POLICY,
+  stallTimeoutMs: null,
+  onStall: 'restart',
+  agent: null,
+  checkpointEveryMs: null,
+  mission: null,
+};
+
+describe('store', () => {
+  it('creates the schema by numbered migrations, in WAL mode', () => {
+    const { store } = fresh();
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = (
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'events',
+        'lease',
+        'meta',
+        'mission_milestones',
+        'mission_sessions',
+        'missions',
+        'runs',
+        'tasks',
+      ]),
+    );
+  });
+
+  it('reopens an up-to-date store without changing it', () => {
+    const { path, store } = fresh();
+    store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    store.close();
+    stores.pop();
+    const again = openStore(path);
+    stores.push(again);
+    expect(again.tasks.all().map((t) => t.name)).toEqual(['a']);
+  });
+
+  it('upgrades an older store step by step, keeping its rows', () => {
+    const { path, store } = fresh();
+    store.close();
+    stores.pop();
+    // Make it look like a store written before the missions migration.
+    const db = new Database(path);
+    db.exec('DROP TABLE mission_sessions; DROP TABLE mission_milestones; DROP TABLE missions;');
+    db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
+    db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    db.close();
+    const upgraded = openStore(path);
+    stores.push(upgraded);
+    expect(upgraded.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(upgraded.meta.get('kept')).toBe('yes');
+    expect(upgraded.missions.all()).toEqual([]);
+  });
+
+  it('refuses a store from a newer holdfast and leaves it as it was', () => {
+    const { path, store } = fresh();
+    store.db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    store.close();
+    stores.pop();
+    const before = readFileSync(path);
+    expect(() => openStore(path)).toThrow(/newer than this holdfast knows/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('refuses a corrupt file with its name and never recreates it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-store-'));
+    dirs.push(dir);
+    const path = join(dir, 'holdfast.db');
+    writeFileSync(path, 'garbage '.repeat(1000));
+    expect(() => openStore(path)).toThrow(`cannot open the store ${path}`);
+    expect(readFileSync(path, 'utf8')).toBe('garbage '.repeat(1000));
+  });
+
+  it('ends a run once: a second observer of the same death changes nothing', () => {
+    const { store } = fresh();
+    const task = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    const run = store.runs.insert({
+      taskId: task.id,
+      n: 1,
+      cause: 'start',
+      startedAt: 1,
+      logPath: '/x',
+      starterPid: 1,
+    });
+    expect(store.runs.end(run.id, { endedAt: 5, exitCode: 1, signal: null, reason: null })).toBe(true);
+    expect(store.runs.end(run.id, { endedAt: 9, exitCode: 0, signal: null, reason: null })).toBe(false);
+    expect(store.runs.byId(run.id)).toMatchObject({ endedAt: 5, exitCode: 1 });
+  });
+
+  it('never reuses a task or run id, so a recycled id cannot reach a stranger', () => {
+    const { store } = fresh();
+    const a = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    const r = store.runs.insert({
+      taskId: a.id,
+      n: 1,
+      cause: 'start',
+      startedAt: 1,
+      logPath: '/x',
+      starterPid: 1,
+    });
+    store.tasks.remove(a.id);
+    const b = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 2 });
+    const r2 = store.runs.insert({
+      taskId: b.id,
+      n: 1,
+      cause: 'start',
+      startedAt: 2,
+      logPath: '/y',
+      starterPid: 1,
+    });
+    expect(b.id).toBeGreaterThan(a.id);
+    expect(r2.id).toBeGreaterThan(r.id);
+    expect(store.runs.byId(r.id)).toBeNull();
+  });
+
+  it('keeps the journal in order, per task, surviving the task', () => {
+    const { store } = fresh();
+    const t = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    store.tx(() => {
+      store.events.append({ taskId: t.id, taskName: 'a', at: 1, type: 'created', data: { x: 1 } });
+      store.events.append({ taskId: t.id, taskName: 'a', at: 2, type: 'started' });
+    });
+    store.tasks.remove(t.id);
+    expect(store.events.forTask(t.id).map((e) => [e.type, e.data])).toEqual([
+      ['created', { x: 1 }],
+      ['started', {}],
+    ]);
+  });
+
+  it('rolls a failed transaction back whole: no state change without its journal entry', () => {
+    const { store } = fresh();
+    const t = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    expect(() =>
+      store.tx(() => {
+        store.tasks.update(t.id, { state: 'running' }, 2);
+        store.events.append({ taskId: t.id, at: 2, type: 'started' });
+        throw new Error('crash between two writes');
+      }),
+    ).toThrow('crash between two writes');
+    expect(store.tasks.byId(t.id)!.state).toBe('pending');
+    expect(store.events.forTask(t.id)).toEqual([]);
+  });
+
+  it('merges agent facts into a task without losing the others', () => {
+    const { store } = fresh();
+    const t = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    store.tasks.mergeInfo(t.id, { turns: 2, lastMessage: 'hi' });
+    store.tasks.mergeInfo(t.id, { turns: 3 });
+    expect(store.tasks.info(t.id)).toEqual({ turns: 3, lastMessage: 'hi' });
+  });
+});
