@@ -146,6 +146,14 @@ describe('amp parseLine and classify', () => {
     });
   });
 
+  it('calls the login flow the real CLI starts without an API key auth', () => {
+    const lines = [
+      'No API key found. Starting login flow...\r',
+      'Login failed: That code looks incomplete. Please try again.\r',
+    ];
+    expect(amp.classify(summarizeLines(amp, lines, NOW), failed).class).toBe('auth');
+  });
+
   it('calls an unknown thread conversation-lost', () => {
     const s = summarizeLines(amp, [`Error: Thread ${T} not found\r`], NOW);
     expect(amp.classify(s, failed)).toEqual({

@@ -16,8 +16,10 @@ import type { AgentAdapter, AgentEvent } from './types.js';
 
 // "Out of Credits" has no reset time: it waits like any limit of unknown reset.
 const LIMIT = /\brate limit hit\b|\bout of credits\b|\busage limit\b/i;
+// Without AMP_API_KEY the real CLI (0.0.1790142911) starts a login flow and reads the code from
+// stdin: it prints "No API key found. Starting login flow..." and, given our prompt, "Login failed".
 const AUTH =
-  /\bnot logged in\b|\bplease (?:sign|log) in\b|\bamp login\b|\binvalid api key\b|\b401\b[^\n]*\bunauthori[sz]ed\b/i;
+  /\bnot logged in\b|\bplease (?:sign|log) in\b|\bamp login\b|\binvalid api key\b|\b401\b[^\n]*\bunauthori[sz]ed\b|\bno api key found\b|\blogin failed\b/i;
 const LOST = /\bthread\b[^\n]*\bnot found\b/i;
 
 function detectAmp(text: string, now: number, timeZone: string): AgentEvent[] {

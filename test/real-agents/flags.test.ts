@@ -63,6 +63,11 @@ const UNLISTED: Partial<Record<AgentKind, Record<string, string>>> = {
   },
 };
 
+/** An argv as a shell would need it typed: empty or spaced tokens quoted (`gemini -p ''`). */
+function shellJoin(argv: readonly string[]): string {
+  return argv.map((t) => (/^[\w@%+=:,./-]+$/.test(t) ? t : `'${t.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
 interface Scenario {
   name: string;
   argv: string[];
@@ -115,6 +120,7 @@ describe.each(AGENT_KINDS)('%s', (kind) => {
   const cases = scenarios(kind, adapter);
   let install: InstallResult | undefined;
   let home = '';
+  let warned = false;
   const runs = new Map<string, Promise<CliRun>>();
 
   beforeAll(async () => {
@@ -138,9 +144,13 @@ describe.each(AGENT_KINDS)('%s', (kind) => {
     const why = install === undefined ? 'the install did not run' : install.error;
     const message = `${kind}: could not install ${spec}: ${why}`;
     if (allowMissing()) {
-      console.warn(
-        `[real-agents] WARNING (HOLDFAST_REAL_AGENTS_ALLOW_MISSING=1, passing unchecked) ${message}`,
-      );
+      if (!warned) {
+        warned = true;
+        console.warn(
+          `[real-agents] WARNING (HOLDFAST_REAL_AGENTS_ALLOW_MISSING=1, passing unchecked) ${message}`,
+        );
+        note(kind, 'NOT CHECKED: passed unchecked because HOLDFAST_REAL_AGENTS_ALLOW_MISSING=1');
+      }
       return null;
     }
     throw new Error(
@@ -228,7 +238,7 @@ describe.each(AGENT_KINDS)('%s', (kind) => {
     const sub = subcommandPath(c.argv);
     const flags = flagTokens(c.argv);
     const helpShown = [adapter.binary, ...sub, '--help'].join(' ');
-    it(`${c.name}: every flag of \`${c.argv.join(' ')}\` is in \`${helpShown}\``, async () => {
+    it(`${c.name}: every flag of \`${shellJoin(c.argv)}\` is in \`${helpShown}\``, async () => {
       const bin = binary();
       if (bin === null) return;
       const run = await cli(bin, [...sub, '--help']);

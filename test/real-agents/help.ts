@@ -132,6 +132,7 @@ function once(
   env: NodeJS.ProcessEnv,
   cwd: string,
   offline: boolean,
+  timeoutMs: number,
 ): Promise<Omit<CliRun, 'neededNetwork' | 'command'>> {
   const { strace } = isolationTools();
   const traceDir = strace ? mkdtempSync(join(tmpdir(), 'hf-trace-')) : null;
@@ -169,7 +170,7 @@ function once(
           // already gone
         }
       }
-    }, HELP_TIMEOUT_MS);
+    }, timeoutMs);
     const finish = (code: number | null, signal: string | null, spawnError?: Error) => {
       clearTimeout(timer);
       if (pgid !== undefined) {
@@ -218,22 +219,23 @@ export async function runCli(
   env: NodeJS.ProcessEnv,
   cwd: string,
   shownAs: string,
-  options: { retryOnline?: boolean } = {},
+  options: { retryOnline?: boolean; timeoutMs?: number } = {},
 ): Promise<CliRun> {
   const command = [shownAs, ...args].join(' ');
+  const timeoutMs = options.timeoutMs ?? HELP_TIMEOUT_MS;
   const { netns } = isolationTools();
-  const first = await once(bin, args, env, cwd, netns);
+  const first = await once(bin, args, env, cwd, netns, timeoutMs);
   if (first.code === 0 || !netns || options.retryOnline === false) {
     return { ...first, command, neededNetwork: false };
   }
-  const second = await once(bin, args, env, cwd, false);
+  const second = await once(bin, args, env, cwd, false, timeoutMs);
   return { ...second, command, neededNetwork: second.code === 0 };
 }
 
 /** A short account of a failed run, for an assertion message. */
 export function describeRun(run: CliRun): string {
   const how = run.timedOut
-    ? `timed out after ${HELP_TIMEOUT_MS / 1000} s`
+    ? `timed out after ${(run.ms / 1000).toFixed(0)} s`
     : run.code === null
       ? `was killed by ${run.signal ?? 'a signal'}`
       : `exited ${run.code}`;
@@ -245,6 +247,21 @@ export function describeRun(run: CliRun): string {
 const UNKNOWN_OPTION =
   /unknown (?:option|argument|flag)|unexpected argument|unrecognized (?:option|argument)/i;
 export const BOGUS_FLAG = '--holdfast-no-such-flag';
+/** Option parsing takes well under a second; after that a CLI without credentials may wait for a login. */
+const PROBE_TIMEOUT_MS = 10_000;
+const probeRuns = new Map<string, Promise<CliRun>>();
+
+/** One offline run of `bin args…` for a probe, shared by probes of the same argv. */
+function probeRun(bin: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, shown: string) {
+  const key = [bin, ...args].join('\u0000');
+  let run = probeRuns.get(key);
+  if (run === undefined) {
+    // Never online: with the network a CLI without credentials may wait for a login.
+    run = runCli(bin, args, env, cwd, shown, { retryOnline: false, timeoutMs: PROBE_TIMEOUT_MS });
+    probeRuns.set(key, run);
+  }
+  return run;
+}
 
 export interface FlagProbe {
   /** The parser took the flag: the real argv got past option parsing, while a bogus flag did not. */
@@ -269,9 +286,8 @@ export async function probeFlag(
   const args = argv.slice(1);
   const swapped = args.map((t) => (t === flag || t.startsWith(`${flag}=`) ? BOGUS_FLAG : t));
   const shown = argv[0] ?? bin;
-  // Never online: with the network a CLI without credentials may wait for a login.
-  const real = await runCli(bin, args, env, cwd, shown, { retryOnline: false });
-  const control = await runCli(bin, swapped, env, cwd, shown, { retryOnline: false });
+  const real = await probeRun(bin, args, env, cwd, shown);
+  const control = await probeRun(bin, swapped, env, cwd, shown);
   if (!(UNKNOWN_OPTION.test(control.text) && control.text.includes(BOGUS_FLAG))) {
     return {
       accepted: false,
@@ -289,6 +305,6 @@ export async function probeFlag(
     accepted: true,
     real,
     control,
-    detail: `\`${real.command}\` got past option parsing (${real.timedOut ? 'timed out' : `exit ${real.code}`}: ${JSON.stringify(firstLine.slice(0, 120))}) while ${BOGUS_FLAG} was refused`,
+    detail: `\`${real.command}\` got past option parsing (${real.timedOut ? `still running after ${PROBE_TIMEOUT_MS / 1000} s, killed` : `exit ${real.code}`}: ${JSON.stringify(firstLine.slice(0, 120))}) while ${BOGUS_FLAG} was refused`,
   };
 }

@@ -49,14 +49,17 @@ export function cacheDirFor(spec: string): string {
 }
 
 /**
- * The environment for npm: ours without the `npm_*` variables `npm run` sets for its scripts
- * (`npm_config_prefix=/usr`, `npm_config_local_prefix=<repo>`, …), which would leak into the child npm.
+ * The environment for npm: ours without what `npm run` sets about the repo's own project
+ * (`npm_config_prefix=/usr`, `npm_config_local_prefix=<repo>`, `npm_package_*`, …), which would leak
+ * into the child npm. Settings such as `npm_config_registry` or `npm_config_cafile` stay.
  */
+const NPM_RUN_VARS =
+  /^(?:npm_config_(?:prefix|local_prefix|global_prefix|call|user_agent|npm_version|node_gyp)|npm_package_.*|npm_lifecycle_.*|npm_command|npm_execpath|npm_node_execpath|INIT_CWD)$/i;
+
 function npmEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || key === 'INIT_CWD') continue;
-    env[key] = value;
+    if (!NPM_RUN_VARS.test(key)) env[key] = value;
   }
   return env;
 }
