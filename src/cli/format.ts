@@ -1,9 +1,14 @@
 import { statSync } from 'node:fs';
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
 import { formatDuration } from '../core/duration.js';
 import type { TaskState } from '../core/task.js';
 import type { TaskView } from '../core/view.js';
+
+// Colour only a terminal: picocolors alone also colours piped output whenever CI is set.
+const pc = createColors(
+  'FORCE_COLOR' in process.env || (Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env)),
+);
 
 export function table(head: string[], rows: (string | number)[][]): string {
   const t = new Table({

@@ -1,22 +1,10 @@
-import { stripVTControlCharacters } from 'node:util';
+import { cleanTerminalText } from '../core/continuation.js';
 import { fileSize, readRange } from '../supervisor/file-range.js';
 
 export { fileSize, readRange };
 
-/**
- * Turns raw pane bytes into readable lines: escape sequences removed, CRLF made LF, and a line
- * redrawn with bare CRs (progress bars) reduced to what the terminal finally showed.
- */
-export function cleanText(raw: string): string {
-  return stripVTControlCharacters(raw)
-    .replace(/\r+\n/g, '\n')
-    .split('\n')
-    .map((line) => {
-      const cut = line.lastIndexOf('\r');
-      return cut === -1 ? line : line.slice(cut + 1);
-    })
-    .join('\n');
-}
+/** Raw pane bytes as readable text: escape sequences removed, CRLF made LF, redrawn lines as last shown. */
+export const cleanText = cleanTerminalText;
 
 /** The byte offset where the last `lines` lines of a file begin, reading backwards in chunks. */
 export function tailOffset(path: string, lines: number): number {

@@ -8,6 +8,7 @@ import {
   type WorkTreeStatus,
   workTreeStatus,
 } from '../checkpoint/index.js';
+import { cleanTerminalText } from '../core/continuation.js';
 import type { TaskRecord, TaskState } from '../core/task.js';
 import { fileSize, readRange } from './file-range.js';
 import type { Runtime } from './runtime.js';
@@ -97,9 +98,7 @@ function resumeCommand(task: TaskRecord, inGitRepo: boolean): string[] {
 function tailLines(path: string, count: number): string[] {
   const size = fileSize(path);
   const text = readRange(path, Math.max(0, size - 16_384), size).toString('utf8');
-  return text
-    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/\r/g, '')
+  return cleanTerminalText(text)
     .split('\n')
     .filter((line) => line.trim().length > 0)
     .slice(-count);
