@@ -11,7 +11,8 @@ node=$2
 cli=$3
 pidfile="$HOLDFAST_HOME/daemon.pid"
 
-while [ -d "$HOLDFAST_HOME" ]; do
+# It ends when the store is gone: a deleted home is not brought back.
+while [ -f "$HOLDFAST_HOME/holdfast.db" ]; do
   pid=$(cat "$pidfile" 2>/dev/null)
   if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
     "$node" "$cli" daemon run >>"$HOLDFAST_HOME/daemon.log" 2>&1 </dev/null

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, type FSWatcher, openSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { decideTimers, type TimedAction } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
+import { makePaths } from '../paths.js';
 import type { Lease } from '../store/lease.js';
 import { makeAgentLineConsumer } from './agent-run.js';
 import { checkpointInfo, checkpointTask } from './checkpoints.js';
@@ -39,6 +40,11 @@ export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const log =
     options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  // A daemon never creates a home: one whose store is gone (deleted) has nothing left to supervise.
+  if (!existsSync(makePaths(options.home).store)) {
+    log(`no store in ${options.home}: nothing to supervise`);
+    return { code: 0 };
+  }
   const rt = openRuntime(options.home);
   const got = acquireLease(rt);
   if (!got.acquired) {
