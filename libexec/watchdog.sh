@@ -15,7 +15,7 @@ pidfile="$HOLDFAST_HOME/daemon.pid"
 while [ -f "$HOLDFAST_HOME/holdfast.db" ]; do
   pid=$(cat "$pidfile" 2>/dev/null)
   if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-    "$node" "$cli" daemon run >>"$HOLDFAST_HOME/daemon.log" 2>&1 </dev/null
+    HOLDFAST_WATCHDOG_CHILD=1 "$node" "$cli" daemon run >>"$HOLDFAST_HOME/daemon.log" 2>&1 </dev/null
     continue
   fi
   sleep 0.5

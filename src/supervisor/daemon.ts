@@ -40,8 +40,9 @@ export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const log =
     options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
-  // A daemon never creates a home: one whose store is gone (deleted) has nothing left to supervise.
-  if (!existsSync(makePaths(options.home).store)) {
+  // The watchdog's daemon never creates a home: one whose store is gone (deleted) has nothing left
+  // to supervise. A daemon a user starts may begin in a new home.
+  if (process.env.HOLDFAST_WATCHDOG_CHILD === '1' && !existsSync(makePaths(options.home).store)) {
     log(`no store in ${options.home}: nothing to supervise`);
     return { code: 0 };
   }
