@@ -29,9 +29,19 @@ export function parsePaneDeath(line: string): PaneDeath | null {
 }
 
 /** The offset the journal has processed up to, and how many bytes are written but not yet processed. */
-export function paneEventsBacklog(rt: Runtime): { offset: number; pendingBytes: number } {
+export function paneEventsBacklog(rt: Runtime): {
+  offset: number;
+  pendingBytes: number;
+  pendingEvents: number;
+} {
   const offset = Number(rt.store.meta.get(OFFSET_KEY) ?? 0);
-  return { offset, pendingBytes: Math.max(0, fileSize(rt.paths.eventsFile) - offset) };
+  const size = fileSize(rt.paths.eventsFile);
+  const pending = size > offset ? readRange(rt.paths.eventsFile, offset, size) : Buffer.alloc(0);
+  const pendingEvents = pending
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0 && !line.startsWith('kick|')).length;
+  return { offset, pendingBytes: Math.max(0, size - offset), pendingEvents };
 }
 
 /**

@@ -289,6 +289,30 @@ describe('agent options', () => {
     expect(call!.env.DISABLE_AUTOUPDATER).toBe('1');
   });
 
+  it('resume --prompt continues the same session with the new prompt on stdin', async () => {
+    const h = home();
+    const { state } = await startAgent(
+      h,
+      'claude',
+      { invocations: [{ steps: [{ say: 'stuck' }, { crash: { exitCode: 1 } }] }] },
+      ['--restart', 'no'],
+    );
+    await waitFor(
+      () => h.status('agent'),
+      (v) => v.state === 'failed',
+    );
+    const r = await h.cli(['resume', 'agent', '--prompt', 'Try the other approach: NEW-PROMPT-42']);
+    expect(r.code, r.stderr).toBe(0);
+    const view = await finalOf(h);
+    expect(view.state).toBe('succeeded');
+    const calls = invocations(state);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.argv).toEqual(ARGV.claude.resume(view.sessionId!));
+    expect(calls[1]!.stdin).toBe('Try the other approach: NEW-PROMPT-42');
+    expect(calls[1]!.argv.join(' ')).not.toContain('NEW-PROMPT-42');
+    expect(view.runs[1]!.cause).toBe('resume');
+  });
+
   it('an agent task without a prompt is refused and nothing is created', async () => {
     const h = home();
     const r = await h.cli(['run', '--agent', 'claude'], { env: { PATH: `${FAKE_BIN}:${process.env.PATH}` } });

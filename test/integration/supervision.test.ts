@@ -39,6 +39,7 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
       { what: 'crash-loop', timeoutMs: 15_000 },
     );
     expect(looping.nextStartAt).not.toBeNull();
+    expect((await h.cli(['ls'])).stdout).toMatch(/crash-loop \((in \d|now)/);
     expect(looping.restarts).toBe(3);
     const events = await h.events('flaky');
     const delays = events.filter((e) => e.type === 'backoff').map((e) => e.data.delayMs as number);

@@ -95,6 +95,8 @@ export interface DaemonStatus {
   heartbeatAgeMs: number | null;
   tasksSupervised: number;
   pendingEventBytes: number;
+  /** Deaths tmux reported that the daemon has not processed yet. */
+  pendingEvents: number;
   log: string;
 }
 
@@ -102,6 +104,7 @@ function daemonStatus(ctx: Context): DaemonStatus {
   const now = ctx.rt.now();
   const state = currentLease(ctx.rt);
   const lease = state.lease;
+  const backlog = paneEventsBacklog(ctx.rt);
   return {
     running: state.live,
     state: state.live ? 'running' : state.why === 'none' ? 'stopped' : state.why,
@@ -111,7 +114,8 @@ function daemonStatus(ctx: Context): DaemonStatus {
     heartbeatAt: lease ? new Date(lease.heartbeatAt).toISOString() : null,
     heartbeatAgeMs: lease ? now - lease.heartbeatAt : null,
     tasksSupervised: ctx.rt.store.tasks.all().filter((t) => !FINAL_STATES.has(t.state)).length,
-    pendingEventBytes: paneEventsBacklog(ctx.rt).pendingBytes,
+    pendingEventBytes: backlog.pendingBytes,
+    pendingEvents: backlog.pendingEvents,
     log: ctx.rt.paths.daemonLog,
   };
 }
@@ -127,7 +131,7 @@ function renderStatus(s: DaemonStatus): string {
     headline,
     `last heartbeat  ${s.heartbeatAt ?? '-'}`,
     `tasks supervised  ${s.tasksSupervised}`,
-    `pending events  ${s.pendingEventBytes} bytes`,
+    `pending events  ${s.pendingEvents}`,
     `log  ${s.log}`,
   ].join('\n');
 }

@@ -21,7 +21,7 @@ export function register(program: Command): void {
             ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'LAST OUTPUT', 'COMMAND'],
             views.map((v) => [
               v.name,
-              stateText(v.state),
+              stateText(v.state) + (v.nextStartAt ? ` (${startsIn(v.nextStartAt, now)})` : ''),
               v.pid ?? '-',
               v.uptimeMs === null ? '-' : formatDuration(v.uptimeMs),
               v.restarts,
@@ -34,4 +34,10 @@ export function register(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** When a waiting task starts next, as `ls` shows it: `in 3s`, `now`. */
+function startsIn(iso: string, now: number): string {
+  const ms = Date.parse(iso) - now;
+  return ms <= 0 ? 'now' : `in ${formatDuration(ms)}`;
 }
