@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TaskView } from '../../src/core/view.js';
-import { useHome } from '../helpers/home.js';
+import { BIN, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome();
@@ -220,6 +221,63 @@ describe('holdfast run and the commands around it', () => {
       expect((await other.status('elsewhere')).state).toBe('running');
     } finally {
       other.cleanup();
+    }
+  });
+
+  it('attach shows the task in your terminal, and detaching (Ctrl-b d) returns with exit 0', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'shown', '--', 'bash', '-c', 'echo VISIBLE-IN-ATTACH; sleep 600']);
+    await waitFor(
+      () => h.cli(['log', 'shown']),
+      (r) => r.stdout.includes('VISIBLE'),
+    );
+    // The user's terminal: a pane of a second tmux server on this test's own socket.
+    const term = (args: string[]) =>
+      execFileSync('tmux', ['-S', join(h.dir, 'term.sock'), ...args], { encoding: 'utf8' });
+    term([
+      'new-session',
+      '-d',
+      '-x',
+      '100',
+      '-y',
+      '20',
+      '-s',
+      'term',
+      '--',
+      'env',
+      `HOLDFAST_HOME=${h.dir}`,
+      'HOLDFAST_NO_DAEMON=1',
+      process.execPath,
+      BIN,
+      'attach',
+      'shown',
+      ';',
+      'set-option',
+      '-p',
+      '-t',
+      'term:',
+      'remain-on-exit',
+      'on',
+    ]);
+    try {
+      const screen = await waitFor(
+        () => term(['capture-pane', '-p', '-t', 'term:']),
+        (s) => s.includes('VISIBLE-IN-ATTACH'),
+      );
+      expect(screen).toContain('[hf shown]');
+      term(['send-keys', '-t', 'term:', 'C-b', 'd']);
+      // tmux 3.3a can miss this child's exit (TMUX.md): a run-shell makes it fork and reap.
+      const dead = await waitFor(
+        () => {
+          term(['run-shell', 'true']);
+          return term(['display-message', '-p', '-t', 'term:', '#{pane_dead} #{pane_dead_status}']).trim();
+        },
+        (s) => s === '1 0',
+      );
+      expect(dead).toBe('1 0');
+      expect((await h.status('shown')).state).toBe('running');
+    } finally {
+      execFileSync('tmux', ['-S', join(h.dir, 'term.sock'), 'kill-server'], { stdio: 'ignore' });
     }
   });
 
