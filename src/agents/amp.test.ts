@@ -2,22 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { amp } from './amp.js';
 import { summarizeLines } from './summary.js';
-import type { LaunchInput } from './types.js';
+import { jsonLine, launchInput } from './test-input.js';
 
 const T = 'T-5928a90d-d53b-488f-a829-4e36442142ee';
 const NOW = Date.UTC(2026, 0, 15, 10, 0);
-const input: LaunchInput = {
-  sessionId: null,
-  resume: false,
-  cwd: '/work',
-  model: 'ignored',
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: true,
-  runLabel: 'build-1',
-  program: 'amp',
-};
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const input = launchInput('amp', { model: 'ignored' });
+const j = jsonLine;
 const failed = { exitCode: 1, signal: null };
 
 const SUCCESS = [

@@ -2,23 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { claude } from './claude.js';
 import { summarizeLines } from './summary.js';
-import type { LaunchInput } from './types.js';
+import { jsonLine, launchInput } from './test-input.js';
 
 const ID = '0b0e5a8e-5d2c-4f53-9a3e-2f1c8d9b7a61';
 const NOW = Date.UTC(2026, 0, 15, 10, 0);
 const RESET = Date.UTC(2026, 0, 15, 12, 31);
-const input: LaunchInput = {
-  sessionId: ID,
-  resume: false,
-  cwd: '/work',
-  model: null,
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: true,
-  runLabel: 'build-1',
-  program: 'claude',
-};
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const input = launchInput('claude', { sessionId: ID });
+const j = jsonLine;
 const read = (lines: string[]) => summarizeLines(claude, lines, NOW, 'UTC');
 
 const SUCCESS = [

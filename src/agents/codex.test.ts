@@ -2,21 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { codex } from './codex.js';
 import { summarizeLines } from './summary.js';
-import type { LaunchInput } from './types.js';
+import { jsonLine, launchInput } from './test-input.js';
 
 const THREAD = '0199a213-81c0-7800-8aa1-bbab2a035a53';
-const input: LaunchInput = {
-  sessionId: null,
-  resume: false,
-  cwd: '/work',
-  model: null,
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: true,
-  runLabel: 'build-1',
-  program: 'codex',
-};
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const input = launchInput('codex');
+const j = jsonLine;
 const failed = { exitCode: 1, signal: null };
 
 const SUCCESS = [

@@ -2,22 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { gemini } from './gemini.js';
 import { summarizeLines } from './summary.js';
-import type { LaunchInput } from './types.js';
+import { jsonLine, launchInput } from './test-input.js';
 
 const ID = 'c8d7a3e2-1f4b-4c5d-9e6f-7a8b9c0d1e2f';
 const NOW = Date.UTC(2026, 0, 15, 8, 0);
-const input: LaunchInput = {
-  sessionId: ID,
-  resume: false,
-  cwd: '/work',
-  model: null,
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: true,
-  runLabel: 'build-1',
-  program: 'gemini',
-};
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const input = launchInput('gemini', { sessionId: ID });
+const j = jsonLine;
 const ts = '2026-01-15T08:00:00.000Z';
 
 const SUCCESS = [

@@ -2,22 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { findSessionByTitle, opencode } from './opencode.js';
 import { summarizeLines } from './summary.js';
-import type { LaunchInput } from './types.js';
+import { jsonLine, launchInput } from './test-input.js';
 
 const SES = 'ses_494719016ffe85dkDMj0FPRbHK';
 const NOW = Date.UTC(2026, 0, 15, 10, 0);
-const input: LaunchInput = {
-  sessionId: null,
-  resume: false,
-  cwd: '/work',
-  model: null,
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: true,
-  runLabel: 'holdfast-build-7',
-  program: 'opencode',
-};
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const input = launchInput('opencode', { runLabel: 'holdfast-build-7' });
+const j = jsonLine;
 const ok = { exitCode: 0, signal: null };
 
 const SUCCESS = [

@@ -2,22 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { pi } from './pi.js';
 import { summarizeLines } from './summary.js';
-import type { LaunchInput } from './types.js';
+import { jsonLine, launchInput } from './test-input.js';
 
 const PATH = '/home/u/.local/state/holdfast/sessions/build-1.jsonl';
 const NOW = Date.UTC(2026, 0, 15, 10, 0);
-const input: LaunchInput = {
-  sessionId: PATH,
-  resume: false,
-  cwd: '/work',
-  model: null,
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: true,
-  runLabel: 'build-1',
-  program: 'pi',
-};
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const input = launchInput('pi', { sessionId: PATH });
+const j = jsonLine;
 const ok = { exitCode: 0, signal: null };
 
 const assistant = (content: unknown[], stopReason: string, extra: object = {}) => ({

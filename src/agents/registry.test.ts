@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { HoldfastError } from '../core/errors.js';
 import { AGENT_KINDS, AGENTS, getAdapter, isAgentKind } from './registry.js';
 import { emptySummary, foldEvents, summarizeLines } from './summary.js';
+import { jsonLine, launchInput } from './test-input.js';
 import type { AgentEvent, AgentKind, LaunchInput } from './types.js';
 
 const NOW = Date.UTC(2026, 0, 15, 10, 0);
-const j = (o: unknown) => `${JSON.stringify(o)}\r`;
+const j = jsonLine;
 
 interface Sample {
   /** The id to launch and resume with. */
@@ -109,17 +110,8 @@ const EVENT_TYPES = new Set<AgentEvent['type']>([
   'stop-reason',
 ]);
 
-const baseInput = (sessionId: string): LaunchInput => ({
-  sessionId,
-  resume: false,
-  cwd: '/work',
-  model: null,
-  unattended: false,
-  extraArgs: [],
-  inGitRepo: false,
-  runLabel: 'holdfast-build-1',
-  program: '/fixtures/fake-agent',
-});
+const baseInput = (sessionId: string): LaunchInput =>
+  launchInput('/fixtures/fake-agent', { sessionId, inGitRepo: false, runLabel: 'holdfast-build-1' });
 
 describe('registry', () => {
   it('holds one adapter per kind, under its own kind', () => {
