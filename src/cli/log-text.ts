@@ -1,10 +1,4 @@
-import { cleanTerminalText } from '../core/continuation.js';
 import { fileSize, readRange } from '../supervisor/file-range.js';
-
-export { fileSize, readRange };
-
-/** Raw pane bytes as readable text: escape sequences removed, CRLF made LF, redrawn lines as last shown. */
-export const cleanText = cleanTerminalText;
 
 /** The byte offset where the last `lines` lines of a file begin, reading backwards in chunks. */
 export function tailOffset(path: string, lines: number): number {

@@ -1,6 +1,6 @@
 import { getAdapter } from '../agents/registry.js';
+import { cleanTerminalText as cleanText } from '../core/continuation.js';
 import type { TaskRecord } from '../core/task.js';
-import { cleanText } from './log-text.js';
 
 /**
  * Turns an agent's JSON lines into a readable transcript (assistant text, tool calls and results,

@@ -33,5 +33,3 @@ export class HoldfastError extends Error {
     this.hint = options.hint;
   }
 }
-
-export const isHoldfastError = (value: unknown): value is HoldfastError => value instanceof HoldfastError;

@@ -26,13 +26,6 @@ export const LIVE_STATES: ReadonlySet<TaskState> = new Set([
   'stalled',
   'waiting-input',
 ]);
-/** States that wait for a timer (`nextStartAt`) before the next run. */
-export const WAITING_STATES: ReadonlySet<TaskState> = new Set([
-  'backoff',
-  'crash-loop',
-  'rate-limited',
-  'pending',
-]);
 
 export type Desired = 'running' | 'stopped';
 export type RestartMode = 'no' | 'on-failure' | 'always';

@@ -1,5 +1,5 @@
 import { HoldfastError } from '../core/errors.js';
-import { FINAL_STATES, INITIAL_SUPERVISION, LIVE_STATES, type TaskRecord } from '../core/task.js';
+import { INITIAL_SUPERVISION, LIVE_STATES, type TaskRecord } from '../core/task.js';
 import { startRun } from './launch.js';
 import { signalGroup } from './process.js';
 import type { Runtime } from './runtime.js';
@@ -106,5 +106,3 @@ function mustGet(rt: Runtime, taskId: number): TaskRecord {
   if (!task) throw new HoldfastError('ENOTASK', `task ${taskId} is gone`);
   return task;
 }
-
-export const isFinal = (task: TaskRecord): boolean => FINAL_STATES.has(task.state);

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
+import { fileSize, readRange } from '../../supervisor/file-range.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
-import { fileSize, readRange, tailOffset } from '../log-text.js';
+import { tailOffset } from '../log-text.js';
 import { renderTranscript } from '../transcript.js';
 import { runMarker } from './log.js';
 

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/task.js';
+import { readRange } from '../../supervisor/file-range.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
-import { readRange, tailOffset } from '../log-text.js';
+import { tailOffset } from '../log-text.js';
 import { renderTranscript } from '../transcript.js';
 
 interface LogOptions {
