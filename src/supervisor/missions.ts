@@ -141,7 +141,7 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
       now: rt.now(),
       reason: 'milestone-start',
     });
-    baseCommit = snap.status === 'not-a-repo' ? null : snap.commit;
+    baseCommit = snap.status === 'created' || snap.status === 'unchanged' ? snap.commit : null;
   }
   const prompt = await sessionPrompt(rt, m);
   const task = rt.store.tasks.byName(m.name);
