@@ -168,6 +168,25 @@ describe('takeCheckpoint', () => {
     expect(await listCheckpoints(repo.dir, TASK)).toHaveLength(1);
   });
 
+  test('with skipClean, writes no first checkpoint of a tree equal to HEAD (or of an empty unborn one)', async () => {
+    const repo = makeRepo();
+    const opts = { cwd: repo.dir, task: TASK, run: 1, now: NOW, skipClean: true };
+    expect(await takeCheckpoint(opts)).toEqual({ status: 'clean', head: null });
+    repo.write('a.txt', 'a\n');
+    repo.commitAll('initial');
+    const head = repo.git(['rev-parse', 'HEAD']);
+
+    expect(await takeCheckpoint(opts)).toEqual({ status: 'clean', head });
+    expect(repo.tryGit(['rev-parse', '-q', '--verify', REF]).code).not.toBe(0);
+
+    repo.write('a.txt', 'changed\n');
+    const first = created(await takeCheckpoint(opts));
+    expect([first.parent, first.files]).toEqual([null, 1]);
+    // Back to HEAD's tree after a checkpoint: a change against it, so a checkpoint.
+    repo.write('a.txt', 'a\n');
+    expect(created(await takeCheckpoint(opts)).parent).toBe(first.commit);
+  });
+
   test('chains checkpoints: each one is the parent of the next, with the diff stat against it', async () => {
     const repo = makeRepo();
     repo.write('a.txt', numbered(5));

@@ -44,6 +44,11 @@ export interface TakeCheckpointInput {
   sessionId?: string | null;
   now: Date | number;
   reason?: string;
+  /**
+   * With no checkpoint yet, a tree equal to HEAD's holds nothing HEAD does not: write none
+   * (status `clean`). Off by default, for callers that need a base commit to diff against.
+   */
+  skipClean?: boolean;
 }
 
 export type TakeCheckpointResult =
@@ -59,6 +64,8 @@ export type TakeCheckpointResult =
     }
   /** The work tree equals the latest checkpoint: no commit written; `commit` is that checkpoint. */
   | { status: 'unchanged'; id: string; commit: string }
+  /** `skipClean` and the tree equals HEAD's (`head`: null on an unborn branch): no commit written. */
+  | { status: 'clean'; head: string | null }
   | { status: 'not-a-repo' };
 
 /**
@@ -82,7 +89,11 @@ export async function takeCheckpoint(input: TakeCheckpointInput): Promise<TakeCh
     if (parent !== null && parentTree === tree) {
       return { status: 'unchanged', id: shortId(parent), commit: parent };
     }
-    const stat = await diffTrees(top, parentTree ?? (await headTreeOrEmpty(top)), tree);
+    const baseTree = parentTree ?? (await headTreeOrEmpty(top));
+    if (parent === null && input.skipClean && baseTree === tree) {
+      return { status: 'clean', head: await revParse(top, 'HEAD^{commit}') };
+    }
+    const stat = await diffTrees(top, baseTree, tree);
     const message = formatCheckpointMessage({
       task: input.task,
       run: input.run,

@@ -14,6 +14,7 @@ export {
 } from './checkpoint.js';
 export type { DiffEntry, DiffStat, DiffSummary } from './diff-stat.js';
 export { isGitWorkTree, type WorkTree } from './git.js';
+export { deleteCheckpointRefs, findCheckpointRefs, type TaskCheckpointRefs } from './remove.js';
 export {
   type DiffSinceCheckpoint,
   diffSinceCheckpoint,

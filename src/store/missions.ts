@@ -133,6 +133,12 @@ export class MissionRepo {
       .run(...keys.map((k) => patch[k] ?? null), now, id);
   }
 
+  setSettings(id: number, settings: unknown, now: number): void {
+    this.db
+      .prepare('UPDATE missions SET settings = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(settings), now, id);
+  }
+
   milestones(missionId: number): MilestoneRecord[] {
     return (
       this.db

@@ -7,17 +7,25 @@ export interface CheckpointInfo {
   lastCommit: string | null;
   /** The cwd is not in a git work tree: journaled once, none taken. */
   off: boolean;
+  /** The tree equals HEAD and there is no checkpoint yet: journaled once (`checkpoint-skipped`). */
+  clean: boolean;
 }
 
 export function checkpointInfo(info: Record<string, unknown>): CheckpointInfo {
   const c = (info.checkpoint ?? {}) as Partial<CheckpointInfo>;
-  return { lastAt: c.lastAt ?? null, lastCommit: c.lastCommit ?? null, off: c.off ?? false };
+  return {
+    lastAt: c.lastAt ?? null,
+    lastCommit: c.lastCommit ?? null,
+    off: c.off ?? false,
+    clean: c.clean ?? false,
+  };
 }
 
 /**
  * Snapshots the task's work tree into `refs/holdfast/<task>/checkpoints` and records it: a
- * `checkpoint` journal entry when one was written; a single `checkpoints-off` entry the first time
- * the cwd turns out not to be a git work tree.
+ * `checkpoint` journal entry when one was written; a single `checkpoint-skipped` entry while the
+ * tree still equals HEAD (a snapshot of it would restore nothing HEAD does not); a single
+ * `checkpoints-off` entry the first time the cwd turns out not to be a git work tree.
  */
 export async function checkpointTask(
   rt: Runtime,
@@ -34,6 +42,7 @@ export async function checkpointTask(
     sessionId: task.sessionId,
     now: rt.now(),
     reason,
+    skipClean: true,
   });
   rt.store.tx(() => {
     const now = rt.now();
@@ -52,6 +61,11 @@ export async function checkpointTask(
       rt.store.tasks.mergeInfo(task.id, { checkpoint: { ...before, lastAt: now, off: true } });
       return;
     }
+    if (result.status === 'clean') {
+      if (!before.clean) journal('checkpoint-skipped', { head: result.head, reason });
+      rt.store.tasks.mergeInfo(task.id, { checkpoint: { ...before, lastAt: now, off: false, clean: true } });
+      return;
+    }
     if (result.status === 'created') {
       journal('checkpoint', {
         commit: result.commit,
@@ -62,7 +76,9 @@ export async function checkpointTask(
         reason,
       });
     }
-    rt.store.tasks.mergeInfo(task.id, { checkpoint: { lastAt: now, lastCommit: result.commit, off: false } });
+    rt.store.tasks.mergeInfo(task.id, {
+      checkpoint: { lastAt: now, lastCommit: result.commit, off: false, clean: false },
+    });
   });
   return result;
 }

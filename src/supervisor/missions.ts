@@ -29,6 +29,7 @@ import {
   type TaskRecord,
   type TaskSpec,
 } from '../core/task.js';
+import { type Budget, type BudgetUse, budgetOver } from '../mission/budget.js';
 import { effectiveGate, type MissionDefinition, milestoneSlug } from '../mission/mission-file.js';
 import type { MissionRecord } from '../store/missions.js';
 import { preassignedSession } from './agent-run.js';
@@ -38,10 +39,7 @@ import { startRun } from './launch.js';
 import { ensurePrivateDir, type Runtime } from './runtime.js';
 import { escalateStop, requestStop } from './stop.js';
 
-export interface MissionSettings {
-  maxSessions: number | null;
-  maxHours: number | null;
-  maxCostUsd: number | null;
+export interface MissionSettings extends Budget {
   /** resume: keep the conversation; fresh: a new one each session; auto: resume while it is small. */
   continueMode: 'auto' | 'resume' | 'fresh';
   freshAfterBytes: number;
@@ -113,13 +111,16 @@ function pause(rt: Runtime, m: MissionRecord, reason: string): void {
 
 /** The budget a new session would exceed, if any. */
 function budgetExceeded(rt: Runtime, m: MissionRecord): string | null {
-  const s = settingsOf(m);
-  if (s.maxSessions !== null && m.sessions >= s.maxSessions) return `max-sessions (${s.maxSessions})`;
-  if (s.maxHours !== null && m.startedAt !== null && rt.now() - m.startedAt >= s.maxHours * 3_600_000) {
-    return `max-hours (${s.maxHours})`;
-  }
-  if (s.maxCostUsd !== null && missionCost(rt, m) >= s.maxCostUsd) return `max-cost ($${s.maxCostUsd})`;
-  return null;
+  return budgetOver(settingsOf(m), missionUse(rt, m))?.label ?? null;
+}
+
+/** What the mission has spent so far, to compare with its budget. */
+export function missionUse(rt: Runtime, m: MissionRecord): BudgetUse {
+  return {
+    sessions: m.sessions,
+    hours: m.startedAt === null ? 0 : (rt.now() - m.startedAt) / 3_600_000,
+    costUsd: missionCost(rt, m),
+  };
 }
 
 export function missionCost(rt: Runtime, m: MissionRecord): number {
@@ -141,7 +142,7 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
       now: rt.now(),
       reason: 'milestone-start',
     });
-    baseCommit = snap.status === 'not-a-repo' ? null : snap.commit;
+    baseCommit = snap.status === 'created' || snap.status === 'unchanged' ? snap.commit : null;
   }
   const prompt = await sessionPrompt(rt, m);
   const task = rt.store.tasks.byName(m.name);

@@ -72,7 +72,7 @@ describe('checkpoints while a task runs', () => {
     expect(readFileSync(join(repo, '.git', 'index')).equals(indexBefore)).toBe(true);
   });
 
-  it('skips a checkpoint when the tree has not changed', async () => {
+  it('takes no checkpoint of a tree equal to HEAD (journaled once as checkpoint-skipped), nor of an unchanged one', async () => {
     const h = home();
     const repo = makeRepo(join(h.dir, 'repo'));
     await h.cli([
@@ -87,27 +87,34 @@ describe('checkpoints while a task runs', () => {
       'sleep',
       '600',
     ]);
-    await waitFor(
-      () => h.events('idle'),
-      (e) => e.filter((x) => x.type === 'checkpoint').length >= 1,
-      { timeoutMs: 10_000 },
-    );
-    // Several intervals pass over an unchanged tree; wait until the daemon has looked at least 3 more times.
-    const checks = (await h.json<Record<string, unknown>>(['status', 'idle'])).info as {
-      checkpoint: { lastAt: number };
-    };
-    await waitFor(
-      () => h.json<{ info: { checkpoint: { lastAt: number } } }>(['status', 'idle']),
-      (v) => v.info.checkpoint.lastAt >= checks.checkpoint.lastAt + 900,
-      { what: 'more checkpoint attempts' },
-    );
-    expect((await h.json<CheckpointRow[]>(['checkpoints', 'idle'])).length).toBe(1);
+    const attempts = async () =>
+      (await h.json<{ info: { checkpoint?: { lastAt: number } } }>(['status', 'idle'])).info.checkpoint
+        ?.lastAt ?? 0;
+    const first = await waitFor(attempts, (at) => at > 0, { what: 'a first checkpoint attempt' });
+    // Several intervals pass over the clean tree.
+    await waitFor(attempts, (at) => at >= first + 900, { what: 'more checkpoint attempts' });
+    let events = await h.events('idle');
+    expect(events.filter((e) => e.type === 'checkpoint')).toEqual([]);
+    const skipped = events.filter((e) => e.type === 'checkpoint-skipped');
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.data).toEqual({ head: git(repo, ['rev-parse', 'HEAD']).trim(), reason: 'interval' });
+    expect(await h.json<CheckpointRow[]>(['checkpoints', 'idle'])).toEqual([]);
+    expect(git(repo, ['for-each-ref', 'refs/holdfast/'])).toBe('');
+
     writeFileSync(join(repo, 'new.txt'), 'changed\n');
-    await waitFor(
+    const [taken] = await waitFor(
       () => h.json<CheckpointRow[]>(['checkpoints', 'idle']),
-      (l) => l.length === 2,
+      (l) => l.length === 1,
       { timeoutMs: 10_000 },
     );
+    expect(taken).toMatchObject({ files: 1, insertions: 1, deletions: 0 });
+    const after = await attempts();
+    await waitFor(attempts, (at) => at >= after + 900, { what: 'attempts over the unchanged tree' });
+    expect(await h.json<CheckpointRow[]>(['checkpoints', 'idle'])).toHaveLength(1);
+    events = await h.events('idle');
+    expect(events.filter((e) => e.type === 'checkpoint').map((e) => e.data.files)).toEqual([1]);
+    expect(events.filter((e) => e.type === 'checkpoint-skipped')).toHaveLength(1);
+    expect((await h.cli(['checkpoint', 'idle'])).stdout).toBe(`unchanged since checkpoint ${taken!.id}\n`);
   });
 
   it('outside a git work tree, says so once in the journal and takes none', async () => {
@@ -161,22 +168,102 @@ describe('checkpoints while a task runs', () => {
       'echo draft > draft.txt; sleep 600',
     ]);
     await waitFor(() => existsSync(join(repo, 'draft.txt')), Boolean);
-    const taken = await h.json<{ status: string; id: string; files: number }>(['checkpoint', 'edit']);
-    expect(taken.status).toBe('created');
+    const made = await h.cli(['checkpoint', 'edit']);
+    expect(made.code, made.stderr).toBe(0);
+    const [taken] = await h.json<{ id: string; at: string; files: number }[]>(['checkpoints', 'edit']);
+    expect(made.stdout).toBe(`checkpoint ${taken!.id}: 1 file changed, +1 -0\n`);
     const again = await h.json<{ status: string }>(['checkpoint', 'edit']);
     expect(again.status).toBe('unchanged');
     const before = repoState(repo);
     const refused = await h.cli(['restore', 'edit', 'latest']);
     expect(refused.stderr).toContain('exactly one of --branch NAME or --worktree DIR');
-    const restored = await h.cli(['restore', 'edit', taken.id, '--branch', 'rescued']);
+    const restored = await h.cli(['restore', 'edit', taken!.id, '--branch', 'rescued']);
     expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toBe(`branch rescued created at checkpoint ${taken!.id} (taken ${taken!.at})\n`);
     expect(git(repo, ['show', 'rescued:draft.txt'])).toBe('draft\n');
     expect(repoState(repo)).toEqual(before);
     const dup = await h.cli(['restore', 'edit', 'latest', '--branch', 'rescued']);
     expect(dup.code).not.toBe(0);
     const wt = join(h.dir, 'wt');
-    expect((await h.cli(['restore', 'edit', 'latest', '--worktree', wt])).code).toBe(0);
+    const worktree = await h.cli(['restore', 'edit', 'latest', '--worktree', wt]);
+    expect(worktree.code, worktree.stderr).toBe(0);
+    expect(worktree.stdout).toBe(`worktree ${wt} created at checkpoint ${taken!.id} (taken ${taken!.at})\n`);
     expect(readFileSync(join(wt, 'draft.txt'), 'utf8')).toBe('draft\n');
+  });
+});
+
+describe('rm and checkpoints', () => {
+  it("rm deletes the task's refs/holdfast/<task>/ refs and says so; --keep-checkpoints keeps them and says where", async () => {
+    const h = home();
+    const repo = makeRepo(join(h.dir, 'repo'));
+    const task = async (name: string, file: string) => {
+      const r = await h.cli([
+        'run',
+        '--name',
+        name,
+        '--cwd',
+        repo,
+        '--restart',
+        'no',
+        '--checkpoint-every',
+        '0',
+        '--',
+        'bash',
+        '-c',
+        `echo one > ${file}`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      await waitFor(
+        () => h.status(name),
+        (v) => v.state === 'succeeded',
+      );
+      writeFileSync(join(repo, file), 'two\n');
+      expect((await h.json<{ status: string }>(['checkpoint', name])).status).toBe('created');
+      writeFileSync(join(repo, file), 'three\n');
+      expect((await h.json<{ status: string }>(['checkpoint', name])).status).toBe('created');
+    };
+    // `gone` is a prefix of `gone2`: removing one must leave the other's refs alone.
+    await task('gone', 'g.txt');
+    await task('gone2', 'g2.txt');
+    await task('kept', 'k.txt');
+    const count = (name: string) =>
+      Number(git(repo, ['rev-list', '--count', `refs/holdfast/${name}/checkpoints`]).trim());
+    const removedCount = count('gone');
+    expect(removedCount).toBeGreaterThanOrEqual(2);
+
+    const rm = await h.cli(['rm', 'gone']);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toBe(
+      `removed gone\nremoved ${removedCount} checkpoints of gone (refs/holdfast/gone/…)\n`,
+    );
+    expect(git(repo, ['for-each-ref', '--format=%(refname)', 'refs/holdfast/'])).toBe(
+      'refs/holdfast/gone2/checkpoints\nrefs/holdfast/kept/checkpoints\n',
+    );
+
+    const keptCount = count('kept');
+    const keep = await h.cli(['rm', 'kept', '--keep-checkpoints']);
+    expect(keep.code, keep.stderr).toBe(0);
+    expect(keep.stdout).toBe(
+      `removed kept\nkept ${keptCount} checkpoints of kept in ${repo} (refs/holdfast/kept/…)\n`,
+    );
+    expect(count('kept')).toBe(keptCount);
+
+    const json = await h.json<{ removed: string[]; checkpoints: unknown[] }>(['rm', 'gone2']);
+    expect(json).toEqual({
+      removed: ['gone2'],
+      checkpoints: [
+        {
+          task: 'gone2',
+          repo,
+          refs: ['refs/holdfast/gone2/checkpoints'],
+          count: expect.any(Number),
+          kept: false,
+        },
+      ],
+    });
+    expect(git(repo, ['for-each-ref', '--format=%(refname)', 'refs/holdfast/'])).toBe(
+      'refs/holdfast/kept/checkpoints\n',
+    );
   });
 });
 

@@ -177,7 +177,86 @@ describe('missions', () => {
     expect(paused.sessions).toHaveLength(2);
     expect(agentCalls(s.state)).toHaveLength(2);
     expect((await h.status('stuck')).runs).toHaveLength(2);
-    expect(paused.next).toContain('holdfast mission resume stuck');
+    expect(paused.next).toBe('paused (max-sessions (2)): holdfast mission resume stuck --max-sessions 4');
+  });
+
+  it('a mission paused by its budget resumes only with a raise: refused without one (the hint names the flag), then runs the raised budget', async () => {
+    const h = home();
+    const s = setup(h, { default: session({ say: 'tried' }) });
+    const init = await h.cli(
+      [
+        'mission',
+        'init',
+        'never',
+        '--cwd',
+        s.repo,
+        '--milestone',
+        'Impossible: never passes',
+        '--gate',
+        'false',
+        '--max-sessions',
+        '1',
+      ],
+      { env: s.env },
+    );
+    expect(init.stdout).toContain('mission never defined with 1 milestone;');
+    await h.cli(['mission', 'start', 'never'], { env: s.env });
+    await waitFor(
+      () => missionStatus(h, 'never'),
+      (v) => v.state === 'paused',
+      { timeoutMs: 30_000 },
+    );
+    const status = await h.cli(['mission', 'status', 'never']);
+    expect(status.stdout).toContain(', 1 session, ');
+
+    const plain = await h.cli(['mission', 'resume', 'never'], { env: s.env });
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toBe(
+      'holdfast: mission never has used its budget: max-sessions (1), 1 session so far\n' +
+        'hint: raise it: holdfast mission resume never --max-sessions 2\n',
+    );
+    const same = await h.cli(['mission', 'resume', 'never', '--max-sessions', '1'], { env: s.env });
+    expect(same.code).toBe(1);
+    expect(same.stderr).toBe(
+      'holdfast: --max-sessions 1 is not a raise: the mission has already used 1 session\n' +
+        'hint: give more than that, e.g. --max-sessions 2\n',
+    );
+    const bad = await h.cli(['mission', 'resume', 'never', '--max-sessions', 'lots'], { env: s.env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--max-sessions: expected a positive number, got "lots"');
+    const refused = await missionStatus(h, 'never');
+    expect(refused).toMatchObject({ state: 'paused', reason: 'max-sessions (1)' });
+    expect(refused.budget.maxSessions).toBe(1);
+    expect(agentCalls(s.state)).toHaveLength(1);
+
+    const raised = await h.cli(['mission', 'resume', 'never', '--max-sessions', '2'], { env: s.env });
+    expect(raised.code, raised.stderr).toBe(0);
+    const again = await waitFor(
+      () => missionStatus(h, 'never'),
+      (v) => v.state === 'paused' && v.sessions.length === 2,
+      { what: 'the raised budget to run out', timeoutMs: 30_000 },
+    );
+    expect(again.reason).toBe('max-sessions (2)');
+    expect(again.budget.maxSessions).toBe(2);
+    expect(agentCalls(s.state)).toHaveLength(2);
+    const resumed = (await h.json<{ type: string; data: unknown }[]>(['events', 'never'])).filter(
+      (e) => e.type === 'mission-resumed',
+    );
+    expect(resumed.map((e) => e.data)).toEqual([{ raised: { maxSessions: { from: 1, to: 2 } } }]);
+  });
+
+  it('continue-prompt of a finished mission says it is done instead of rendering a session that will never run', async () => {
+    const h = home();
+    await h.cli(['mission', 'init', 'over', '--cwd', h.dir, '--milestone', 'Only: a person decides']);
+    expect((await h.cli(['mission', 'done', 'over', '1'])).code).toBe(0);
+    expect((await missionStatus(h, 'over')).state).toBe('done');
+    const prompt = await h.cli(['mission', 'continue-prompt', 'over']);
+    expect(prompt.code).toBe(1);
+    expect(prompt.stdout).toBe('');
+    expect(prompt.stderr).toBe(
+      'holdfast: mission over is done: every milestone passed, no session will run\n' +
+        'hint: holdfast mission status over shows how it went\n',
+    );
   });
 
   it('a milestone without a gate is done when marked done; until then sessions continue', async () => {

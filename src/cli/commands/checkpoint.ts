@@ -4,6 +4,7 @@ import { HoldfastError } from '../../core/errors.js';
 import { checkpointTask } from '../../supervisor/checkpoints.js';
 import { action } from '../action.js';
 import { table } from '../format.js';
+import { plural } from '../plural.js';
 
 export function register(program: Command): void {
   program
@@ -20,8 +21,10 @@ export function register(program: Command): void {
         }
         ctx.out.result(result, () =>
           result.status === 'created'
-            ? `checkpoint ${result.id}: ${result.files} files changed, +${result.insertions} -${result.deletions}`
-            : `unchanged since checkpoint ${result.id}`,
+            ? `checkpoint ${result.id}: ${plural(result.files, 'file')} changed, +${result.insertions} -${result.deletions}`
+            : result.status === 'unchanged'
+              ? `unchanged since checkpoint ${result.id}`
+              : `no checkpoint taken: the work tree equals HEAD${result.head === null ? '' : ` (${result.head.slice(0, 12)})`}`,
         );
         return 0;
       }),
@@ -76,10 +79,11 @@ export function register(program: Command): void {
           ...(options.branch === undefined ? {} : { branch: options.branch }),
           ...(options.worktree === undefined ? {} : { worktree: options.worktree }),
         });
+        const at = `checkpoint ${result.checkpoint.id} (taken ${result.checkpoint.at})`;
         ctx.out.result(result, () =>
           result.kind === 'branch'
-            ? `branch ${result.branch} created at checkpoint ${result.checkpoint}`
-            : `worktree ${result.path} created at checkpoint ${result.checkpoint}`,
+            ? `branch ${result.branch} created at ${at}`
+            : `worktree ${result.path} created at ${at}${result.branch === null ? '' : ` on branch ${result.branch}`}`,
         );
         return 0;
       }),

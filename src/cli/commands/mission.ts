@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { validateTaskName } from '../../core/names.js';
+import { type BudgetKey, budgetOver, raiseBudget, suggestedRaise, usedText } from '../../mission/budget.js';
 import {
   type MissionDefinition,
   milestoneSlug,
@@ -16,6 +17,7 @@ import {
   type MissionSettings,
   markMilestoneDone,
   missionCost,
+  missionUse,
   saveMissionEnv,
   sessionPrompt,
 } from '../../supervisor/missions.js';
@@ -25,6 +27,7 @@ import { type AgentOptions, DEFAULT_AGENT_STALL_MS, normalizeAgentSpec } from '.
 import type { Context } from '../context.js';
 import { ensureDaemon, kickDaemon } from '../daemon-client.js';
 import { table } from '../format.js';
+import { plural } from '../plural.js';
 import { normalizeCwd } from '../spec-options.js';
 
 interface InitOptions extends AgentOptions {
@@ -61,7 +64,7 @@ export function register(program: Command): void {
         ctx.out.result(
           missionView(ctx, record),
           () =>
-            `mission ${record.name} defined with ${(record.definition as MissionDefinition).milestones.length} milestones; start it: holdfast mission start ${record.name}`,
+            `mission ${record.name} defined with ${plural((record.definition as MissionDefinition).milestones.length, 'milestone')}; start it: holdfast mission start ${record.name}`,
         );
         return 0;
       }),
@@ -83,25 +86,44 @@ export function register(program: Command): void {
       }),
     );
 
-  for (const verb of ['start', 'resume'] as const) {
-    mission
-      .command(verb)
-      .summary(verb === 'start' ? 'start working the mission' : 'continue a paused mission')
-      .argument('<name>', 'mission name')
-      .option('--json', 'print the mission as JSON')
-      .action(
-        action<{ json?: boolean }>(async (ctx, [name]) => {
+  mission
+    .command('start')
+    .summary('start working the mission')
+    .argument('<name>', 'mission name')
+    .option('--json', 'print the mission as JSON')
+    .action(
+      action<{ json?: boolean }>(async (ctx, [name]) => {
+        const m = mustGet(ctx, name!);
+        await startMission(ctx, m, 'start');
+        const view = missionView(ctx, ctx.rt.store.missions.byId(m.id)!);
+        ctx.out.result(view, () => `mission ${m.name} started: ${view.next}`);
+        return 0;
+      }),
+    );
+
+  mission
+    .command('resume')
+    .summary('continue a paused mission, raising its budget if that is what paused it')
+    .argument('<name>', 'mission name')
+    .option('--max-sessions <n>', 'new budget: sessions in all (more than used so far)')
+    .option('--max-hours <h>', 'new budget: hours since start (more than spent so far)')
+    .option('--max-cost <usd>', 'new budget: cost in all (more than spent so far)')
+    .option('--json', 'print the mission as JSON')
+    .action(
+      action<{ maxSessions?: string; maxHours?: string; maxCost?: string; json?: boolean }>(
+        async (ctx, [name], options) => {
           const m = mustGet(ctx, name!);
-          await startMission(ctx, m, verb);
+          await startMission(ctx, m, 'resume', {
+            ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
+            ...(options.maxHours === undefined ? {} : { maxHours: options.maxHours }),
+            ...(options.maxCost === undefined ? {} : { maxCostUsd: options.maxCost }),
+          });
           const view = missionView(ctx, ctx.rt.store.missions.byId(m.id)!);
-          ctx.out.result(
-            view,
-            () => `mission ${m.name} ${verb === 'start' ? 'started' : 'resumed'}: ${view.next}`,
-          );
+          ctx.out.result(view, () => `mission ${m.name} resumed: ${view.next}`);
           return 0;
-        }),
-      );
-  }
+        },
+      ),
+    );
 
   mission
     .command('pause')
@@ -133,7 +155,17 @@ export function register(program: Command): void {
     .argument('<name>', 'mission name')
     .action(
       action(async (ctx, [name]) => {
-        ctx.out.write(await sessionPrompt(ctx.rt, mustGet(ctx, name!)));
+        const m = mustGet(ctx, name!);
+        if (m.state === 'done') {
+          throw new HoldfastError(
+            'ESTATE',
+            `mission ${m.name} is done: every milestone passed, no session will run`,
+            {
+              hint: `holdfast mission status ${m.name} shows how it went`,
+            },
+          );
+        }
+        ctx.out.write(await sessionPrompt(ctx.rt, m));
         return 0;
       }),
     );
@@ -274,19 +306,38 @@ export function initMission(
   return record;
 }
 
-export async function startMission(ctx: Context, m: MissionRecord, verb: 'start' | 'resume'): Promise<void> {
+export async function startMission(
+  ctx: Context,
+  m: MissionRecord,
+  verb: 'start' | 'resume',
+  raises: Partial<Record<BudgetKey, string>> = {},
+): Promise<void> {
   const rt = ctx.rt;
   rt.store.tx(() => {
     const current = rt.store.missions.byId(m.id)!;
     if (current.state === 'done') throw new HoldfastError('ESTATE', `mission ${m.name} is done`);
-    if (current.state === 'running') return;
     if (verb === 'start' && current.state === 'paused')
       throw new HoldfastError('ESTATE', `mission ${m.name} is paused`, {
         hint: `holdfast mission resume ${m.name}`,
       });
     const now = rt.now();
+    const use = missionUse(rt, current);
+    const { budget, raised } = raiseBudget(current.settings as MissionSettings, use, raises);
+    if (Object.keys(raised).length > 0) {
+      rt.store.missions.setSettings(m.id, { ...(current.settings as MissionSettings), ...budget }, now);
+    }
+    if (current.state === 'running') return;
     // A session that was stopped by the pause is over: the next pass starts a continuation.
     const phase = current.phase === 'session' ? 'idle' : current.phase;
+    const over = phase === 'idle' ? budgetOver(budget, use) : null;
+    if (over) {
+      // Starting now would only pause it again at once, for the same reason.
+      throw new HoldfastError(
+        'ESTATE',
+        `mission ${m.name} has used its budget: ${over.label}, ${usedText(over.key, use)} so far`,
+        { hint: `raise it: holdfast mission ${verb} ${m.name} ${over.flag} ${suggestedRaise(over)}` },
+      );
+    }
     rt.store.missions.update(
       m.id,
       { state: 'running', reason: null, phase, startedAt: current.startedAt ?? now },
@@ -299,10 +350,12 @@ export async function startMission(ctx: Context, m: MissionRecord, verb: 'start'
       });
     }
     rt.store.events.append({
+      // On the agent task's journal too, as the runner's own mission entries are.
+      taskId: rt.store.tasks.byName(m.name)?.id ?? null,
       taskName: `mission:${m.name}`,
       at: now,
       type: `mission-${verb === 'start' ? 'started' : 'resumed'}`,
-      data: {},
+      data: Object.keys(raised).length > 0 ? { raised } : {},
     });
   });
   // The first step is taken here, with the user's environment; the daemon takes every step after it.
@@ -381,7 +434,7 @@ function missionView(ctx: Context, m: MissionRecord): MissionView {
     m.state === 'done'
       ? 'nothing: every milestone is done'
       : m.state === 'paused'
-        ? `paused (${m.reason ?? 'no reason'}): holdfast mission resume ${m.name}`
+        ? `paused (${m.reason ?? 'no reason'}): holdfast mission resume ${m.name}${raiseHint(rt, m)}`
         : m.state === 'pending'
           ? `holdfast mission start ${m.name}`
           : m.phase === 'gate'
@@ -428,6 +481,12 @@ function missionView(ctx: Context, m: MissionRecord): MissionView {
   };
 }
 
+/** ` --max-sessions 6` when a budget is what keeps the mission from going on; else nothing. */
+function raiseHint(rt: Context['rt'], m: MissionRecord): string {
+  const over = budgetOver(m.settings as MissionSettings, missionUse(rt, m));
+  return over ? ` ${over.flag} ${suggestedRaise(over)}` : '';
+}
+
 function renderMission(v: MissionView): string {
   const head = `mission ${v.name} — ${v.title}: ${v.state}${v.reason ? ` (${v.reason})` : ''}`;
   const milestones = table(
@@ -447,6 +506,6 @@ function renderMission(v: MissionView): string {
             s.costUsd === null ? '-' : `$${s.costUsd.toFixed(2)}`,
           ]),
         );
-  const spent = `spent: ${Math.round(v.spentMs / 60_000)} min, $${v.costUsd.toFixed(2)}, ${v.sessions.length} session(s), ${v.checkpoints} checkpoint(s)`;
+  const spent = `spent: ${Math.round(v.spentMs / 60_000)} min, $${v.costUsd.toFixed(2)}, ${plural(v.sessions.length, 'session')}, ${plural(v.checkpoints, 'checkpoint')}`;
   return [head, '', milestones, '', sessions, '', spent, `next: ${v.next}`].join('\n');
 }

@@ -4,6 +4,7 @@ import { type RecoveryReport, recoveryReport } from '../../supervisor/recover.js
 import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { commandText } from '../format.js';
+import { plural } from '../plural.js';
 
 export function register(program: Command): void {
   program
@@ -56,7 +57,7 @@ export function renderRecovery(r: RecoveryReport): string {
     const c = r.changedSinceCheckpoint;
     out.push(
       `latest checkpoint: ${r.latestCheckpoint.id} at ${r.latestCheckpoint.at}` +
-        (c ? `; since then ${c.files} files, +${c.insertions} -${c.deletions}` : ''),
+        (c ? `; since then ${plural(c.files, 'file')}, +${c.insertions} -${c.deletions}` : ''),
     );
   } else out.push('latest checkpoint: none');
   if (r.sessionId) out.push(`agent session: ${r.sessionId}`);
