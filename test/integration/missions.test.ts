@@ -294,7 +294,8 @@ describe('missions', () => {
     const touch = { tool: 'Bash', input: { command: 'touch hello.txt' }, output: '', needsApproval: true };
     const s = setup(h, {
       invocations: [session(touch, { say: 'I need permission to run touch.' })],
-      default: session(touch, write('hello.txt', 'hi\n'), { say: 'built it' }),
+      // The run resumed by hand works a while, so the mission is resumed while it is still going.
+      default: session(touch, { sleep: 3000 }, write('hello.txt', 'hi\n'), { say: 'built it' }),
     });
     const r = await h.cli(['build', 'a hello file', '--gate', 'test -f hello.txt', '--max-sessions', '5'], {
       env: s.env,
@@ -322,14 +323,11 @@ describe('missions', () => {
     // No gate ran for a session that did not get to work.
     expect((await h.json<TaskView[]>(['ls'])).map((t) => t.name)).toEqual([name]);
 
-    // The person answers: the task gets its tools, then the mission goes on to its gate.
+    // The person answers: the task gets its tools, and the mission is resumed while that run is
+    // still going; its next session waits for the run to end, then the mission goes on to its gate.
     expect((await h.cli(['resume', name, '--unattended'])).code).toBe(0);
-    await waitFor(
-      () => h.status(name),
-      (v) => v.state === 'succeeded',
-      { timeoutMs: 20_000 },
-    );
     expect((await h.cli(['mission', 'resume', name], { env: s.env })).code).toBe(0);
+    expect((await h.status(name)).runs.map((x) => x.endedAt === null)).toEqual([false, true]);
     const done = await waitFor(
       () => missionStatus(h, name),
       (v) => v.state === 'done',
