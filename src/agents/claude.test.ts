@@ -336,6 +336,81 @@ describe('claude classify', () => {
   });
 });
 
+// A print-mode run without --dangerously-skip-permissions that asked for Bash: the tool is refused,
+// the model says so, and the result is a "success" that lists the denial (issue 8).
+const DENIED = [
+  SUCCESS[0]!,
+  j({
+    type: 'assistant',
+    message: {
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'toolu_9', name: 'Bash', input: { command: 'touch x' } }],
+    },
+    session_id: ID,
+  }),
+  j({
+    type: 'user',
+    message: {
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 'toolu_9',
+          content: "Claude requested permissions to use Bash, but you haven't granted it yet.",
+          is_error: true,
+        },
+      ],
+    },
+    session_id: ID,
+  }),
+  j({
+    type: 'assistant',
+    message: { role: 'assistant', content: [{ type: 'text', text: 'I need permission to run touch.' }] },
+    session_id: ID,
+  }),
+  j({
+    type: 'result',
+    subtype: 'success',
+    is_error: false,
+    num_turns: 2,
+    result: 'I need permission to run touch.',
+    session_id: ID,
+    total_cost_usd: 0.02,
+    permission_denials: [
+      { tool_name: 'Bash', tool_use_id: 'toolu_9', tool_input: { command: 'touch x' } },
+      { tool_name: 'Write', tool_use_id: 'toolu_10', tool_input: { file_path: '/work/a.txt', content: 'a' } },
+    ],
+  }),
+];
+
+describe('claude permission denials', () => {
+  it('reads the result’s permission_denials, each tool with its input', () => {
+    expect(claude.parseLine(DENIED.at(-1)!, NOW).filter((e) => e.type === 'permission-denied')).toEqual([
+      { type: 'permission-denied', tool: 'Bash', input: 'touch x' },
+      { type: 'permission-denied', tool: 'Write', input: '/work/a.txt' },
+    ]);
+    expect(claude.parseLine(SUCCESS.at(-1)!, NOW).some((e) => e.type === 'permission-denied')).toBe(false);
+  });
+
+  it('calls a success result with denials needs-input, not done', () => {
+    expect(claude.classify(read(DENIED), { exitCode: 0, signal: null })).toEqual({
+      class: 'needs-input',
+      detail: 'permission-denied: Bash, Write',
+    });
+  });
+
+  it('renders each denial as a ⚠ line', () => {
+    const lines = DENIED.flatMap((l) => claude.parseLine(l, NOW))
+      .map((e) => claude.render(e))
+      .filter((l) => l !== null);
+    expect(lines.slice(-3)).toEqual([
+      '⚠ denied: Bash — touch x',
+      '⚠ denied: Write — /work/a.txt',
+      '■ done (2 turns, $0.02)',
+    ]);
+  });
+});
+
 describe('claude render', () => {
   it('renders a transcript as readable lines', () => {
     const lines = SUCCESS.flatMap((l) => claude.parseLine(l, NOW))

@@ -7,7 +7,9 @@
  * `--session-id` of a session that already exists is refused, so every relaunch after the first
  * model request resumes. Lines: `system/init` (session_id), `assistant` and `user` messages,
  * `rate_limit_event`, and a final `result` judged by `is_error` (API errors arrive as
- * `subtype:"success"` with `is_error:true`).
+ * `subtype:"success"` with `is_error:true`). Without `--dangerously-skip-permissions` a tool that
+ * needs approval is refused (nobody can answer in print mode) and the result lists it in
+ * `permission_denials`, still with `subtype:"success"`.
  */
 import {
   asArray,
@@ -126,6 +128,24 @@ function detectClaude(text: string, now: number, timeZone: string): AgentEvent[]
   return events;
 }
 
+/**
+ * The `permission_denials` of a result line: `[{tool_name, tool_use_id, tool_input}]`, as the Agent
+ * SDK types its result message (`SDKPermissionDenial`) and the denied run of issue 8 printed it.
+ */
+export function permissionDenials(msg: JsonObject): AgentEvent[] {
+  return asArray(msg.permission_denials).flatMap((d): AgentEvent[] => {
+    const denial = asObject(d);
+    if (!denial) return [];
+    return [
+      {
+        type: 'permission-denied',
+        tool: asString(denial.tool_name) ?? 'tool',
+        input: describeInput(denial.tool_input),
+      },
+    ];
+  });
+}
+
 export const claude: AgentAdapter = {
   kind: 'claude',
   binary: 'claude',
@@ -151,7 +171,9 @@ export const claude: AgentAdapter = {
   parseLine(line, now, timeZone = 'local') {
     const detect = (text: string) => detectClaude(text, now, timeZone);
     const msg = parseJsonLine(line);
-    return msg === null ? plainLineEvents(line, detect) : parseStreamJsonMessage(msg, detect);
+    if (msg === null) return plainLineEvents(line, detect);
+    const events = parseStreamJsonMessage(msg, detect);
+    return msg.type === 'result' ? [...permissionDenials(msg), ...events] : events;
   },
 
   classify: classifyByResult,

@@ -16,6 +16,7 @@ describe('foldEvents', () => {
       usageLimit: null,
       authFailed: null,
       conversationMissing: false,
+      permissionDenials: [],
       lastError: null,
       stopReason: null,
       assistantOpen: false,
@@ -125,6 +126,31 @@ describe('signalVerdict and classifyByResult', () => {
     expect(signalVerdict(emptySummary())).toBeNull();
   });
 
+  it('calls a run with permission denials needs-input naming each denied tool once, even after a success result', () => {
+    const s = fold([
+      { type: 'permission-denied', tool: 'Bash', input: 'touch x' },
+      { type: 'permission-denied', tool: 'Write', input: '/work/a.txt' },
+      { type: 'permission-denied', tool: 'Bash', input: 'rm y' },
+      { type: 'result', ok: true, text: 'I need permission.', turns: 4, costUsd: 0.01 },
+    ]);
+    expect(s.permissionDenials).toEqual([
+      { tool: 'Bash', input: 'touch x' },
+      { tool: 'Write', input: '/work/a.txt' },
+      { tool: 'Bash', input: 'rm y' },
+    ]);
+    expect(classifyByResult(s, ok)).toEqual({
+      class: 'needs-input',
+      detail: 'permission-denied: Bash, Write',
+    });
+    // A limit or a login problem is what the user must see first.
+    expect(signalVerdict(fold([{ type: 'usage-limit', resetAt: 5, detail: 'limit' }], s))).toMatchObject({
+      class: 'usage-limited',
+    });
+    // Summaries stored before denials were folded have no such field.
+    const { permissionDenials: _, ...old } = emptySummary();
+    expect(signalVerdict(old)).toBeNull();
+  });
+
   it('ranks a usage limit over the agent’s own result', () => {
     const s = fold([{ type: 'result', ok: true, text: null, turns: 1, costUsd: null }], limited);
     expect(classifyByResult(s, ok)).toEqual({
@@ -186,6 +212,8 @@ describe('renderEvent', () => {
     [{ type: 'usage-limit', resetAt: null, detail: 'x' }, '⏸ usage limit, reset time unknown'],
     [{ type: 'auth-failed', detail: 'Not logged in' }, '✗ not logged in: Not logged in'],
     [{ type: 'error', message: 'boom' }, '! boom'],
+    [{ type: 'permission-denied', tool: 'Bash', input: 'touch x' }, '⚠ denied: Bash — touch x'],
+    [{ type: 'permission-denied', tool: 'WebSearch', input: '' }, '⚠ denied: WebSearch'],
     [{ type: 'session', id: 'a' }, null],
     [{ type: 'turn' }, null],
     [{ type: 'stop-reason', reason: 'stop' }, null],

@@ -16,6 +16,7 @@ export function emptySummary(): TranscriptSummary {
     usageLimit: null,
     authFailed: null,
     conversationMissing: false,
+    permissionDenials: [],
     lastError: null,
     stopReason: null,
     assistantOpen: false,
@@ -66,6 +67,9 @@ export function foldEvents(summary: TranscriptSummary, events: readonly AgentEve
         s.conversationMissing = true;
         s.lastError = e.detail;
         break;
+      case 'permission-denied':
+        s.permissionDenials = [...(s.permissionDenials ?? []), { tool: e.tool, input: e.input }];
+        break;
       case 'error':
         s.lastError = e.message;
         break;
@@ -93,9 +97,14 @@ export function summarizeLines(
   return summary;
 }
 
+/** The reason a run with permission denials waits under: `permission-denied: Bash, Write` (each tool once). */
+export function deniedReason(denials: readonly { tool: string }[]): string {
+  return `permission-denied: ${[...new Set(denials.map((d) => d.tool))].join(', ')}`;
+}
+
 /**
  * The verdict the shared signals force, whatever the exit status: a login problem, a conversation
- * the agent cannot find, a usage limit. Null when none was seen.
+ * the agent cannot find, a usage limit, tools refused for want of permission. Null when none was seen.
  */
 export function signalVerdict(summary: TranscriptSummary): ExitVerdict | null {
   if (summary.authFailed !== null) return { class: 'auth', detail: summary.authFailed };
@@ -103,6 +112,9 @@ export function signalVerdict(summary: TranscriptSummary): ExitVerdict | null {
   if (summary.usageLimit !== null) {
     return { class: 'usage-limited', resetAt: summary.usageLimit.resetAt, detail: summary.usageLimit.detail };
   }
+  // Even a run that then reported success did not do what it was asked: a person has to allow it.
+  const denials = summary.permissionDenials ?? [];
+  if (denials.length > 0) return { class: 'needs-input', detail: deniedReason(denials) };
   return null;
 }
 
@@ -171,6 +183,10 @@ export function renderEvent(event: AgentEvent): string | null {
       return `✗ not logged in: ${oneLine(event.detail, 300)}`;
     case 'conversation-missing':
       return `✗ conversation not found: ${oneLine(event.detail, 300)}`;
+    case 'permission-denied': {
+      const input = oneLine(event.input, 160);
+      return input === '' ? `⚠ denied: ${event.tool}` : `⚠ denied: ${event.tool} — ${input}`;
+    }
     case 'error':
       return `! ${oneLine(event.message, 300)}`;
     case 'session':

@@ -45,6 +45,17 @@ export type AgentEvent =
   | { type: 'usage-limit'; resetAt: number | null; detail: string }
   | { type: 'auth-failed'; detail: string }
   | { type: 'conversation-missing'; detail: string }
+  /**
+   * A tool call the agent's permission system refused because nobody could approve it (headless
+   * runs cannot ask). Mapped where a headless format says so:
+   * - claude: the `result` line's `permission_denials` (`tool_name`, `tool_use_id`, `tool_input`),
+   *   the SDK's result message; the run still reports `subtype:"success"`.
+   * - codex: none. `exec` runs with approval policy `never` (codex-rs/exec), so nothing waits for an
+   *   approval; a command its sandbox blocks is an ordinary failed `command_execution`.
+   * - gemini, opencode, pi, amp: no denial or "approval required" signal is documented or recorded
+   *   for their headless output (AGENT-CLIS.md, the fake-agent README), so none is mapped.
+   */
+  | { type: 'permission-denied'; tool: string; input: string }
   | { type: 'error'; message: string }
   | { type: 'stop-reason'; reason: string };
 
@@ -59,6 +70,8 @@ export interface TranscriptSummary {
   usageLimit: { resetAt: number | null; detail: string } | null;
   authFailed: string | null;
   conversationMissing: boolean;
+  /** Tool calls refused for want of permission, in order (absent in summaries stored before it existed). */
+  permissionDenials?: { tool: string; input: string }[];
   lastError: string | null;
   stopReason: string | null;
   /** The last event was a piece of a streamed assistant message, so the next piece extends `lastAssistant`. */

@@ -27,6 +27,12 @@ export class Output {
     this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** A warning for people, always on stderr: `holdfast: warning: …` and an optional `hint: …`. */
+  warn(text: string, hint?: string): void {
+    this.stderr.write(`holdfast: warning: ${text}\n`);
+    if (hint) this.stderr.write(`hint: ${hint}\n`);
+  }
+
   raw(chunk: Uint8Array | string): void {
     this.stdout.write(chunk);
   }

@@ -188,6 +188,34 @@ describe('planAfterExit', () => {
     });
   });
 
+  it.each(['no', 'on-failure', 'always'] as const)(
+    'a run that needs input (tools denied) waits for the user under policy %s: no restart, no budget',
+    (mode) => {
+      const plan = planAfterExit(
+        input({
+          exitCode: 0,
+          policy: policy({ mode }),
+          verdict: { class: 'needs-input', detail: 'permission-denied: Bash' },
+        }),
+      );
+      expect(plan).toEqual({
+        state: 'waiting-input',
+        reason: 'permission-denied: Bash',
+        nextStartAt: null,
+        limitResetsAt: null,
+        supervision: INITIAL_SUPERVISION,
+        nextRun: null,
+        events: [{ type: 'waiting-input', data: { reason: 'permission-denied: Bash' } }],
+      });
+      const waiting = task({ state: plan.state, nextStartAt: plan.nextStartAt });
+      // Time alone never starts it again.
+      expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 10 ** 12 })).toEqual({
+        actions: [],
+        wakeAt: null,
+      });
+    },
+  );
+
   it('a lost tmux server restarts restartable tasks at once without spending budget, and fails the others', () => {
     const lost = { exitCode: null, signal: null, endedAt: 1_000_000, reason: 'server-lost' };
     expect(

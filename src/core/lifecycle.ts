@@ -30,6 +30,8 @@ export type ExitClass =
   | 'auth'
   | 'conversation-lost'
   | 'stalled'
+  /** The agent could not go on without a person (tools it was denied): wait for `resume`. */
+  | 'needs-input'
   | 'fatal';
 
 export interface ExitVerdict {
@@ -161,6 +163,12 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
         nextRun: { cause: 'conversation-lost', prompt: null, fresh: true },
         events,
       };
+    case 'needs-input': {
+      // No run is left and none is scheduled: restarting would only be denied again.
+      const reason = verdict.detail ?? 'needs-input';
+      events.push({ type: 'waiting-input', data: { reason } });
+      return end('waiting-input', reason);
+    }
     case 'done':
       if (policy.mode !== 'always') return end('succeeded', null);
       break;

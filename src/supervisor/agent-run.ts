@@ -108,10 +108,15 @@ export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
     }
     if (summary.usageLimit && !before.usageLimit)
       journal('usage-limit-seen', { resetAt: summary.usageLimit.resetAt, detail: summary.usageLimit.detail });
+    const denied = (summary.permissionDenials ?? []).slice((before.permissionDenials ?? []).length);
+    if (denied.length > 0)
+      journal('permission-denied', { tools: [...new Set(denied.map((d) => d.tool))], denials: denied });
     rt.store.tasks.mergeInfo(task.id, {
       lastMessage: summary.lastAssistant === null ? null : summary.lastAssistant.slice(0, 2000),
       turns: summary.turns,
       costUsd: summary.costUsd,
+      // This run's denials (null removes the key: a new run starts without any).
+      permissionDenials: summary.permissionDenials?.length ? summary.permissionDenials : null,
     });
   };
 }

@@ -43,16 +43,26 @@ export interface ResumeOptions {
   prompt: string | null;
   /** Resume a rate-limited task before its reset time. */
   now: boolean;
+  /** From now on, run the agent with its bypass flag (kept in the task's agent spec). */
+  unattended?: boolean;
 }
+
+/** The prompt of a resume that grants the tools a run was denied, when the user gave none. */
+export const PERMISSION_GRANTED_PROMPT =
+  'You may now use the tools you were denied. Retry what was refused and continue the task from where you left off.';
 
 /**
  * Sets a stopped, failed, crash-looping or waiting task to run again and starts it: the breaker and
  * backoff are reset, and an agent continues its conversation (optionally with a new prompt).
+ * A task waiting for input after denied tools has no live run: it waits for exactly this.
  */
 export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOptions): Promise<void> {
   rt.store.tx(() => {
     const task = mustGet(rt, taskId);
-    if (LIVE_STATES.has(task.state) && task.state !== 'stalled') {
+    if (options.unattended && !task.spec.agent) {
+      throw new HoldfastError('EUSAGE', `--unattended: ${task.name} is not an agent task`);
+    }
+    if (LIVE_STATES.has(task.state) && task.state !== 'stalled' && !waitsForUser(rt, task)) {
       throw new HoldfastError('ESTATE', `${task.name} is ${task.state}: there is nothing to resume`, {
         hint: `holdfast restart ${task.name} starts it again`,
       });
@@ -68,6 +78,9 @@ export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOpt
       );
     }
     const now = rt.now();
+    const grant = Boolean(options.unattended);
+    const denied = task.state === 'waiting-input' && (task.reason ?? '').startsWith('permission-denied');
+    const prompt = options.prompt ?? (grant && denied ? PERMISSION_GRANTED_PROMPT : null);
     rt.store.tasks.update(
       task.id,
       {
@@ -76,7 +89,8 @@ export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOpt
         nextStartAt: now,
         reason: null,
         supervision: { ...INITIAL_SUPERVISION, healthyRunId: task.supervision.healthyRunId },
-        nextRun: { cause: 'resume', prompt: options.prompt, fresh: false },
+        nextRun: { cause: 'resume', prompt, fresh: false },
+        ...(grant ? { spec: { ...task.spec, agent: { ...task.spec.agent!, unattended: true } } } : {}),
         stopRequestedAt: null,
         stopTimeoutMs: null,
         stopAs: null,
@@ -88,7 +102,11 @@ export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOpt
       taskName: task.name,
       at: now,
       type: 'resume-requested',
-      data: { from: task.state, ...(options.prompt ? { withPrompt: true } : {}) },
+      data: {
+        from: task.state,
+        ...(options.prompt ? { withPrompt: true } : {}),
+        ...(grant ? { unattended: true } : {}),
+      },
     });
   });
   const task = mustGet(rt, taskId);
@@ -99,6 +117,13 @@ export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOpt
     await escalateStop(rt, taskId, 5000);
   }
   await startRun(rt, taskId, 'resume');
+}
+
+/** A task that waits for input with no live run (its agent exited): only `resume` moves it on. */
+function waitsForUser(rt: Runtime, task: TaskRecord): boolean {
+  if (task.state !== 'waiting-input') return false;
+  const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
+  return run === null || run.endedAt !== null;
 }
 
 function mustGet(rt: Runtime, taskId: number): TaskRecord {

@@ -130,6 +130,8 @@ export function missionCost(rt: Runtime, m: MissionRecord): number {
 async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
   const over = budgetExceeded(rt, m);
   if (over) return pause(rt, m, over);
+  // Resumed by hand while the mission was paused (`resume --unattended`): let that run end first.
+  if (hasLiveRun(rt, rt.store.tasks.byName(m.name))) return;
   const milestones = rt.store.missions.milestones(m.id);
   const active = milestones[m.active]!;
   let baseCommit = active.baseCommit;
@@ -182,6 +184,11 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
     return true;
   });
   if (started && !task) await createAgentTask(rt, m, prompt);
+}
+
+function hasLiveRun(rt: Runtime, task: TaskRecord | null): boolean {
+  const run = task?.currentRunId == null ? null : rt.store.runs.byId(task.currentRunId);
+  return run != null && run.endedAt === null;
 }
 
 /** Fresh or resumed: by the setting, and in `auto` by how large the conversation has grown. */
@@ -243,6 +250,8 @@ async function watchSession(rt: Runtime, m: MissionRecord): Promise<void> {
     return;
   }
   const lastRun = rt.store.runs.lastN(task.id);
+  if (task.state === 'waiting-input' && lastRun >= session.firstRun)
+    return needsInput(rt, m, task, session.n);
   if (!FINAL_STATES.has(task.state) || lastRun < session.firstRun) return;
   const cost = sessionCost(rt, task, session.firstRun);
   const def = definitionOf(m);
@@ -287,6 +296,31 @@ async function watchSession(rt: Runtime, m: MissionRecord): Promise<void> {
     else rt.store.missions.update(m.id, { phase: 'idle' }, now);
   });
   if (gate !== null) await watchGate(rt, rt.store.missions.byId(m.id)!);
+}
+
+/**
+ * The session's agent waits for a person (its tools were denied): another session would only be
+ * denied again, each a paid run, so the mission pauses until the person has answered.
+ */
+function needsInput(rt: Runtime, m: MissionRecord, task: TaskRecord, n: number): void {
+  const session = rt.store.missions.sessions(m.id).find((x) => x.n === n)!;
+  const reason = `needs-input: ${task.reason?.split(':')[0] ?? 'unknown'}`;
+  rt.store.tx(() => {
+    const current = rt.store.missions.byId(m.id);
+    if (current?.state !== 'running' || current.phase !== 'session' || current.sessions !== n) return;
+    const now = rt.now();
+    rt.store.missions.endSession(m.id, n, {
+      endedAt: now,
+      endedHow: `the agent task waits for input (${task.reason ?? 'needs input'})`,
+      costUsd: sessionCost(rt, task, session.firstRun),
+    });
+    rt.store.missions.update(m.id, { state: 'paused', phase: 'idle', reason }, now);
+    journal(rt, current, 'mission-paused', {
+      reason,
+      task: task.name,
+      hint: `holdfast resume ${task.name} --unattended, then holdfast mission resume ${m.name}`,
+    });
+  });
 }
 
 function sessionCost(rt: Runtime, task: TaskRecord, firstRun: number): number | null {

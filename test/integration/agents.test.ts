@@ -313,6 +313,87 @@ describe('agent options', () => {
     expect(view.runs[1]!.cause).toBe('resume');
   });
 
+  it('permission denials: waiting-input with the denied tools, journaled, shown in ls/status/follow; resume --unattended continues the same session with the bypass flag from then on', async () => {
+    const h = home();
+    const touch = { tool: 'Bash', input: { command: 'touch x' }, output: '', needsApproval: true };
+    // The denial is claude's print-mode behaviour (fake-agent README, claude: Permission denial).
+    const { state } = await startAgent(h, 'claude', {
+      invocations: [
+        { steps: [touch, { say: 'I need permission to run touch.' }, { succeed: true }] },
+        { steps: [touch, { crash: { exitCode: 1 } }] },
+      ],
+      default: { steps: [touch, { say: 'Created x.' }, { succeed: true }] },
+    });
+    const waiting = await waitFor(
+      () => h.status('agent'),
+      (v) => v.state === 'waiting-input',
+      { what: 'the denied task to wait for input', timeoutMs: 20_000 },
+    );
+    expect(waiting.reason).toBe('permission-denied: Bash');
+    expect(waiting.pid).toBeNull();
+    expect(waiting.nextStartAt).toBeNull();
+    expect(waiting.info.permissionDenials).toEqual([{ tool: 'Bash', input: 'touch x' }]);
+
+    const events = await h.events('agent');
+    expect(events.find((e) => e.type === 'permission-denied')?.data).toEqual({
+      tools: ['Bash'],
+      denials: [{ tool: 'Bash', input: 'touch x' }],
+    });
+    expect(events.find((e) => e.type === 'waiting-input')?.data).toEqual({
+      reason: 'permission-denied: Bash',
+    });
+    expect(events.some((e) => e.type === 'succeeded')).toBe(false);
+
+    expect((await h.cli(['ls'])).stdout).toContain('waiting-input (permission-denied: Bash)');
+    const status = (await h.cli(['status', 'agent'])).stdout;
+    expect(status).toContain('state        waiting-input (permission-denied: Bash)');
+    expect(status).toContain('denied       Bash — touch x');
+    expect(status).toContain('next         holdfast resume agent --unattended');
+    // follow ends: nothing more happens until someone answers.
+    const follow = await h.cli(['follow', 'agent']);
+    expect(follow.code, follow.stderr).toBe(0);
+    expect(follow.stdout).toContain('⚠ denied: Bash — touch x');
+    expect(follow.stdout).toContain('── agent waiting-input (permission-denied: Bash) ──');
+    // Still the one run: the supervisor did not start another by itself.
+    expect(invocations(state)).toHaveLength(1);
+
+    const r = await h.cli(['resume', 'agent', '--unattended']);
+    expect(r.code, r.stderr).toBe(0);
+    const done = await finalOf(h);
+    expect(done.state).toBe('succeeded');
+    const calls = invocations(state);
+    // Run 2 was granted and crashed; run 3 (the restart holdfast made itself) kept the grant.
+    expect(calls).toHaveLength(3);
+    const bypass = [...ARGV.claude.resume(waiting.sessionId!), '--dangerously-skip-permissions'];
+    expect(calls[1]!.argv).toEqual(bypass);
+    expect(calls[2]!.argv).toEqual(bypass);
+    expect(calls.slice(1).map((c) => [c.sessionId, c.resumed, c.env.IS_SANDBOX])).toEqual([
+      [waiting.sessionId, true, '1'],
+      [waiting.sessionId, true, '1'],
+    ]);
+    expect(calls[1]!.stdin).toContain('You may now use the tools you were denied.');
+    expect(done.sessionId).toBe(waiting.sessionId);
+    expect(done.runs.map((run) => run.cause)).toEqual(['start', 'resume', 'backoff']);
+    expect((await h.events('agent')).find((e) => e.type === 'resume-requested')?.data).toEqual({
+      from: 'waiting-input',
+      unattended: true,
+    });
+  });
+
+  it('resume --unattended of a command task is a usage error, and the task is left as it was', async () => {
+    const h = home();
+    const run = await h.cli(['run', '--name', 'cmd', '--', 'true']);
+    expect(run.code, run.stderr).toBe(0);
+    await waitFor(
+      () => h.status('cmd'),
+      (v) => v.state === 'succeeded',
+    );
+    const r = await h.cli(['resume', 'cmd', '--unattended']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('holdfast: --unattended: cmd is not an agent task');
+    expect((await h.status('cmd')).runs).toHaveLength(1);
+  });
+
   it('an agent task without a prompt is refused and nothing is created', async () => {
     const h = home();
     const r = await h.cli(['run', '--agent', 'claude'], { env: { PATH: `${FAKE_BIN}:${process.env.PATH}` } });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MissionView } from '../../src/cli/commands/mission.js';
+import type { TaskView } from '../../src/core/view.js';
 import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
 import { makeRepo } from '../helpers/git.js';
 import { FIXTURES, type Home, useHome } from '../helpers/home.js';
@@ -363,6 +364,60 @@ describe('missions', () => {
     expect(JSON.parse((await h.cli(['mission', 'status', '--json'])).stdout)).toEqual([]);
     const none = await h.cli(['mission', 'init', 'empty', '--cwd', h.dir]);
     expect(none.stderr).toContain('a mission needs milestones');
+  });
+
+  it('a session denied its tools pauses the mission (needs-input: permission-denied) instead of starting another; build warns first', async () => {
+    const h = home();
+    // claude in print mode without the bypass flag is refused Bash (fake-agent README, claude:
+    // Permission denial); with it, the same call runs.
+    const touch = { tool: 'Bash', input: { command: 'touch hello.txt' }, output: '', needsApproval: true };
+    const s = setup(h, {
+      invocations: [session(touch, { say: 'I need permission to run touch.' })],
+      // The run resumed by hand works a while, so the mission is resumed while it is still going.
+      default: session(touch, { sleep: 3000 }, write('hello.txt', 'hi\n'), { say: 'built it' }),
+    });
+    const r = await h.cli(['build', 'a hello file', '--gate', 'test -f hello.txt', '--max-sessions', '5'], {
+      env: s.env,
+      cwd: s.repo,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'holdfast: warning: without --unattended the agent cannot run tools that need approval',
+    );
+    expect(r.stderr).toContain('hint: pass --unattended');
+    const name = 'build-a-hello-file';
+    const paused = await waitFor(
+      () => missionStatus(h, name),
+      (v) => v.state === 'paused',
+      { what: 'the mission to pause', timeoutMs: 20_000 },
+    );
+    expect(paused.reason).toBe('needs-input: permission-denied');
+    expect(paused.sessions.map((x) => x.endedHow)).toEqual([
+      'the agent task waits for input (permission-denied: Bash)',
+    ]);
+    expect(agentCalls(s.state)).toHaveLength(1);
+    const task = await h.status(name);
+    expect(task.state).toBe('waiting-input');
+    expect(task.runs).toHaveLength(1);
+    // No gate ran for a session that did not get to work.
+    expect((await h.json<TaskView[]>(['ls'])).map((t) => t.name)).toEqual([name]);
+
+    // The person answers: the task gets its tools, and the mission is resumed while that run is
+    // still going; its next session waits for the run to end, then the mission goes on to its gate.
+    expect((await h.cli(['resume', name, '--unattended'])).code).toBe(0);
+    expect((await h.cli(['mission', 'resume', name], { env: s.env })).code).toBe(0);
+    expect((await h.status(name)).runs.map((x) => x.endedAt === null)).toEqual([false, true]);
+    const done = await waitFor(
+      () => missionStatus(h, name),
+      (v) => v.state === 'done',
+      { what: 'the mission to finish', timeoutMs: 20_000 },
+    );
+    expect(done.sessions.at(-1)!.endedHow).toBe('the gate passed');
+    expect(
+      agentCalls(s.state)
+        .slice(1)
+        .every((c) => c.argv.includes('--dangerously-skip-permissions')),
+    ).toBe(true);
   });
 
   it('build runs a one-milestone mission in the current directory', async () => {

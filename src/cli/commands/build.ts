@@ -25,6 +25,13 @@ export function register(program: Command): void {
           defaultGate: options.gate ?? null,
           milestones: [{ title: 'Build it', body: idea!, gate: options.gate ?? null, line: null }],
         });
+        if (!options.unattended) {
+          // Said before any paid session starts: headless, nobody can approve a tool call.
+          ctx.out.warn(
+            'without --unattended the agent cannot run tools that need approval (commands, file edits): nobody can approve them in a headless run, and the mission pauses at the first denial',
+            'pass --unattended to let the agent act without asking',
+          );
+        }
         await startMission(ctx, m, 'start');
         ctx.out.write(
           `mission ${name} started; watch it: holdfast mission status ${name}, holdfast follow ${name}`,

@@ -7,6 +7,7 @@ import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { tailOffset } from '../log-text.js';
 import { renderTranscript } from '../transcript.js';
+import { waitingHint } from '../waiting.js';
 import { runMarker } from './log.js';
 
 interface FollowOptions {
@@ -77,6 +78,13 @@ async function follow(ctx: Context, name: string, lines: number, raw: boolean): 
       if (ended && FINAL_STATES.has(current.state)) {
         emit(readRange(run.logPath, offset), true);
         if (!raw) ctx.out.write(`── ${current.name} ${current.state}${exitSuffix(run)} ──`);
+        return 0;
+      }
+      // Nothing more comes until a person answers: say what it waits for and how to go on.
+      if (ended && current.state === 'waiting-input' && index === runs.length - 1) {
+        emit(readRange(run.logPath, offset), true);
+        if (!raw) ctx.out.write(`── ${current.name} waiting-input (${current.reason ?? 'needs input'}) ──`);
+        if (!raw) ctx.out.write(`next: ${waitingHint(current)}`);
         return 0;
       }
     } else if (FINAL_STATES.has(current.state)) {

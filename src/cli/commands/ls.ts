@@ -21,7 +21,10 @@ export function register(program: Command): void {
             ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'LAST OUTPUT', 'COMMAND'],
             views.map((v) => [
               v.name,
-              stateText(v.state) + (v.nextStartAt ? ` (${startsIn(v.nextStartAt, now)})` : ''),
+              stateText(v.state) +
+                (v.nextStartAt ? ` (${startsIn(v.nextStartAt, now)})` : '') +
+                // What it waits for is the one thing to act on; other reasons are in `status`.
+                (v.state === 'waiting-input' && v.reason ? ` (${v.reason})` : ''),
               v.pid ?? '-',
               v.uptimeMs === null ? '-' : formatDuration(v.uptimeMs),
               v.restarts,

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
 import type { TaskView } from '../../core/view.js';
 import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table } from '../format.js';
 import { viewOf } from '../views.js';
+import { waitingHint } from '../waiting.js';
 import { missionNextMilestone, renderRecovery } from './recover.js';
 
 export function register(program: Command): void {
@@ -50,6 +52,10 @@ export function renderStatus(v: TaskView, now: number): string {
   if (v.nextStartAt)
     lines.push(['next start', `${v.nextStartAt} (in ${formatDuration(Date.parse(v.nextStartAt) - now)})`]);
   if (v.limitResetsAt) lines.push(['limit resets', v.limitResetsAt]);
+  const denials = Array.isArray(v.info.permissionDenials) ? v.info.permissionDenials : [];
+  for (const d of denials as { tool: string; input: string }[])
+    lines.push(['denied', d.input === '' ? d.tool : `${d.tool} — ${oneLine(d.input, 160)}`]);
+  if (v.state === 'waiting-input') lines.push(['next', waitingHint(v)]);
   for (const key of ['lastMessage', 'turns', 'costUsd'] as const) {
     if (v.info[key] !== undefined && v.info[key] !== null) lines.push([key, String(v.info[key])]);
   }
