@@ -25,11 +25,11 @@ import { HoldfastError } from './core/errors.js';
  * rather than writing to its target).
  */
 
-const { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC, O_WRONLY } = constants;
+const { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
 
 const uid = (): number => process.geteuid?.() ?? -1;
 
-export function refuse(path: string, why: string, hint?: string): HoldfastError {
+function refuse(path: string, why: string, hint?: string): HoldfastError {
   return new HoldfastError('EUNSAFEPATH', `refusing ${path}: ${why}`, hint === undefined ? {} : { hint });
 }
 
@@ -182,7 +182,7 @@ export function appendExisting(path: string, data: string): boolean {
  */
 export function writePrivateFile(path: string, content: string | Uint8Array): void {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_TRUNC, 0o600);
+  const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     try {
       writeFileSync(fd, content);
