@@ -10,12 +10,15 @@ export HOLDFAST_HOME=$1
 node=$2
 cli=$3
 pidfile="$HOLDFAST_HOME/daemon.pid"
+log="$HOLDFAST_HOME/daemon.log"
 
 # It ends when the store is gone: a deleted home is not brought back.
 while [ -f "$HOLDFAST_HOME/holdfast.db" ]; do
   pid=$(cat "$pidfile" 2>/dev/null)
   if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-    HOLDFAST_WATCHDOG_CHILD=1 "$node" "$cli" daemon run >>"$HOLDFAST_HOME/daemon.log" 2>&1 </dev/null
+    # The shell's >> follows links: one planted at the log since holdfast made it ends the watchdog.
+    if [ -L "$log" ]; then echo "holdfast: refusing $log: it is a symbolic link" >&2; exit 1; fi
+    HOLDFAST_WATCHDOG_CHILD=1 "$node" "$cli" daemon run >>"$log" 2>&1 </dev/null
     continue
   fi
   sleep 0.5

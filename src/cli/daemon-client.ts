@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendExisting } from '../fs-safe.js';
 import { currentLease } from '../supervisor/lease.js';
 import { ensureWatchdog } from '../supervisor/watchdog.js';
 import type { Context } from './context.js';
@@ -22,7 +22,7 @@ export async function ensureDaemon(ctx: Context): Promise<void> {
 /** Wakes the daemon for an immediate pass: a line in the file it watches that names no run. */
 export function kickDaemon(ctx: Context): void {
   try {
-    appendFileSync(ctx.rt.paths.eventsFile, `kick||||${Date.now()}\n`, { mode: 0o600 });
+    appendExisting(ctx.rt.paths.eventsFile, `kick||||${Date.now()}\n`);
   } catch {
     // no daemon has made the file yet: nothing to wake
   }

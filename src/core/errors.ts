@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'ESTATE'
   | 'EAGENT'
   | 'EGIT'
-  | 'EMISSION';
+  | 'EMISSION'
+  | 'EUNSAFEPATH';
 
 export class HoldfastError extends Error {
   readonly code: ErrorCode;

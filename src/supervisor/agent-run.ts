@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findSessionByTitle } from '../agents/opencode.js';
 import { getAdapter } from '../agents/registry.js';
@@ -9,6 +9,7 @@ import type { AgentAdapter, TranscriptSummary } from '../agents/types.js';
 import { isGitWorkTree } from '../checkpoint/git.js';
 import type { ExitVerdict } from '../core/lifecycle.js';
 import type { RunCause, RunExit, RunRecord, TaskRecord } from '../core/task.js';
+import { writePrivateFile } from '../fs-safe.js';
 import type { Paths } from '../paths.js';
 import type { LaunchPlan } from './launch-plan.js';
 import type { Runtime } from './runtime.js';
@@ -49,7 +50,7 @@ export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRec
     run.prompt ??
     (resume ? (RESUME_PROMPTS[run.cause] ?? DEFAULT_RESUME_PROMPT) : readOriginalPrompt(rt, task));
   const stdinFile = rt.paths.promptFile(task.name, run.n);
-  writeFileSync(stdinFile, prompt, { mode: 0o600 });
+  writePrivateFile(stdinFile, prompt);
   const launch = adapter.launch({
     sessionId,
     resume,

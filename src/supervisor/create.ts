@@ -1,11 +1,12 @@
-import { accessSync, constants, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, rmSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { HoldfastError } from '../core/errors.js';
 import { uniqueName, validateTaskName } from '../core/names.js';
 import type { RunRecord, TaskRecord, TaskSpec } from '../core/task.js';
+import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
 import { writeEnvFile } from './env-file.js';
 import { startRun } from './launch.js';
-import { ensurePrivateDir, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 export interface NewTask {
   /** An explicit name must be free; otherwise `nameBase` is made unique. */
@@ -64,7 +65,7 @@ export async function createTask(
     ensurePrivateDir(rt.paths.taskDir(task.name));
     writeEnvFile(rt.paths.envFile(task.name), input.env);
     for (const [file, content] of Object.entries(input.files ?? {})) {
-      writeFileSync(join(rt.paths.taskDir(task.name), file), content, { mode: 0o600 });
+      writePrivateFile(join(rt.paths.taskDir(task.name), file), content);
     }
     const run = await startRun(rt, task.id, 'start');
     return { task: rt.store.tasks.byId(task.id)!, run };
@@ -85,7 +86,17 @@ export async function discardTask(rt: Runtime, task: TaskRecord): Promise<void> 
     rt.store.tasks.remove(task.id);
     rt.store.events.append({ taskId: task.id, taskName: task.name, at: rt.now(), type: 'removed', data: {} });
   });
-  rmSync(rt.paths.taskDir(task.name), { recursive: true, force: true });
+  const dir = rt.paths.taskDir(task.name);
+  // A link found where the folder should be was refused, not made by holdfast: it stays for the user to see.
+  if (!isLink(dir)) rmSync(dir, { recursive: true, force: true });
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Finds the program as execvp would, so a typo fails `holdfast run` instead of the first run. */

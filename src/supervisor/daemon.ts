@@ -1,6 +1,7 @@
-import { closeSync, existsSync, type FSWatcher, openSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, type FSWatcher, rmSync, watch } from 'node:fs';
 import { decideTimers, type TimedAction } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
+import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { makePaths } from '../paths.js';
 import type { Lease } from '../store/lease.js';
 import { makeAgentLineConsumer } from './agent-run.js';
@@ -83,8 +84,8 @@ class Daemon {
 
   async run(): Promise<DaemonExit> {
     const { rt } = this;
-    writeFileSync(rt.paths.daemonPid, `${process.pid}\n`, { mode: 0o600 });
-    closeSync(openSync(rt.paths.eventsFile, 'a', 0o600));
+    writePrivateFile(rt.paths.daemonPid, `${process.pid}\n`);
+    touchPrivateFile(rt.paths.eventsFile);
     rt.store.tx(() =>
       rt.store.events.append({ at: rt.now(), type: 'daemon-started', data: { pid: process.pid } }),
     );

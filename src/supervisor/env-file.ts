@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writePrivateFile } from '../fs-safe.js';
 
 /** Variables that describe the caller's own tmux, not the pane's: the pane gets its own from tmux. */
 const DROPPED = new Set(['TMUX', 'TMUX_PANE']);
@@ -10,5 +10,5 @@ export function writeEnvFile(path: string, env: Record<string, string | undefine
       ([name, value]) => value !== undefined && !DROPPED.has(name) && name.length > 0 && !name.includes('='),
     )
     .map(([name, value]) => `${name}=${value}\0`);
-  writeFileSync(path, entries.join(''), { mode: 0o600 });
+  writePrivateFile(path, entries.join(''));
 }

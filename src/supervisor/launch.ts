@@ -1,6 +1,6 @@
-import { closeSync, openSync } from 'node:fs';
 import { HoldfastError } from '../core/errors.js';
 import type { RunCause, RunRecord, TaskRecord } from '../core/task.js';
+import { touchPrivateFile, verifyPrivateDir } from '../fs-safe.js';
 import { TmuxError } from '../tmux/errors.js';
 import { planLaunch } from './launch-plan.js';
 import { LAUNCHER, type Runtime } from './runtime.js';
@@ -75,9 +75,12 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
  */
 export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<void> {
   try {
+    // The task's own processes can write here: a folder or log swapped for a link since is refused.
+    verifyPrivateDir(rt.paths.taskDir(task.name));
     const plan = await planLaunch(rt, task, run);
-    // Created here with 0600 so the log is private whoever's umask the tmux server has.
-    closeSync(openSync(run.logPath, 'a', 0o600));
+    // Created here with 0600 so the log is private whoever's umask the tmux server has; a relaunch
+    // of the same run finds its own file.
+    touchPrivateFile(run.logPath);
     const argv = [
       'bash',
       LAUNCHER,

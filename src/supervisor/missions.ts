@@ -12,7 +12,7 @@
  * instant is followed by one that finds the very step it was at: no gate runs twice, no second
  * session starts for the same milestone.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DiffSummary, diffSinceCheckpoint, takeCheckpoint } from '../checkpoint/index.js';
 import {
@@ -29,6 +29,7 @@ import {
   type TaskRecord,
   type TaskSpec,
 } from '../core/task.js';
+import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
 import { type Budget, type BudgetUse, budgetOver } from '../mission/budget.js';
 import { effectiveGate, type MissionDefinition, milestoneSlug } from '../mission/mission-file.js';
 import type { MissionRecord } from '../store/missions.js';
@@ -36,7 +37,7 @@ import { preassignedSession } from './agent-run.js';
 import { createTask } from './create.js';
 import { fileSize, readRange } from './file-range.js';
 import { startRun } from './launch.js';
-import { ensurePrivateDir, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 import { escalateStop, requestStop } from './stop.js';
 
 export interface MissionSettings extends Budget {
@@ -55,7 +56,7 @@ const envFile = (rt: Runtime, mission: string) => join(missionDir(rt, mission), 
 export function saveMissionEnv(rt: Runtime, mission: string, env: NodeJS.ProcessEnv): void {
   ensurePrivateDir(join(rt.paths.home, 'missions'));
   ensurePrivateDir(missionDir(rt, mission));
-  writeFileSync(envFile(rt, mission), JSON.stringify(env), { mode: 0o600 });
+  writePrivateFile(envFile(rt, mission), JSON.stringify(env));
 }
 
 function missionEnv(rt: Runtime, mission: string): NodeJS.ProcessEnv {

@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkOwnPath, ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
 import { checkSocketPath, makePaths, type Paths } from '../paths.js';
 import { openStore, type Store } from '../store/db.js';
 import { TmuxClient } from '../tmux/client.js';
@@ -25,6 +25,9 @@ export function openRuntime(home: string): Runtime {
   ensurePrivateDir(paths.home);
   ensurePrivateDir(paths.tasksDir);
   writeIfChanged(paths.tmuxConf, renderTmuxConfig());
+  // SQLite and tmux open these by name, following links: they must be absent or the user's own.
+  for (const file of [paths.store, `${paths.store}-wal`, `${paths.store}-shm`]) checkOwnPath(file, 'file');
+  checkOwnPath(paths.socket, 'socket');
   const store = openStore(paths.store);
   const tmux = new TmuxClient({
     socket: paths.socket,
@@ -34,19 +37,9 @@ export function openRuntime(home: string): Runtime {
   return { paths, store, tmux, now: Date.now, random: Math.random };
 }
 
-export function ensurePrivateDir(path: string): void {
-  if (!existsSync(path)) mkdirSync(path, { recursive: true, mode: 0o700 });
-  chmodSync(path, 0o700);
-}
-
 function writeIfChanged(path: string, content: string): void {
-  try {
-    if (readFileSync(path, 'utf8') === content) return;
-  } catch {
-    // absent: write it
-  }
+  // A link there reads as absent and is replaced by the rename.
+  if (readOwnText(path) === content) return;
   // Parallel CLI calls may both write; a rename is atomic, so tmux never reads half a file.
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, content, { mode: 0o600 });
-  renameSync(temp, path);
+  writePrivateFile(path, content);
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { touchPrivateFile } from '../fs-safe.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
 import { PACKAGE_ROOT, type Runtime } from './runtime.js';
@@ -16,6 +17,8 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
   const list = panes === undefined ? await rt.tmux.listPanes() : panes;
   const pane = list?.find((p) => p.session === WATCHDOG_SESSION);
   if (pane && !pane.dead) return 'running';
+  // The watchdog's shell appends to it by name: made here, 0600, and never a link.
+  touchPrivateFile(rt.paths.daemonLog);
   const argv = ['bash', WATCHDOG_SCRIPT, rt.paths.home, process.execPath, CLI];
   try {
     if (pane) {

@@ -224,8 +224,10 @@ function optionCommands(target: string, options: Record<string, string>): string
 }
 
 function pipeCommand(target: string, logFile: string, onlyIfNone = true): string[] {
-  // tmux expands #{…} formats in this string, so a literal # is written ##.
-  const command = `exec cat >> ${shellQuote(logFile).replaceAll('#', '##')}`;
+  // tmux expands #{…} formats in this string, so a literal # is written ##. Not `cat >>`: dd's
+  // oflag=nofollow refuses a link planted at the log after holdfast created it.
+  const sink = `of=${logFile}`;
+  const command = `exec dd ${shellQuote(sink).replaceAll('#', '##')} oflag=append,nofollow conv=notrunc bs=64K status=none`;
   return ['pipe-pane', ...(onlyIfNone ? ['-o'] : []), '-t', target, command];
 }
 

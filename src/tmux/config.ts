@@ -6,7 +6,7 @@ export function renderTmuxConfig(): string {
   // ever spliced into a command string. Fields: session, run id, exit status, signal, time (ms).
   const hook =
     `run-shell -b 'printf "%s|%s|%s|%s|%s\\n" "#{session_name}" "#{@hf_run}" ` +
-    `"#{pane_dead_status}" "#{pane_dead_signal}" "$(date +%s%3N)" >> "$${EVENTS_FILE_ENV}"'`;
+    `"#{pane_dead_status}" "#{pane_dead_signal}" "$(date +%s%3N)" | dd of="$${EVENTS_FILE_ENV}" oflag=append,nofollow conv=notrunc status=none'`;
   return [
     "# Written by holdfast; rewritten on every start. The user's ~/.tmux.conf is never read.",
     'set -g exit-empty off',
