@@ -107,7 +107,7 @@ export function register(program: Command): void {
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
         if (options.daemon !== false) await ensureDaemon(ctx);
-        const view = toTaskView(task, run ? [run] : [], rt.now());
+        const view = toTaskView(task, run ? [run] : [], rt.now(), { prompt });
         ctx.out.result(view, () =>
           [
             `started ${task.name} (run 1, pid ${run?.pid ?? '?'})`,
