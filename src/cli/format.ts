@@ -86,8 +86,3 @@ export function logMtime(path: string | undefined): number | null {
 export function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
-
-/** Newlines and runs of blanks as one space, so a value stays on its line. */
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
 import type { TaskView } from '../../core/view.js';
 import { action } from '../action.js';
-import { ageText, commandText, exitText, oneLine, stateText, table, truncate } from '../format.js';
+import { ageText, commandText, exitText, stateText, table, truncate } from '../format.js';
 import { allViews } from '../views.js';
 
 export function register(program: Command): void {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
 import type { TaskView } from '../../core/view.js';
 import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
-import { ageText, commandText, exitText, oneLine, stateText, table } from '../format.js';
+import { ageText, commandText, exitText, stateText, table } from '../format.js';
 import { isoClockText, isoWhenText, moneyText } from '../human.js';
 import { viewOf } from '../views.js';
 import { missionNextMilestone, renderRecovery } from './recover.js';
