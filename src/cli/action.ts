@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type ErrorCode, HoldfastError } from '../core/errors.js';
 import { Context } from './context.js';
 
 export type Handler<O> = (
@@ -7,6 +8,13 @@ export type Handler<O> = (
   options: O,
 ) => Promise<number | undefined> | number | undefined;
 
+/** Errors in what the user typed, not in what happened: these exit 2, as commander's own do. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['EUSAGE', 'EBADNAME']);
+
+export function exitCodeOf(error: unknown): number {
+  return error instanceof HoldfastError && USAGE_CODES.has(error.code) ? 2 : 1;
+}
+
 let userUmask = 0o022;
 export function setUserUmask(mask: number): void {
   userUmask = mask;
@@ -14,7 +22,7 @@ export function setUserUmask(mask: number): void {
 
 /**
  * Wraps a command's handler: builds its context, turns any error into a one-line message (and a
- * JSON error document with --json), sets the exit code, and closes the store.
+ * JSON error document with --json), sets the exit code (2 for a usage error), and closes the store.
  */
 export function action<O extends object>(handler: Handler<O>) {
   return async function (this: Command): Promise<void> {
@@ -25,7 +33,7 @@ export function action<O extends object>(handler: Handler<O>) {
       process.exitCode = code ?? 0;
     } catch (error) {
       ctx.out.error(error);
-      process.exitCode = 1;
+      process.exitCode = exitCodeOf(error);
     } finally {
       ctx.close();
     }

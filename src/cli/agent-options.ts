@@ -16,11 +16,34 @@ export interface AgentOptions {
 
 export const DEFAULT_AGENT_STALL_MS = 10 * 60_000;
 
+export const ON_LIMIT_ACTIONS: readonly OnLimit[] = ['wait', 'fail'];
+
+/** The flags that only mean something for an agent: given to a command task they would be lost. */
+const AGENT_ONLY_FLAGS = {
+  prompt: '--prompt',
+  promptFile: '--prompt-file',
+  model: '--model',
+  unattended: '--unattended',
+} as const;
+
+/** The agent spec of `run`, or null for a command task (which must not carry agent-only flags). */
+export function agentSpecOf(options: AgentOptions, extraArgs: string[]): AgentSpec | null {
+  if (options.agent !== undefined) return normalizeAgentSpec(options, extraArgs);
+  for (const [key, flag] of Object.entries(AGENT_ONLY_FLAGS)) {
+    if (options[key as keyof typeof AGENT_ONLY_FLAGS] !== undefined) {
+      throw new HoldfastError('EUSAGE', `${flag} is for agent tasks: it needs --agent`, {
+        hint: `add --agent <kind>, one of ${AGENT_KINDS.join(', ')}`,
+      });
+    }
+  }
+  return null;
+}
+
 export function normalizeAgentSpec(options: AgentOptions, extraArgs: string[]): AgentSpec {
   const kind = options.agent!;
   getAdapter(kind);
   const onLimit = options.onLimit ?? 'wait';
-  if (onLimit !== 'wait' && onLimit !== 'fail') {
+  if (!(ON_LIMIT_ACTIONS as readonly string[]).includes(onLimit)) {
     throw new HoldfastError('EUSAGE', `--on-limit: expected wait or fail, got ${JSON.stringify(onLimit)}`);
   }
   return {

@@ -7,6 +7,7 @@ import { openRuntime, type Runtime } from '../supervisor/runtime.js';
 import { ensureWatchdog } from '../supervisor/watchdog.js';
 import { daemonDisabled } from './daemon-client.js';
 import { Output } from './output.js';
+import { didYouMean } from './suggest.js';
 
 /** What every command gets: the home, a lazily opened runtime, the output layer. */
 export class Context {
@@ -45,8 +46,9 @@ export class Context {
   task(name: string): TaskRecord {
     const task = this.rt.store.tasks.byName(name);
     if (!task) {
+      const names = this.rt.store.tasks.all().map((t) => t.name);
       throw new HoldfastError('ENOTASK', `no task named ${JSON.stringify(name)}`, {
-        hint: 'holdfast ls lists the tasks',
+        hint: didYouMean(name, names) ?? 'holdfast ls lists the tasks',
       });
     }
     return task;

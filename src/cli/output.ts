@@ -11,6 +11,9 @@ export class Output {
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {}
 
+  /** Whether stdout ends a line: raw bytes may stop mid-line, and a line of ours must not join them. */
+  private atLineStart = true;
+
   /** The command's result: JSON when asked for, else the human rendering. */
   result(value: unknown, human?: () => string): void {
     if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -19,12 +22,15 @@ export class Output {
 
   /** Text for people, kept off stdout in JSON mode. */
   note(text: string): void {
-    (this.json ? this.stderr : this.stdout).write(text.endsWith('\n') ? text : `${text}\n`);
+    if (this.json) this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    else this.write(text);
   }
 
+  /** Whole lines, always starting on a line of their own. */
   write(text: string): void {
     if (text.length === 0) return;
-    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    this.stdout.write(`${this.atLineStart ? '' : '\n'}${text}${text.endsWith('\n') ? '' : '\n'}`);
+    this.atLineStart = true;
   }
 
   /** A warning for people, always on stderr: `holdfast: warning: …` and an optional `hint: …`. */
@@ -34,7 +40,16 @@ export class Output {
   }
 
   raw(chunk: Uint8Array | string): void {
+    if (chunk.length === 0) return;
     this.stdout.write(chunk);
+    const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk[chunk.length - 1];
+    this.atLineStart = last === 0x0a;
+  }
+
+  /** One of several outcomes went wrong: its line (and hint) on stderr; stdout is left to the result. */
+  problem(error: HoldfastError): void {
+    this.stderr.write(`holdfast: ${error.message}\n`);
+    if (error.hint) this.stderr.write(`hint: ${error.hint}\n`);
   }
 
   error(error: unknown): void {

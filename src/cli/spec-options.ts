@@ -25,8 +25,8 @@ export interface SpecOptions {
   checkpointEvery?: string;
 }
 
-const RESTART_MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
-const STALL_ACTIONS: readonly StallAction[] = ['restart', 'notify'];
+export const RESTART_MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
+export const STALL_ACTIONS: readonly StallAction[] = ['restart', 'notify'];
 
 export function normalizeCwd(cwd: string | undefined, base = process.cwd()): string {
   const dir = resolve(base, cwd ?? '.');

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { TaskRecord } from '../core/task.js';
 import { type TaskView, toTaskView } from '../core/view.js';
+import { originalPromptFile } from '../supervisor/agent-run.js';
 import type { Context } from './context.js';
 import { logMtime } from './format.js';
 
@@ -8,6 +10,7 @@ export function viewOf(ctx: Context, task: TaskRecord): TaskView {
   return toTaskView(task, runs, ctx.rt.now(), {
     lastOutputAt: logMtime(runs.at(-1)?.logPath),
     info: ctx.rt.store.tasks.info(task.id),
+    prompt: promptOf(ctx, task),
   });
 }
 
@@ -19,6 +22,17 @@ export function allViews(ctx: Context): TaskView[] {
     return toTaskView(task, runs, now, {
       lastOutputAt: logMtime(runs.at(-1)?.logPath),
       info: ctx.rt.store.tasks.info(task.id),
+      prompt: promptOf(ctx, task),
     });
   });
+}
+
+/** An agent task's original prompt, from the file its fresh starts read; null for a command. */
+export function promptOf(ctx: Context, task: TaskRecord): string | null {
+  if (!task.spec.agent) return null;
+  try {
+    return readFileSync(originalPromptFile(ctx.rt.paths, task.name), 'utf8');
+  } catch {
+    return null;
+  }
 }

@@ -24,6 +24,8 @@ export interface TaskView {
   sessionId: string | null;
   limitResetsAt: string | null;
   mission: string | null;
+  /** An agent task's original prompt, in full; null for a command task. */
+  prompt: string | null;
   info: Record<string, unknown>;
   runs: RunView[];
 }
@@ -60,7 +62,7 @@ export function toTaskView(
   task: TaskRecord,
   runs: readonly RunRecord[],
   now: number,
-  extra: { lastOutputAt?: number | null; info?: Record<string, unknown> } = {},
+  extra: { lastOutputAt?: number | null; info?: Record<string, unknown>; prompt?: string | null } = {},
 ): TaskView {
   const current = runs.find((r) => r.id === task.currentRunId) ?? runs.at(-1) ?? null;
   const live = current !== null && current.endedAt === null;
@@ -88,6 +90,7 @@ export function toTaskView(
     sessionId: task.sessionId,
     limitResetsAt: iso(task.limitResetsAt),
     mission: task.spec.mission,
+    prompt: extra.prompt ?? null,
     info: extra.info ?? {},
     runs: runs.map(toRunView),
   };

@@ -424,7 +424,10 @@ describe('agent options', () => {
     expect(view!.info.lastMessage).toBe('All tests pass now.');
     expect(view!.info.turns).toBeGreaterThanOrEqual(1);
     const human = await h.cli(['status', 'agent']);
-    expect(human.stdout).toContain(`agent        claude session ${view!.sessionId}`);
-    expect(human.stdout).toContain('All tests pass now.');
+    expect(human.stdout).toMatch(new RegExp(`^agent +claude session ${view!.sessionId}$`, 'm'));
+    expect(human.stdout).toMatch(/^last message +All tests pass now\.$/m);
+    expect((await h.cli(['ls'], { env: { COLUMNS: '200' } })).stdout).toContain(
+      '[claude] All tests pass now.',
+    );
   });
 });

@@ -68,10 +68,10 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action<{ branch?: string; worktree?: string; json?: boolean }>(async (ctx, [name, ref], options) => {
-        const task = ctx.task(name!);
         if ((options.branch === undefined) === (options.worktree === undefined)) {
           throw new HoldfastError('EUSAGE', 'restore needs exactly one of --branch NAME or --worktree DIR');
         }
+        const task = ctx.task(name!);
         const result = await restoreCheckpoint({
           cwd: task.spec.cwd,
           task: task.name,

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { formatDuration } from '../../core/duration.js';
 import type { JournalEvent } from '../../store/events.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
+import { type Clock, clockText, whenText } from '../human.js';
 
 export function register(program: Command): void {
   program
@@ -16,13 +18,13 @@ export function register(program: Command): void {
         await ctx.refresh();
         let events = ctx.rt.store.events.forTask(task.id);
         if (!options.follow) {
-          ctx.out.result(events, () => events.map(renderEvent).join('\n'));
+          ctx.out.result(events, () => events.map((e) => renderEvent(e, { now: ctx.rt.now() })).join('\n'));
           return 0;
         }
         let last = 0;
         for (;;) {
           for (const event of events) {
-            ctx.out.write(options.json ? JSON.stringify(event) : renderEvent(event));
+            ctx.out.write(options.json ? JSON.stringify(event) : renderEvent(event, { now: ctx.rt.now() }));
             last = event.id;
           }
           if (events.some((e) => e.type === 'removed')) return 0;
@@ -33,9 +35,22 @@ export function register(program: Command): void {
     );
 }
 
-export function renderEvent(event: JournalEvent): string {
+/**
+ * One journal entry for people: its local time, type and data. Data named `…At` holds times (epoch
+ * ms or ISO) and `…Ms` durations; both are shown as such. `--json` keeps the stored values.
+ */
+export function renderEvent(event: JournalEvent, clock: Clock): string {
   const data = Object.entries(event.data)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${valueText(k, v, clock)}`)
     .join(' ');
-  return `${new Date(event.at).toISOString()}  ${event.type.padEnd(18)} ${data}`.trimEnd();
+  return `${clockText(event.at, clock)}  ${event.type.padEnd(18)} ${data}`.trimEnd();
+}
+
+function valueText(key: string, value: unknown, clock: Clock): string {
+  if (key.endsWith('At')) {
+    const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    if (Number.isFinite(ms)) return whenText(ms, clock);
+  }
+  if (key.endsWith('Ms') && typeof value === 'number') return formatDuration(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

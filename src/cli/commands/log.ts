@@ -4,13 +4,16 @@ import type { RunRecord } from '../../core/task.js';
 import { readRange } from '../../supervisor/file-range.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
+import { clockText } from '../human.js';
 import { tailOffset } from '../log-text.js';
 import { renderTranscript } from '../transcript.js';
+import { promptOf } from '../views.js';
 
 interface LogOptions {
   lines?: string;
   raw?: boolean;
   run?: string;
+  prompt?: boolean;
 }
 
 export function register(program: Command): void {
@@ -22,9 +25,18 @@ export function register(program: Command): void {
     .option('-n, --lines <n>', 'only the last n lines of each selected run')
     .option('--raw', 'the exact bytes the task wrote, nothing added or removed')
     .option('--run <n>', 'only run n')
+    .option('--prompt', "an agent task's prompt, in full, instead of its output")
     .action(
       action<LogOptions>(async (ctx, [name], options) => {
         const task = ctx.task(name!);
+        if (options.prompt) {
+          const prompt = promptOf(ctx, task);
+          if (prompt === null) {
+            throw new HoldfastError('EUSAGE', `${task.name} is not an agent task: it has no prompt`);
+          }
+          ctx.out.write(prompt);
+          return 0;
+        }
         const runs = selectRuns(ctx, task.id, options.run);
         const lines = options.lines === undefined ? null : parseLines(options.lines);
         for (const run of runs) {
@@ -34,8 +46,8 @@ export function register(program: Command): void {
             ctx.out.raw(bytes);
             continue;
           }
-          if (runs.length > 1) ctx.out.write(runMarker(run));
-          ctx.out.raw(renderTranscript(task, bytes.toString('utf8'), Date.now()));
+          if (runs.length > 1) ctx.out.write(runMarker(run, ctx.rt.now()));
+          ctx.out.raw(renderTranscript(task, bytes.toString('utf8'), ctx.rt.now()));
         }
         return 0;
       }),
@@ -62,6 +74,6 @@ export function selectRuns(ctx: Context, taskId: number, run: string | undefined
   return [found];
 }
 
-export function runMarker(run: RunRecord): string {
-  return `── run ${run.n} (${run.cause}, started ${new Date(run.startedAt).toISOString()}) ──`;
+export function runMarker(run: RunRecord, now = Date.now()): string {
+  return `── run ${run.n} (${run.cause}, started ${clockText(run.startedAt, { now })}) ──`;
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
+import type { TaskView } from '../../core/view.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table, truncate } from '../format.js';
 import { allViews } from '../views.js';
@@ -17,9 +19,10 @@ export function register(program: Command): void {
         const now = ctx.rt.now();
         ctx.out.result(views, () => {
           if (views.length === 0) return 'no tasks. Start one: holdfast run -- <command>';
-          return table(
+          const last = views.map(lastColumn);
+          const text = table(
             ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'LAST OUTPUT', 'COMMAND'],
-            views.map((v) => [
+            views.map((v, i) => [
               v.name,
               stateText(v.state) +
                 (v.nextStartAt ? ` (${startsIn(v.nextStartAt, now)})` : '') +
@@ -30,13 +33,39 @@ export function register(program: Command): void {
               v.restarts,
               exitText(v),
               ageText(v.lastOutputAt, now),
-              truncate(v.agent ? `[${v.agent}] ${v.sessionId ?? ''}` : commandText(v.command), 60),
+              last[i]!,
             ]),
           );
+          // An agent's last message is cut where the terminal ends; a row is one line.
+          const width = terminalWidth();
+          return text
+            .split('\n')
+            .map((line, i) => (i > 0 && views[i - 1]!.agent ? fitLastCell(line, last[i - 1]!, width) : line))
+            .join('\n');
         });
         return 0;
       }),
     );
+}
+
+/** A command as typed (at most 60 characters); an agent and its last message (or session). */
+function lastColumn(v: TaskView): string {
+  if (!v.agent) return truncate(commandText(v.command), 60);
+  const message = typeof v.info.lastMessage === 'string' ? oneLine(v.info.lastMessage) : '';
+  return `[${v.agent}] ${message || v.sessionId || ''}`.trimEnd();
+}
+
+function terminalWidth(): number {
+  return process.stdout.columns || Number(process.env.COLUMNS) || 80;
+}
+
+/** `line` ends with `cell`; shortens the cell so the line's visible text fits in `width`. */
+function fitLastCell(line: string, cell: string, width: number): string {
+  if (!line.endsWith(cell)) return line;
+  const before = line.slice(0, line.length - cell.length);
+  // Colour codes take no columns.
+  const shown = before.replace(/\x1b\[[0-9;]*m/g, '').length;
+  return before + truncate(cell, Math.max(10, width - shown));
 }
 
 /** When a waiting task starts next, as `ls` shows it: `in 3s`, `now`. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { AGENT_KINDS } from '../../agents/registry.js';
 import { parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { validateTaskName } from '../../core/names.js';
@@ -194,7 +195,11 @@ export function register(program: Command): void {
 
 export function addInitOptions(command: Command): Command {
   return command
-    .option('--agent <kind>', 'the agent that works the sessions', 'claude')
+    .addOption(
+      new Option('--agent <kind>', 'the agent that works the sessions')
+        .choices(AGENT_KINDS)
+        .default('claude'),
+    )
     .option('-C, --cwd <dir>', 'the work tree (default: the current directory)')
     .option(
       '--file <mission.md>',

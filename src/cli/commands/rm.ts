@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { deleteCheckpointRefs, findCheckpointRefs } from '../../checkpoint/index.js';
 import { HoldfastError } from '../../core/errors.js';
-import { FINAL_STATES } from '../../core/task.js';
+import { FINAL_STATES, type TaskRecord } from '../../core/task.js';
 import { discardTask } from '../../supervisor/create.js';
 import { escalateStop, requestStop } from '../../supervisor/stop.js';
 import { action } from '../action.js';
@@ -27,17 +27,24 @@ export function register(program: Command): void {
     .action(
       action<{ force?: boolean; keepCheckpoints?: boolean; json?: boolean }>(async (ctx, names, options) => {
         await ctx.refresh();
-        const tasks = names.map((name) => ctx.task(name));
-        const live = tasks.filter((t) => !FINAL_STATES.has(t.state));
-        if (live.length > 0 && !options.force) {
-          throw new HoldfastError(
-            'ELIVE',
-            `${live.map((t) => t.name).join(', ')} ${live.length === 1 ? 'is' : 'are'} still live`,
-            {
-              hint: `stop first (holdfast stop ${live[0]!.name}) or pass --force`,
-            },
-          );
+        // Each name on its own: the ones that can go, go; each one that cannot is reported.
+        const failed: { name: string; error: HoldfastError }[] = [];
+        const tasks: TaskRecord[] = [];
+        for (const name of new Set(names)) {
+          try {
+            const task = ctx.task(name);
+            if (!FINAL_STATES.has(task.state) && !options.force) {
+              throw new HoldfastError('ELIVE', `${task.name} is still live`, {
+                hint: `stop it first (holdfast stop ${task.name}) or pass --force`,
+              });
+            }
+            tasks.push(task);
+          } catch (error) {
+            if (!(error instanceof HoldfastError)) throw error;
+            failed.push({ name, error });
+          }
         }
+        const live = tasks.filter((t) => !FINAL_STATES.has(t.state));
         for (const task of live) {
           requestStop(ctx.rt, task.id, { timeoutMs: 2000 });
           await escalateStop(ctx.rt, task.id, 2000);
@@ -65,8 +72,25 @@ export function register(program: Command): void {
               : `removed ${what} (${found.prefix}…)`,
           );
         }
-        ctx.out.result({ removed: tasks.map((t) => t.name), checkpoints }, () => lines.join('\n'));
-        return 0;
+        for (const { error } of failed) ctx.out.problem(error);
+        ctx.out.result(
+          {
+            removed: tasks.map((t) => t.name),
+            checkpoints,
+            ...(failed.length > 0
+              ? {
+                  failed: failed.map(({ name, error }) => ({
+                    name,
+                    code: error.code,
+                    message: error.message,
+                    hint: error.hint ?? null,
+                  })),
+                }
+              : {}),
+          },
+          () => lines.join('\n'),
+        );
+        return failed.length > 0 ? 1 : 0;
       }),
     );
 }

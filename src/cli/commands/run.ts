@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
@@ -8,12 +8,13 @@ import { createTask, resolveProgram } from '../../supervisor/create.js';
 import { action } from '../action.js';
 import {
   type AgentOptions,
+  agentSpecOf,
   DEFAULT_AGENT_STALL_MS,
-  normalizeAgentSpec,
+  ON_LIMIT_ACTIONS,
   readPrompt,
 } from '../agent-options.js';
 import { ensureDaemon } from '../daemon-client.js';
-import { normalizeTaskSpec, type SpecOptions } from '../spec-options.js';
+import { normalizeTaskSpec, RESTART_MODES, type SpecOptions, STALL_ACTIONS } from '../spec-options.js';
 
 interface RunOptions extends SpecOptions, AgentOptions {
   name?: string;
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .argument('[command...]', 'the command and its arguments (put them after --)')
     .option('-n, --name <name>', 'task name (default: derived from the command, made unique)')
     .option('-C, --cwd <dir>', 'working directory (default: the current one)')
-    .option('--restart <policy>', 'no | on-failure | always (default: no)')
+    .addOption(new Option('--restart <policy>', 'restart policy (default: no)').choices(RESTART_MODES))
     .option('--max-restarts <n>', 'give up (state failed) after this many restarts')
     .option('--max-runtime <duration>', 'stop and fail the task this long after its first start')
     .option('--backoff <initial..max>', 'restart delay, doubling from initial up to max (default 1s..5m)')
@@ -40,27 +41,34 @@ export function register(program: Command): void {
     )
     .option('--probe-every <duration>', 'in crash-loop, one probe restart this often (default 30m)')
     .option('--stall-timeout <duration>', 'no output for this long → stalled (default: off for commands)')
-    .option('--on-stall <action>', 'restart | notify (default: restart)')
+    .addOption(
+      new Option('--on-stall <action>', 'what a stall does (default: restart)').choices(STALL_ACTIONS),
+    )
     .option(
       '--checkpoint-every <duration>',
       'git checkpoint interval when the cwd is a git work tree (0 = off)',
     )
-    .option(
-      '--agent <kind>',
-      `run a coding agent: ${AGENT_KINDS.join(', ')} (arguments after -- go to the agent)`,
+    .addOption(
+      new Option('--agent <kind>', 'run a coding agent (arguments after -- go to the agent)').choices(
+        AGENT_KINDS,
+      ),
     )
     .option('--prompt <text>', "the agent's prompt (or --prompt-file, or on stdin); never put in argv")
     .option('--prompt-file <file>', "read the agent's prompt from a file")
     .option('--model <model>', "the agent's model")
     .option('--unattended', 'let the agent act without asking (its own bypass flag)')
-    .option('--on-limit <action>', 'on a usage limit: wait (resume at the reset time) or fail', 'wait')
+    .addOption(
+      new Option('--on-limit <action>', 'on a usage limit: wait (resume at the reset time) or fail')
+        .choices(ON_LIMIT_ACTIONS)
+        .default('wait'),
+    )
     .option('--limit-backoff <list>', 'waits when a limit gives no reset time', '15m,30m,60m')
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
     .action(
       action<RunOptions>(async (ctx, args, options) => {
-        const agent = options.agent === undefined ? null : normalizeAgentSpec(options, args);
+        const agent = agentSpecOf(options, args);
         if (!agent && args.length === 0) {
           throw new HoldfastError('ENOCOMMAND', 'no command given', {
             hint: 'holdfast run [options] -- <command> [args…]',
@@ -99,7 +107,7 @@ export function register(program: Command): void {
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
         if (options.daemon !== false) await ensureDaemon(ctx);
-        const view = toTaskView(task, run ? [run] : [], rt.now());
+        const view = toTaskView(task, run ? [run] : [], rt.now(), { prompt });
         ctx.out.result(view, () =>
           [
             `started ${task.name} (run 1, pid ${run?.pid ?? '?'})`,

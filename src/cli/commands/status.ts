@@ -5,6 +5,7 @@ import type { TaskView } from '../../core/view.js';
 import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table } from '../format.js';
+import { isoClockText, isoWhenText, moneyText } from '../human.js';
 import { viewOf } from '../views.js';
 import { waitingHint } from '../waiting.js';
 import { missionNextMilestone, renderRecovery } from './recover.js';
@@ -32,7 +33,24 @@ export function register(program: Command): void {
     );
 }
 
+/** How much of a prompt `status` shows; `log --prompt` and `--json` have all of it. */
+const PROMPT_SHOWN = 200;
+
+/** The agent's summary fields, under words people use, each shown as a person reads it. */
+const INFO_LINES: readonly [string, string, (value: unknown) => string][] = [
+  ['lastMessage', 'last message', (m) => oneLine(String(m))],
+  ['turns', 'turns', String],
+  ['costUsd', 'cost', (c) => (typeof c === 'number' ? moneyText(c) : String(c))],
+];
+
+/** The prompt's first characters on one line, `…` when there is more. */
+function promptText(prompt: string): string {
+  const text = oneLine(prompt);
+  return text.length > PROMPT_SHOWN ? `${text.slice(0, PROMPT_SHOWN)}…` : text;
+}
+
 export function renderStatus(v: TaskView, now: number): string {
+  const clock = { now };
   const lines: [string, string][] = [
     ['name', v.name],
     ['state', `${stateText(v.state)}${v.reason ? ` (${v.reason})` : ''}`],
@@ -47,17 +65,18 @@ export function renderStatus(v: TaskView, now: number): string {
     ['uptime', v.uptimeMs === null ? '-' : formatDuration(v.uptimeMs)],
     ['last exit', exitText(v)],
     ['last output', ageText(v.lastOutputAt, now)],
-    ['created', v.createdAt],
+    ['created', isoWhenText(v.createdAt, clock)],
   ];
-  if (v.nextStartAt)
-    lines.push(['next start', `${v.nextStartAt} (in ${formatDuration(Date.parse(v.nextStartAt) - now)})`]);
-  if (v.limitResetsAt) lines.push(['limit resets', v.limitResetsAt]);
+  if (v.nextStartAt) lines.push(['next start', isoWhenText(v.nextStartAt, clock)]);
+  if (v.limitResetsAt) lines.push(['limit resets', isoWhenText(v.limitResetsAt, clock)]);
+  if (v.prompt !== null) lines.push(['prompt', promptText(v.prompt)]);
   const denials = Array.isArray(v.info.permissionDenials) ? v.info.permissionDenials : [];
   for (const d of denials as { tool: string; input: string }[])
     lines.push(['denied', d.input === '' ? d.tool : `${d.tool} — ${oneLine(d.input, 160)}`]);
   if (v.state === 'waiting-input') lines.push(['next', waitingHint(v)]);
-  for (const key of ['lastMessage', 'turns', 'costUsd'] as const) {
-    if (v.info[key] !== undefined && v.info[key] !== null) lines.push([key, String(v.info[key])]);
+  for (const [key, label, text] of INFO_LINES) {
+    const value = v.info[key];
+    if (value !== undefined && value !== null) lines.push([label, text(value)]);
   }
   const width = Math.max(...lines.map(([k]) => k.length));
   const head = lines.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
@@ -66,8 +85,8 @@ export function renderStatus(v: TaskView, now: number): string {
     v.runs.map((r) => [
       r.n,
       r.cause,
-      r.startedAt,
-      r.endedAt ?? '-',
+      isoClockText(r.startedAt, clock),
+      isoClockText(r.endedAt, clock),
       exitText(r) + (r.reason ? ` (${r.reason})` : ''),
       r.log,
     ]),
