@@ -224,6 +224,7 @@ describe('task names', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toEqual({
       removed: [],
+      checkpoints: [],
       failed: [
         {
           name: 'busy',
