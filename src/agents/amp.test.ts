@@ -95,8 +95,8 @@ describe('amp parseLine and classify', () => {
   it('reads claude-shaped messages and calls a success result done', () => {
     expect(SUCCESS.map((l) => amp.parseLine(l, NOW))).toEqual([
       [{ type: 'session', id: T, newer: true }],
-      [{ type: 'tool-call', name: 'Bash', input: 'npm test' }],
-      [{ type: 'tool-result', text: '3 passed', isError: false }],
+      [{ type: 'tool-call', name: 'Bash', input: 'npm test', id: 'toolu_1' }],
+      [{ type: 'tool-result', text: '3 passed', isError: false, id: 'toolu_1' }],
       [{ type: 'assistant', text: 'All tests pass.' }],
       [{ type: 'result', ok: true, text: 'All tests pass.', turns: 2, costUsd: null }],
     ]);

@@ -140,13 +140,13 @@ describe('claude parseLine', () => {
   it('reads text and tool calls of an assistant message', () => {
     expect(claude.parseLine(SUCCESS[1]!, NOW)).toEqual([
       { type: 'assistant', text: 'I will run the tests.' },
-      { type: 'tool-call', name: 'Bash', input: 'npm test' },
+      { type: 'tool-call', name: 'Bash', input: 'npm test', id: 'toolu_1' },
     ]);
   });
 
   it('reads tool results, including failed ones with content parts', () => {
     expect(claude.parseLine(SUCCESS[2]!, NOW)).toEqual([
-      { type: 'tool-result', text: '3 passed', isError: false },
+      { type: 'tool-result', text: '3 passed', isError: false, id: 'toolu_1' },
     ]);
     const failed = j({
       type: 'user',
@@ -215,11 +215,11 @@ describe('claude parseLine', () => {
       result: LIMIT_TEXT,
     });
     expect(claude.parseLine(result, NOW, 'UTC')).toEqual([
-      { type: 'usage-limit', resetAt: RESET, detail: LIMIT_TEXT },
+      { type: 'usage-limit', resetAt: RESET, resolution: 'minute', detail: LIMIT_TEXT },
       { type: 'result', ok: false, text: LIMIT_TEXT, turns: 1, costUsd: null },
     ]);
     expect(claude.parseLine(`${LIMIT_TEXT}\r`, NOW, 'UTC')).toEqual([
-      { type: 'usage-limit', resetAt: RESET, detail: LIMIT_TEXT },
+      { type: 'usage-limit', resetAt: RESET, resolution: 'minute', detail: LIMIT_TEXT },
     ]);
   });
 
@@ -303,6 +303,7 @@ describe('claude classify', () => {
     expect(claude.classify(read(lines), { exitCode: 1, signal: null })).toEqual({
       class: 'usage-limited',
       resetAt: RESET,
+      resetResolution: 'minute',
       detail: LIMIT_TEXT,
     });
     const later = summarizeLines(claude, lines, Date.UTC(2026, 0, 15, 13, 0), 'UTC');

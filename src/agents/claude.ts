@@ -51,7 +51,13 @@ export function parseStreamJsonMessage(msg: JsonObject, detect: TextDetector): A
         const p = asObject(part);
         if (p?.type === 'text' && typeof p.text === 'string') texts.push(p.text);
         if (p?.type === 'tool_use') {
-          events.push({ type: 'tool-call', name: asString(p.name) ?? 'tool', input: describeInput(p.input) });
+          const id = asString(p.id);
+          events.push({
+            type: 'tool-call',
+            name: asString(p.name) ?? 'tool',
+            input: describeInput(p.input),
+            ...(id ? { id } : {}),
+          });
         }
       }
       const text = texts.join('\n');
@@ -63,10 +69,12 @@ export function parseStreamJsonMessage(msg: JsonObject, detect: TextDetector): A
       for (const part of asArray(message?.content)) {
         const p = asObject(part);
         if (p?.type === 'tool_result') {
+          const id = asString(p.tool_use_id);
           events.push({
             type: 'tool-result',
             text: clip(contentText(p.content), 2000),
             isError: p.is_error === true,
+            ...(id ? { id } : {}),
           });
         }
       }

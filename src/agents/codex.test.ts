@@ -120,8 +120,8 @@ describe('codex parseLine', () => {
       [{ type: 'session', id: THREAD, newer: true }],
       [],
       [],
-      [{ type: 'tool-call', name: 'shell', input: "bash -lc 'npm test'" }],
-      [{ type: 'tool-result', text: '3 passed\n', isError: false }],
+      [{ type: 'tool-call', name: 'shell', input: "bash -lc 'npm test'", id: 'item_1' }],
+      [{ type: 'tool-result', text: '3 passed\n', isError: false, id: 'item_1' }],
       [{ type: 'assistant', text: 'All tests pass.' }],
       [{ type: 'turn' }, { type: 'result', ok: true, text: null, turns: null, costUsd: null }],
     ]);
@@ -208,6 +208,7 @@ describe('codex classify', () => {
     expect(codex.classify(morning, failed)).toEqual({
       class: 'usage-limited',
       resetAt: Date.UTC(2026, 0, 15, 17, 31),
+      resetResolution: 'minute',
       detail: text,
     });
     // 15:00 in New York: 12:31 tomorrow.
@@ -229,6 +230,7 @@ describe('codex classify', () => {
     expect(codex.classify(s, failed)).toEqual({
       class: 'usage-limited',
       resetAt: Date.UTC(2026, 10, 21, 12, 31),
+      resetResolution: 'minute',
       detail: text,
     });
     const suffixed = summarizeLines(

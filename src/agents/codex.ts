@@ -43,12 +43,20 @@ function detectCodex(text: string, now: number, timeZone: string): AgentEvent[] 
   return events;
 }
 
+/** `{id}` when the item has one: a started command or tool call is in flight until its item completes. */
+function itemId(item: JsonObject): { id?: string } {
+  const id = asString(item.id);
+  return id ? { id } : {};
+}
+
 function itemStarted(item: JsonObject): AgentEvent[] {
   switch (item.type) {
     case 'command_execution':
-      return [{ type: 'tool-call', name: 'shell', input: describeInput(item.command) }];
+      return [{ type: 'tool-call', name: 'shell', input: describeInput(item.command), ...itemId(item) }];
     case 'mcp_tool_call':
-      return [{ type: 'tool-call', name: mcpName(item), input: describeInput(item.arguments) }];
+      return [
+        { type: 'tool-call', name: mcpName(item), input: describeInput(item.arguments), ...itemId(item) },
+      ];
     default:
       return [];
   }
@@ -63,14 +71,24 @@ function itemCompleted(item: JsonObject, detect: (text: string) => AgentEvent[])
     case 'command_execution': {
       const failed = item.status === 'failed' || (typeof item.exit_code === 'number' && item.exit_code !== 0);
       return [
-        { type: 'tool-result', text: clip(asString(item.aggregated_output) ?? '', 2000), isError: failed },
+        {
+          type: 'tool-result',
+          text: clip(asString(item.aggregated_output) ?? '', 2000),
+          isError: failed,
+          ...itemId(item),
+        },
       ];
     }
     case 'mcp_tool_call': {
       const error = asString(asObject(item.error)?.message);
       const text = error ?? contentText(asObject(item.result)?.content);
       return [
-        { type: 'tool-result', text: clip(text, 2000), isError: item.status === 'failed' || error !== null },
+        {
+          type: 'tool-result',
+          text: clip(text, 2000),
+          isError: item.status === 'failed' || error !== null,
+          ...itemId(item),
+        },
       ];
     }
     case 'file_change': {

@@ -76,8 +76,8 @@ describe('gemini parseLine', () => {
       [],
       [{ type: 'assistant', text: 'Running ', delta: true }],
       [{ type: 'assistant', text: 'the tests.', delta: true }],
-      [{ type: 'tool-call', name: 'run_shell_command', input: 'npm test' }],
-      [{ type: 'tool-result', text: '3 passed', isError: false }],
+      [{ type: 'tool-call', name: 'run_shell_command', input: 'npm test', id: 't1' }],
+      [{ type: 'tool-result', text: '3 passed', isError: false, id: 't1' }],
       [{ type: 'assistant', text: 'All tests ', delta: true }],
       [{ type: 'assistant', text: 'pass.', delta: true }],
       [{ type: 'turn' }, { type: 'result', ok: true, text: null, turns: null, costUsd: null }],
@@ -91,7 +91,9 @@ describe('gemini parseLine', () => {
       status: 'error',
       error: { type: 'X', message: 'denied' },
     });
-    expect(gemini.parseLine(failed, NOW)).toEqual([{ type: 'tool-result', text: 'denied', isError: true }]);
+    expect(gemini.parseLine(failed, NOW)).toEqual([
+      { type: 'tool-result', text: 'denied', isError: true, id: 't2' },
+    ]);
     expect(
       gemini.parseLine(j({ type: 'error', severity: 'warning', message: 'loop detected' }), NOW),
     ).toEqual([]);
@@ -141,6 +143,7 @@ describe('gemini classify', () => {
     expect(gemini.classify(s, { exitCode: 1, signal: null })).toEqual({
       class: 'usage-limited',
       resetAt: Date.UTC(2026, 0, 15, 9, 0),
+      resetResolution: 'minute',
       detail: 'Usage limit reached for gemini-2.5-pro.',
     });
   });

@@ -74,17 +74,28 @@ export const gemini: AgentAdapter = {
         if (msg.role !== 'assistant' || text === null || text === '') return [];
         return [msg.delta === true ? { type: 'assistant', text, delta: true } : { type: 'assistant', text }];
       }
-      case 'tool_use':
+      case 'tool_use': {
+        const id = asString(msg.tool_id);
         return [
           {
             type: 'tool-call',
             name: asString(msg.tool_name) ?? 'tool',
             input: describeInput(msg.parameters),
+            ...(id ? { id } : {}),
           },
         ];
+      }
       case 'tool_result': {
         const text = asString(msg.output) ?? asString(asObject(msg.error)?.message) ?? '';
-        return [{ type: 'tool-result', text: clip(text, 2000), isError: msg.status === 'error' }];
+        const id = asString(msg.tool_id);
+        return [
+          {
+            type: 'tool-result',
+            text: clip(text, 2000),
+            isError: msg.status === 'error',
+            ...(id ? { id } : {}),
+          },
+        ];
       }
       case 'error': {
         const message = asString(msg.message);

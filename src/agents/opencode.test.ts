@@ -96,8 +96,8 @@ describe('opencode parseLine', () => {
       [{ type: 'session', id: SES }],
       [
         { type: 'session', id: SES },
-        { type: 'tool-call', name: 'bash', input: 'npm test' },
-        { type: 'tool-result', text: '3 passed', isError: false },
+        { type: 'tool-call', name: 'bash', input: 'npm test', id: 'call_1' },
+        { type: 'tool-result', text: '3 passed', isError: false, id: 'call_1' },
       ],
       [{ type: 'session', id: SES }, { type: 'turn' }],
       [
@@ -164,6 +164,7 @@ describe('opencode classify', () => {
     expect(opencode.classify(s, { exitCode: 1, signal: null })).toEqual({
       class: 'usage-limited',
       resetAt: NOW + 7_500_000,
+      resetResolution: 'minute',
       detail: 'APIError: Usage limit reached. It will reset in 2 hours 5 minutes',
     });
   });

@@ -58,15 +58,23 @@ function errorEvents(error: JsonObject | null, now: number, timeZone: string): A
   return [...events, { type: 'result', ok: false, text: clip(text, 2000), turns: null, costUsd: null }];
 }
 
+/** A tool part: the call, and its result once its state is final (a pending or running part is in flight). */
 function toolEvents(part: JsonObject | null): AgentEvent[] {
   const state = asObject(part?.state);
+  const callId = asString(part?.callID);
+  const id = callId ? { id: callId } : {};
   const events: AgentEvent[] = [
-    { type: 'tool-call', name: asString(part?.tool) ?? 'tool', input: describeInput(state?.input) },
+    { type: 'tool-call', name: asString(part?.tool) ?? 'tool', input: describeInput(state?.input), ...id },
   ];
   if (state?.status === 'completed') {
-    events.push({ type: 'tool-result', text: clip(asString(state.output) ?? '', 2000), isError: false });
+    events.push({
+      type: 'tool-result',
+      text: clip(asString(state.output) ?? '', 2000),
+      isError: false,
+      ...id,
+    });
   } else if (state?.status === 'error') {
-    events.push({ type: 'tool-result', text: clip(asString(state.error) ?? '', 2000), isError: true });
+    events.push({ type: 'tool-result', text: clip(asString(state.error) ?? '', 2000), isError: true, ...id });
   }
   return events;
 }

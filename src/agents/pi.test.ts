@@ -100,8 +100,8 @@ describe('pi parseLine', () => {
         { type: 'assistant', text: 'Running the tests.' },
         { type: 'stop-reason', reason: 'toolUse' },
       ],
-      [{ type: 'tool-call', name: 'bash', input: 'npm test' }],
-      [{ type: 'tool-result', text: '3 passed', isError: false }],
+      [{ type: 'tool-call', name: 'bash', input: 'npm test', id: 't1' }],
+      [{ type: 'tool-result', text: '3 passed', isError: false, id: 't1' }],
       [{ type: 'turn' }],
     ]);
   });
@@ -151,7 +151,12 @@ describe('pi classify', () => {
   it('calls a limit in the error message usage-limited', () => {
     const text = 'You have hit your ChatGPT usage limit (plus plan). Try again in ~158 min.';
     const s = summarizeLines(pi, failedRun(text), NOW);
-    expect(pi.classify(s, ok)).toEqual({ class: 'usage-limited', resetAt: NOW + 158 * 60_000, detail: text });
+    expect(pi.classify(s, ok)).toEqual({
+      class: 'usage-limited',
+      resetAt: NOW + 158 * 60_000,
+      resetResolution: 'minute',
+      detail: text,
+    });
   });
 
   it('calls a missing key auth', () => {

@@ -103,14 +103,29 @@ export const pi: AgentAdapter = {
       }
       case 'turn_end':
         return [{ type: 'turn' }];
-      case 'tool_execution_start':
+      case 'tool_execution_start': {
+        const id = asString(msg.toolCallId);
         return [
-          { type: 'tool-call', name: asString(msg.toolName) ?? 'tool', input: describeInput(msg.args) },
+          {
+            type: 'tool-call',
+            name: asString(msg.toolName) ?? 'tool',
+            input: describeInput(msg.args),
+            ...(id ? { id } : {}),
+          },
         ];
+      }
       case 'tool_execution_end': {
         const result = asObject(msg.result);
         const text = result ? contentText(result.content) : (asString(msg.result) ?? '');
-        return [{ type: 'tool-result', text: clip(text, 2000), isError: msg.isError === true }];
+        const id = asString(msg.toolCallId);
+        return [
+          {
+            type: 'tool-result',
+            text: clip(text, 2000),
+            isError: msg.isError === true,
+            ...(id ? { id } : {}),
+          },
+        ];
       }
       default:
         return [];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   dateInZone,
   parseDurationPhrase,
+  parseReset,
   parseResetAt,
   resolveZone,
   usageLimitEvent,
@@ -182,6 +183,29 @@ describe('parseResetAt', () => {
   });
 });
 
+describe('parseReset: resolution', () => {
+  const morning = at(2026, 1, 15, 10, 0);
+
+  it.each([
+    ['codex: try again at 6:47 AM.', at(2026, 1, 15, 6, 47), 'minute', at(2026, 1, 15, 6, 47, 20)],
+    ['claude: resets 5pm (UTC)', at(2026, 1, 15, 17, 0), 'minute', morning],
+    ['gemini: Access resets at 11:00 AM UTC.', at(2026, 1, 15, 11, 0), 'minute', morning],
+    ['opencode: It will reset in 0 hours 1 minutes', morning + 60_000, 'minute', morning],
+    ['amp: try again in 2 hours', morning + 7_200_000, 'minute', morning],
+    ['resets at 2026-01-15T12:31Z', at(2026, 1, 15, 12, 31), 'minute', morning],
+    ['resets at 12:31:05 PM (UTC)', at(2026, 1, 15, 12, 31, 5), 'second', morning],
+    ['resets at 2026-01-15T12:31:05Z', at(2026, 1, 15, 12, 31, 5), 'second', morning],
+    ['Your quota will reset after 12h22m45s.', morning + 44_565_000, 'second', morning],
+    ['try again in 30 seconds', morning + 30_000, 'second', morning],
+  ])('%s', (text, resetAt, resolution, now) => {
+    expect(parseReset(text, now, 'UTC')).toEqual({ at: resetAt, resolution });
+  });
+
+  it('gives null when the text names no time', () => {
+    expect(parseReset('Rate Limit Hit', morning)).toBeNull();
+  });
+});
+
 describe('usageLimitEvent', () => {
   it('keeps the text on one line as the detail', () => {
     expect(
@@ -189,6 +213,7 @@ describe('usageLimitEvent', () => {
     ).toEqual({
       type: 'usage-limit',
       resetAt: at(1970, 1, 1, 11, 0),
+      resolution: 'minute',
       detail: 'Usage limit reached for gemini-2.5-pro. Access resets at 11:00 AM UTC.',
     });
   });

@@ -12,7 +12,11 @@
  *
  * A wall time without a date is the next such time: today, or tomorrow when it has passed
  * (a minute of grace, since most CLIs print the time cut to the minute).
+ *
+ * Each reading says its resolution: a time printed without seconds (`12:31 PM`, `in 5 minutes`)
+ * names a whole minute, and core waits for that minute's end, not its start.
  */
+import type { ResetResolution } from '../core/lifecycle.js';
 import { clip, oneLine } from './json-lines.js';
 import type { AgentEvent } from './types.js';
 
@@ -195,17 +199,23 @@ const ZONE_PART = String.raw`(?:\s*(?:\((?<zp>[^)]{1,40})\)|(?<zw>(?:UTC|GMT)(?:
 const DATE_TIME = new RegExp(`^${DATE_PART}${TIME_PART}${ZONE_PART}`);
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?/;
 
+export interface ResetReading {
+  /** The start of what the text names (epoch ms). */
+  at: number;
+  resolution: ResetResolution;
+}
+
 /**
  * Reads a date-time at the start of `text` and resolves it; null when there is none.
  * A zone in parentheses that cannot be resolved counts as UTC; one written after the time that
  * cannot be resolved is ignored (it may be an ordinary word); no zone means `defaultZone`.
  */
-export function readDateTime(text: string, now: number, defaultZone: Zone): number | null {
+export function readDateTime(text: string, now: number, defaultZone: Zone): ResetReading | null {
   const iso = ISO.exec(text);
   if (iso) {
     const [, y, mo, d, h, mi, s, z] = iso;
     const zone = z === undefined ? defaultZone : (resolveZone(z) ?? UTC);
-    return wallTimeToEpoch(
+    const at = wallTimeToEpoch(
       {
         year: Number(y),
         month: Number(mo),
@@ -216,6 +226,7 @@ export function readDateTime(text: string, now: number, defaultZone: Zone): numb
       },
       zone,
     );
+    return { at, resolution: s === undefined ? 'minute' : 'second' };
   }
   const m = DATE_TIME.exec(text);
   const g = m?.groups;
@@ -240,7 +251,8 @@ export function readDateTime(text: string, now: number, defaultZone: Zone): numb
   let zone = defaultZone;
   if (g.zp !== undefined) zone = resolveZone(g.zp) ?? UTC;
   else if (g.zw !== undefined) zone = resolveZone(g.zw) ?? defaultZone;
-  return resolveClockTime(date ? { hour, minute, second, date } : { hour, minute, second }, now, zone);
+  const at = resolveClockTime(date ? { hour, minute, second, date } : { hour, minute, second }, now, zone);
+  return { at, resolution: g.second === undefined ? 'minute' : 'second' };
 }
 
 const UNIT_MS: Array<[RegExp, number]> = [
@@ -273,28 +285,37 @@ const RELATIVE_CUE = new RegExp(
 const ABSOLUTE_CUE = /\b(?:resets?|try again|available again)\b(?:\s+(?:at|on))?\s+/gi;
 
 /**
- * When the limit a text describes resets, in epoch ms, or null when the text does not say.
- * `timeZone` (IANA name, `UTC`, or `local`) applies to wall times printed without a zone.
+ * When the limit a text describes resets, and to what resolution the text gives it; null when the
+ * text does not say. `timeZone` (IANA name, `UTC`, or `local`) applies to wall times printed
+ * without a zone. A relative time is to the second only when it counts seconds.
  */
-export function parseResetAt(text: string, now: number, timeZone = 'local'): number | null {
+export function parseReset(text: string, now: number, timeZone = 'local'): ResetReading | null {
   const relative = RELATIVE_CUE.exec(text);
   if (relative) {
     const ms = parseDurationPhrase(relative[1]!);
-    if (ms !== null) return now + ms;
+    if (ms !== null) {
+      const seconds = /\d\s*(?:seconds?|secs?|s)(?![A-Za-z])/i.test(relative[1]!);
+      return { at: now + ms, resolution: seconds ? 'second' : 'minute' };
+    }
   }
   const zone = resolveZone(timeZone) ?? UTC;
   for (const cue of text.matchAll(ABSOLUTE_CUE)) {
-    const at = readDateTime(text.slice(cue.index + cue[0].length), now, zone);
-    if (at !== null) return at;
+    const reading = readDateTime(text.slice(cue.index + cue[0].length), now, zone);
+    if (reading !== null) return reading;
   }
   return null;
 }
 
-/** A usage-limit event for a limit text, with its reset time when the text gives one. */
+/** When the limit a text describes resets (the start of what it names), in epoch ms, or null. */
+export function parseResetAt(text: string, now: number, timeZone = 'local'): number | null {
+  return parseReset(text, now, timeZone)?.at ?? null;
+}
+
+/** A usage-limit event for a limit text, with its reset time and that time's resolution when the text gives one. */
 export function usageLimitEvent(text: string, now: number, timeZone = 'local'): AgentEvent {
-  return {
-    type: 'usage-limit',
-    resetAt: parseResetAt(text, now, timeZone),
-    detail: clip(oneLine(text), 300),
-  };
+  const reading = parseReset(text, now, timeZone);
+  const detail = clip(oneLine(text), 300);
+  return reading === null
+    ? { type: 'usage-limit', resetAt: null, detail }
+    : { type: 'usage-limit', resetAt: reading.at, resolution: reading.resolution, detail };
 }

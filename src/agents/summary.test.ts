@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { classifyByResult, emptySummary, foldEvents, renderEvent, signalVerdict } from './summary.js';
+import {
+  classifyByResult,
+  emptySummary,
+  foldEvents,
+  renderEvent,
+  signalVerdict,
+  toolInFlight,
+} from './summary.js';
 import type { AgentEvent, TranscriptSummary } from './types.js';
 
 const fold = (events: AgentEvent[], start: TranscriptSummary = emptySummary()) => foldEvents(start, events);
@@ -20,6 +27,40 @@ describe('foldEvents', () => {
       lastError: null,
       stopReason: null,
       assistantOpen: false,
+    });
+  });
+
+  it('knows a tool call is in flight from its call until its result (or the turn’s end)', () => {
+    const called = fold([
+      { type: 'tool-call', name: 'Bash', input: 'sleep 12', id: 'a' },
+      { type: 'tool-call', name: 'Read', input: 'x', id: 'b' },
+    ]);
+    expect(called.toolsInFlight).toEqual(['a', 'b']);
+    const one = fold([{ type: 'tool-result', text: 'x', isError: false, id: 'b' }], called);
+    expect(toolInFlight(one)).toBe(true);
+    expect(toolInFlight(fold([{ type: 'tool-result', text: 'ok', isError: false, id: 'a' }], one))).toBe(
+      false,
+    );
+    expect(
+      toolInFlight(fold([{ type: 'result', ok: false, text: null, turns: null, costUsd: null }], called)),
+    ).toBe(false);
+    // A call reported only once done (no id: codex file_change) is never in flight.
+    expect(toolInFlight(fold([{ type: 'tool-call', name: 'edit', input: 'a.ts' }]))).toBe(false);
+    expect(toolInFlight(emptySummary())).toBe(false);
+  });
+
+  it('keeps the resolution of the reset time it keeps', () => {
+    const s = fold([
+      { type: 'usage-limit', resetAt: null, detail: 'limit' },
+      { type: 'usage-limit', resetAt: 1000, resolution: 'minute', detail: 'try again at 6:47 AM' },
+      { type: 'usage-limit', resetAt: 2000, detail: 'exact' },
+    ]);
+    expect(s.usageLimit).toEqual({ resetAt: 1000, resolution: 'minute', detail: 'limit' });
+    expect(signalVerdict(s)).toEqual({
+      class: 'usage-limited',
+      resetAt: 1000,
+      resetResolution: 'minute',
+      detail: 'limit',
     });
   });
 

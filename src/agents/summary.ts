@@ -2,7 +2,7 @@
  * What a run's output said, agent-neutral: folding normalised events into a summary, judging the
  * signals every agent shares, and rendering events as one readable line for `holdfast follow`.
  */
-import type { ExitVerdict } from '../core/lifecycle.js';
+import type { ExitVerdict, ResetResolution } from '../core/lifecycle.js';
 import { oneLine } from './json-lines.js';
 import type { AgentAdapter, AgentEvent, TranscriptSummary } from './types.js';
 
@@ -45,6 +45,8 @@ export function foldEvents(summary: TranscriptSummary, events: readonly AgentEve
         s.turns += 1;
         break;
       case 'result':
+        // A finished turn has no tool still running.
+        if ((s.toolsInFlight ?? []).length > 0) s.toolsInFlight = [];
         s.result = e.ok ? 'success' : 'error';
         if (e.turns !== null) s.turns = e.turns;
         if (e.costUsd !== null) s.costUsd = e.costUsd;
@@ -56,8 +58,8 @@ export function foldEvents(summary: TranscriptSummary, events: readonly AgentEve
       case 'usage-limit':
         // The first known reset wins: structured events (exact) come before the text (to the minute).
         s.usageLimit = {
-          resetAt: s.usageLimit?.resetAt ?? e.resetAt,
           detail: s.usageLimit?.detail ?? e.detail,
+          ...(s.usageLimit?.resetAt != null ? pickReset(s.usageLimit) : pickReset(e)),
         };
         break;
       case 'auth-failed':
@@ -77,11 +79,30 @@ export function foldEvents(summary: TranscriptSummary, events: readonly AgentEve
         s.stopReason = e.reason;
         break;
       case 'tool-call':
+        if (e.id !== undefined && !(s.toolsInFlight ?? []).includes(e.id))
+          s.toolsInFlight = [...(s.toolsInFlight ?? []), e.id];
+        break;
       case 'tool-result':
+        if (e.id !== undefined && (s.toolsInFlight ?? []).includes(e.id))
+          s.toolsInFlight = s.toolsInFlight!.filter((id) => id !== e.id);
         break;
     }
   }
   return s;
+}
+
+function pickReset(from: { resetAt: number | null; resolution?: ResetResolution }): {
+  resetAt: number | null;
+  resolution?: ResetResolution;
+} {
+  return from.resolution === undefined
+    ? { resetAt: from.resetAt }
+    : { resetAt: from.resetAt, resolution: from.resolution };
+}
+
+/** Whether a tool call the agent started is still running (its result not yet printed). */
+export function toolInFlight(summary: Pick<TranscriptSummary, 'toolsInFlight'> | null): boolean {
+  return (summary?.toolsInFlight ?? []).length > 0;
 }
 
 /** Folds whole lines of output through an adapter, from `start` (an empty summary by default). */
@@ -110,7 +131,10 @@ export function signalVerdict(summary: TranscriptSummary): ExitVerdict | null {
   if (summary.authFailed !== null) return { class: 'auth', detail: summary.authFailed };
   if (summary.conversationMissing) return { class: 'conversation-lost', detail: summary.lastError };
   if (summary.usageLimit !== null) {
-    return { class: 'usage-limited', resetAt: summary.usageLimit.resetAt, detail: summary.usageLimit.detail };
+    const { resetAt, resolution, detail } = summary.usageLimit;
+    return resolution === undefined || resetAt === null
+      ? { class: 'usage-limited', resetAt, detail }
+      : { class: 'usage-limited', resetAt, resetResolution: resolution, detail };
   }
   // Even a run that then reported success did not do what it was asked: a person has to allow it.
   const denials = summary.permissionDenials ?? [];

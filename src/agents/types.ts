@@ -2,7 +2,7 @@
  * The contract every agent adapter implements. Adapters are pure: they build argv, read JSON
  * lines and text, and judge how a run ended. The supervisor does all I/O around them.
  */
-import type { ExitVerdict } from '../core/lifecycle.js';
+import type { ExitVerdict, ResetResolution } from '../core/lifecycle.js';
 
 export type AgentKind = 'claude' | 'codex' | 'opencode' | 'gemini' | 'pi' | 'amp';
 
@@ -38,11 +38,13 @@ export type AgentEvent =
   | { type: 'session'; id: string; newer?: boolean }
   /** `delta`: one piece of a message streamed in pieces (gemini), to be joined with the pieces before it. */
   | { type: 'assistant'; text: string; delta?: boolean }
-  | { type: 'tool-call'; name: string; input: string }
-  | { type: 'tool-result'; text: string; isError: boolean }
+  /** `id`: the agent's id for the call, when its result will come as a line of its own (the call is then in flight). */
+  | { type: 'tool-call'; name: string; input: string; id?: string }
+  | { type: 'tool-result'; text: string; isError: boolean; id?: string }
   | { type: 'turn' }
   | { type: 'result'; ok: boolean; text: string | null; turns: number | null; costUsd: number | null }
-  | { type: 'usage-limit'; resetAt: number | null; detail: string }
+  /** `resolution` of `resetAt`: absent for an exact time (an epoch), `minute` for a time printed without seconds. */
+  | { type: 'usage-limit'; resetAt: number | null; detail: string; resolution?: ResetResolution }
   | { type: 'auth-failed'; detail: string }
   | { type: 'conversation-missing'; detail: string }
   /**
@@ -67,13 +69,15 @@ export interface TranscriptSummary {
   costUsd: number | null;
   /** The agent's own final verdict, when it gives one. */
   result: 'success' | 'error' | null;
-  usageLimit: { resetAt: number | null; detail: string } | null;
+  usageLimit: { resetAt: number | null; detail: string; resolution?: ResetResolution } | null;
   authFailed: string | null;
   conversationMissing: boolean;
   /** Tool calls refused for want of permission, in order (absent in summaries stored before it existed). */
   permissionDenials?: { tool: string; input: string }[];
   lastError: string | null;
   stopReason: string | null;
+  /** Ids of tool calls started and not yet answered: while there are any, a silent agent is working, not stuck. */
+  toolsInFlight?: string[];
   /** The last event was a piece of a streamed assistant message, so the next piece extends `lastAssistant`. */
   assistantOpen?: boolean;
 }

@@ -4,6 +4,7 @@ import { parseBackoff, parseDuration } from '../core/duration.js';
 import { HoldfastError } from '../core/errors.js';
 import {
   DEFAULT_RESTART_POLICY,
+  DEFAULT_TOOL_TIMEOUT_MS,
   type RestartMode,
   type RestartPolicy,
   type StallAction,
@@ -21,6 +22,7 @@ export interface SpecOptions {
   crashLoop?: string;
   probeEvery?: string;
   stallTimeout?: string;
+  toolTimeout?: string;
   onStall?: string;
   checkpointEvery?: string;
 }
@@ -108,12 +110,17 @@ export function normalizeTaskSpec(
     options.stallTimeout === undefined
       ? context.defaultStallMs
       : parseDuration(options.stallTimeout, '--stall-timeout');
+  const tool =
+    options.toolTimeout === undefined
+      ? DEFAULT_TOOL_TIMEOUT_MS
+      : parseDuration(options.toolTimeout, '--tool-timeout');
   return {
     command,
     cwd: normalizeCwd(options.cwd),
     umask: context.userUmask.toString(8).padStart(3, '0'),
     restart: normalizeRestartPolicy(options, context.defaultMode),
     stallTimeoutMs: stall === 0 ? null : stall,
+    toolTimeoutMs: tool === 0 ? null : tool,
     onStall: options.onStall === undefined ? 'restart' : oneOf(options.onStall, STALL_ACTIONS, '--on-stall'),
     agent: null,
     checkpointEveryMs: normalizeCheckpointEvery(options.checkpointEvery),

@@ -1,6 +1,12 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { type AfterExitInput, backoffDelay, decideTimers, planAfterExit } from './lifecycle.js';
+import {
+  type AfterExitInput,
+  backoffDelay,
+  decideTimers,
+  LIMIT_RESET_SPACING_MS,
+  planAfterExit,
+} from './lifecycle.js';
 import {
   DEFAULT_RESTART_POLICY,
   INITIAL_SUPERVISION,
@@ -241,6 +247,131 @@ describe('planAfterExit', () => {
   });
 });
 
+describe('planAfterExit: usage-limit reset times', () => {
+  // 06:47:20 UTC: codex said "try again at 6:47 AM", a minute that has already begun.
+  const now = Date.UTC(2026, 0, 15, 6, 47, 20);
+  const minuteStart = Date.UTC(2026, 0, 15, 6, 47);
+  const limited = (
+    resetAt: number | null,
+    resetResolution?: 'second' | 'minute',
+    over: Partial<AfterExitInput> = {},
+  ): AfterExitInput =>
+    input({
+      now,
+      verdict: {
+        class: 'usage-limited',
+        resetAt,
+        ...(resetResolution === undefined ? {} : { resetResolution }),
+      },
+      ...over,
+    });
+
+  it('takes a reset given to the minute as the end of that minute, plus jitter', () => {
+    const plan = planAfterExit(limited(minuteStart, 'minute'));
+    expect(plan.limitResetsAt).toBe(minuteStart + 60_000);
+    expect(plan.nextStartAt).toBe(minuteStart + 60_000);
+    const jittered = planAfterExit(limited(minuteStart, 'minute', { random: () => 0.999 }));
+    expect(jittered.nextStartAt).toBeGreaterThan(minuteStart + 60_000);
+    expect(jittered.nextStartAt! - (minuteStart + 60_000)).toBeLessThanOrEqual(30_000);
+  });
+
+  it('keeps a reset given to the second as it is', () => {
+    expect(planAfterExit(limited(now + 40_000, 'second')).nextStartAt).toBe(now + 40_000);
+    expect(planAfterExit(limited(now + 40_000)).nextStartAt).toBe(now + 40_000);
+  });
+
+  it.each([
+    ['a past reset to the second', now - 1000, 'second' as const],
+    ['a reset to the second 5 s away', now + 5000, 'second' as const],
+    ['a minute that ends within 5 s', Date.UTC(2026, 0, 15, 6, 46, 25), 'minute' as const],
+    ['a minute long past', Date.UTC(2026, 0, 15, 6, 30), 'minute' as const],
+  ])('never acts on %s at once: it waits --limit-backoff', (_, resetAt, resolution) => {
+    const plan = planAfterExit(limited(resetAt, resolution));
+    expect(plan).toMatchObject({ state: 'rate-limited', nextStartAt: now + 15 * 60_000 });
+    expect(plan.supervision.limitAttempt).toBe(1);
+    expect(plan.events).toEqual([
+      {
+        type: 'rate-limited',
+        data: {
+          resetsAt: now + 15 * 60_000,
+          known: false,
+          nextStartAt: now + 15 * 60_000,
+          statedResetAt: resetAt,
+        },
+      },
+    ]);
+  });
+
+  it('starts two limit-resets of a task at least 30 s apart, whatever the agent said', () => {
+    // The limit-reset run started 2 s ago and hit the limit again; the agent now says 10 s from now.
+    const plan = planAfterExit(
+      limited(now + 10_000, 'second', { run: { id: 2, startedAt: now - 2000, cause: 'limit-reset' } }),
+    );
+    expect(plan.nextStartAt).toBe(now - 2000 + LIMIT_RESET_SPACING_MS);
+    expect(plan.supervision.lastLimitResetAt).toBe(now - 2000);
+    // A crash in between does not reset the spacing.
+    const crashed = planAfterExit(
+      input({ now, run: { id: 2, startedAt: now - 2000, cause: 'limit-reset' }, exitCode: 1 }),
+    );
+    const again = planAfterExit(
+      limited(now + 10_000, 'second', {
+        task: {
+          desired: 'running',
+          restarts: 1,
+          supervision: crashed.supervision,
+          stopAs: null,
+          nextRun: null,
+        },
+        run: { id: 3, startedAt: now, cause: 'resume' },
+      }),
+    );
+    expect(again.nextStartAt).toBe(now - 2000 + LIMIT_RESET_SPACING_MS);
+  });
+
+  it('six limit replies in a row naming the current minute restart neither at once nor closer than 30 s', () => {
+    // What codex did: every run at once says "try again at" the minute it is in.
+    let supervision = INITIAL_SUPERVISION;
+    let t = now;
+    let cause: 'start' | 'limit-reset' = 'start';
+    const starts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const runStartedAt = t;
+      const exitAt = runStartedAt + 200;
+      const minute = Math.floor(exitAt / 60_000) * 60_000;
+      const plan = planAfterExit(
+        input({
+          now: exitAt,
+          task: { desired: 'running', restarts: 0, supervision, stopAs: null, nextRun: null },
+          run: { id: i + 1, startedAt: runStartedAt, cause },
+          verdict: { class: 'usage-limited', resetAt: minute, resetResolution: 'minute' },
+        }),
+      );
+      expect(plan.nextStartAt!).toBeGreaterThan(exitAt + 5000);
+      starts.push(plan.nextStartAt!);
+      supervision = plan.supervision;
+      t = plan.nextStartAt!;
+      cause = 'limit-reset';
+    }
+    for (let i = 1; i < starts.length; i++)
+      expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(LIMIT_RESET_SPACING_MS);
+  });
+});
+
+describe('planAfterExit: what a restart is for', () => {
+  it('resumes an agent after a crash (cause resume, budget spent); a command backs off', () => {
+    expect(planAfterExit(input({ agent: true })).nextRun).toEqual({
+      cause: 'resume',
+      prompt: null,
+      fresh: false,
+      budgeted: true,
+    });
+    expect(planAfterExit(input()).nextRun).toEqual({ cause: 'backoff', prompt: null, fresh: false });
+    expect(
+      planAfterExit(input({ agent: true, verdict: { class: 'stalled', detail: 'stalled' } })).nextRun,
+    ).toEqual({ cause: 'stall', prompt: null, fresh: false });
+  });
+});
+
 const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   command: ['x'],
   cwd: '/',
@@ -302,6 +433,41 @@ describe('decideTimers', () => {
     expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 5000 }).actions).toEqual([
       { type: 'stall', runId: 7 },
     ]);
+  });
+
+  it('gives a tool call in flight --tool-timeout before calling the run stalled', () => {
+    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 3000 };
+    const t = task({
+      spec: spec({ stallTimeoutMs: 5000, toolTimeoutMs: 60_000 }),
+      supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 },
+    });
+    // 12 s of silence while `sleep 12; echo tests passed` runs: not a stall.
+    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 15_000, toolInFlight: true })).toEqual({
+      actions: [],
+      wakeAt: 63_000,
+    });
+    expect(
+      decideTimers({ task: t, run, firstStartedAt: 0, now: 63_000, toolInFlight: true }).actions,
+    ).toEqual([{ type: 'stall', runId: 7 }]);
+    // Without a tool in flight the same silence is a stall.
+    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 15_000 }).actions).toEqual([
+      { type: 'stall', runId: 7 },
+    ]);
+  });
+
+  it('defaults the tool timeout to 30 min, never shortens the stall timeout, and 0 (null) means none', () => {
+    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 0 };
+    const at = (over: Partial<TaskSpec>) =>
+      decideTimers({
+        task: task({ spec: spec(over), supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 } }),
+        run,
+        firstStartedAt: 0,
+        now: 1,
+        toolInFlight: true,
+      }).wakeAt;
+    expect(at({ stallTimeoutMs: 5000 })).toBe(30 * 60_000);
+    expect(at({ stallTimeoutMs: 2 * 3_600_000, toolTimeoutMs: 60_000 })).toBe(2 * 3_600_000);
+    expect(at({ stallTimeoutMs: 5000, toolTimeoutMs: null })).toBeNull();
   });
 
   fcTest.prop([fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 })])(

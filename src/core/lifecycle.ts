@@ -11,16 +11,17 @@
  * Neither reads a clock or a random source of its own: both are passed in, so a restarted daemon
  * and a test reach the very decision the first daemon would have.
  */
-import type {
-  NextRun,
-  OnLimit,
-  RestartPolicy,
-  RunCause,
-  RunExit,
-  RunRecord,
-  Supervision,
-  TaskRecord,
-  TaskState,
+import {
+  DEFAULT_TOOL_TIMEOUT_MS,
+  type NextRun,
+  type OnLimit,
+  type RestartPolicy,
+  type RunCause,
+  type RunExit,
+  type RunRecord,
+  type Supervision,
+  type TaskRecord,
+  type TaskState,
 } from './task.js';
 
 export type ExitClass =
@@ -34,10 +35,15 @@ export type ExitClass =
   | 'needs-input'
   | 'fatal';
 
+/** How finely an agent gave a reset time: to the second, or only to the minute (it may lift any time in that minute). */
+export type ResetResolution = 'second' | 'minute';
+
 export interface ExitVerdict {
   class: ExitClass;
   /** For `usage-limited`: when the limit resets (epoch ms), if the agent said. */
   resetAt?: number | null;
+  /** The resolution of `resetAt`; absent = to the second. */
+  resetResolution?: ResetResolution;
   detail?: string | null;
 }
 
@@ -56,7 +62,10 @@ export interface AfterExitInput {
     reason?: string | null;
   };
   policy: RestartPolicy;
-  run: Pick<RunRecord, 'id' | 'startedAt'>;
+  /** `cause`: what the ending run was for (a `limit-reset` run starts the 30 s spacing). */
+  run: Pick<RunRecord, 'id' | 'startedAt'> & Partial<Pick<RunRecord, 'cause'>>;
+  /** An agent task: a crash restart resumes the conversation (cause `resume`). */
+  agent?: boolean;
   exit: RunExit;
   verdict: ExitVerdict;
   firstStartedAt: number;
@@ -82,6 +91,11 @@ export function backoffDelay(policy: RestartPolicy, attempt: number, random: () 
   return Math.round(base + base * 0.1 * random());
 }
 
+/** A reset time this close (or past) is not acted on at once: the agent's clock or its rounding is off. */
+export const LIMIT_MIN_LEAD_MS = 5_000;
+/** Two limit-resets of one task are never closer than this, whatever the agent said. */
+export const LIMIT_RESET_SPACING_MS = 30_000;
+
 /** Jitter added to a usage-limit reset time: small against the wait, never more than 30 s. */
 export function limitJitter(waitMs: number, random: () => number): number {
   return Math.round(random() * Math.min(30_000, Math.max(500, waitMs * 0.02)));
@@ -90,6 +104,7 @@ export function limitJitter(waitMs: number, random: () => number): number {
 export function planAfterExit(input: AfterExitInput): AfterExitPlan {
   const { task, policy, run, exit, verdict, now, random } = input;
   let supervision: Supervision = { ...task.supervision, restartTimes: [...task.supervision.restartTimes] };
+  if (run.cause === 'limit-reset') supervision.lastLimitResetAt = run.startedAt;
   const events: EventDraft[] = [];
   const end = (state: TaskState, reason: string | null): AfterExitPlan => ({
     state,
@@ -131,16 +146,30 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
       return end('failed', verdict.detail ?? 'fatal');
     case 'usage-limited': {
       if (input.onLimit === 'fail') return end('failed', 'usage-limit');
-      const known = verdict.resetAt ?? null;
+      const stated = verdict.resetAt ?? null;
+      // A time printed to the minute may lift at any second of it: only the minute's end is sure.
+      const statedEnd = stated === null ? null : stated + (verdict.resetResolution === 'minute' ? 60_000 : 0);
+      // A reset already past (or about to be) says nothing about when the limit lifts: retrying
+      // at once would be a request storm until the real reset, so it is waited out as unknown.
+      const known = statedEnd !== null && statedEnd > now + LIMIT_MIN_LEAD_MS ? statedEnd : null;
       const list = input.limitBackoffMs.length > 0 ? input.limitBackoffMs : [15 * 60_000];
-      const wait =
-        known !== null
-          ? Math.max(0, known - now)
-          : list[Math.min(supervision.limitAttempt, list.length - 1)]!;
+      const wait = known !== null ? known - now : list[Math.min(supervision.limitAttempt, list.length - 1)]!;
       const resetsAt = known ?? now + wait;
       supervision = { ...supervision, limitAttempt: known === null ? supervision.limitAttempt + 1 : 0 };
-      const nextStartAt = resetsAt + limitJitter(wait, random);
-      events.push({ type: 'rate-limited', data: { resetsAt, known: known !== null, nextStartAt } });
+      const last = supervision.lastLimitResetAt ?? null;
+      const nextStartAt = Math.max(
+        resetsAt + limitJitter(wait, random),
+        last === null ? 0 : last + LIMIT_RESET_SPACING_MS,
+      );
+      events.push({
+        type: 'rate-limited',
+        data: {
+          resetsAt,
+          known: known !== null,
+          nextStartAt,
+          ...(stated !== null && known === null ? { statedResetAt: stated } : {}),
+        },
+      });
       return {
         state: 'rate-limited',
         reason: 'usage-limit',
@@ -185,7 +214,8 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
     return end('failed', 'max-runtime');
   }
 
-  const cause: RunCause = verdict.class === 'stalled' ? 'stall' : 'backoff';
+  // An agent picks its conversation up again: the run is a resume, though it spends budget as a backoff does.
+  const cause: RunCause = verdict.class === 'stalled' ? 'stall' : input.agent ? 'resume' : 'backoff';
   const recent = supervision.restartTimes.filter((t) => t > now - policy.breakerWindowMs);
   if (supervision.crashLoop || recent.length >= policy.breakerMaxRestarts) {
     if (!supervision.crashLoop) {
@@ -218,7 +248,7 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
     nextStartAt,
     limitResetsAt: null,
     supervision,
-    nextRun: { cause, prompt: null, fresh: false },
+    nextRun: { cause, prompt: null, fresh: false, ...(cause === 'resume' ? { budgeted: true } : {}) },
     events,
   };
 }
@@ -241,6 +271,8 @@ export interface TimerInput {
   now: number;
   /** When the last checkpoint was attempted, and whether the cwd turned out not to be a git work tree. */
   checkpoint?: { lastAt: number | null; off: boolean };
+  /** The agent started a tool call whose result has not come yet: its silence is the tool working. */
+  toolInFlight?: boolean;
 }
 
 export interface TimerDecision {
@@ -250,7 +282,14 @@ export interface TimerDecision {
 }
 
 /** What the passing of time alone makes due for one task. */
-export function decideTimers({ task, run, firstStartedAt, now, checkpoint }: TimerInput): TimerDecision {
+export function decideTimers({
+  task,
+  run,
+  firstStartedAt,
+  now,
+  checkpoint,
+  toolInFlight = false,
+}: TimerInput): TimerDecision {
   const actions: TimedAction[] = [];
   const wakes: number[] = [];
   const due = (at: number, action: TimedAction) => {
@@ -273,8 +312,9 @@ export function decideTimers({ task, run, firstStartedAt, now, checkpoint }: Tim
   if (live && (task.state === 'running' || task.state === 'stalled')) {
     if (task.supervision.healthyRunId !== run.id)
       due(run.startedAt + policy.healthyAfterMs, { type: 'mark-healthy', runId: run.id });
-    if (task.spec.stallTimeoutMs !== null && task.state === 'running') {
-      due((run.lastOutputAt ?? run.startedAt) + task.spec.stallTimeoutMs, { type: 'stall', runId: run.id });
+    const silence = stallLimit(task.spec, toolInFlight);
+    if (silence !== null && task.state === 'running') {
+      due((run.lastOutputAt ?? run.startedAt) + silence, { type: 'stall', runId: run.id });
     }
     if (policy.maxRuntimeMs !== null && firstStartedAt !== null && task.desired === 'running') {
       due(firstStartedAt + policy.maxRuntimeMs, { type: 'max-runtime' });
@@ -294,4 +334,15 @@ export function decideTimers({ task, run, firstStartedAt, now, checkpoint }: Tim
     }
   }
   return { actions, wakeAt: wakes.length > 0 ? Math.min(...wakes) : null };
+}
+
+/** How long a run may stay silent: `--stall-timeout`, or while a tool runs `--tool-timeout` (never less). */
+export function stallLimit(
+  spec: Pick<TaskRecord['spec'], 'stallTimeoutMs' | 'toolTimeoutMs'>,
+  toolInFlight: boolean,
+): number | null {
+  if (spec.stallTimeoutMs === null) return null;
+  if (!toolInFlight) return spec.stallTimeoutMs;
+  const tool = spec.toolTimeoutMs === undefined ? DEFAULT_TOOL_TIMEOUT_MS : spec.toolTimeoutMs;
+  return tool === null ? null : Math.max(tool, spec.stallTimeoutMs);
 }

@@ -81,12 +81,20 @@ export interface TaskSpec {
   umask: string;
   restart: RestartPolicy;
   stallTimeoutMs: number | null;
+  /**
+   * The stall limit while an agent's tool call is in flight (never less than `stallTimeoutMs`);
+   * null = no limit then. Absent (older specs, missions) = `DEFAULT_TOOL_TIMEOUT_MS`.
+   */
+  toolTimeoutMs?: number | null;
   onStall: StallAction;
   agent: AgentSpec | null;
   /** 0 or null = off. */
   checkpointEveryMs: number | null;
   mission: string | null;
 }
+
+/** A tool running this long without a word (a test suite, a build) is taken for a stall. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 30 * 60_000;
 
 /** Restart bookkeeping kept with the task so a restarted daemon decides exactly as the old one would. */
 export interface Supervision {
@@ -99,6 +107,8 @@ export interface Supervision {
   healthyRunId: number | null;
   /** Index into the agent's unknown-reset backoff list. */
   limitAttempt: number;
+  /** When the last `limit-reset` run started: the next one waits at least `LIMIT_RESET_SPACING_MS` after it. */
+  lastLimitResetAt?: number | null;
 }
 
 export const INITIAL_SUPERVISION: Supervision = {
@@ -137,6 +147,8 @@ export interface NextRun {
   cause: RunCause;
   prompt: string | null;
   fresh: boolean;
+  /** Spends restart budget though its cause alone would not (an agent's crash, resumed: cause `resume`). */
+  budgeted?: boolean;
 }
 
 export type RunCause =
@@ -172,6 +184,8 @@ export interface RunRecord {
   /** For an agent run: the prompt it is given (null = continue without one) and whether it starts a fresh conversation. */
   prompt: string | null;
   fresh: boolean;
+  /** The run spent restart budget (a crash restart, a probe, a stall, a user's restart). */
+  budgeted: boolean;
 }
 
 export interface RunExit {

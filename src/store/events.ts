@@ -55,6 +55,13 @@ export class EventJournal {
     return rows.map(toEvent);
   }
 
+  forRun(runId: number): JournalEvent[] {
+    const rows = this.db
+      .prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id')
+      .all(runId) as EventRow[];
+    return rows.map(toEvent);
+  }
+
   all(afterId = 0, limit = 10_000): JournalEvent[] {
     const rows = this.db
       .prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?')

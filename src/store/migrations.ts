@@ -113,4 +113,7 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (mission_id, n)
   );
   `,
+  `
+  ALTER TABLE runs ADD COLUMN budgeted INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

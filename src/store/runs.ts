@@ -20,6 +20,7 @@ interface RunRow {
   lines: number;
   prompt: string | null;
   fresh: number;
+  budgeted: number;
 }
 
 export class RunRepo {
@@ -34,12 +35,13 @@ export class RunRepo {
     starterPid: number;
     prompt?: string | null;
     fresh?: boolean;
+    budgeted?: boolean;
   }): RunRecord {
     const id = Number(
       this.db
         .prepare(
-          `INSERT INTO runs (task_id, n, cause, started_at, log_path, starter_pid, prompt, fresh)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (task_id, n, cause, started_at, log_path, starter_pid, prompt, fresh, budgeted)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.taskId,
@@ -50,6 +52,7 @@ export class RunRepo {
           input.starterPid,
           input.prompt ?? null,
           input.fresh ? 1 : 0,
+          input.budgeted ? 1 : 0,
         ).lastInsertRowid,
     );
     return this.byId(id)!;
@@ -166,5 +169,6 @@ function toRun(row: RunRow): RunRecord {
     lines: row.lines,
     prompt: row.prompt,
     fresh: row.fresh === 1,
+    budgeted: row.budgeted === 1,
   };
 }

@@ -46,9 +46,13 @@ export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRec
   }
   const resume = run.n > 1 && !run.fresh && sessionId !== null;
   if (!resume && !adapter.preassignsSession) sessionId = null;
+  // A crash resumed (cause `resume`, budget spent) is told of the crash, as a user's resume is not.
+  const crashResume = run.cause === 'resume' && run.budgeted;
   const prompt =
     run.prompt ??
-    (resume ? (RESUME_PROMPTS[run.cause] ?? DEFAULT_RESUME_PROMPT) : readOriginalPrompt(rt, task));
+    (resume
+      ? ((crashResume ? undefined : RESUME_PROMPTS[run.cause]) ?? DEFAULT_RESUME_PROMPT)
+      : readOriginalPrompt(rt, task));
   const stdinFile = rt.paths.promptFile(task.name, run.n);
   writePrivateFile(stdinFile, prompt);
   const launch = adapter.launch({

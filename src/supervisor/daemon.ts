@@ -1,4 +1,6 @@
 import { existsSync, type FSWatcher, rmSync, watch } from 'node:fs';
+import { toolInFlight } from '../agents/summary.js';
+import type { TranscriptSummary } from '../agents/types.js';
 import { decideTimers, type TimedAction } from '../core/lifecycle.js';
 import { FINAL_STATES, type RunRecord, type TaskRecord } from '../core/task.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
@@ -258,12 +260,14 @@ class Daemon {
   private async applyTimers(task: TaskRecord): Promise<number | null> {
     const { rt } = this;
     const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
+    const live = run !== null && run.endedAt === null && task.spec.agent !== null;
     const decision = decideTimers({
       task,
       run,
       firstStartedAt: rt.store.runs.firstStartedAt(task.id),
       now: rt.now(),
       checkpoint: checkpointInfo(rt.store.tasks.info(task.id)),
+      toolInFlight: live && toolInFlight(rt.store.runs.summary<TranscriptSummary>(run.id)),
     });
     for (const action of decision.actions) await this.act(task, action);
     return decision.wakeAt;

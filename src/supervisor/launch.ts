@@ -28,6 +28,7 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
     // What this run is for moves from the task onto the run in this transaction: a run that dies
     // at once must not find a stale "restart" waiting on the task and restart itself forever.
     const effectiveCause = task.nextRun?.cause ?? cause;
+    const budgeted = BUDGETED.has(effectiveCause) || task.nextRun?.budgeted === true;
     const run = rt.store.runs.insert({
       taskId: task.id,
       n,
@@ -37,6 +38,7 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
       starterPid: process.pid,
       prompt: task.nextRun?.prompt ?? null,
       fresh: task.nextRun?.fresh ?? false,
+      budgeted,
     });
     rt.store.tasks.update(
       task.id,
@@ -50,7 +52,7 @@ export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Pr
         stopRequestedAt: null,
         stopTimeoutMs: null,
         stopAs: null,
-        restarts: task.restarts + (BUDGETED.has(effectiveCause) ? 1 : 0),
+        restarts: task.restarts + (budgeted ? 1 : 0),
       },
       now,
     );

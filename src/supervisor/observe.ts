@@ -117,6 +117,7 @@ export function recordExit(
       firstStartedAt: rt.store.runs.firstStartedAt(task.id) ?? run.startedAt,
       onLimit: task.spec.agent?.onLimit ?? 'wait',
       limitBackoffMs: task.spec.agent?.limitBackoffMs ?? [],
+      agent: task.spec.agent !== null,
       now,
       random: rt.random,
     });

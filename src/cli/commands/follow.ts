@@ -6,7 +6,7 @@ import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { tailOffset } from '../log-text.js';
-import { renderTranscript } from '../transcript.js';
+import { renderTranscript, runEndLine } from '../transcript.js';
 import { waitingHint } from '../waiting.js';
 import { runMarker } from './log.js';
 
@@ -48,9 +48,15 @@ async function follow(ctx: Context, name: string, lines: number, raw: boolean): 
     const text = partial + bytes.toString('utf8');
     const cut = flush ? text.length : text.lastIndexOf('\n') + 1;
     partial = text.slice(cut);
-    if (cut > 0) ctx.out.raw(renderTranscript(task, text.slice(0, cut), Date.now()));
+    if (cut === 0) return;
+    const rendered = renderTranscript(task, text.slice(0, cut), Date.now(), { omitLimitLines: true });
+    if (rendered !== '') lineOpen = !rendered.endsWith('\n');
+    ctx.out.raw(rendered);
   };
+  let lineOpen = false;
   let lastRefresh = 0;
+  // The run whose end (what holdfast does next) has been told.
+  let endTold = -1;
   for (;;) {
     if (Date.now() - lastRefresh > 250) {
       await ctx.refresh();
@@ -68,6 +74,16 @@ async function follow(ctx: Context, name: string, lines: number, raw: boolean): 
         offset = size;
       }
       const ended = run.endedAt !== null;
+      const goesOn = index < runs.length - 1 || !FINAL_STATES.has(current.state);
+      if (ended && goesOn && endTold !== index) {
+        endTold = index;
+        if (!raw && task.spec.agent) {
+          emit(Buffer.alloc(0), true);
+          const line = runEndLine(run, ctx.rt.store.events.forRun(run.id));
+          if (line !== null) ctx.out.write(lineOpen ? `\n${line}` : line);
+          lineOpen = false;
+        }
+      }
       if (ended && index < runs.length - 1) {
         emit(Buffer.alloc(0), true);
         index++;

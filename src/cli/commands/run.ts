@@ -41,6 +41,10 @@ export function register(program: Command): void {
     )
     .option('--probe-every <duration>', 'in crash-loop, one probe restart this often (default 30m)')
     .option('--stall-timeout <duration>', 'no output for this long → stalled (default: off for commands)')
+    .option(
+      '--tool-timeout <duration>',
+      "while an agent's tool call runs, the stall limit instead (default 30m, 0 = none)",
+    )
     .addOption(
       new Option('--on-stall <action>', 'what a stall does (default: restart)').choices(STALL_ACTIONS),
     )
