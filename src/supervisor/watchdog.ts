@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
 import { PACKAGE_ROOT, type Runtime } from './runtime.js';
@@ -16,12 +17,21 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
   const list = panes === undefined ? await rt.tmux.listPanes() : panes;
   const pane = list?.find((p) => p.session === WATCHDOG_SESSION);
   if (pane && !pane.dead) return 'running';
-  const argv = ['bash', WATCHDOG_SCRIPT, rt.paths.home, process.execPath, CLI];
+  const argv = ['bash', WATCHDOG_SCRIPT, rt.paths.home, process.execPath, CLI].map(escapeTmuxArg);
   try {
     if (pane) {
       await rt.tmux.exec(['respawn-pane', '-k', '-t', `=${WATCHDOG_SESSION}:`, '--', ...argv]);
     } else {
-      await rt.tmux.exec(['new-session', '-d', '-s', WATCHDOG_SESSION, '-c', rt.paths.home, '--', ...argv]);
+      await rt.tmux.exec([
+        'new-session',
+        '-d',
+        '-s',
+        WATCHDOG_SESSION,
+        '-c',
+        cwdArg(rt.paths.home),
+        '--',
+        ...argv,
+      ]);
     }
   } catch (error) {
     // Several starters raced and another one created it: that is the outcome wanted.

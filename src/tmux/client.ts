@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { HoldfastError } from '../core/errors.js';
-import { chainCommands, escapeTmuxArg, shellQuote } from './argv.js';
+import { chainCommands, cwdArg, escapeFormat, escapeTmuxArg, shellQuote } from './argv.js';
 import { EVENTS_FILE_ENV } from './config.js';
 import { TmuxError } from './errors.js';
 import { PANE_FORMAT, type PaneInfo, parsePaneList } from './panes.js';
@@ -81,7 +81,7 @@ export class TmuxClient {
         '-s',
         launch.target,
         '-c',
-        launch.cwd,
+        cwdArg(launch.cwd),
         '-x',
         String(launch.width ?? 200),
         '-y',
@@ -101,7 +101,7 @@ export class TmuxClient {
     // pipe-pane without -o replaces the previous run's pipe; tmux reads no pane output until the
     // whole chain has run, so the new process's first byte already goes to the new log.
     const out = await this.chain([
-      ['respawn-pane', '-k', '-t', target, '-c', launch.cwd, '--', ...launch.argv.map(escapeTmuxArg)],
+      ['respawn-pane', '-k', '-t', target, '-c', cwdArg(launch.cwd), '--', ...launch.argv.map(escapeTmuxArg)],
       ...optionCommands(target, launch.options),
       pipeCommand(target, launch.logFile, false),
       ['display-message', '-p', '-t', target, '#{pane_pid}'],
@@ -212,20 +212,21 @@ export class TmuxClient {
   }
 }
 
+/**
+ * Without -F, set-option stores the value as given. The pane-died hook splices `#{@hf_run}` into a
+ * shell command, though, so a value is limited to characters no shell or format gives a meaning.
+ */
 function optionCommands(target: string, options: Record<string, string>): string[][] {
-  return Object.entries(options).map(([name, value]) => [
-    'set-option',
-    '-p',
-    '-t',
-    target,
-    name,
-    escapeTmuxArg(value),
-  ]);
+  return Object.entries(options).map(([name, value]) => {
+    if (!/^[A-Za-z0-9._-]*$/.test(value))
+      throw new Error(`pane option ${name}: unsafe value ${JSON.stringify(value)}`);
+    return ['set-option', '-p', '-t', target, name, escapeTmuxArg(value)];
+  });
 }
 
 function pipeCommand(target: string, logFile: string, onlyIfNone = true): string[] {
-  // tmux expands #{…} formats in this string, so a literal # is written ##.
-  const command = `exec cat >> ${shellQuote(logFile).replaceAll('#', '##')}`;
+  // tmux expands formats in this string (`#(…)` would run): the path must reach it literally.
+  const command = `exec cat >> ${escapeFormat(shellQuote(logFile))}`;
   return ['pipe-pane', ...(onlyIfNone ? ['-o'] : []), '-t', target, command];
 }
 
