@@ -1,8 +1,11 @@
+import { renameSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { minimalEnvironment } from '../core/minimal-env.js';
 import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { PACKAGE_ROOT, type Runtime } from './runtime.js';
+import { writeEnvFile } from './env-file.js';
+import { LAUNCHER, PACKAGE_ROOT, type Runtime } from './runtime.js';
 
 /** Not a valid task name (underscore), so it can never collide with a task's session. */
 export const WATCHDOG_SESSION = '_holdfast-watchdog';
@@ -17,7 +20,23 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
   const list = panes === undefined ? await rt.tmux.listPanes() : panes;
   const pane = list?.find((p) => p.session === WATCHDOG_SESSION);
   if (pane && !pane.dead) return 'running';
-  const argv = ['bash', WATCHDOG_SCRIPT, rt.paths.home, process.execPath, CLI].map(escapeTmuxArg);
+  writeDaemonEnv(rt);
+  // Through the launcher, like a task: whatever environment the tmux server has (one started by
+  // an older holdfast, or by hand), the watchdog and so the daemon start with the minimal one.
+  const argv = [
+    'bash',
+    LAUNCHER,
+    rt.paths.home,
+    rt.paths.daemonEnv,
+    '-',
+    '077',
+    '--',
+    'bash',
+    WATCHDOG_SCRIPT,
+    rt.paths.home,
+    process.execPath,
+    CLI,
+  ].map(escapeTmuxArg);
   try {
     if (pane) {
       await rt.tmux.exec(['respawn-pane', '-k', '-t', `=${WATCHDOG_SESSION}:`, '--', ...argv]);
@@ -39,6 +58,13 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
     throw error;
   }
   return 'started';
+}
+
+/** Written whole under another name and renamed, so a watchdog starting meanwhile never reads half. */
+function writeDaemonEnv(rt: Runtime): void {
+  const temp = `${rt.paths.daemonEnv}.${process.pid}.tmp`;
+  writeEnvFile(temp, minimalEnvironment(process.env));
+  renameSync(temp, rt.paths.daemonEnv);
 }
 
 export async function stopWatchdog(rt: Runtime): Promise<void> {

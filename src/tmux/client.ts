@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { HoldfastError } from '../core/errors.js';
+import { minimalEnvironment } from '../core/minimal-env.js';
 import { chainCommands, cwdArg, escapeFormat, escapeTmuxArg, shellQuote } from './argv.js';
 import { EVENTS_FILE_ENV } from './config.js';
 import { TmuxError } from './errors.js';
@@ -33,17 +34,22 @@ export class TmuxClient {
   private readonly configFile: string;
   private readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly attachEnv: NodeJS.ProcessEnv;
   private versionChecked = false;
 
   constructor(options: TmuxClientOptions) {
     this.socket = options.socket;
     this.configFile = options.configFile;
     this.bin = options.tmuxBin ?? 'tmux';
-    // The server inherits the environment of the call that starts it; the hook reads the events path there.
-    const env: NodeJS.ProcessEnv = { ...process.env, [EVENTS_FILE_ENV]: options.eventsFile };
-    delete env.TMUX;
-    delete env.TMUX_PANE;
-    this.env = env;
+    // The server inherits the environment of the call that starts it and outlives that call, so it
+    // gets only the minimal one (the hook reads the events path there). Commands sent to a running
+    // server carry it too: tmux copies `update-environment` variables from the client into sessions.
+    this.env = { ...minimalEnvironment(process.env), [EVENTS_FILE_ENV]: options.eventsFile };
+    // An attaching terminal is the user's own: it needs TERM, COLORTERM and the rest as they are.
+    const attachEnv: NodeJS.ProcessEnv = { ...process.env, [EVENTS_FILE_ENV]: options.eventsFile };
+    delete attachEnv.TMUX;
+    delete attachEnv.TMUX_PANE;
+    this.attachEnv = attachEnv;
   }
 
   /** Runs one tmux invocation on the private socket; resolves with its stdout. */
@@ -169,8 +175,9 @@ export class TmuxClient {
     ];
   }
 
+  /** The environment for a foreground `attachArgv` client: the user's, not the server's minimal one. */
   get environment(): NodeJS.ProcessEnv {
-    return this.env;
+    return this.attachEnv;
   }
 
   /** Fails with a clear error when tmux is missing or older than 3.2. */
