@@ -2,15 +2,18 @@
 # Runs first in every holdfast pane, then execs the task. It gives the task the environment of the
 # `holdfast run` that created it, read from a 0600 file so that no value (API keys…) is ever in argv.
 #
-# usage: launch.sh ENV_FILE STDIN_FILE UMASK [NAME=VALUE...] -- COMMAND [ARG...]
+# usage: launch.sh DIR ENV_FILE STDIN_FILE UMASK [NAME=VALUE...] -- COMMAND [ARG...]
+#   DIR         the working directory. It comes as an argument because tmux expands formats in
+#               `-c` (`#(…)` runs a command there), not in a pane's command arguments
 #   ENV_FILE    NUL-separated NAME=VALUE entries
 #   STDIN_FILE  a file to feed on stdin (an agent's prompt), or - to keep the terminal
 #   UMASK       the creator's umask (holdfast itself runs with 077, the task should not)
 #   NAME=VALUE  holdfast's own variables for this run (HOLDFAST_TASK, HOLDFAST_RUN, …): never secrets
-env_file=$1
-stdin_file=$2
-umask "$3"
-shift 3
+dir=$1
+env_file=$2
+stdin_file=$3
+umask "$4"
+shift 4
 
 # Drop what the tmux server's environment put here; keep only the pane's own terminal variables.
 for name in $(compgen -e); do
@@ -30,6 +33,13 @@ while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
   shift
 done
 shift
+
+# After the environment, so PWD names this directory, not the creator's. An absolute path never
+# consults CDPATH. A directory that has gone is an error, not a run somewhere else.
+if ! cd -- "$dir" 2>/dev/null; then
+  echo "holdfast: cannot enter the working directory $dir" >&2
+  exit 1
+fi
 
 if [ "$stdin_file" != "-" ]; then
   exec "$@" <"$stdin_file"

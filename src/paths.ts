@@ -14,6 +14,8 @@ export interface Paths {
   eventsFile: string;
   daemonLog: string;
   daemonPid: string;
+  /** The minimal environment the watchdog and the daemon start with (0600, read by the launcher). */
+  daemonEnv: string;
   config: string;
   tasksDir: string;
   taskDir(name: string): string;
@@ -39,6 +41,7 @@ export function makePaths(home: string): Paths {
     eventsFile: join(home, 'pane-events.log'),
     daemonLog: join(home, 'daemon.log'),
     daemonPid: join(home, 'daemon.pid'),
+    daemonEnv: join(home, 'daemon.env'),
     config: join(home, 'config.json'),
     tasksDir,
     taskDir,

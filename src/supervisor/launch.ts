@@ -86,6 +86,7 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
     const argv = [
       'bash',
       LAUNCHER,
+      task.spec.cwd,
       rt.paths.envFile(task.name),
       plan.stdinFile ?? '-',
       task.spec.umask,

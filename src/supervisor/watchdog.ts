@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
+import { minimalEnvironment } from '../core/minimal-env.js';
 import { touchPrivateFile } from '../fs-safe.js';
+import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { PACKAGE_ROOT, type Runtime } from './runtime.js';
+import { writeEnvFile } from './env-file.js';
+import { LAUNCHER, PACKAGE_ROOT, type Runtime } from './runtime.js';
 
 /** Not a valid task name (underscore), so it can never collide with a task's session. */
 export const WATCHDOG_SESSION = '_holdfast-watchdog';
@@ -19,12 +22,37 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
   if (pane && !pane.dead) return 'running';
   // The watchdog's shell appends to it by name: made here, 0600, and never a link.
   touchPrivateFile(rt.paths.daemonLog);
-  const argv = ['bash', WATCHDOG_SCRIPT, rt.paths.home, process.execPath, CLI];
+  writeEnvFile(rt.paths.daemonEnv, minimalEnvironment(process.env));
+  // Through the launcher, like a task: whatever environment the tmux server has (one started by
+  // an older holdfast, or by hand), the watchdog and so the daemon start with the minimal one.
+  const argv = [
+    'bash',
+    LAUNCHER,
+    rt.paths.home,
+    rt.paths.daemonEnv,
+    '-',
+    '077',
+    '--',
+    'bash',
+    WATCHDOG_SCRIPT,
+    rt.paths.home,
+    process.execPath,
+    CLI,
+  ].map(escapeTmuxArg);
   try {
     if (pane) {
       await rt.tmux.exec(['respawn-pane', '-k', '-t', `=${WATCHDOG_SESSION}:`, '--', ...argv]);
     } else {
-      await rt.tmux.exec(['new-session', '-d', '-s', WATCHDOG_SESSION, '-c', rt.paths.home, '--', ...argv]);
+      await rt.tmux.exec([
+        'new-session',
+        '-d',
+        '-s',
+        WATCHDOG_SESSION,
+        '-c',
+        cwdArg(rt.paths.home),
+        '--',
+        ...argv,
+      ]);
     }
   } catch (error) {
     // Several starters raced and another one created it: that is the outcome wanted.
@@ -34,6 +62,7 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
   return 'started';
 }
 
+/** Written whole under another name and renamed, so a watchdog starting meanwhile never reads half. */
 export async function stopWatchdog(rt: Runtime): Promise<void> {
   await rt.tmux.killSession(WATCHDOG_SESSION);
 }

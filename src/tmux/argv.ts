@@ -7,6 +7,21 @@ export function escapeTmuxArg(arg: string): string {
   return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
 }
 
+/**
+ * Makes a value reach tmux literally where tmux expands formats in it (`-c`, `pipe-pane`,
+ * `run-shell`, `display-message` text, `set-option -F`): `#(…)` would run a shell command, `#{…}`
+ * substitute a value. `##` is tmux's escape for one `#`, except that tmux 3.3a copies a run of `#`
+ * followed by `[` as it is (a style for the status line to read), so such a run is left alone.
+ */
+export function escapeFormat(value: string): string {
+  return value.replace(/#+(\[)?/g, (run, bracket) => (bracket ? run : run.replaceAll('#', '##')));
+}
+
+/** A directory for `-c`, which tmux format-expands: it reaches tmux literally, `;`-safe too. */
+export function cwdArg(dir: string): string {
+  return escapeTmuxArg(escapeFormat(dir));
+}
+
 /** Joins several tmux commands into one invocation, so tmux runs them with no output read in between. */
 export function chainCommands(commands: readonly (readonly string[])[]): string[] {
   const argv: string[] = [];

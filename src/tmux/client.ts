@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { HoldfastError } from '../core/errors.js';
-import { chainCommands, escapeTmuxArg, shellQuote } from './argv.js';
+import { minimalEnvironment } from '../core/minimal-env.js';
+import { chainCommands, cwdArg, escapeFormat, escapeTmuxArg, shellQuote } from './argv.js';
 import { EVENTS_FILE_ENV } from './config.js';
 import { TmuxError } from './errors.js';
 import { PANE_FORMAT, type PaneInfo, parsePaneList } from './panes.js';
@@ -33,17 +34,22 @@ export class TmuxClient {
   private readonly configFile: string;
   private readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly attachEnv: NodeJS.ProcessEnv;
   private versionChecked = false;
 
   constructor(options: TmuxClientOptions) {
     this.socket = options.socket;
     this.configFile = options.configFile;
     this.bin = options.tmuxBin ?? 'tmux';
-    // The server inherits the environment of the call that starts it; the hook reads the events path there.
-    const env: NodeJS.ProcessEnv = { ...process.env, [EVENTS_FILE_ENV]: options.eventsFile };
-    delete env.TMUX;
-    delete env.TMUX_PANE;
-    this.env = env;
+    // The server inherits the environment of the call that starts it and outlives that call, so it
+    // gets only the minimal one (the hook reads the events path there). Commands sent to a running
+    // server carry it too: tmux copies `update-environment` variables from the client into sessions.
+    this.env = { ...minimalEnvironment(process.env), [EVENTS_FILE_ENV]: options.eventsFile };
+    // An attaching terminal is the user's own: it needs TERM, COLORTERM and the rest as they are.
+    const attachEnv: NodeJS.ProcessEnv = { ...process.env, [EVENTS_FILE_ENV]: options.eventsFile };
+    delete attachEnv.TMUX;
+    delete attachEnv.TMUX_PANE;
+    this.attachEnv = attachEnv;
   }
 
   /** Runs one tmux invocation on the private socket; resolves with its stdout. */
@@ -81,7 +87,7 @@ export class TmuxClient {
         '-s',
         launch.target,
         '-c',
-        launch.cwd,
+        cwdArg(launch.cwd),
         '-x',
         String(launch.width ?? 200),
         '-y',
@@ -101,7 +107,7 @@ export class TmuxClient {
     // pipe-pane without -o replaces the previous run's pipe; tmux reads no pane output until the
     // whole chain has run, so the new process's first byte already goes to the new log.
     const out = await this.chain([
-      ['respawn-pane', '-k', '-t', target, '-c', launch.cwd, '--', ...launch.argv.map(escapeTmuxArg)],
+      ['respawn-pane', '-k', '-t', target, '-c', cwdArg(launch.cwd), '--', ...launch.argv.map(escapeTmuxArg)],
       ...optionCommands(target, launch.options),
       pipeCommand(target, launch.logFile, false),
       ['display-message', '-p', '-t', target, '#{pane_pid}'],
@@ -169,8 +175,9 @@ export class TmuxClient {
     ];
   }
 
+  /** The environment for a foreground `attachArgv` client: the user's, not the server's minimal one. */
   get environment(): NodeJS.ProcessEnv {
-    return this.env;
+    return this.attachEnv;
   }
 
   /** Fails with a clear error when tmux is missing or older than 3.2. */
@@ -212,22 +219,23 @@ export class TmuxClient {
   }
 }
 
+/**
+ * Without -F, set-option stores the value as given. The pane-died hook splices `#{@hf_run}` into a
+ * shell command, though, so a value is limited to characters no shell or format gives a meaning.
+ */
 function optionCommands(target: string, options: Record<string, string>): string[][] {
-  return Object.entries(options).map(([name, value]) => [
-    'set-option',
-    '-p',
-    '-t',
-    target,
-    name,
-    escapeTmuxArg(value),
-  ]);
+  return Object.entries(options).map(([name, value]) => {
+    if (!/^[A-Za-z0-9._-]*$/.test(value))
+      throw new Error(`pane option ${name}: unsafe value ${JSON.stringify(value)}`);
+    return ['set-option', '-p', '-t', target, name, escapeTmuxArg(value)];
+  });
 }
 
 function pipeCommand(target: string, logFile: string, onlyIfNone = true): string[] {
-  // tmux expands #{…} formats in this string, so a literal # is written ##. Not `cat >>`: dd's
-  // oflag=nofollow refuses a link planted at the log after holdfast created it.
+  // tmux expands formats in this string (`#(…)` would run): the path must reach it literally. Not
+  // `cat >>`: dd's oflag=nofollow refuses a link planted at the log after holdfast created it.
   const sink = `of=${logFile}`;
-  const command = `exec dd ${shellQuote(sink).replaceAll('#', '##')} oflag=append,nofollow conv=notrunc bs=64K status=none`;
+  const command = `exec dd ${escapeFormat(shellQuote(sink))} oflag=append,nofollow conv=notrunc bs=64K status=none`;
   return ['pipe-pane', ...(onlyIfNone ? ['-o'] : []), '-t', target, command];
 }
 
