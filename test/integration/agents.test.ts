@@ -377,7 +377,8 @@ describe('agent options', () => {
     ]);
     expect(calls[1]!.stdin).toContain('You may now use the tools you were denied.');
     expect(done.sessionId).toBe(waiting.sessionId);
-    expect(done.runs.map((run) => run.cause)).toEqual(['start', 'resume', 'backoff']);
+    // The crash after the user's resume is resumed by the supervisor: an agent's crash restart has cause resume.
+    expect(done.runs.map((run) => run.cause)).toEqual(['start', 'resume', 'resume']);
     expect((await h.events('agent')).find((e) => e.type === 'resume-requested')?.data).toEqual({
       from: 'waiting-input',
       unattended: true,
