@@ -8,7 +8,7 @@ import { checkpointInfo, checkpointTask } from './checkpoints.js';
 import { launchRun, startRun } from './launch.js';
 import { acquireLease, HEARTBEAT_MS } from './lease.js';
 import { advanceMissions } from './missions.js';
-import { applyPanes } from './observe.js';
+import { applyPanes, launchedRuns } from './observe.js';
 import { processPaneEvents } from './pane-events.js';
 import { nudgeReap, signalGroup } from './process.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -194,8 +194,9 @@ class Daemon {
   private async reconcile(): Promise<void> {
     const { rt } = this;
     this.lastReconcile = Date.now();
+    const launched = launchedRuns(rt);
     const panes = await rt.tmux.listPanes();
-    const result = applyPanes(rt, panes);
+    const result = applyPanes(rt, panes, launched);
     for (const run of result.unlaunched) await this.relaunch(run);
     this.pendingReap = result.pendingReap > 0;
     this.serverPid = result.serverPid;
@@ -275,7 +276,8 @@ class Daemon {
     switch (action.type) {
       case 'start':
         try {
-          await startRun(rt, task.id, task.nextRun?.cause ?? 'backoff');
+          // For the run this pass saw: a restart may have started another one since.
+          await startRun(rt, task.id, task.nextRun?.cause ?? 'backoff', { after: task.currentRunId });
         } catch (error) {
           this.log(`could not start ${task.name}: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -304,7 +306,10 @@ class Daemon {
         const run = rt.store.runs.byId(action.runId);
         if (!run || run.endedAt !== null) return;
         const restart = task.spec.onStall === 'restart' || task.spec.agent !== null;
-        rt.store.tx(() => {
+        const marked = rt.store.tx(() => {
+          const current = rt.store.tasks.byId(task.id);
+          // A stop or restart decided since this pass read the task has the run now.
+          if (current?.currentRunId !== action.runId || current.state !== 'running') return false;
           const now = rt.now();
           rt.store.tasks.update(
             task.id,
@@ -319,17 +324,18 @@ class Daemon {
             idleMs: now - (run.lastOutputAt ?? run.startedAt),
             action: restart ? 'restart' : 'notify',
           });
+          return true;
         });
-        if (restart && run.pid !== null) signalGroup(run.pid, 'SIGTERM');
+        if (marked && restart && run.pid !== null) signalGroup(run.pid, 'SIGTERM');
         return;
       }
       case 'max-runtime': {
-        const { pid } = requestStop(rt, task.id, {
+        const { pid, runId } = requestStop(rt, task.id, {
           timeoutMs: 10_000,
           stopAs: 'failed',
           reason: 'max-runtime',
         });
-        if (pid !== null) this.escalate(task.id, 10_000);
+        if (pid !== null) this.escalate(task.id, 10_000, runId);
         return;
       }
       case 'checkpoint':
@@ -355,10 +361,10 @@ class Daemon {
     }
   }
 
-  private escalate(taskId: number, timeoutMs: number): void {
+  private escalate(taskId: number, timeoutMs: number, runId: number | null): void {
     if (this.escalating.has(taskId)) return;
     this.escalating.add(taskId);
-    void escalateStop(this.rt, taskId, timeoutMs).finally(() => this.escalating.delete(taskId));
+    void escalateStop(this.rt, taskId, timeoutMs, runId).finally(() => this.escalating.delete(taskId));
   }
 
   private heartbeat(): void {

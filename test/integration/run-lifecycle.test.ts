@@ -113,7 +113,8 @@ describe('holdfast run and the commands around it', () => {
     expect(view).toMatchObject({
       name: 'st',
       state: 'failed',
-      desired: 'running',
+      // A finished task wants nothing more: nothing will start it without a word from the user.
+      desired: 'stopped',
       exitCode: 2,
       signal: null,
       restarts: 0,
@@ -139,6 +140,25 @@ describe('holdfast run and the commands around it', () => {
     expect(view.state).toBe('stopped');
     expect(view.desired).toBe('stopped');
     expect(view.signal).toBe('SIGINT');
+  });
+
+  it('stop on a task that had already ended says so and leaves its state as it was', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'done', '--', 'true']);
+    const finished = await finalState('done');
+    expect(finished).toMatchObject({ state: 'succeeded', desired: 'stopped' });
+    const stop = await h.cli(['stop', 'done']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout.trim()).toBe('done: had already ended (succeeded, exit 0)');
+    expect(await h.status('done')).toMatchObject({ state: 'succeeded', desired: 'stopped', exitCode: 0 });
+    const json = await h.json<{ name: string; state: string; alreadyEnded: boolean }[]>(['stop', 'done']);
+    expect(json).toEqual([{ name: 'done', state: 'succeeded', ended: true, alreadyEnded: true }]);
+    expect((await h.events('done')).map((e) => e.type)).toEqual([
+      'created',
+      'started',
+      'exited',
+      'succeeded',
+    ]);
   });
 
   it('stop escalates to SIGKILL after the timeout when SIGINT and SIGTERM are ignored', async () => {
