@@ -25,7 +25,7 @@ export interface DaemonOptions {
 
 /** How often the whole world is re-read from tmux: the safety net under the pane-died hook. */
 const RECONCILE_MS = 2000;
-/** How often dead-but-unreaped panes are nudged (tmux can miss SIGCHLD; see TMUX.md). */
+/** How often dead-but-unreaped panes are nudged (tmux can miss SIGCHLD: see docs/architecture.md). */
 const REAP_NUDGE_MS = 50;
 /** How often logs are checked for new bytes (stall timers, agent facts in `ls`); a run's end reads its log at once. */
 const TAIL_MS = 1000;

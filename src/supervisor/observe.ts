@@ -84,8 +84,9 @@ function stillLaunching(run: RunRecord): boolean {
 }
 
 /**
- * Observes until no dead pane waits to be reaped (tmux can miss a child's exit: see TMUX.md),
- * nudging the server each time. Bounded, so a wedged server cannot hang a CLI call.
+ * Observes until no dead pane waits to be reaped, nudging the server each time (tmux can miss a
+ * child's exit: docs/architecture.md, "Missed reaps"). Bounded, so a wedged server cannot hang a
+ * CLI call.
  */
 export async function observeSettled(rt: Runtime, deadlineMs = 2000): Promise<ObserveResult> {
   const deadline = Date.now() + deadlineMs;
