@@ -3,7 +3,7 @@
 # builds holdfast, puts `holdfast` on PATH when it can, and starts the supervised demo task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
+root=$(pwd -P)
 
 if ! command -v tmux >/dev/null 2>&1; then
   echo "== installing tmux"
@@ -16,8 +16,28 @@ npm ci --no-audit --no-fund --loglevel=error
 echo "== build"
 npm run --silent build
 
+# `npm link` points the global `holdfast` at this checkout: say so when it does, and never take it
+# from another checkout (or an installed copy) without the user's word.
 holdfast="$root/bin/holdfast.js"
-if npm link --silent >/dev/null 2>&1 && command -v holdfast >/dev/null 2>&1; then
+global=$(npm prefix -g 2>/dev/null || true)
+link="$global/lib/node_modules/holdfast"
+if [ -z "$global" ]; then
+  echo "== npm has no global prefix: run holdfast as $holdfast"
+elif [ -e "$link" ] && [ "$(readlink -f "$link")" = "$root" ]; then
+  echo "== the global holdfast already points at this checkout ($root)"
+elif [ -e "$link" ]; then
+  echo "== the global holdfast points at $(readlink -f "$link"), not this checkout: left as it is"
+  echo "   to point it here instead: (cd $root && npm link)"
+else
+  was=''
+  [ -L "$link" ] && was=" (it pointed at $(readlink "$link"), which is gone)"
+  if npm link --silent >/dev/null 2>&1; then
+    echo "== npm link: the global holdfast now points at this checkout ($root)$was"
+  else
+    echo "== npm link failed: run holdfast as $holdfast"
+  fi
+fi
+if [ "$(readlink -f "$(command -v holdfast 2>/dev/null || echo /nonexistent)")" = "$(readlink -f "$root/bin/holdfast.js")" ]; then
   holdfast=holdfast
 fi
 

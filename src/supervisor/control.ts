@@ -7,10 +7,14 @@ import { escalateStop } from './stop.js';
 
 /**
  * Restarts a task now: the live run (if any) is stopped with the usual escalation, and a new run
- * starts in the same tmux session whatever the restart policy says. Counts as a restart.
+ * starts in the same tmux session whatever the restart policy says. Spends no restart budget.
+ *
+ * Everything after the decision is bound to the run the decision saw: another restart (or the
+ * daemon) may end that run and start the next one first, and then this restart has been done for
+ * it. Acting on the newer run instead would kill it as if it had crashed.
  */
 export async function restartTask(rt: Runtime, taskId: number, timeoutMs: number): Promise<void> {
-  const live = rt.store.tx(() => {
+  const seen = rt.store.tx(() => {
     const task = mustGet(rt, taskId);
     const now = rt.now();
     const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
@@ -33,10 +37,10 @@ export async function restartTask(rt: Runtime, taskId: number, timeoutMs: number
       type: 'restart-requested',
       data: {},
     });
-    return isLive;
+    return { runId: task.currentRunId, live: isLive };
   });
-  if (live) await escalateStop(rt, taskId, timeoutMs);
-  await startRun(rt, taskId, 'restart');
+  if (seen.live) await escalateStop(rt, taskId, timeoutMs, seen.runId);
+  await startRun(rt, taskId, 'restart', { after: seen.runId });
 }
 
 export interface ResumeOptions {
@@ -57,7 +61,7 @@ export const PERMISSION_GRANTED_PROMPT =
  * A task waiting for input after denied tools has no live run: it waits for exactly this.
  */
 export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOptions): Promise<void> {
-  rt.store.tx(() => {
+  const seenRunId = rt.store.tx(() => {
     const task = mustGet(rt, taskId);
     if (options.unattended && !task.spec.agent) {
       throw new HoldfastError('EUSAGE', `--unattended: ${task.name} is not an agent task`);
@@ -108,15 +112,15 @@ export async function resumeTask(rt: Runtime, taskId: number, options: ResumeOpt
         ...(grant ? { unattended: true } : {}),
       },
     });
+    return task.currentRunId;
   });
-  const task = mustGet(rt, taskId);
   // A stalled run in notify mode is still alive: end it so the resume can take its place.
-  const run = task.currentRunId === null ? null : rt.store.runs.byId(task.currentRunId);
+  const run = seenRunId === null ? null : rt.store.runs.byId(seenRunId);
   if (run && run.endedAt === null && run.pid !== null) {
     signalGroup(run.pid, 'SIGTERM');
-    await escalateStop(rt, taskId, 5000);
+    await escalateStop(rt, taskId, 5000, run.id);
   }
-  await startRun(rt, taskId, 'resume');
+  await startRun(rt, taskId, 'resume', { after: seenRunId });
 }
 
 /** A task that waits for input with no live run (its agent exited): only `resume` moves it on. */

@@ -11,7 +11,7 @@ import { checkpointInfo, checkpointTask } from './checkpoints.js';
 import { launchRun, startRun } from './launch.js';
 import { acquireLease, HEARTBEAT_MS } from './lease.js';
 import { advanceMissions } from './missions.js';
-import { applyPanes } from './observe.js';
+import { applyPanes, launchedRuns } from './observe.js';
 import { processPaneEvents } from './pane-events.js';
 import { nudgeReap, signalGroup } from './process.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -28,7 +28,7 @@ export interface DaemonOptions {
 
 /** How often the whole world is re-read from tmux: the safety net under the pane-died hook. */
 const RECONCILE_MS = 2000;
-/** How often dead-but-unreaped panes are nudged (tmux can miss SIGCHLD; see TMUX.md). */
+/** How often dead-but-unreaped panes are nudged (tmux can miss SIGCHLD: see docs/architecture.md). */
 const REAP_NUDGE_MS = 50;
 /** How often logs are checked for new bytes (stall timers, agent facts in `ls`); a run's end reads its log at once. */
 const TAIL_MS = 1000;
@@ -197,8 +197,9 @@ class Daemon {
   private async reconcile(): Promise<void> {
     const { rt } = this;
     this.lastReconcile = Date.now();
+    const launched = launchedRuns(rt);
     const panes = await rt.tmux.listPanes();
-    const result = applyPanes(rt, panes);
+    const result = applyPanes(rt, panes, launched);
     for (const run of result.unlaunched) await this.relaunch(run);
     this.pendingReap = result.pendingReap > 0;
     this.serverPid = result.serverPid;
@@ -280,7 +281,8 @@ class Daemon {
     switch (action.type) {
       case 'start':
         try {
-          await startRun(rt, task.id, task.nextRun?.cause ?? 'backoff');
+          // For the run this pass saw: a restart may have started another one since.
+          await startRun(rt, task.id, task.nextRun?.cause ?? 'backoff', { after: task.currentRunId });
         } catch (error) {
           this.log(`could not start ${task.name}: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -309,7 +311,10 @@ class Daemon {
         const run = rt.store.runs.byId(action.runId);
         if (!run || run.endedAt !== null) return;
         const restart = task.spec.onStall === 'restart' || task.spec.agent !== null;
-        rt.store.tx(() => {
+        const marked = rt.store.tx(() => {
+          const current = rt.store.tasks.byId(task.id);
+          // A stop or restart decided since this pass read the task has the run now.
+          if (current?.currentRunId !== action.runId || current.state !== 'running') return false;
           const now = rt.now();
           rt.store.tasks.update(
             task.id,
@@ -324,17 +329,18 @@ class Daemon {
             idleMs: now - (run.lastOutputAt ?? run.startedAt),
             action: restart ? 'restart' : 'notify',
           });
+          return true;
         });
-        if (restart && run.pid !== null) signalGroup(run.pid, 'SIGTERM');
+        if (marked && restart && run.pid !== null) signalGroup(run.pid, 'SIGTERM');
         return;
       }
       case 'max-runtime': {
-        const { pid } = requestStop(rt, task.id, {
+        const { pid, runId } = requestStop(rt, task.id, {
           timeoutMs: 10_000,
           stopAs: 'failed',
           reason: 'max-runtime',
         });
-        if (pid !== null) this.escalate(task.id, 10_000);
+        if (pid !== null) this.escalate(task.id, 10_000, runId);
         return;
       }
       case 'checkpoint':
@@ -360,10 +366,10 @@ class Daemon {
     }
   }
 
-  private escalate(taskId: number, timeoutMs: number): void {
+  private escalate(taskId: number, timeoutMs: number, runId: number | null): void {
     if (this.escalating.has(taskId)) return;
     this.escalating.add(taskId);
-    void escalateStop(this.rt, taskId, timeoutMs).finally(() => this.escalating.delete(taskId));
+    void escalateStop(this.rt, taskId, timeoutMs, runId).finally(() => this.escalating.delete(taskId));
   }
 
   private heartbeat(): void {

@@ -5,20 +5,36 @@ import { TmuxError } from '../tmux/errors.js';
 import { planLaunch } from './launch-plan.js';
 import { LAUNCHER, type Runtime } from './runtime.js';
 
-/** Causes that spend restart budget (and count in `restarts`). */
-const BUDGETED: ReadonlySet<RunCause> = new Set(['restart', 'backoff', 'probe', 'stall']);
+/**
+ * Causes that spend restart budget (and count in `restarts`): the restarts holdfast decides on its
+ * own. A restart the user asks for is not a crash and spends none.
+ */
+const BUDGETED: ReadonlySet<RunCause> = new Set(['backoff', 'probe', 'stall']);
 
 export const RUN_OPTION = '@hf_run';
+
+export interface StartExpectation {
+  /** The task's current run when the caller decided on this start (null: it had none). */
+  after: number | null;
+}
 
 /**
  * Starts the next run of a task, if it should start: creates the run row (the generation) in one
  * transaction, then launches it in tmux tagged with that run id. Safe to call from several
- * processes: only one of them creates the run; the others get null.
+ * processes: only one of them creates the run; the others get null. With `expect`, the start is
+ * for the run the caller's decision saw: if another decision has started a run since, this one has
+ * been served (or overruled) and starts nothing.
  */
-export async function startRun(rt: Runtime, taskId: number, cause: RunCause): Promise<RunRecord | null> {
+export async function startRun(
+  rt: Runtime,
+  taskId: number,
+  cause: RunCause,
+  expect?: StartExpectation,
+): Promise<RunRecord | null> {
   const created = rt.store.tx(() => {
     const task = rt.store.tasks.byId(taskId);
     if (task?.desired !== 'running') return null;
+    if (expect && task.currentRunId !== expect.after) return null;
     if (task.currentRunId !== null) {
       const current = rt.store.runs.byId(task.currentRunId);
       if (current?.endedAt === null) return null;
@@ -121,7 +137,11 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
       const now = rt.now();
       if (!rt.store.runs.end(run.id, { endedAt: now, exitCode: null, signal: null, reason: 'launch-failed' }))
         return;
-      rt.store.tasks.update(task.id, { state: 'failed', reason: `launch failed: ${message}` }, now);
+      rt.store.tasks.update(
+        task.id,
+        { state: 'failed', desired: 'stopped', reason: `launch failed: ${message}` },
+        now,
+      );
       rt.store.events.append({
         taskId: task.id,
         taskName: task.name,

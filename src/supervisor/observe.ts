@@ -19,11 +19,30 @@ export interface ObserveResult {
 
 /** Reads every pane in one tmux call and records the end of each run whose pane has died or vanished. */
 export async function observe(rt: Runtime): Promise<ObserveResult> {
+  const launched = launchedRuns(rt);
   const panes = await rt.tmux.listPanes();
-  return applyPanes(rt, panes);
+  return applyPanes(rt, panes, launched);
 }
 
-export function applyPanes(rt: Runtime, panes: PaneInfo[] | null): ObserveResult {
+/**
+ * The open runs already in tmux (their pid recorded), read before a pane listing is taken: only
+ * those can be missing from it. A run launched while the listing was under way is simply not in
+ * it yet, and is judged by the next one.
+ */
+export function launchedRuns(rt: Runtime): ReadonlySet<number> {
+  return new Set(
+    rt.store.runs
+      .open()
+      .filter((r) => r.pid !== null)
+      .map((r) => r.id),
+  );
+}
+
+export function applyPanes(
+  rt: Runtime,
+  panes: PaneInfo[] | null,
+  launchedBefore: ReadonlySet<number>,
+): ObserveResult {
   const byRun = new Map<number, PaneInfo>();
   for (const pane of panes ?? []) if (pane.runId !== null) byRun.set(pane.runId, pane);
   const result: ObserveResult = {
@@ -51,6 +70,7 @@ export function applyPanes(rt: Runtime, panes: PaneInfo[] | null): ObserveResult
       result.unlaunched.push(run);
       continue;
     }
+    if (!launchedBefore.has(run.id)) continue;
     const reason = panes === null ? 'server-lost' : 'pane-lost';
     if (recordExit(rt, run.id, { exitCode: null, signal: null, endedAt: rt.now(), reason }))
       result.ended.push(run.id);
@@ -64,8 +84,9 @@ function stillLaunching(run: RunRecord): boolean {
 }
 
 /**
- * Observes until no dead pane waits to be reaped (tmux can miss a child's exit: see TMUX.md),
- * nudging the server each time. Bounded, so a wedged server cannot hang a CLI call.
+ * Observes until no dead pane waits to be reaped, nudging the server each time (tmux can miss a
+ * child's exit: docs/architecture.md, "Missed reaps"). Bounded, so a wedged server cannot hang a
+ * CLI call.
  */
 export async function observeSettled(rt: Runtime, deadlineMs = 2000): Promise<ObserveResult> {
   const deadline = Date.now() + deadlineMs;
@@ -131,7 +152,8 @@ export function recordExit(
         limitResetsAt: plan.limitResetsAt,
         supervision: plan.supervision,
         nextRun: plan.nextRun,
-        ...(final ? { stopRequestedAt: null, stopTimeoutMs: null, stopAs: null } : {}),
+        // An ended task wants nothing more: a start decided before this end must not revive it.
+        ...(final ? { desired: 'stopped', stopRequestedAt: null, stopTimeoutMs: null, stopAs: null } : {}),
       },
       now,
     );

@@ -8,7 +8,6 @@ import {
   type WorkTreeStatus,
   workTreeStatus,
 } from '../checkpoint/index.js';
-import { cleanTerminalText } from '../core/continuation.js';
 import type { TaskRecord, TaskState } from '../core/task.js';
 import { fileSize, readRange } from './file-range.js';
 import type { Runtime } from './runtime.js';
@@ -18,7 +17,7 @@ export interface RecoveryReport {
   state: TaskState;
   reason: string | null;
   lastRun: { n: number; cause: string; startedAt: string; endedAt: string | null; ended: string } | null;
-  /** The last lines the run wrote (terminal escapes removed). */
+  /** The last lines the run wrote (terminal escapes removed); for an agent, of its readable transcript. */
   lastOutput: string[];
   lastAgentMessage: string | null;
   workTree: WorkTreeStatus | null;
@@ -39,10 +38,15 @@ export const DIED_STATES: ReadonlySet<TaskState> = new Set([
   'stalled',
 ]);
 
+/**
+ * `readable` turns log text into what `follow` shows (for an agent: its transcript, never raw stream
+ * lines); it is the CLI's renderer, passed in so that both always show the same thing.
+ */
 export async function recoveryReport(
   rt: Runtime,
   task: TaskRecord,
-  nextMilestone: string | null = null,
+  nextMilestone: string | null,
+  readable: (raw: string) => string,
 ): Promise<RecoveryReport> {
   const runs = rt.store.runs.forTask(task.id);
   const last = runs.at(-1) ?? null;
@@ -64,7 +68,7 @@ export async function recoveryReport(
           ended: last.endedAt === null ? 'still running' : (last.endReason ?? describeExit(last)),
         }
       : null,
-    lastOutput: last ? tailLines(last.logPath, 15) : [],
+    lastOutput: last ? tailLines(last.logPath, 15, task.spec.agent !== null, readable) : [],
     lastAgentMessage: typeof info.lastMessage === 'string' ? info.lastMessage : null,
     workTree: inGit ? await workTreeStatus(cwd) : null,
     latestCheckpoint: latest
@@ -95,10 +99,15 @@ function resumeCommand(task: TaskRecord, inGitRepo: boolean): string[] {
   }).argv;
 }
 
-function tailLines(path: string, count: number): string[] {
+function tailLines(path: string, count: number, agent: boolean, readable: (raw: string) => string): string[] {
   const size = fileSize(path);
-  const text = readRange(path, Math.max(0, size - 16_384), size).toString('utf8');
-  return cleanTerminalText(text)
+  // An agent's stream lines are long (its init line alone is several KB): read far enough back
+  // that the readable tail is still there.
+  const from = Math.max(0, size - (agent ? 1 << 20 : 16_384));
+  let text = readRange(path, from, size).toString('utf8');
+  // A line cut by the window's start is no line at all (for an agent, half a JSON object).
+  if (from > 0) text = text.slice(text.indexOf('\n') + 1);
+  return readable(text)
     .split('\n')
     .filter((line) => line.trim().length > 0)
     .slice(-count);

@@ -1,6 +1,12 @@
 /** The config file of the private server: no user config is read, dead panes stay, every death is written down. */
 export const EVENTS_FILE_ENV = 'HOLDFAST_EVENTS_FILE';
 
+/**
+ * holdfast's own second prefix, next to tmux's usual C-b: from inside the user's own tmux, C-b
+ * belongs to that outer tmux (C-b d would detach the user's own client), while C-] reaches ours.
+ */
+export const HOLDFAST_PREFIX = 'C-]';
+
 export function renderTmuxConfig(): string {
   // The hook's shell command reads the events path from the server's environment, so no path is
   // ever spliced into a command string. Fields: session, run id, exit status, signal, time (ms).
@@ -17,7 +23,8 @@ export function renderTmuxConfig(): string {
     'set -g escape-time 10',
     'set -g status-left "[hf #{session_name}] "',
     'set -g status-left-length 40',
-    'set -g status-right "holdfast"',
+    `set -g prefix2 ${HOLDFAST_PREFIX}`,
+    `set -g status-right "holdfast - detach: ${HOLDFAST_PREFIX} d"`,
     `set-hook -g pane-died { ${hook} }`,
     '',
   ].join('\n');

@@ -418,6 +418,46 @@ describe('agent options', () => {
     expect(missing.stderr).toContain('@anthropic-ai/claude-code');
   });
 
+  it('recover and status show the readable transcript of an agent that said nothing yet, never its raw stream', async () => {
+    const h = home();
+    // claude's headless stream: its system/init line, a tool call, then it dies mid-turn with no
+    // assistant text and no result line (test/fixtures/fake-agent/README.md, "claude" and "crash").
+    await startAgent(
+      h,
+      'claude',
+      {
+        invocations: [
+          {
+            steps: [
+              { tool: 'Bash', input: { command: 'npm test' }, output: 'TOOL-OUTPUT-9' },
+              { crash: { exitCode: 1 } },
+            ],
+          },
+        ],
+      },
+      ['--restart', 'no'],
+    );
+    const view = await finalOf(h);
+    expect(view.state).toBe('failed');
+    expect(view.info.lastMessage ?? null).toBeNull();
+    const raw = await h.cli(['log', 'agent', '--raw']);
+    expect(raw.stdout).toContain('"subtype":"init"');
+    const report = await h.json<{ lastOutput: string[]; lastAgentMessage: string | null }>([
+      'recover',
+      'agent',
+    ]);
+    expect(report.lastAgentMessage).toBeNull();
+    expect(report.lastOutput).toEqual(['→ Bash: npm test', '← ok: TOOL-OUTPUT-9']);
+    for (const command of [
+      ['recover', 'agent'],
+      ['status', 'agent'],
+    ]) {
+      const human = await h.cli(command);
+      expect(human.stdout).toContain('last output:\n  | → Bash: npm test\n  | ← ok: TOOL-OUTPUT-9');
+      expect(human.stdout).not.toContain('"type"');
+    }
+  });
+
   it('ls and status show the agent, its session id and its last message', async () => {
     const h = home();
     await startAgent(h, 'claude', {

@@ -3,10 +3,99 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TaskView } from '../../src/core/view.js';
-import { BIN, useHome } from '../helpers/home.js';
+import { BIN, FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome();
+
+/**
+ * The user's terminal: a 100x20 pane of a second tmux server on this test's own socket, running
+ * `holdfast <args>`. Inside it $TMUX is set, as in the user's own tmux, unless `outsideTmux`.
+ * holdfast's stderr goes to a file (`note()`): tmux repaints the whole screen once attached.
+ */
+function terminal(h: Home, args: string[], options: { outsideTmux?: boolean } = {}) {
+  const socket = join(h.dir, 'term.sock');
+  const noteFile = join(h.dir, `term-note-${++terminals}`);
+  const term = (argv: string[]) => execFileSync('tmux', ['-S', socket, ...argv], { encoding: 'utf8' });
+  term([
+    'new-session',
+    '-d',
+    '-x',
+    '100',
+    '-y',
+    '20',
+    '-s',
+    'term',
+    '--',
+    'env',
+    ...(options.outsideTmux ? ['-u', 'TMUX'] : []),
+    `HOLDFAST_HOME=${h.dir}`,
+    'HOLDFAST_NO_DAEMON=1',
+    `HF_NOTE=${noteFile}`,
+    'bash',
+    '-c',
+    'exec "$@" 2>>"$HF_NOTE"',
+    'bash',
+    process.execPath,
+    BIN,
+    ...args,
+    ';',
+    'set-option',
+    '-p',
+    '-t',
+    'term:',
+    'remain-on-exit',
+    'on',
+  ]);
+  const capture = () => term(['capture-pane', '-p', '-t', 'term:']);
+  return {
+    note: () => (existsSync(noteFile) ? readFileSync(noteFile, 'utf8') : ''),
+    screen: (accept: (screen: string) => boolean) =>
+      waitFor(capture, accept, { what: 'the terminal screen' }),
+    keys: (keys: string[]) => term(['send-keys', '-t', 'term:', ...keys]),
+    /** How holdfast in the terminal ended, once it has: `exit <code>` or `signal <n>`. */
+    exit: async () => {
+      const dead = await waitFor(
+        () => {
+          // tmux 3.3a can miss a child's exit: a run-shell makes it fork and reap.
+          term(['run-shell', 'true']);
+          return term([
+            'display-message',
+            '-p',
+            '-t',
+            'term:',
+            '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}',
+          ]).trim();
+        },
+        (s) => /^1\|(\d+\||\|\d+)/.test(s),
+        { what: 'holdfast in the terminal to exit' },
+      );
+      const [, status, signal] = dead.split('|');
+      return status ? `exit ${status}` : `signal ${signal}`;
+    },
+    close: () => execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' }),
+  };
+}
+
+let terminals = 0;
+
+/** A claude agent (the fake) that says one thing and then waits, silent, until killed. */
+async function startHangingAgent(h: Home): Promise<void> {
+  const r = await h.cli(['run', '--name', 'agent', '--agent', 'claude', '--cwd', h.dir], {
+    env: {
+      PATH: `${join(FIXTURES, 'fake-agent', 'bin')}:${process.env.PATH}`,
+      FAKE_AGENT_STATE: join(h.dir, 'fake-state'),
+      FAKE_AGENT_SCENARIO: JSON.stringify({ invocations: [[{ say: 'AGENT-SAYS-HELLO' }, { hang: true }]] }),
+    },
+    input: 'say hello',
+  });
+  expect(r.code, r.stderr).toBe(0);
+  await waitFor(
+    () => h.cli(['log', 'agent', '--raw']),
+    (l) => l.stdout.includes('AGENT-SAYS-HELLO'),
+    { what: 'the agent to speak' },
+  );
+}
 
 async function finalState(name: string): Promise<TaskView> {
   const h = home();
@@ -113,7 +202,8 @@ describe('holdfast run and the commands around it', () => {
     expect(view).toMatchObject({
       name: 'st',
       state: 'failed',
-      desired: 'running',
+      // A finished task wants nothing more: nothing will start it without a word from the user.
+      desired: 'stopped',
       exitCode: 2,
       signal: null,
       restarts: 0,
@@ -139,6 +229,25 @@ describe('holdfast run and the commands around it', () => {
     expect(view.state).toBe('stopped');
     expect(view.desired).toBe('stopped');
     expect(view.signal).toBe('SIGINT');
+  });
+
+  it('stop on a task that had already ended says so and leaves its state as it was', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'done', '--', 'true']);
+    const finished = await finalState('done');
+    expect(finished).toMatchObject({ state: 'succeeded', desired: 'stopped' });
+    const stop = await h.cli(['stop', 'done']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout.trim()).toBe('done: had already ended (succeeded, exit 0)');
+    expect(await h.status('done')).toMatchObject({ state: 'succeeded', desired: 'stopped', exitCode: 0 });
+    const json = await h.json<{ name: string; state: string; alreadyEnded: boolean }[]>(['stop', 'done']);
+    expect(json).toEqual([{ name: 'done', state: 'succeeded', ended: true, alreadyEnded: true }]);
+    expect((await h.events('done')).map((e) => e.type)).toEqual([
+      'created',
+      'started',
+      'exited',
+      'succeeded',
+    ]);
   });
 
   it('stop escalates to SIGKILL after the timeout when SIGINT and SIGTERM are ignored', async () => {
@@ -224,60 +333,94 @@ describe('holdfast run and the commands around it', () => {
     }
   });
 
-  it('attach shows the task in your terminal, and detaching (Ctrl-b d) returns with exit 0', async () => {
+  it('attach from inside your own tmux: the task shows, the note names Ctrl-] d, which detaches with exit 0', async () => {
     const h = home();
     await h.cli(['run', '--name', 'shown', '--', 'bash', '-c', 'echo VISIBLE-IN-ATTACH; sleep 600']);
     await waitFor(
       () => h.cli(['log', 'shown']),
       (r) => r.stdout.includes('VISIBLE'),
     );
-    // The user's terminal: a pane of a second tmux server on this test's own socket.
-    const term = (args: string[]) =>
-      execFileSync('tmux', ['-S', join(h.dir, 'term.sock'), ...args], { encoding: 'utf8' });
-    term([
-      'new-session',
-      '-d',
-      '-x',
-      '100',
-      '-y',
-      '20',
-      '-s',
-      'term',
-      '--',
-      'env',
-      `HOLDFAST_HOME=${h.dir}`,
-      'HOLDFAST_NO_DAEMON=1',
-      process.execPath,
-      BIN,
-      'attach',
-      'shown',
-      ';',
-      'set-option',
-      '-p',
-      '-t',
-      'term:',
-      'remain-on-exit',
-      'on',
-    ]);
+    // The user's terminal: a pane of a second tmux server (so $TMUX is set in it, as in the user's own tmux).
+    const t = terminal(h, ['attach', 'shown']);
     try {
-      const screen = await waitFor(
-        () => term(['capture-pane', '-p', '-t', 'term:']),
-        (s) => s.includes('VISIBLE-IN-ATTACH'),
-      );
+      const screen = await t.screen((s) => s.includes('VISIBLE-IN-ATTACH'));
       expect(screen).toContain('[hf shown]');
-      term(['send-keys', '-t', 'term:', 'C-b', 'd']);
-      // tmux 3.3a can miss this child's exit (TMUX.md): a run-shell makes it fork and reap.
-      const dead = await waitFor(
-        () => {
-          term(['run-shell', 'true']);
-          return term(['display-message', '-p', '-t', 'term:', '#{pane_dead} #{pane_dead_status}']).trim();
-        },
-        (s) => s === '1 0',
-      );
-      expect(dead).toBe('1 0');
+      expect(screen).toContain('detach: C-] d');
+      // C-b would go to the user's own tmux; holdfast's second prefix reaches its client.
+      t.keys(['C-]', 'd']);
+      expect(await t.exit()).toBe('exit 0');
+      expect(t.note()).toContain('attached to shown — detach: Ctrl-] d; Ctrl-C goes to the task');
       expect((await h.status('shown')).state).toBe('running');
     } finally {
-      execFileSync('tmux', ['-S', join(h.dir, 'term.sock'), 'kill-server'], { stdio: 'ignore' });
+      t.close();
+    }
+  });
+
+  it('attach from a plain terminal names Ctrl-b d, which detaches; Ctrl-C goes to the task, as the note says', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'plain', '--', 'bash', '-c', 'echo PLAIN-READY; exec sleep 600']);
+    await waitFor(
+      () => h.cli(['log', 'plain']),
+      (r) => r.stdout.includes('PLAIN-READY'),
+    );
+    const detached = terminal(h, ['attach', 'plain'], { outsideTmux: true });
+    try {
+      await detached.screen((s) => s.includes('PLAIN-READY'));
+      detached.keys(['C-b', 'd']);
+      expect(await detached.exit()).toBe('exit 0');
+      expect(detached.note()).toContain(
+        'attached to plain — detach: Ctrl-b d or Ctrl-] d; Ctrl-C goes to the task',
+      );
+    } finally {
+      detached.close();
+    }
+    const interrupted = terminal(h, ['attach', 'plain'], { outsideTmux: true });
+    try {
+      await interrupted.screen((s) => s.includes('PLAIN-READY'));
+      interrupted.keys(['C-c']);
+      const ended = await finalState('plain');
+      expect(ended.signal).toBe('SIGINT');
+    } finally {
+      interrupted.close();
+    }
+  });
+
+  it('attach to a headless agent shows its readable transcript; Ctrl-C stops watching and the agent keeps running', async () => {
+    const h = home();
+    await startHangingAgent(h);
+    const t = terminal(h, ['attach', 'agent']);
+    try {
+      const screen = await t.screen((s) => s.includes('AGENT-SAYS-HELLO'));
+      expect(t.note()).toContain('agent is a headless agent: its transcript follows');
+      expect(screen).not.toContain('{"');
+      // Nothing is attached to the pane, so nothing typed can reach the agent or its log.
+      expect(h.tmux(['list-clients', '-F', '#{client_session}']).trim()).toBe('');
+      t.keys(['C-c']);
+      expect(await t.exit()).toBe('signal 2');
+      expect((await h.status('agent')).state).toBe('running');
+    } finally {
+      t.close();
+    }
+  });
+
+  it('attach --raw to a headless agent is read-only: its stream shows, and typed keys never reach its log', async () => {
+    const h = home();
+    await startHangingAgent(h);
+    const t = terminal(h, ['attach', 'agent', '--raw']);
+    try {
+      await t.screen((s) => s.includes('AGENT-SAYS-HELLO'));
+      expect(h.tmux(['list-clients', '-F', '#{client_session} #{client_readonly}']).trim()).toBe('agent 1');
+      t.keys(['TYPED-BY-USER', 'Enter']);
+      t.keys(['C-]', 'd']);
+      expect(await t.exit()).toBe('exit 0');
+      expect(t.note()).toContain(
+        'attached to agent — detach: Ctrl-] d; read-only: keys you type do not reach the task',
+      );
+      const log = await h.cli(['log', 'agent', '--raw']);
+      expect(log.stdout).toContain('AGENT-SAYS-HELLO');
+      expect(log.stdout).not.toContain('TYPED-BY-USER');
+    } finally {
+      t.close();
     }
   });
 

@@ -211,9 +211,43 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
     expect(after.runs).toHaveLength(2);
     expect(after.runs[1]!.cause).toBe('restart');
     expect(after.pid).not.toBe(before.pid);
-    expect(after.restarts).toBe(1);
+    // A restart the user asks for spends no restart budget.
+    expect(after.restarts).toBe(0);
     expect(h.tmux(['display-message', '-p', '-t', '=svc:', '#{session_id}']).trim()).toBe(sessionId);
     expect(after.runs[0]!.log).not.toBe(after.runs[1]!.log);
+  });
+
+  it('user restarts spend no restart budget: after two of them, a crash is still restarted under --max-restarts 1', async () => {
+    const h = home();
+    await h.cli([
+      'run',
+      '--name',
+      'budget',
+      '--restart',
+      'on-failure',
+      '--max-restarts',
+      '1',
+      '--backoff',
+      '50ms',
+      '--',
+      'sleep',
+      '600',
+    ]);
+    expect((await h.cli(['restart', 'budget', '--timeout', '2s'])).code).toBe(0);
+    expect((await h.cli(['restart', 'budget', '--timeout', '2s'])).code).toBe(0);
+    const restarted = await h.status('budget');
+    expect(restarted.runs.map((r) => r.cause)).toEqual(['start', 'restart', 'restart']);
+    expect(restarted.restarts).toBe(0);
+    process.kill(restarted.pid!, 'SIGKILL');
+    const crashed = await waitFor(
+      () => h.status('budget'),
+      (v) => v.runs.length === 4 && v.state === 'running',
+      { what: 'the crash to be restarted', timeoutMs: 15_000 },
+    );
+    expect(crashed.runs[3]!.cause).toBe('backoff');
+    expect(crashed.restarts).toBe(1);
+    const events = await h.events('budget');
+    expect(events.filter((e) => e.type === 'backoff').map((e) => e.data.attempt)).toEqual([1]);
   });
 
   it('resume runs a failed task again, and refuses a running one', async () => {

@@ -33,7 +33,7 @@ export function register(program: Command): void {
 }
 
 /** One continuous stream over every run of the task, each run marked; returns when the task is final. */
-async function follow(ctx: Context, name: string, lines: number, raw: boolean): Promise<number> {
+export async function follow(ctx: Context, name: string, lines: number, raw: boolean): Promise<number> {
   const task = ctx.task(name);
   let runs = ctx.rt.store.runs.forTask(task.id);
   // Start `lines` lines back in the whole stream, which may reach into earlier runs.

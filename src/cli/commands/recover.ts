@@ -5,6 +5,7 @@ import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { commandText } from '../format.js';
 import { plural } from '../plural.js';
+import { renderTranscript } from '../transcript.js';
 
 export function register(program: Command): void {
   program
@@ -16,7 +17,12 @@ export function register(program: Command): void {
       action<{ json?: boolean }>(async (ctx, [name]) => {
         await ctx.refresh();
         const task = ctx.task(name!);
-        const report = await recoveryReport(ctx.rt, task, missionNextMilestone(ctx, task.spec.mission));
+        const report = await recoveryReport(
+          ctx.rt,
+          task,
+          missionNextMilestone(ctx, task.spec.mission),
+          (raw) => renderTranscript(task, raw, ctx.rt.now()),
+        );
         ctx.out.result(report, () => renderRecovery(report));
         return 0;
       }),

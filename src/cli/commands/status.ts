@@ -6,6 +6,7 @@ import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table } from '../format.js';
 import { isoClockText, isoWhenText, moneyText } from '../human.js';
+import { renderTranscript } from '../transcript.js';
 import { viewOf } from '../views.js';
 import { waitingHint } from '../waiting.js';
 import { missionNextMilestone, renderRecovery } from './recover.js';
@@ -23,7 +24,9 @@ export function register(program: Command): void {
         const view = viewOf(ctx, task);
         // A task that died gets its recovery report too: what it was doing and how it comes back.
         const recovery = DIED_STATES.has(task.state)
-          ? await recoveryReport(ctx.rt, task, missionNextMilestone(ctx, task.spec.mission))
+          ? await recoveryReport(ctx.rt, task, missionNextMilestone(ctx, task.spec.mission), (raw) =>
+              renderTranscript(task, raw, ctx.rt.now()),
+            )
           : null;
         ctx.out.result(recovery ? { ...view, recovery } : view, () =>
           [renderStatus(view, ctx.rt.now()), ...(recovery ? ['', renderRecovery(recovery)] : [])].join('\n'),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { DEFAULT_STOP_TIMEOUT_MS, escalateStop, requestStop } from '../../supervisor/stop.js';
 import { action } from '../action.js';
+import type { Context } from '../context.js';
 
 export function register(program: Command): void {
   program
@@ -19,15 +20,30 @@ export function register(program: Command): void {
         await ctx.refresh();
         const results = await Promise.all(
           tasks.map(async (task) => {
-            requestStop(ctx.rt, task.id, { timeoutMs });
-            const ended = await escalateStop(ctx.rt, task.id, timeoutMs);
-            return { name: task.name, state: ctx.rt.store.tasks.byId(task.id)?.state ?? 'stopped', ended };
+            const decision = requestStop(ctx.rt, task.id, { timeoutMs });
+            const ended = await escalateStop(ctx.rt, task.id, timeoutMs, decision.runId);
+            return {
+              name: task.name,
+              state: ctx.rt.store.tasks.byId(task.id)?.state ?? 'stopped',
+              ended,
+              alreadyEnded: decision.alreadyEnded,
+            };
           }),
         );
-        ctx.out.result(results, () =>
-          results.map((r) => `${r.name}: ${r.ended ? r.state : 'still running after SIGKILL'}`).join('\n'),
-        );
+        ctx.out.result(results, () => results.map((r) => stopLine(ctx, r)).join('\n'));
         return results.every((r) => r.ended) ? 0 : 1;
       }),
     );
+}
+
+function stopLine(
+  ctx: Context,
+  r: { name: string; state: string; ended: boolean; alreadyEnded: boolean },
+): string {
+  if (!r.ended) return `${r.name}: still running after SIGKILL`;
+  if (!r.alreadyEnded) return `${r.name}: ${r.state}`;
+  const task = ctx.rt.store.tasks.byName(r.name);
+  const last = task ? ctx.rt.store.runs.forTask(task.id).at(-1) : undefined;
+  const exit = last?.signal ?? (typeof last?.exitCode === 'number' ? `exit ${last.exitCode}` : null);
+  return `${r.name}: had already ended (${r.state}${exit ? `, ${exit}` : ''})`;
 }
