@@ -55,7 +55,7 @@ export type AgentEvent =
    * - codex: none. `exec` runs with approval policy `never` (codex-rs/exec), so nothing waits for an
    *   approval; a command its sandbox blocks is an ordinary failed `command_execution`.
    * - gemini, opencode, pi, amp: no denial or "approval required" signal is documented or recorded
-   *   for their headless output (AGENT-CLIS.md, the fake-agent README), so none is mapped.
+   *   for their headless output (docs/AGENT-CLIS.md, the fake-agent README), so none is mapped.
    */
   | { type: 'permission-denied'; tool: string; input: string }
   | { type: 'error'; message: string }

@@ -308,8 +308,23 @@ class Daemon {
         });
         return;
       case 'stall': {
+        const seen = rt.store.runs.byId(action.runId);
+        if (!seen || seen.endedAt !== null) return;
+        // Logs are tailed once a second: read this one now, so output (or a tool call starting)
+        // in that last second is not taken for silence. The stall must still be due after it.
+        tailRun(rt, seen, this.consumeLines);
         const run = rt.store.runs.byId(action.runId);
-        if (!run || run.endedAt !== null) return;
+        const fresh = rt.store.tasks.byId(task.id);
+        if (!run || run.endedAt !== null || !fresh) return;
+        const recheck = decideTimers({
+          task: fresh,
+          run,
+          firstStartedAt: rt.store.runs.firstStartedAt(task.id),
+          now: rt.now(),
+          toolInFlight:
+            task.spec.agent !== null && toolInFlight(rt.store.runs.summary<TranscriptSummary>(run.id)),
+        });
+        if (!recheck.actions.some((a) => a.type === 'stall' && a.runId === run.id)) return;
         const restart = task.spec.onStall === 'restart' || task.spec.agent !== null;
         const marked = rt.store.tx(() => {
           const current = rt.store.tasks.byId(task.id);

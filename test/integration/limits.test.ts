@@ -1,6 +1,6 @@
 /**
  * Usage limits whose reset time cannot be trusted to the second, and tool calls that run long in
- * silence, against the fake agent CLIs (AGENT-CLIS.md: codex prints `try again at 10:42 AM`, the
+ * silence, against the fake agent CLIs (docs/AGENT-CLIS.md: codex prints `try again at 10:42 AM`, the
  * machine's local time to the minute, or `Nov 21, 2026 10:42 AM` for another day).
  */
 import { mkdirSync } from 'node:fs';
