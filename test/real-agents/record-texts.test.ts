@@ -1,7 +1,7 @@
 /**
  * Records what the real claude and codex print when their model API refuses (a usage limit, a bad
  * login) and when a resumed conversation does not exist, against a loopback mock of the API as
- * AGENT-CLIS.md ("Pointing a real CLI at a loopback mock") describes. The fake agent prints these
+ * docs/AGENT-CLIS.md ("Pointing a real CLI at a loopback mock") describes. The fake agent prints these
  * recordings (test/fixtures/fake-agent/recorded/<agent>.json) instead of texts written by hand.
  *
  *   npm run record:agent-texts     runs the real CLIs and rewrites the recorded files
@@ -144,7 +144,7 @@ describe('claude', () => {
     mkdirSync(work, { recursive: true });
   });
 
-  /** A subscription login (AGENT-CLIS.md: with an OAuth token a 429 is a usage limit, not retried). */
+  /** A subscription login (docs/AGENT-CLIS.md: with an OAuth token a 429 is a usage limit, not retried). */
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: '',
@@ -252,7 +252,7 @@ describe('codex', () => {
     mkdirSync(work, { recursive: true });
   });
 
-  /** Each run a fresh CODEX_HOME whose model provider is the mock (AGENT-CLIS.md, "Codex"). */
+  /** Each run a fresh CODEX_HOME whose model provider is the mock (docs/AGENT-CLIS.md, "Codex"). */
   const run = (reply: MockReply | null, args: string[]) => {
     const home = mkdtempSync(join(scratch, 'codex-home-'));
     const config = [
