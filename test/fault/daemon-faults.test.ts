@@ -4,29 +4,19 @@ import { describe, expect, it } from 'vitest';
 import type { TaskView } from '../../src/core/view.js';
 import { currentDaemonPid, daemonProcesses, daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
 import { FIXTURES, useHome } from '../helpers/home.js';
+import { prng, testSeed } from '../helpers/random.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome({ daemon: true });
 const COUNT = join(FIXTURES, 'count-forever.sh');
-
-/** A small seeded generator, so a failing schedule can be replayed from the seed in the message. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault: the daemon is killed, tasks are killed', () => {
   it('10 daemon kill -9s and 5 task kills: every number logged exactly once in order, one exited and one restarted per death', async () => {
     const h = home();
-    const seed = Date.now() % 100_000;
+    const seed = testSeed();
+    const replay = `seed ${seed}: replay with HOLDFAST_TEST_SEED=${seed}`;
     const random = prng(seed);
     const run = await h.cli([
       'run',
@@ -43,7 +33,7 @@ describe('fault: the daemon is killed, tasks are killed', () => {
       join(h.dir, 'tasks', 'count'),
       '0.005',
     ]);
-    expect(run.code).toBe(0);
+    expect(run.code, replay).toBe(0);
     await waitForDaemon(h);
 
     const plan = [...Array(10).fill('daemon'), ...Array(5).fill('task')] as ('daemon' | 'task')[];
@@ -58,7 +48,7 @@ describe('fault: the daemon is killed, tasks are killed', () => {
         const pid = await waitFor(
           () => currentDaemonPid(h),
           (p) => p !== null,
-          { what: `a daemon to kill (seed ${seed})` },
+          { what: `a daemon to kill (${replay})` },
         );
         process.kill(pid!, 'SIGKILL');
       } else {
@@ -66,7 +56,7 @@ describe('fault: the daemon is killed, tasks are killed', () => {
           () => paneOf(h, 'count'),
           (p) => p !== null && !p.dead && p.pid !== lastTaskPid,
           {
-            what: `a live run to kill (seed ${seed})`,
+            what: `a live run to kill (${replay})`,
           },
         );
         lastTaskPid = pane!.pid;
@@ -79,31 +69,43 @@ describe('fault: the daemon is killed, tasks are killed', () => {
       () => h.status('count'),
       (v) => v.state === 'running' && v.restarts === 5 && v.runs.length === 6,
       {
-        what: `the task to run again after 5 restarts (seed ${seed})`,
+        what: `the task to run again after 5 restarts (${replay})`,
         timeoutMs: 20_000,
       },
     );
-    expect(settled.runs.map((r) => r.n)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect((await h.cli(['stop', 'count', '--timeout', '2s'])).code).toBe(0);
+    expect(
+      settled.runs.map((r) => r.n),
+      replay,
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await h.cli(['stop', 'count', '--timeout', '2s'])).code, replay).toBe(0);
 
     const numbers = settled.runs
       .flatMap((r) => readFileSync(r.log, 'utf8').replaceAll('\r', '').split('\n'))
       .filter((line) => line.length > 0)
       .map(Number);
-    expect(numbers.length).toBeGreaterThan(20);
-    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
+    expect(numbers.length, replay).toBeGreaterThan(20);
+    expect(numbers, replay).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
 
     const events = await h.events('count');
     const exited = events.filter((e) => e.type === 'exited');
     const restarted = events.filter((e) => e.type === 'restarted');
-    expect(exited.map((e) => e.data.run)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(exited.slice(0, 5).every((e) => e.data.signal === 'SIGKILL')).toBe(true);
-    expect(restarted.map((e) => e.data.run)).toEqual([2, 3, 4, 5, 6]);
+    expect(
+      exited.map((e) => e.data.run),
+      replay,
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(
+      exited.slice(0, 5).map((e) => e.data.signal),
+      replay,
+    ).toEqual(Array(5).fill('SIGKILL'));
+    expect(
+      restarted.map((e) => e.data.run),
+      replay,
+    ).toEqual([2, 3, 4, 5, 6]);
     // Each death is followed by its one restart before the next death.
     const order = events
       .filter((e) => e.type === 'exited' || e.type === 'restarted')
       .map((e) => `${e.type}:${e.data.run}`);
-    expect(order).toEqual([
+    expect(order, replay).toEqual([
       'exited:1',
       'restarted:2',
       'exited:2',

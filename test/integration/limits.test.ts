@@ -44,7 +44,7 @@ describe('codex usage limit with a reset time that is no news', () => {
   it('a reset in the minute already begun waits for that minute’s end (or --limit-backoff), not a restart at once', async () => {
     const h = home();
     // Every run hits the limit at once and names the minute it is in, as codex did in the storm.
-    await startAgent(h, 'codex', { default: { steps: [{ limit: { resetInSeconds: 0, form: 'text' } }] } }, [
+    await startAgent(h, 'codex', { default: { steps: [{ limit: { resetInSeconds: 0 } }] } }, [
       '--limit-backoff',
       '10m',
     ]);
@@ -74,7 +74,7 @@ describe('codex usage limit with a reset time that is no news', () => {
     const h = home();
     // Yesterday, so codex prints the dated form and the time stays in the past.
     const yesterday = Math.floor(Date.now() / 1000) - 86_400;
-    await startAgent(h, 'codex', { default: { steps: [{ limit: { resetAt: yesterday, form: 'text' } }] } }, [
+    await startAgent(h, 'codex', { default: { steps: [{ limit: { resetAt: yesterday } }] } }, [
       '--limit-backoff',
       '2s',
     ]);
@@ -170,7 +170,7 @@ describe('follow', () => {
       'codex',
       {
         invocations: [
-          { steps: [{ say: 'working' }, { limit: { resetAt: yesterday, form: 'text' } }] },
+          { steps: [{ say: 'working' }, { limit: { resetAt: yesterday } }] },
           { steps: [{ say: 'picked up again' }, { succeed: true }] },
         ],
       },

@@ -6,6 +6,7 @@ import type { TaskView } from '../../src/core/view.js';
 import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
 import { makeRepo } from '../helpers/git.js';
 import { FIXTURES, type Home, useHome } from '../helpers/home.js';
+import { prng, testSeed } from '../helpers/random.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome({ daemon: true });
@@ -336,22 +337,29 @@ describe('missions', () => {
       env: s.env,
     });
     await h.cli(['mission', 'start', 'chaos'], { env: s.env });
+    // The kill times are random, from a seed named in every assertion so a failure can be replayed.
+    const seed = testSeed();
+    const replay = `seed ${seed}: replay with HOLDFAST_TEST_SEED=${seed}`;
+    const random = prng(seed);
     for (let i = 0; i < 12; i++) {
       const view = await missionStatus(h, 'chaos');
       if (view.state === 'done') break;
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
+      await new Promise((r) => setTimeout(r, 150 + random() * 250));
       const pid = currentDaemonPid(h);
       if (pid !== null) process.kill(pid, 'SIGKILL');
     }
     const done = await waitFor(
       () => missionStatus(h, 'chaos'),
       (v) => v.state === 'done',
-      { timeoutMs: 30_000 },
+      { what: `the mission to finish (${replay})`, timeoutMs: 30_000 },
     );
-    expect(done.sessions.map((x) => x.milestone)).toEqual(['Alpha', 'Beta', 'Gamma']);
-    expect(agentCalls(s.state)).toHaveLength(3);
-    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(3);
-    expect((await h.status('chaos-gate')).runs).toHaveLength(3);
+    expect(
+      done.sessions.map((x) => x.milestone),
+      replay,
+    ).toEqual(['Alpha', 'Beta', 'Gamma']);
+    expect(agentCalls(s.state), replay).toHaveLength(3);
+    expect(readFileSync(counter, 'utf8').trim().split('\n'), replay).toHaveLength(3);
+    expect((await h.status('chaos-gate')).runs, replay).toHaveLength(3);
   });
 
   it('a bad mission file is refused with the line number, and nothing is created', async () => {
