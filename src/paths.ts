@@ -16,7 +16,6 @@ export interface Paths {
   daemonPid: string;
   /** The minimal environment the watchdog and the daemon start with (0600, read by the launcher). */
   daemonEnv: string;
-  config: string;
   tasksDir: string;
   taskDir(name: string): string;
   runLog(name: string, n: number): string;
@@ -42,7 +41,6 @@ export function makePaths(home: string): Paths {
     daemonLog: join(home, 'daemon.log'),
     daemonPid: join(home, 'daemon.pid'),
     daemonEnv: join(home, 'daemon.env'),
-    config: join(home, 'config.json'),
     tasksDir,
     taskDir,
     runLog: (name, n) => join(taskDir(name), `run-${n}.log`),

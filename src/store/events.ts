@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from './rows.js';
 
 export interface JournalEvent {
   id: number;

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from './rows.js';
 
 export class MetaRepo {
   constructor(private readonly db: Db) {}

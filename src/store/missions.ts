@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from './rows.js';
 
 export type MissionState = 'pending' | 'running' | 'paused' | 'done';
 /** Where a running mission stands: between sessions, in a session, or waiting for a gate run. */

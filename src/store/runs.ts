@@ -1,5 +1,5 @@
 import type { RunCause, RunRecord } from '../core/task.js';
-import type { Db } from './db.js';
+import type { Db } from './rows.js';
 
 interface RunRow {
   id: number;

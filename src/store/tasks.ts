@@ -1,6 +1,6 @@
 import type { Desired, NextRun, Supervision, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
 import { INITIAL_SUPERVISION } from '../core/task.js';
-import type { Db } from './db.js';
+import type { Db } from './rows.js';
 
 interface TaskRow {
   id: number;

@@ -11,7 +11,6 @@ import type { ExitVerdict } from '../core/lifecycle.js';
 import type { RunCause, RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { writePrivateFile } from '../fs-safe.js';
 import type { Paths } from '../paths.js';
-import type { LaunchPlan } from './launch-plan.js';
 import type { Runtime } from './runtime.js';
 import type { LineConsumer } from './tailer.js';
 
@@ -35,8 +34,15 @@ const RESUME_PROMPTS: Partial<Record<RunCause, string>> = {
 const DEFAULT_RESUME_PROMPT =
   'Your previous session was interrupted (the process ended unexpectedly). Continue the task from where you left off.';
 
+/** An agent run's launch plan (a LaunchPlan); its prompt is always fed on stdin. */
+export interface AgentLaunch {
+  argv: string[];
+  stdinFile: string;
+  env: string[];
+}
+
 /** argv, stdin and environment for an agent run: a fresh start or a resume of the exact session. */
-export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<LaunchPlan> {
+export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<AgentLaunch> {
   const agent = task.spec.agent!;
   const adapter = getAdapter(agent.kind);
   let sessionId = task.sessionId;

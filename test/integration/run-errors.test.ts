@@ -110,8 +110,18 @@ describe('errors users will hit', () => {
   });
 
   it('tmux missing', async () => {
-    const r = await home().cli(['run', '--', '/bin/true'], { env: { PATH: '/nonexistent' } });
+    const h = home();
+    const r = await h.cli(['run', '--', '/bin/true'], { env: { PATH: '/nonexistent' } });
     expectOneLineError(r, 'tmux is not installed');
+    expect(r.stderr).toContain('\nhint: install it: apt-get install -y tmux');
+    const json = await h.cli(['run', '--json', '--', '/bin/true'], { env: { PATH: '/nonexistent' } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'ENOTMUX',
+        message: 'tmux is not installed (no "tmux" on PATH)',
+        hint: 'install it: apt-get install -y tmux (holdfast needs tmux 3.2 or newer)',
+      },
+    });
     await expectNothingCreated();
   });
 
@@ -123,6 +133,14 @@ describe('errors users will hit', () => {
     chmodSync(join(fakeBin, 'tmux'), 0o755);
     const r = await h.cli(['run', '--', '/bin/true'], { env: { PATH: `${fakeBin}:/usr/bin:/bin` } });
     expectOneLineError(r, 'tmux 3.1 is too old: holdfast needs tmux 3.2 or newer');
+    const json = await h.cli(['run', '--json', '--', '/bin/true'], {
+      env: { PATH: `${fakeBin}:/usr/bin:/bin` },
+    });
+    expect(JSON.parse(json.stdout).error).toEqual({
+      code: 'ETMUXVERSION',
+      message: 'tmux 3.1 is too old: holdfast needs tmux 3.2 or newer',
+      hint: 'install a newer tmux (Debian 12 ships 3.3a)',
+    });
     rmSync(fakeBin, { recursive: true });
     await expectNothingCreated();
   });
