@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { findSessionByTitle } from '../agents/opencode.js';
 import { getAdapter } from '../agents/registry.js';
 import { emptySummary, summarizeLines } from '../agents/summary.js';
-import type { AgentAdapter, TranscriptSummary } from '../agents/types.js';
+import { transcriptSummarySchema } from '../agents/summary-schema.js';
+import type { AgentAdapter } from '../agents/types.js';
 import { isGitWorkTree } from '../checkpoint/git.js';
 import type { ExitVerdict } from '../core/lifecycle.js';
 import type { RunCause, RunExit, RunRecord, TaskRecord } from '../core/task.js';
@@ -100,7 +101,7 @@ export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
   return (task, run, lines, now) => {
     if (!task.spec.agent) return;
     const adapter = getAdapter(task.spec.agent.kind);
-    const before = rt.store.runs.summary<TranscriptSummary>(run.id) ?? emptySummary();
+    const before = rt.store.runs.summary(run.id, transcriptSummarySchema) ?? emptySummary();
     const summary = summarizeLines(adapter, lines, now, undefined, before);
     rt.store.runs.setSummary(run.id, summary);
     const journal = (type: string, data: Record<string, unknown>) =>
@@ -135,6 +136,6 @@ export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
 /** How an agent run ended, from everything it printed (read to the end first) and its exit status. */
 export function agentVerdict(rt: Runtime, task: TaskRecord, run: RunRecord, exit: RunExit): ExitVerdict {
   const adapter: AgentAdapter = getAdapter(task.spec.agent!.kind);
-  const summary = rt.store.runs.summary<TranscriptSummary>(run.id) ?? emptySummary();
+  const summary = rt.store.runs.summary(run.id, transcriptSummarySchema) ?? emptySummary();
   return adapter.classify(summary, exit);
 }

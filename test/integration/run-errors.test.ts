@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BIN, useHome } from '../helpers/home.js';
 
@@ -166,6 +167,22 @@ describe('errors users will hit', () => {
     expectOneLineError(r, `cannot open the store ${store}`);
     expect(r.stderr).toContain('left untouched');
     expect(readFileSync(store, 'utf8')).toBe(garbage);
+  });
+
+  it('a corrupt row is a clear error naming the table, the task and the column', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'broken', '--no-daemon', '--', 'true']);
+    const db = new Database(join(h.dir, 'holdfast.db'));
+    db.prepare("UPDATE tasks SET spec = '{\"command\":' WHERE name = 'broken'").run();
+    db.close();
+    const r = await h.cli(['ls']);
+    expectOneLineError(
+      r,
+      /^holdfast: the store is corrupt: the tasks row of task broken \(id 1\) has a bad spec column: not JSON/,
+    );
+    expect(r.stderr).toContain('hint: holdfast left the store as it is');
+    const json = JSON.parse((await h.cli(['status', 'broken', '--json'])).stdout);
+    expect(json.error.code).toBe('ESTORE');
   });
 
   it('an unknown command or option exits non-zero with usage help', async () => {
