@@ -20,6 +20,8 @@ export interface Paths {
   taskDir(name: string): string;
   runLog(name: string, n: number): string;
   envFile(name: string): string;
+  /** An agent task's original prompt, which every fresh start reads. */
+  originalPrompt(name: string): string;
   promptFile(name: string, n: number): string;
 }
 
@@ -45,6 +47,7 @@ export function makePaths(home: string): Paths {
     taskDir,
     runLog: (name, n) => join(taskDir(name), `run-${n}.log`),
     envFile: (name) => join(taskDir(name), 'env'),
+    originalPrompt: (name) => join(taskDir(name), 'prompt.txt'),
     promptFile: (name, n) => join(taskDir(name), `prompt-${n}.txt`),
   };
 }

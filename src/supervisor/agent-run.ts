@@ -16,9 +16,6 @@ import type { Runtime } from './runtime.js';
 import type { LineConsumer } from './tailer.js';
 
 /** The task's original prompt, kept for fresh starts (a lost conversation starts over with it). */
-export const originalPromptFile = (paths: Paths, task: string): string =>
-  join(paths.taskDir(task), 'prompt.txt');
-
 /** The session id holdfast chooses before the first launch, for the agents that let it. */
 export function preassignedSession(kind: string, paths: Paths, task: string): string | null {
   const adapter = getAdapter(kind);
@@ -78,7 +75,7 @@ export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRec
 }
 
 function readOriginalPrompt(rt: Runtime, task: TaskRecord): string {
-  return readFileSync(originalPromptFile(rt.paths, task.name), 'utf8');
+  return readFileSync(rt.paths.originalPrompt(task.name), 'utf8');
 }
 
 function opencodeSessionByTitle(task: TaskRecord, title: string): Promise<string | null> {

@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { minimalEnvironment } from '../../src/core/minimal-env.js';
-import type { TaskView } from '../../src/core/view.js';
 import type { JournalEvent } from '../../src/store/events.js';
 import { TmuxClient } from '../../src/tmux/client.js';
 import { renderTmuxConfig } from '../../src/tmux/config.js';
+import type { TaskView } from '../../src/views/task.js';
 import { cleanupHome, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
