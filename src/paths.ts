@@ -16,11 +16,12 @@ export interface Paths {
   daemonPid: string;
   /** The minimal environment the watchdog and the daemon start with (0600, read by the launcher). */
   daemonEnv: string;
-  config: string;
   tasksDir: string;
   taskDir(name: string): string;
   runLog(name: string, n: number): string;
   envFile(name: string): string;
+  /** An agent task's original prompt, which every fresh start reads. */
+  originalPrompt(name: string): string;
   promptFile(name: string, n: number): string;
 }
 
@@ -42,11 +43,11 @@ export function makePaths(home: string): Paths {
     daemonLog: join(home, 'daemon.log'),
     daemonPid: join(home, 'daemon.pid'),
     daemonEnv: join(home, 'daemon.env'),
-    config: join(home, 'config.json'),
     tasksDir,
     taskDir,
     runLog: (name, n) => join(taskDir(name), `run-${n}.log`),
     envFile: (name) => join(taskDir(name), 'env'),
+    originalPrompt: (name) => join(taskDir(name), 'prompt.txt'),
     promptFile: (name, n) => join(taskDir(name), `prompt-${n}.txt`),
   };
 }

@@ -1,7 +1,12 @@
 import { appendExisting } from '../fs-safe.js';
 import { currentLease } from '../supervisor/lease.js';
+import type { Runtime } from '../supervisor/runtime.js';
 import { ensureWatchdog } from '../supervisor/watchdog.js';
-import type { Context } from './context.js';
+
+/** What these need of a command's context (not the Context itself: it uses daemonDisabled). */
+interface HasRuntime {
+  rt: Runtime;
+}
 
 /** Tests and `--no-daemon` users run holdfast as a plain tmux front end. */
 export const daemonDisabled = (): boolean => process.env.HOLDFAST_NO_DAEMON === '1';
@@ -10,7 +15,7 @@ export const daemonDisabled = (): boolean => process.env.HOLDFAST_NO_DAEMON === 
  * Starts the supervisor when none runs (as pm2 does): the watchdog session starts it within a
  * moment and keeps it alive after that. Returns at once.
  */
-export async function ensureDaemon(ctx: Context): Promise<void> {
+export async function ensureDaemon(ctx: HasRuntime): Promise<void> {
   if (daemonDisabled()) return;
   if (currentLease(ctx.rt).live) {
     kickDaemon(ctx);
@@ -20,7 +25,7 @@ export async function ensureDaemon(ctx: Context): Promise<void> {
 }
 
 /** Wakes the daemon for an immediate pass: a line in the file it watches that names no run. */
-export function kickDaemon(ctx: Context): void {
+export function kickDaemon(ctx: HasRuntime): void {
   try {
     appendExisting(ctx.rt.paths.eventsFile, `kick||||${Date.now()}\n`);
   } catch {

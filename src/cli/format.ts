@@ -1,9 +1,8 @@
-import { statSync } from 'node:fs';
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { formatDuration } from '../core/duration.js';
 import type { TaskState } from '../core/task.js';
-import type { TaskView } from '../core/view.js';
+import type { TaskView } from '../views/task.js';
 
 // Colour only a terminal: picocolors alone also colours piped output whenever CI is set.
 const pc = createColors(
@@ -70,17 +69,6 @@ export function commandText(argv: readonly string[]): string {
   return argv
     .map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
     .join(' ');
-}
-
-/** When a run's log last grew, from the file itself: true whether or not a daemon watches. */
-export function logMtime(path: string | undefined): number | null {
-  if (!path) return null;
-  try {
-    const st = statSync(path);
-    return st.size > 0 ? st.mtimeMs : null;
-  } catch {
-    return null;
-  }
 }
 
 export function truncate(text: string, width: number): string {

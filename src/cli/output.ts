@@ -1,4 +1,6 @@
 import { HoldfastError } from '../core/errors.js';
+import { fromTmuxError } from '../supervisor/tmux-errors.js';
+import { errorDocument, resultDocument } from './envelope.js';
 
 /**
  * Where command results go. Data goes to stdout (one JSON document with `--json`); notes for
@@ -16,14 +18,8 @@ export class Output {
 
   /** The command's result: JSON when asked for, else the human rendering. */
   result(value: unknown, human?: () => string): void {
-    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) this.stdout.write(resultDocument(value));
     else if (human) this.write(human());
-  }
-
-  /** Text for people, kept off stdout in JSON mode. */
-  note(text: string): void {
-    if (this.json) this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-    else this.write(text);
   }
 
   /** Whole lines, always starting on a line of their own. */
@@ -53,15 +49,13 @@ export class Output {
   }
 
   error(error: unknown): void {
+    const known = fromTmuxError(error);
     const e =
-      error instanceof HoldfastError
-        ? error
-        : new HoldfastError('ESTATE', error instanceof Error ? error.message : String(error));
+      known instanceof HoldfastError
+        ? known
+        : new HoldfastError('ESTATE', known instanceof Error ? known.message : String(known));
     this.stderr.write(`holdfast: ${e.message}\n`);
     if (e.hint && !this.json) this.stderr.write(`hint: ${e.hint}\n`);
-    if (this.json)
-      this.stdout.write(
-        `${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`,
-      );
+    if (this.json) this.stdout.write(errorDocument(e));
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../core/task.js';
-import type { TaskView } from '../core/view.js';
+import type { TaskView } from '../views/task.js';
 import { renderEvent } from './commands/events.js';
 import { runMarker } from './commands/log.js';
 import { renderStatus } from './commands/status.js';

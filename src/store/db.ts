@@ -6,10 +6,11 @@ import { LeaseRepo } from './lease.js';
 import { MetaRepo } from './meta.js';
 import { MIGRATIONS } from './migrations.js';
 import { MissionRepo } from './missions.js';
+import type { Db } from './rows.js';
 import { RunRepo } from './runs.js';
 import { TaskRepo } from './tasks.js';
 
-export type Db = Database.Database;
+export type { Db } from './rows.js';
 
 export interface Store {
   db: Db;

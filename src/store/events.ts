@@ -1,4 +1,5 @@
-import type { Db } from './db.js';
+import { z } from 'zod';
+import { type Db, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
 
 export interface JournalEvent {
   id: number;
@@ -10,15 +11,15 @@ export interface JournalEvent {
   data: Record<string, unknown>;
 }
 
-interface EventRow {
-  id: number;
-  task_id: number | null;
-  task_name: string | null;
-  run_id: number | null;
-  at: number;
-  type: string;
-  data: string;
-}
+const eventRow = z.object({
+  id: int,
+  task_id: intOrNull,
+  task_name: textOrNull,
+  run_id: intOrNull,
+  at: int,
+  type: z.string(),
+  data: json(jsonObject),
+});
 
 export interface NewEvent {
   taskId?: number | null;
@@ -51,21 +52,17 @@ export class EventJournal {
   forTask(taskId: number, afterId = 0, limit = 10_000): JournalEvent[] {
     const rows = this.db
       .prepare('SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?')
-      .all(taskId, afterId, limit) as EventRow[];
+      .all(taskId, afterId, limit);
     return rows.map(toEvent);
   }
 
   forRun(runId: number): JournalEvent[] {
-    const rows = this.db
-      .prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id')
-      .all(runId) as EventRow[];
+    const rows = this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId);
     return rows.map(toEvent);
   }
 
   all(afterId = 0, limit = 10_000): JournalEvent[] {
-    const rows = this.db
-      .prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?')
-      .all(afterId, limit) as EventRow[];
+    const rows = this.db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit);
     return rows.map(toEvent);
   }
 
@@ -79,7 +76,12 @@ export class EventJournal {
   }
 }
 
-function toEvent(row: EventRow): JournalEvent {
+function toEvent(raw: unknown): JournalEvent {
+  const row = parseRow(eventRow, 'events', raw, (r) =>
+    r.task_name === null
+      ? `event ${String(r.id)} (no task)`
+      : `event ${String(r.id)} of task ${String(r.task_name)}`,
+  );
   return {
     id: row.id,
     taskId: row.task_id,
@@ -87,6 +89,6 @@ function toEvent(row: EventRow): JournalEvent {
     runId: row.run_id,
     at: row.at,
     type: row.type,
-    data: JSON.parse(row.data) as Record<string, unknown>,
+    data: row.data,
   };
 }

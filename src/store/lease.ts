@@ -1,4 +1,5 @@
-import type { Db } from './db.js';
+import { z } from 'zod';
+import { type Db, int, parseRow } from './rows.js';
 
 export interface Lease {
   pid: number;
@@ -7,21 +8,21 @@ export interface Lease {
   heartbeatAt: number;
 }
 
-interface LeaseRow {
-  pid: number;
-  proc_start: string;
-  started_at: number;
-  heartbeat_at: number;
-}
+const leaseRow = z.object({ pid: int, proc_start: z.string(), started_at: int, heartbeat_at: int });
 
 export class LeaseRepo {
   constructor(private readonly db: Db) {}
 
   get(): Lease | null {
-    const row = this.db.prepare('SELECT * FROM lease WHERE id = 1').get() as LeaseRow | undefined;
-    return row
-      ? { pid: row.pid, procStart: row.proc_start, startedAt: row.started_at, heartbeatAt: row.heartbeat_at }
-      : null;
+    const raw = this.db.prepare('SELECT * FROM lease WHERE id = 1').get();
+    if (!raw) return null;
+    const row = parseRow(leaseRow, 'lease', raw, (r) => `daemon ${String(r.pid)}`);
+    return {
+      pid: row.pid,
+      procStart: row.proc_start,
+      startedAt: row.started_at,
+      heartbeatAt: row.heartbeat_at,
+    };
   }
 
   put(lease: Lease): void {

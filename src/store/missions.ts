@@ -1,4 +1,7 @@
-import type { Db } from './db.js';
+import { z } from 'zod';
+import type { AgentSpec } from '../core/task.js';
+import { type Db, enumOf, flag, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
+import { agentSpec } from './schemas.js';
 
 export type MissionState = 'pending' | 'running' | 'paused' | 'done';
 /** Where a running mission stands: between sessions, in a session, or waiting for a gate run. */
@@ -9,7 +12,7 @@ export interface MissionRecord {
   id: number;
   name: string;
   definition: unknown;
-  agent: unknown;
+  agent: AgentSpec;
   cwd: string;
   settings: unknown;
   state: MissionState;
@@ -46,25 +49,75 @@ export interface SessionRecord {
   costUsd: number | null;
 }
 
-type Row = Record<string, unknown>;
-
-const toMission = (r: Row): MissionRecord => ({
-  id: r.id as number,
-  name: r.name as string,
-  definition: JSON.parse(r.definition as string),
-  agent: JSON.parse(r.agent as string),
-  cwd: r.cwd as string,
-  settings: JSON.parse(r.settings as string),
-  state: r.state as MissionState,
-  reason: r.reason as string | null,
-  phase: r.phase as MissionPhase,
-  active: r.active as number,
-  gateRun: r.gate_run as number | null,
-  sessions: r.sessions as number,
-  createdAt: r.created_at as number,
-  startedAt: r.started_at as number | null,
-  updatedAt: r.updated_at as number,
+const missionRow = z.object({
+  id: int,
+  name: z.string(),
+  // The mission file's shape and the settings belong to the mission runner; here, JSON objects.
+  definition: json(jsonObject),
+  agent: json(agentSpec),
+  cwd: z.string(),
+  settings: json(jsonObject),
+  state: enumOf<MissionState>()(['pending', 'running', 'paused', 'done']),
+  reason: textOrNull,
+  phase: enumOf<MissionPhase>()(['idle', 'session', 'gate']),
+  active: int,
+  gate_run: intOrNull,
+  sessions: int,
+  created_at: int,
+  started_at: intOrNull,
+  updated_at: int,
 });
+
+const milestoneRow = z.object({
+  mission_id: int,
+  idx: int,
+  status: enumOf<MilestoneStatus>()(['pending', 'active', 'done']),
+  base_commit: textOrNull,
+  started_at: intOrNull,
+  done_at: intOrNull,
+  done_by: textOrNull,
+});
+
+const sessionRow = z.object({
+  id: int,
+  mission_id: int,
+  n: int,
+  milestone: int,
+  first_run: int,
+  fresh: flag,
+  started_at: int,
+  ended_at: intOrNull,
+  ended_how: textOrNull,
+  gate_run: intOrNull,
+  gate_exit: intOrNull,
+  cost_usd: z.number().nullable(),
+});
+
+const toMission = (raw: unknown): MissionRecord => {
+  const r = parseRow(
+    missionRow,
+    'missions',
+    raw,
+    (row) => `mission ${String(row.name)} (id ${String(row.id)})`,
+  );
+  return {
+    id: r.id,
+    name: r.name,
+    definition: r.definition,
+    agent: r.agent,
+    cwd: r.cwd,
+    settings: r.settings,
+    state: r.state,
+    reason: r.reason,
+    phase: r.phase,
+    active: r.active,
+    gateRun: r.gate_run,
+    sessions: r.sessions,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
+  };
+};
 
 const COLUMNS = {
   state: 'state',
@@ -111,17 +164,17 @@ export class MissionRepo {
   }
 
   byId(id: number): MissionRecord | null {
-    const row = this.db.prepare('SELECT * FROM missions WHERE id = ?').get(id) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM missions WHERE id = ?').get(id);
     return row ? toMission(row) : null;
   }
 
   byName(name: string): MissionRecord | null {
-    const row = this.db.prepare('SELECT * FROM missions WHERE name = ?').get(name) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM missions WHERE name = ?').get(name);
     return row ? toMission(row) : null;
   }
 
   all(): MissionRecord[] {
-    return (this.db.prepare('SELECT * FROM missions ORDER BY id').all() as Row[]).map(toMission);
+    return this.db.prepare('SELECT * FROM missions ORDER BY id').all().map(toMission);
   }
 
   update(id: number, patch: MissionPatch, now: number): void {
@@ -140,18 +193,20 @@ export class MissionRepo {
   }
 
   milestones(missionId: number): MilestoneRecord[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM mission_milestones WHERE mission_id = ? ORDER BY idx')
-        .all(missionId) as Row[]
-    ).map((r) => ({
-      idx: r.idx as number,
-      status: r.status as MilestoneStatus,
-      baseCommit: r.base_commit as string | null,
-      startedAt: r.started_at as number | null,
-      doneAt: r.done_at as number | null,
-      doneBy: r.done_by as string | null,
-    }));
+    return this.db
+      .prepare('SELECT * FROM mission_milestones WHERE mission_id = ? ORDER BY idx')
+      .all(missionId)
+      .map((raw) => {
+        const r = parseRow(milestoneRow, 'mission_milestones', raw, this.whose('milestone', 'idx'));
+        return {
+          idx: r.idx,
+          status: r.status,
+          baseCommit: r.base_commit,
+          startedAt: r.started_at,
+          doneAt: r.done_at,
+          doneBy: r.done_by,
+        };
+      });
   }
 
   setMilestone(missionId: number, idx: number, patch: Partial<Omit<MilestoneRecord, 'idx'>>): void {
@@ -172,23 +227,25 @@ export class MissionRepo {
   }
 
   sessions(missionId: number): SessionRecord[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM mission_sessions WHERE mission_id = ? ORDER BY n')
-        .all(missionId) as Row[]
-    ).map((r) => ({
-      id: r.id as number,
-      n: r.n as number,
-      milestone: r.milestone as number,
-      firstRun: r.first_run as number,
-      fresh: r.fresh === 1,
-      startedAt: r.started_at as number,
-      endedAt: r.ended_at as number | null,
-      endedHow: r.ended_how as string | null,
-      gateRun: r.gate_run as number | null,
-      gateExit: r.gate_exit as number | null,
-      costUsd: r.cost_usd as number | null,
-    }));
+    return this.db
+      .prepare('SELECT * FROM mission_sessions WHERE mission_id = ? ORDER BY n')
+      .all(missionId)
+      .map((raw) => {
+        const r = parseRow(sessionRow, 'mission_sessions', raw, this.whose('session', 'n'));
+        return {
+          id: r.id,
+          n: r.n,
+          milestone: r.milestone,
+          firstRun: r.first_run,
+          fresh: r.fresh,
+          startedAt: r.started_at,
+          endedAt: r.ended_at,
+          endedHow: r.ended_how,
+          gateRun: r.gate_run,
+          gateExit: r.gate_exit,
+          costUsd: r.cost_usd,
+        };
+      });
   }
 
   addSession(
@@ -227,5 +284,15 @@ export class MissionRepo {
         missionId,
         n,
       );
+  }
+
+  /** Names a milestone or session row by its mission, looked up only when the row is bad. */
+  private whose(what: string, key: string) {
+    return (row: Record<string, unknown>): string => {
+      const mission = this.db.prepare('SELECT name FROM missions WHERE id = ?').get(row.mission_id) as
+        | { name: unknown }
+        | undefined;
+      return `${what} ${String(row[key])} of mission ${String(mission?.name ?? '?')} (id ${String(row.mission_id)})`;
+    };
   }
 }

@@ -1,27 +1,29 @@
+import { z } from 'zod';
 import type { RunCause, RunRecord } from '../core/task.js';
-import type { Db } from './db.js';
+import { type Db, flag, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
+import { runCause } from './schemas.js';
 
-interface RunRow {
-  id: number;
-  task_id: number;
-  n: number;
-  cause: RunCause;
-  started_at: number;
-  ended_at: number | null;
-  exit_code: number | null;
-  signal: string | null;
-  end_reason: string | null;
-  log_path: string;
-  pid: number | null;
-  starter_pid: number | null;
-  log_offset: number;
-  last_output_at: number | null;
-  bytes: number;
-  lines: number;
-  prompt: string | null;
-  fresh: number;
-  budgeted: number;
-}
+const runRow = z.object({
+  id: int,
+  task_id: int,
+  n: int,
+  cause: runCause,
+  started_at: int,
+  ended_at: intOrNull,
+  exit_code: intOrNull,
+  signal: textOrNull,
+  end_reason: textOrNull,
+  log_path: z.string(),
+  pid: intOrNull,
+  starter_pid: intOrNull,
+  log_offset: int,
+  last_output_at: intOrNull,
+  bytes: int,
+  lines: int,
+  prompt: textOrNull,
+  fresh: flag,
+  budgeted: flag,
+});
 
 export class RunRepo {
   constructor(private readonly db: Db) {}
@@ -59,38 +61,42 @@ export class RunRepo {
   }
 
   byId(id: number): RunRecord | null {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
-    return row ? toRun(row) : null;
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id);
+    return row ? this.toRun(row) : null;
   }
 
   forTask(taskId: number): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE task_id = ? ORDER BY n').all(taskId) as RunRow[]).map(
-      toRun,
-    );
+    return this.db
+      .prepare('SELECT * FROM runs WHERE task_id = ? ORDER BY n')
+      .all(taskId)
+      .map((row) => this.toRun(row));
   }
 
   /** Every run of every task in one query, for listings. */
   allByTask(): Map<number, RunRecord[]> {
     const byTask = new Map<number, RunRecord[]>();
-    for (const row of this.db.prepare('SELECT * FROM runs ORDER BY task_id, n').all() as RunRow[]) {
-      const list = byTask.get(row.task_id) ?? [];
-      list.push(toRun(row));
-      byTask.set(row.task_id, list);
+    for (const row of this.db.prepare('SELECT * FROM runs ORDER BY task_id, n').all()) {
+      const run = this.toRun(row);
+      const list = byTask.get(run.taskId) ?? [];
+      list.push(run);
+      byTask.set(run.taskId, list);
     }
     return byTask;
   }
 
   open(): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE ended_at IS NULL ORDER BY id').all() as RunRow[]).map(
-      toRun,
-    );
+    return this.db
+      .prepare('SELECT * FROM runs WHERE ended_at IS NULL ORDER BY id')
+      .all()
+      .map((row) => this.toRun(row));
   }
 
   /** Runs that ended at or after `since`: their logs may still hold lines not yet read. */
   endedSince(since: number): RunRecord[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE ended_at >= ? ORDER BY id').all(since) as RunRow[]).map(
-      toRun,
-    );
+    return this.db
+      .prepare('SELECT * FROM runs WHERE ended_at >= ? ORDER BY id')
+      .all(since)
+      .map((row) => this.toRun(row));
   }
 
   lastN(taskId: number): number {
@@ -125,12 +131,15 @@ export class RunRepo {
     );
   }
 
-  /** What an agent's output said so far (its transcript summary), as JSON. */
-  summary<T>(id: number): T | null {
-    const row = this.db.prepare('SELECT summary FROM runs WHERE id = ?').get(id) as
-      | { summary: string | null }
-      | undefined;
-    return row?.summary ? (JSON.parse(row.summary) as T) : null;
+  /**
+   * What an agent's output said so far (its transcript summary), checked against `schema` when the
+   * caller gives the agents' one; without it, only that it is a JSON object.
+   */
+  summary<T = Record<string, unknown>>(id: number, schema?: z.ZodType<T>): T | null {
+    const row = this.db.prepare('SELECT id, n, task_id, summary FROM runs WHERE id = ?').get(id);
+    if (!row) return null;
+    const summaryRow = z.object({ summary: json(schema ?? jsonObject).nullable() });
+    return parseRow(summaryRow, 'runs', row, this.whose).summary as T | null;
   }
 
   setSummary(id: number, summary: unknown): void {
@@ -147,28 +156,37 @@ export class RunRepo {
       )
       .run(progress.offset, progress.lastOutputAt, progress.bytes, progress.lines, id);
   }
-}
 
-function toRun(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    taskId: row.task_id,
-    n: row.n,
-    cause: row.cause,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    endReason: row.end_reason,
-    logPath: row.log_path,
-    pid: row.pid,
-    starterPid: row.starter_pid,
-    logOffset: row.log_offset,
-    lastOutputAt: row.last_output_at,
-    bytes: row.bytes,
-    lines: row.lines,
-    prompt: row.prompt,
-    fresh: row.fresh === 1,
-    budgeted: row.budgeted === 1,
+  /** The run and its task, by name when the task row can say it. */
+  private readonly whose = (row: Record<string, unknown>): string => {
+    const task = this.db.prepare('SELECT name FROM tasks WHERE id = ?').get(row.task_id) as
+      | { name: unknown }
+      | undefined;
+    return `run ${String(row.n)} (id ${String(row.id)}) of task ${String(task?.name ?? '?')} (id ${String(row.task_id)})`;
   };
+
+  private toRun(raw: unknown): RunRecord {
+    const row = parseRow(runRow, 'runs', raw, this.whose);
+    return {
+      id: row.id,
+      taskId: row.task_id,
+      n: row.n,
+      cause: row.cause,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      exitCode: row.exit_code,
+      signal: row.signal,
+      endReason: row.end_reason,
+      logPath: row.log_path,
+      pid: row.pid,
+      starterPid: row.starter_pid,
+      logOffset: row.log_offset,
+      lastOutputAt: row.last_output_at,
+      bytes: row.bytes,
+      lines: row.lines,
+      prompt: row.prompt,
+      fresh: row.fresh,
+      budgeted: row.budgeted,
+    };
+  }
 }

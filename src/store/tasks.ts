@@ -1,28 +1,32 @@
-import type { Desired, NextRun, Supervision, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
+import { z } from 'zod';
+import type { Desired, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
 import { INITIAL_SUPERVISION } from '../core/task.js';
-import type { Db } from './db.js';
+import { type Db, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
+import { desired, nextRun, supervision, taskSpec, taskState } from './schemas.js';
 
-interface TaskRow {
-  id: number;
-  name: string;
-  spec: string;
-  desired: Desired;
-  state: TaskState;
-  reason: string | null;
-  restarts: number;
-  next_start_at: number | null;
-  created_at: number;
-  updated_at: number;
-  current_run_id: number | null;
-  supervision: string;
-  session_id: string | null;
-  limit_resets_at: number | null;
-  stop_requested_at: number | null;
-  stop_timeout_ms: number | null;
-  stop_as: TaskState | null;
-  next_run: string | null;
-  info: string;
-}
+const taskRow = z.object({
+  id: int,
+  name: z.string(),
+  spec: json(taskSpec),
+  desired,
+  state: taskState,
+  reason: textOrNull,
+  restarts: int,
+  next_start_at: intOrNull,
+  created_at: int,
+  updated_at: int,
+  current_run_id: intOrNull,
+  supervision: json(supervision),
+  session_id: textOrNull,
+  limit_resets_at: intOrNull,
+  stop_requested_at: intOrNull,
+  stop_timeout_ms: intOrNull,
+  stop_as: taskState.nullable(),
+  next_run: json(nextRun).nullable(),
+});
+const infoRow = z.object({ info: json(jsonObject) });
+
+const whose = (row: Record<string, unknown>) => `task ${String(row.name)} (id ${String(row.id)})`;
 
 /** Agent facts shown by `ls`/`status` (last message, turns, cost), kept as one JSON column. */
 export type TaskInfo = Record<string, unknown>;
@@ -95,17 +99,17 @@ export class TaskRepo {
   }
 
   byName(name: string): TaskRecord | null {
-    const row = this.db.prepare('SELECT * FROM tasks WHERE name = ?').get(name) as TaskRow | undefined;
+    const row = this.db.prepare('SELECT * FROM tasks WHERE name = ?').get(name);
     return row ? toTask(row) : null;
   }
 
   byId(id: number): TaskRecord | null {
-    const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id);
     return row ? toTask(row) : null;
   }
 
   all(): TaskRecord[] {
-    return (this.db.prepare('SELECT * FROM tasks ORDER BY id').all() as TaskRow[]).map(toTask);
+    return this.db.prepare('SELECT * FROM tasks ORDER BY id').all().map(toTask);
   }
 
   nameTaken(name: string): boolean {
@@ -124,10 +128,8 @@ export class TaskRepo {
   }
 
   info(id: number): TaskInfo {
-    const row = this.db.prepare('SELECT info FROM tasks WHERE id = ?').get(id) as
-      | { info: string }
-      | undefined;
-    return row ? (JSON.parse(row.info) as TaskInfo) : {};
+    const row = this.db.prepare('SELECT id, name, info FROM tasks WHERE id = ?').get(id);
+    return row ? parseRow(infoRow, 'tasks', row, whose).info : {};
   }
 
   mergeInfo(id: number, info: TaskInfo): void {
@@ -139,11 +141,12 @@ export class TaskRepo {
   }
 }
 
-function toTask(row: TaskRow): TaskRecord {
+function toTask(raw: unknown): TaskRecord {
+  const row = parseRow(taskRow, 'tasks', raw, whose);
   return {
     id: row.id,
     name: row.name,
-    spec: JSON.parse(row.spec) as TaskSpec,
+    spec: row.spec,
     desired: row.desired,
     state: row.state,
     reason: row.reason,
@@ -152,12 +155,12 @@ function toTask(row: TaskRow): TaskRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     currentRunId: row.current_run_id,
-    supervision: { ...INITIAL_SUPERVISION, ...(JSON.parse(row.supervision) as Partial<Supervision>) },
+    supervision: { ...INITIAL_SUPERVISION, ...row.supervision },
     sessionId: row.session_id,
     limitResetsAt: row.limit_resets_at,
     stopRequestedAt: row.stop_requested_at,
     stopTimeoutMs: row.stop_timeout_ms,
     stopAs: row.stop_as,
-    nextRun: row.next_run === null ? null : (JSON.parse(row.next_run) as NextRun),
+    nextRun: row.next_run,
   };
 }

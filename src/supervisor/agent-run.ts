@@ -5,20 +5,17 @@ import { join } from 'node:path';
 import { findSessionByTitle } from '../agents/opencode.js';
 import { getAdapter } from '../agents/registry.js';
 import { emptySummary, summarizeLines } from '../agents/summary.js';
-import type { AgentAdapter, TranscriptSummary } from '../agents/types.js';
+import { transcriptSummarySchema } from '../agents/summary-schema.js';
+import type { AgentAdapter } from '../agents/types.js';
 import { isGitWorkTree } from '../checkpoint/git.js';
 import type { ExitVerdict } from '../core/lifecycle.js';
 import type { RunCause, RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { writePrivateFile } from '../fs-safe.js';
 import type { Paths } from '../paths.js';
-import type { LaunchPlan } from './launch-plan.js';
 import type { Runtime } from './runtime.js';
 import type { LineConsumer } from './tailer.js';
 
 /** The task's original prompt, kept for fresh starts (a lost conversation starts over with it). */
-export const originalPromptFile = (paths: Paths, task: string): string =>
-  join(paths.taskDir(task), 'prompt.txt');
-
 /** The session id holdfast chooses before the first launch, for the agents that let it. */
 export function preassignedSession(kind: string, paths: Paths, task: string): string | null {
   const adapter = getAdapter(kind);
@@ -35,8 +32,15 @@ const RESUME_PROMPTS: Partial<Record<RunCause, string>> = {
 const DEFAULT_RESUME_PROMPT =
   'Your previous session was interrupted (the process ended unexpectedly). Continue the task from where you left off.';
 
+/** An agent run's launch plan (a LaunchPlan); its prompt is always fed on stdin. */
+export interface AgentLaunch {
+  argv: string[];
+  stdinFile: string;
+  env: string[];
+}
+
 /** argv, stdin and environment for an agent run: a fresh start or a resume of the exact session. */
-export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<LaunchPlan> {
+export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<AgentLaunch> {
   const agent = task.spec.agent!;
   const adapter = getAdapter(agent.kind);
   let sessionId = task.sessionId;
@@ -71,7 +75,7 @@ export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRec
 }
 
 function readOriginalPrompt(rt: Runtime, task: TaskRecord): string {
-  return readFileSync(originalPromptFile(rt.paths, task.name), 'utf8');
+  return readFileSync(rt.paths.originalPrompt(task.name), 'utf8');
 }
 
 function opencodeSessionByTitle(task: TaskRecord, title: string): Promise<string | null> {
@@ -94,7 +98,7 @@ export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
   return (task, run, lines, now) => {
     if (!task.spec.agent) return;
     const adapter = getAdapter(task.spec.agent.kind);
-    const before = rt.store.runs.summary<TranscriptSummary>(run.id) ?? emptySummary();
+    const before = rt.store.runs.summary(run.id, transcriptSummarySchema) ?? emptySummary();
     const summary = summarizeLines(adapter, lines, now, undefined, before);
     rt.store.runs.setSummary(run.id, summary);
     const journal = (type: string, data: Record<string, unknown>) =>
@@ -129,6 +133,6 @@ export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
 /** How an agent run ended, from everything it printed (read to the end first) and its exit status. */
 export function agentVerdict(rt: Runtime, task: TaskRecord, run: RunRecord, exit: RunExit): ExitVerdict {
   const adapter: AgentAdapter = getAdapter(task.spec.agent!.kind);
-  const summary = rt.store.runs.summary<TranscriptSummary>(run.id) ?? emptySummary();
+  const summary = rt.store.runs.summary(run.id, transcriptSummarySchema) ?? emptySummary();
   return adapter.classify(summary, exit);
 }

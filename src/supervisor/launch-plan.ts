@@ -8,8 +8,6 @@ export interface LaunchPlan {
   stdinFile: string | null;
   /** Extra NAME=VALUE variables for this run (never secrets: they pass through argv). */
   env: string[];
-  /** Called with the pane pid once the run is in tmux. */
-  afterLaunch?: (pid: number) => Promise<void>;
 }
 
 /** What to exec for a run: the user's argv for a command task, the adapter's for an agent. */

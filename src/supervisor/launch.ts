@@ -4,6 +4,7 @@ import { touchPrivateFile, verifyPrivateDir } from '../fs-safe.js';
 import { TmuxError } from '../tmux/errors.js';
 import { planLaunch } from './launch-plan.js';
 import { LAUNCHER, type Runtime } from './runtime.js';
+import { fromTmuxError } from './tmux-errors.js';
 
 /**
  * Causes that spend restart budget (and count in `restarts`): the restarts holdfast decides on its
@@ -130,7 +131,6 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
         rt.store.tasks.update(task.id, { state: 'running' }, now);
       }
     });
-    await plan.afterLaunch?.(pid);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     rt.store.tx(() => {
@@ -151,8 +151,9 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
         data: { run: run.n, error: message },
       });
     });
-    throw error instanceof HoldfastError
-      ? error
+    const known = fromTmuxError(error);
+    throw known instanceof HoldfastError
+      ? known
       : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error });
   }
 }

@@ -104,12 +104,7 @@ export async function observeSettled(rt: Runtime, deadlineMs = 2000): Promise<Ob
  * next state, its journal entries and the run's end commit together. A second observer of the
  * same death (hook line, list-panes, another CLI) finds the run ended and does nothing.
  */
-export function recordExit(
-  rt: Runtime,
-  runId: number,
-  exit: RunExit,
-  verdictOverride?: ExitVerdict,
-): boolean {
+export function recordExit(rt: Runtime, runId: number, exit: RunExit): boolean {
   return rt.store.tx(() => {
     const run = rt.store.runs.byId(runId);
     if (!run || run.endedAt !== null) return false;
@@ -128,7 +123,7 @@ export function recordExit(
     });
     if (task.currentRunId !== runId) return true;
     if (task.spec.agent) tailRun(rt, run, makeAgentLineConsumer(rt), true);
-    const verdict = verdictOverride ?? verdictFor(rt, task, run, exit);
+    const verdict = verdictFor(rt, task, run, exit);
     const plan = planAfterExit({
       task,
       policy: task.spec.restart,

@@ -29,15 +29,6 @@ export interface RecoveryReport {
   nextMilestone: string | null;
 }
 
-/** States in which a task has died or is waiting to come back: `status` shows the report for these. */
-export const DIED_STATES: ReadonlySet<TaskState> = new Set([
-  'failed',
-  'crash-loop',
-  'backoff',
-  'rate-limited',
-  'stalled',
-]);
-
 /**
  * `readable` turns log text into what `follow` shows (for an agent: its transcript, never raw stream
  * lines); it is the CLI's renderer, passed in so that both always show the same thing.

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minimalEnvironment } from '../core/minimal-env.js';
 import { checkOwnPath, ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
 import { checkSocketPath, makePaths, type Paths } from '../paths.js';
 import { openStore, type Store } from '../store/db.js';
@@ -33,6 +34,8 @@ export function openRuntime(home: string): Runtime {
     socket: paths.socket,
     configFile: paths.tmuxConf,
     eventsFile: paths.eventsFile,
+    // The server outlives this call and serves every task: it gets only the minimal environment.
+    serverEnv: minimalEnvironment(process.env),
   });
   return { paths, store, tmux, now: Date.now, random: Math.random };
 }

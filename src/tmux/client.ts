@@ -1,15 +1,18 @@
 import { execFile } from 'node:child_process';
-import { HoldfastError } from '../core/errors.js';
-import { minimalEnvironment } from '../core/minimal-env.js';
 import { chainCommands, cwdArg, escapeFormat, escapeTmuxArg, shellQuote } from './argv.js';
 import { EVENTS_FILE_ENV } from './config.js';
-import { TmuxError } from './errors.js';
+import { TmuxError, TmuxMissingError, TmuxVersionError } from './errors.js';
 import { PANE_FORMAT, type PaneInfo, parsePaneList } from './panes.js';
 
 export interface TmuxClientOptions {
   socket: string;
   configFile: string;
   eventsFile: string;
+  /**
+   * The environment of every call, and so of a server one of them starts. The server outlives that
+   * call and serves every task: give it only what every task may see (no task's API key).
+   */
+  serverEnv: NodeJS.ProcessEnv;
   tmuxBin?: string;
 }
 
@@ -41,10 +44,10 @@ export class TmuxClient {
     this.socket = options.socket;
     this.configFile = options.configFile;
     this.bin = options.tmuxBin ?? 'tmux';
-    // The server inherits the environment of the call that starts it and outlives that call, so it
-    // gets only the minimal one (the hook reads the events path there). Commands sent to a running
-    // server carry it too: tmux copies `update-environment` variables from the client into sessions.
-    this.env = { ...minimalEnvironment(process.env), [EVENTS_FILE_ENV]: options.eventsFile };
+    // The server inherits the environment of the call that starts it (the hook reads the events path
+    // there). Commands sent to a running server carry it too: tmux copies `update-environment`
+    // variables from the client into sessions.
+    this.env = { ...options.serverEnv, [EVENTS_FILE_ENV]: options.eventsFile };
     // An attaching terminal is the user's own: it needs TERM, COLORTERM and the rest as they are.
     const attachEnv: NodeJS.ProcessEnv = { ...process.env, [EVENTS_FILE_ENV]: options.eventsFile };
     delete attachEnv.TMUX;
@@ -134,21 +137,6 @@ export class TmuxClient {
     }
   }
 
-  async capturePane(target: string, fromHistory = true): Promise<string> {
-    return this.exec(['capture-pane', '-p', '-J', ...(fromHistory ? ['-S', '-'] : []), '-t', target]);
-  }
-
-  async sendKeys(target: string, keys: readonly string[], literal = false): Promise<void> {
-    await this.exec([
-      'send-keys',
-      '-t',
-      target,
-      ...(literal ? ['-l'] : []),
-      '--',
-      ...keys.map(escapeTmuxArg),
-    ]);
-  }
-
   /** The server's pid, or null when no server runs on the socket. */
   async serverPid(): Promise<number | null> {
     try {
@@ -180,7 +168,7 @@ export class TmuxClient {
     return this.attachEnv;
   }
 
-  /** Fails with a clear error when tmux is missing or older than 3.2. */
+  /** Fails with TmuxMissingError or TmuxVersionError when tmux is missing or older than 3.2. */
   async ensureAvailable(): Promise<void> {
     await this.checkVersion();
   }
@@ -190,13 +178,7 @@ export class TmuxClient {
     const out = await this.spawn(['-V']);
     const version = parseTmuxVersion(out);
     if (version !== null && compareVersion(version, MIN_VERSION) < 0) {
-      throw new HoldfastError(
-        'ETMUXVERSION',
-        `tmux ${version.join('.')} is too old: holdfast needs tmux 3.2 or newer`,
-        {
-          hint: 'install a newer tmux (Debian 12 ships 3.3a)',
-        },
-      );
+      throw new TmuxVersionError(version, MIN_VERSION);
     }
     this.versionChecked = true;
   }
@@ -206,11 +188,7 @@ export class TmuxClient {
       execFile(this.bin, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          return reject(
-            new HoldfastError('ENOTMUX', `tmux is not installed (no "${this.bin}" on PATH)`, {
-              hint: 'install it: apt-get install -y tmux (holdfast needs tmux 3.2 or newer)',
-            }),
-          );
+          return reject(new TmuxMissingError(this.bin, error));
         }
         const code = typeof error.code === 'number' ? error.code : null;
         reject(new TmuxError(argv, code, String(stderr || error.message), error));

@@ -23,3 +23,27 @@ export class TmuxError extends Error {
     return /no server running|error connecting to|server exited unexpectedly/i.test(this.stderr);
   }
 }
+
+/** No tmux binary where the client looks for it. */
+export class TmuxMissingError extends Error {
+  readonly bin: string;
+
+  constructor(bin: string, cause?: unknown) {
+    super(`tmux is not installed (no "${bin}" on PATH)`, { cause });
+    this.name = 'TmuxMissingError';
+    this.bin = bin;
+  }
+}
+
+/** A tmux older than the client needs. */
+export class TmuxVersionError extends Error {
+  readonly version: readonly [number, number];
+  readonly minimum: readonly [number, number];
+
+  constructor(version: readonly [number, number], minimum: readonly [number, number]) {
+    super(`tmux ${version.join('.')} is too old: holdfast needs tmux ${minimum.join('.')} or newer`);
+    this.name = 'TmuxVersionError';
+    this.version = version;
+    this.minimum = minimum;
+  }
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/core/view.js';
+import type { TaskView } from '../../src/views/task.js';
 import { currentDaemonPid, daemonProcesses, daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
 import { FIXTURES, useHome } from '../helpers/home.js';
 import { prng, testSeed } from '../helpers/random.js';

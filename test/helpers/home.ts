@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach } from 'vitest';
-import type { TaskView } from '../../src/core/view.js';
 import type { JournalEvent } from '../../src/store/events.js';
+import type { TaskView } from '../../src/views/task.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'holdfast.js');

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentKind } from '../../src/agents/types.js';
-import type { TaskView } from '../../src/core/view.js';
+import type { TaskView } from '../../src/views/task.js';
 import { FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 

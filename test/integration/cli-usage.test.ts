@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
-import type { TaskView } from '../../src/core/view.js';
+import type { TaskView } from '../../src/views/task.js';
 import { type CliResult, FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 

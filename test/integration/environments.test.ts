@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/core/view.js';
+import type { TaskView } from '../../src/views/task.js';
 import { waitForDaemon } from '../helpers/daemon.js';
 import { type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';

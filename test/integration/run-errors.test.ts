@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BIN, useHome } from '../helpers/home.js';
 
@@ -110,8 +111,18 @@ describe('errors users will hit', () => {
   });
 
   it('tmux missing', async () => {
-    const r = await home().cli(['run', '--', '/bin/true'], { env: { PATH: '/nonexistent' } });
+    const h = home();
+    const r = await h.cli(['run', '--', '/bin/true'], { env: { PATH: '/nonexistent' } });
     expectOneLineError(r, 'tmux is not installed');
+    expect(r.stderr).toContain('\nhint: install it: apt-get install -y tmux');
+    const json = await h.cli(['run', '--json', '--', '/bin/true'], { env: { PATH: '/nonexistent' } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'ENOTMUX',
+        message: 'tmux is not installed (no "tmux" on PATH)',
+        hint: 'install it: apt-get install -y tmux (holdfast needs tmux 3.2 or newer)',
+      },
+    });
     await expectNothingCreated();
   });
 
@@ -123,6 +134,14 @@ describe('errors users will hit', () => {
     chmodSync(join(fakeBin, 'tmux'), 0o755);
     const r = await h.cli(['run', '--', '/bin/true'], { env: { PATH: `${fakeBin}:/usr/bin:/bin` } });
     expectOneLineError(r, 'tmux 3.1 is too old: holdfast needs tmux 3.2 or newer');
+    const json = await h.cli(['run', '--json', '--', '/bin/true'], {
+      env: { PATH: `${fakeBin}:/usr/bin:/bin` },
+    });
+    expect(JSON.parse(json.stdout).error).toEqual({
+      code: 'ETMUXVERSION',
+      message: 'tmux 3.1 is too old: holdfast needs tmux 3.2 or newer',
+      hint: 'install a newer tmux (Debian 12 ships 3.3a)',
+    });
     rmSync(fakeBin, { recursive: true });
     await expectNothingCreated();
   });
@@ -148,6 +167,22 @@ describe('errors users will hit', () => {
     expectOneLineError(r, `cannot open the store ${store}`);
     expect(r.stderr).toContain('left untouched');
     expect(readFileSync(store, 'utf8')).toBe(garbage);
+  });
+
+  it('a corrupt row is a clear error naming the table, the task and the column', async () => {
+    const h = home();
+    await h.cli(['run', '--name', 'broken', '--no-daemon', '--', 'true']);
+    const db = new Database(join(h.dir, 'holdfast.db'));
+    db.prepare("UPDATE tasks SET spec = '{\"command\":' WHERE name = 'broken'").run();
+    db.close();
+    const r = await h.cli(['ls']);
+    expectOneLineError(
+      r,
+      /^holdfast: the store is corrupt: the tasks row of task broken \(id 1\) has a bad spec column: not JSON/,
+    );
+    expect(r.stderr).toContain('hint: holdfast left the store as it is');
+    const json = JSON.parse((await h.cli(['status', 'broken', '--json'])).stdout);
+    expect(json.error.code).toBe('ESTORE');
   });
 
   it('an unknown command or option exits non-zero with usage help', async () => {

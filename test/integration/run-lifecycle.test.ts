@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/core/view.js';
+import type { TaskView } from '../../src/views/task.js';
 import { BIN, FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 

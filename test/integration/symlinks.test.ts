@@ -14,10 +14,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/core/view.js';
+import { minimalEnvironment } from '../../src/core/minimal-env.js';
 import type { JournalEvent } from '../../src/store/events.js';
 import { TmuxClient } from '../../src/tmux/client.js';
 import { renderTmuxConfig } from '../../src/tmux/config.js';
+import type { TaskView } from '../../src/views/task.js';
 import { cleanupHome, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -101,7 +102,12 @@ describe('nothing under the home is written through a link', () => {
     const h = home();
     const config = join(h.dir, 'tmux.conf');
     writeFileSync(config, renderTmuxConfig());
-    const tmux = new TmuxClient({ socket: h.socket, configFile: config, eventsFile: join(h.dir, 'events') });
+    const tmux = new TmuxClient({
+      socket: h.socket,
+      configFile: config,
+      eventsFile: join(h.dir, 'events'),
+      serverEnv: minimalEnvironment(process.env),
+    });
     const victim = victimDir();
     const planted = join(h.dir, 'run-1.log');
     symlinkSync(join(victim, 'keep.txt'), planted);
@@ -121,7 +127,7 @@ describe('nothing under the home is written through a link', () => {
       (pipe) => pipe === '0',
       { what: 'the pipe to end' },
     );
-    expect(await tmux.capturePane('=p:')).toContain('output-of-a-run');
+    expect(await tmux.exec(['capture-pane', '-p', '-t', '=p:'])).toContain('output-of-a-run');
     expectUntouched(victim);
   });
 

@@ -3,6 +3,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { JournalEvent } from '../../store/events.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
+import { streamLine } from '../envelope.js';
 import { type Clock, clockText, whenText } from '../human.js';
 
 export function register(program: Command): void {
@@ -24,7 +25,7 @@ export function register(program: Command): void {
         let last = 0;
         for (;;) {
           for (const event of events) {
-            ctx.out.write(options.json ? JSON.stringify(event) : renderEvent(event, { now: ctx.rt.now() }));
+            ctx.out.write(options.json ? streamLine(event) : renderEvent(event, { now: ctx.rt.now() }));
             last = event.id;
           }
           if (events.some((e) => e.type === 'removed')) return 0;

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/task.js';
 import { readRange } from '../../supervisor/file-range.js';
+import { promptOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { clockText } from '../human.js';
 import { tailOffset } from '../log-text.js';
 import { renderTranscript } from '../transcript.js';
-import { promptOf } from '../views.js';
 
 interface LogOptions {
   lines?: string;
@@ -30,7 +30,7 @@ export function register(program: Command): void {
       action<LogOptions>(async (ctx, [name], options) => {
         const task = ctx.task(name!);
         if (options.prompt) {
-          const prompt = promptOf(ctx, task);
+          const prompt = promptOf(ctx.rt, task);
           if (prompt === null) {
             throw new HoldfastError('EUSAGE', `${task.name} is not an agent task: it has no prompt`);
           }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
-import type { TaskView } from '../../core/view.js';
+import type { TaskView } from '../../views/task.js';
+import { allViews } from '../../views/tasks.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table, truncate } from '../format.js';
-import { allViews } from '../views.js';
 
 export function register(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(
       action<{ json?: boolean }>(async (ctx) => {
         await ctx.refresh();
-        const views = allViews(ctx);
+        const views = allViews(ctx.rt);
         const now = ctx.rt.now();
         ctx.out.result(views, () => {
           if (views.length === 0) return 'no tasks. Start one: holdfast run -- <command>';

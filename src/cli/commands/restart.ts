@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { restartTask } from '../../supervisor/control.js';
+import { viewOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import { ensureDaemon } from '../daemon-client.js';
-import { viewOf } from '../views.js';
 
 export function register(program: Command): void {
   program
@@ -19,7 +19,7 @@ export function register(program: Command): void {
         await ctx.refresh();
         for (const task of tasks) await restartTask(ctx.rt, task.id, timeoutMs);
         await ensureDaemon(ctx);
-        const views = tasks.map((t) => viewOf(ctx, ctx.rt.store.tasks.byId(t.id)!));
+        const views = tasks.map((t) => viewOf(ctx.rt, ctx.rt.store.tasks.byId(t.id)!));
         ctx.out.result(views, () =>
           views.map((v) => `restarted ${v.name} (run ${v.runs.at(-1)?.n}, pid ${v.pid ?? '?'})`).join('\n'),
         );

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { resumeTask } from '../../supervisor/control.js';
+import { viewOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import { ensureDaemon } from '../daemon-client.js';
-import { viewOf } from '../views.js';
 
 export function register(program: Command): void {
   program
@@ -26,7 +26,7 @@ export function register(program: Command): void {
             unattended: Boolean(options.unattended),
           });
           await ensureDaemon(ctx);
-          const view = viewOf(ctx, ctx.rt.store.tasks.byId(task.id)!);
+          const view = viewOf(ctx.rt, ctx.rt.store.tasks.byId(task.id)!);
           ctx.out.result(
             view,
             () => `resumed ${view.name} (run ${view.runs.at(-1)?.n}, pid ${view.pid ?? '?'})`,

@@ -5,6 +5,7 @@ import { FINAL_STATES, type TaskRecord } from '../../core/task.js';
 import { discardTask } from '../../supervisor/create.js';
 import { escalateStop, requestStop } from '../../supervisor/stop.js';
 import { action } from '../action.js';
+import { errorFields } from '../envelope.js';
 import { plural } from '../plural.js';
 
 interface RemovedCheckpoints {
@@ -79,12 +80,7 @@ export function register(program: Command): void {
             checkpoints,
             ...(failed.length > 0
               ? {
-                  failed: failed.map(({ name, error }) => ({
-                    name,
-                    code: error.code,
-                    message: error.message,
-                    hint: error.hint ?? null,
-                  })),
+                  failed: failed.map(({ name, error }) => ({ name, ...errorFields(error) })),
                 }
               : {}),
           },

@@ -2,9 +2,9 @@ import { type Command, Option } from 'commander';
 import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
-import { toTaskView } from '../../core/view.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram } from '../../supervisor/create.js';
+import { toTaskView } from '../../views/task.js';
 import { action } from '../action.js';
 import {
   type AgentOptions,

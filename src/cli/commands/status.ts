@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
-import type { TaskView } from '../../core/view.js';
-import { DIED_STATES, recoveryReport } from '../../supervisor/recover.js';
+import { recoveryReport } from '../../supervisor/recover.js';
+import type { TaskView } from '../../views/task.js';
+import { DIED_STATES } from '../../views/task.js';
+import { viewOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import { ageText, commandText, exitText, stateText, table } from '../format.js';
 import { isoClockText, isoWhenText, moneyText } from '../human.js';
 import { renderTranscript } from '../transcript.js';
-import { viewOf } from '../views.js';
 import { waitingHint } from '../waiting.js';
 import { missionNextMilestone, renderRecovery } from './recover.js';
 
@@ -21,7 +22,7 @@ export function register(program: Command): void {
       action<{ json?: boolean }>(async (ctx, [name]) => {
         await ctx.refresh();
         const task = ctx.task(name!);
-        const view = viewOf(ctx, task);
+        const view = viewOf(ctx.rt, task);
         // A task that died gets its recovery report too: what it was doing and how it comes back.
         const recovery = DIED_STATES.has(task.state)
           ? await recoveryReport(ctx.rt, task, missionNextMilestone(ctx, task.spec.mission), (raw) =>

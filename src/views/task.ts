@@ -1,4 +1,4 @@
-import type { RunRecord, TaskRecord, TaskState } from './task.js';
+import type { RunRecord, TaskRecord, TaskState } from '../core/task.js';
 
 /** The `--json` contract of `ls` and `status`. Scripts depend on it: add fields, never rename. */
 export interface TaskView {
@@ -95,3 +95,12 @@ export function toTaskView(
     runs: runs.map(toRunView),
   };
 }
+
+/** States in which a task has died or is waiting to come back: `status` shows the recovery report for these. */
+export const DIED_STATES: ReadonlySet<TaskState> = new Set([
+  'failed',
+  'crash-loop',
+  'backoff',
+  'rate-limited',
+  'stalled',
+]);

@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import { HoldfastError } from '../core/errors.js';
+
+/** The connection every repository is given (here, not in db.ts, which imports the repositories). */
+export type Db = Database.Database;
+
+type Row = Record<string, unknown>;
+
+/**
+ * A row as read, checked column by column. `whose` names what the row belongs to (`task build (id
+ * 3)`), from the raw row: it is only called when the row is bad, so it may query for a name.
+ */
+export function parseRow<S extends z.ZodType>(
+  schema: S,
+  table: string,
+  row: unknown,
+  whose: (row: Row) => string,
+): z.output<S> {
+  const result = schema.safeParse(row);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const [column, ...inside] = issue.path.map(String);
+  const at = inside.length > 0 ? ` at ${inside.join('.')}` : '';
+  let owner: string;
+  try {
+    owner = whose((row ?? {}) as Row);
+  } catch {
+    owner = 'an unknown owner';
+  }
+  throw new HoldfastError(
+    'ESTORE',
+    `the store is corrupt: the ${table} row of ${owner} has a bad ${column ?? 'row'} column${at}: ${issue.message}`,
+    {
+      hint: 'holdfast left the store as it is: repair that row with sqlite3, or restore a backup of holdfast.db',
+    },
+  );
+}
+
+/** A TEXT column holding JSON: parsed, then checked against `schema`. */
+export function json<S extends z.ZodType>(schema: S) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not JSON (${error instanceof Error ? error.message : String(error)})`,
+        });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+export const int = z.number().int();
+export const intOrNull = int.nullable();
+export const textOrNull = z.string().nullable();
+/** SQLite has no boolean: 0 or 1. */
+export const flag = z.union([z.literal(0), z.literal(1)]).transform((v) => v === 1);
+/** A JSON object whose keys belong to whoever wrote it. */
+export const jsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * z.enum over every member of the union `T`: leaving one out, or naming one that is not in it,
+ * fails to compile, so the stored values and the type cannot drift apart.
+ */
+export function enumOf<T extends string>() {
+  return <const V extends readonly [T, ...T[]]>(
+    values: [Exclude<T, V[number]>] extends [never] ? V : never,
+  ) => z.enum(values as V);
+}

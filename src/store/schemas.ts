@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import {
+  type AgentSpec,
+  type Desired,
+  type NextRun,
+  type OnLimit,
+  type RestartMode,
+  type RestartPolicy,
+  type RunCause,
+  type StallAction,
+  type Supervision,
+  TASK_STATES,
+  type TaskSpec,
+  type TaskState,
+} from '../core/task.js';
+import { enumOf, int, intOrNull } from './rows.js';
+
+/**
+ * What the store's JSON columns hold, checked when read. Objects are loose: a key this holdfast
+ * does not know survives a read and a write back.
+ */
+export const taskState = enumOf<TaskState>()(TASK_STATES);
+export const desired = enumOf<Desired>()(['running', 'stopped']);
+export const runCause = enumOf<RunCause>()([
+  'start',
+  'restart',
+  'resume',
+  'backoff',
+  'probe',
+  'stall',
+  'limit-reset',
+  'server-restarted',
+  'conversation-lost',
+  'mission',
+]);
+const restartMode = enumOf<RestartMode>()(['no', 'on-failure', 'always']);
+const stallAction = enumOf<StallAction>()(['restart', 'notify']);
+const onLimit = enumOf<OnLimit>()(['wait', 'fail']);
+
+export const restartPolicy: z.ZodType<RestartPolicy> = z.looseObject({
+  mode: restartMode,
+  maxRestarts: intOrNull,
+  maxRuntimeMs: intOrNull,
+  backoffInitialMs: int,
+  backoffMaxMs: int,
+  healthyAfterMs: int,
+  breakerMaxRestarts: int,
+  breakerWindowMs: int,
+  probeIntervalMs: int,
+});
+
+export const agentSpec: z.ZodType<AgentSpec> = z.looseObject({
+  kind: z.string(),
+  model: z.string().nullable(),
+  unattended: z.boolean(),
+  onLimit,
+  limitBackoffMs: z.array(int),
+  extraArgs: z.array(z.string()),
+});
+
+export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
+  command: z.array(z.string()),
+  cwd: z.string(),
+  umask: z.string(),
+  restart: restartPolicy,
+  stallTimeoutMs: intOrNull,
+  toolTimeoutMs: intOrNull.optional(),
+  onStall: stallAction,
+  agent: agentSpec.nullable(),
+  checkpointEveryMs: intOrNull,
+  mission: z.string().nullable(),
+});
+
+/** Stored supervision may predate a field: what is missing takes its initial value. */
+export const supervision: z.ZodType<Partial<Supervision>> = z.looseObject({
+  attempt: int.optional(),
+  restartTimes: z.array(z.number()).optional(),
+  crashLoop: z.boolean().optional(),
+  healthyRunId: intOrNull.optional(),
+  limitAttempt: int.optional(),
+  lastLimitResetAt: intOrNull.optional(),
+});
+
+export const nextRun: z.ZodType<NextRun> = z.looseObject({
+  cause: runCause,
+  prompt: z.string().nullable(),
+  fresh: z.boolean(),
+  budgeted: z.boolean().optional(),
+});

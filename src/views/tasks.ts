@@ -1,0 +1,57 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { TaskRecord } from '../core/task.js';
+import type { Paths } from '../paths.js';
+import type { Store } from '../store/db.js';
+import { type TaskView, toTaskView } from './task.js';
+
+/** What a view reads: the store, where files are, and the time (a Runtime has all three). */
+export interface ViewSource {
+  store: Store;
+  paths: Paths;
+  now: () => number;
+}
+
+/** One task as `status`, `restart` and `resume` show it. */
+export function viewOf(src: ViewSource, task: TaskRecord): TaskView {
+  const runs = src.store.runs.forTask(task.id);
+  return toTaskView(task, runs, src.now(), {
+    lastOutputAt: logMtime(runs.at(-1)?.logPath),
+    info: src.store.tasks.info(task.id),
+    prompt: promptOf(src, task),
+  });
+}
+
+/** Every task, as `ls` shows them (runs read in one query). */
+export function allViews(src: ViewSource): TaskView[] {
+  const runsByTask = src.store.runs.allByTask();
+  const now = src.now();
+  return src.store.tasks.all().map((task) => {
+    const runs = runsByTask.get(task.id) ?? [];
+    return toTaskView(task, runs, now, {
+      lastOutputAt: logMtime(runs.at(-1)?.logPath),
+      info: src.store.tasks.info(task.id),
+      prompt: promptOf(src, task),
+    });
+  });
+}
+
+/** An agent task's original prompt, from the file its fresh starts read; null for a command. */
+export function promptOf(src: Pick<ViewSource, 'paths'>, task: TaskRecord): string | null {
+  if (!task.spec.agent) return null;
+  try {
+    return readFileSync(src.paths.originalPrompt(task.name), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** When a run's log last grew, from the file itself: true whether or not a daemon watches. */
+export function logMtime(path: string | undefined): number | null {
+  if (!path) return null;
+  try {
+    const st = statSync(path);
+    return st.size > 0 ? st.mtimeMs : null;
+  } catch {
+    return null;
+  }
+}
