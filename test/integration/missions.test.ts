@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MissionView } from '../../src/cli/commands/mission.js';
+import type { MissionView } from '../../src/cli/commands/mission/view.js';
 import type { TaskView } from '../../src/core/view.js';
 import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
 import { makeRepo } from '../helpers/git.js';
