@@ -190,6 +190,22 @@ const pausedRows: Row[] = [
     ),
   ],
   [
+    'pausing during a session whose run is still to start keeps it from starting',
+    mission({ state: 'paused', reason: 'paused by user', phase: 'session', sessions: 2 }),
+    observed({
+      sessions: [ended(1), session(2)],
+      agent: agentEnded('backoff', { runs: [{ n: 1, logBytes: 5, costUsd: 0.5 }] }),
+    }),
+    decided(
+      {
+        mission: { phase: 'idle' },
+        endSession: { n: 2, endedAt: NOW, endedHow: 'the mission was paused', costUsd: null },
+      },
+      [],
+      [{ type: 'stop-session', reason: 'mission paused' }],
+    ),
+  ],
+  [
     'pausing during a session whose run had already ended only ends the session',
     mission({ state: 'paused', reason: 'paused by user', phase: 'session', sessions: 1 }),
     observed({

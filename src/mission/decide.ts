@@ -122,16 +122,19 @@ export function decideMission(m: Mission, o: MissionObserved, now: number): Miss
     if (m.phase === 'session') return decideSession(m, o, now);
     return decideGate(m, o, now);
   }
-  // Paused while a session ran: that session is over, and its run is stopped. Only here, once:
-  // a run the user resumes by hand while the mission stays paused is theirs.
+  // Paused while a session ran: that session is over, and its run is stopped (or, not started
+  // yet, kept from starting). Only here, once: a run the user resumes by hand while the mission
+  // stays paused is theirs.
   if (m.state === 'paused' && m.phase === 'session') {
+    const agent = o.agent;
+    const stop = agent !== null && (agent.live || !FINAL_STATES.has(agent.state));
     return decision(
       {
         mission: { phase: 'idle' },
         endSession: sessionEnd(m, o, now, 'the mission was paused'),
       },
       [],
-      o.agent?.live ? [{ type: 'stop-session', reason: 'mission paused' }] : [],
+      stop ? [{ type: 'stop-session', reason: 'mission paused' }] : [],
     );
   }
   // Pending or paused: a milestone marked done by hand moves the mission on all the same.
@@ -198,23 +201,20 @@ function decideSession(m: Mission, o: MissionObserved, now: number): MissionDeci
     );
   }
   const session = currentSession(m, o);
-  const hours = hoursSince(m, now);
-  if (m.settings.maxHours !== null && hours >= m.settings.maxHours && !FINAL_STATES.has(agent.state)) {
-    const reason = budgetOver(
-      { ...m.settings, maxSessions: null, maxCostUsd: null },
-      {
-        sessions: 0,
-        hours,
-        costUsd: 0,
-      },
-    )!.label;
+  // Only time runs out during a session; sessions and cost are counted when it has ended.
+  const outOfTime = budgetOver(
+    { maxSessions: null, maxHours: m.settings.maxHours, maxCostUsd: null },
+    { sessions: 0, hours: hoursSince(m, now), costUsd: 0 },
+  );
+  if (outOfTime && !FINAL_STATES.has(agent.state)) {
+    const reason = outOfTime.label;
     return decision(
       {
         mission: { state: 'paused', reason, phase: 'idle' },
         endSession: sessionEnd(m, o, now, `the mission's budget ran out: ${reason}`),
       },
       [{ type: 'mission-paused', data: { reason } }],
-      agent.live ? [{ type: 'stop-session', reason }] : [],
+      [{ type: 'stop-session', reason }],
     );
   }
   if (agent.lastRun < session.firstRun) return NOTHING();

@@ -12,7 +12,8 @@ export const CONTINUE_MODES = ['auto', 'resume', 'fresh'] as const;
 export type ContinueMode = (typeof CONTINUE_MODES)[number];
 
 export const missionSettingsSchema = z.object({
-  maxSessions: z.number().int().positive().nullable(),
+  // 0 is a budget that is used up; `mission init` asks for at least 1.
+  maxSessions: z.number().int().nonnegative().nullable(),
   maxHours: z.number().positive().nullable(),
   maxCostUsd: z.number().positive().nullable(),
   continueMode: z.enum(CONTINUE_MODES),
