@@ -356,6 +356,7 @@ describe('missions', () => {
 
   it('a session whose agent cannot log in pauses the mission, and the session keeps how it ended through the resume', async () => {
     const h = home();
+    // claude's login failure (fake-agent README, claude: Auth) fails the task, never retried.
     const s = setup(h, {
       invocations: [{ steps: [{ authFail: true }] }],
       default: session(write('a.txt', 'a\n'), { say: 'made a' }),
@@ -395,6 +396,7 @@ describe('missions', () => {
 
   it('pause ends the session at once and stops its run; a milestone marked done while paused is passed over on resume', async () => {
     const h = home();
+    // The first session works until it is stopped (fake-agent README, scenario steps: hang).
     const s = setup(h, {
       invocations: [{ steps: [{ say: 'working on it' }, { hang: true }] }],
       default: session(write('b.txt', 'b\n'), { say: 'made b' }),
