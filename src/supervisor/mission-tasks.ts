@@ -12,7 +12,7 @@ import { createTask } from './create.js';
 import { startRun } from './launch.js';
 import type { Runtime } from './runtime.js';
 
-export const missionDir = (rt: Runtime, mission: string): string => join(rt.paths.home, 'missions', mission);
+const missionDir = (rt: Runtime, mission: string): string => join(rt.paths.home, 'missions', mission);
 const envFile = (rt: Runtime, mission: string) => join(missionDir(rt, mission), 'env.json');
 
 /** Keeps the environment of `mission init` (0600, outside the store) for the tasks created later. */
