@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MissionView } from '../../src/cli/commands/mission.js';
+import type { MissionView } from '../../src/cli/commands/mission/view.js';
 import type { TaskView } from '../../src/views/task.js';
-import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
+import { currentDaemonPid, daemonProcesses, daemonStatus, waitForDaemon } from '../helpers/daemon.js';
 import { makeRepo } from '../helpers/git.js';
 import { FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { prng, testSeed } from '../helpers/random.js';
@@ -360,6 +360,110 @@ describe('missions', () => {
     expect(agentCalls(s.state), replay).toHaveLength(3);
     expect(readFileSync(counter, 'utf8').trim().split('\n'), replay).toHaveLength(3);
     expect((await h.status('chaos-gate')).runs, replay).toHaveLength(3);
+  });
+
+  it('a session whose agent cannot log in pauses the mission, and the session keeps how it ended through the resume', async () => {
+    const h = home();
+    // claude's login failure (fake-agent README, claude: Auth) fails the task, never retried.
+    const s = setup(h, {
+      invocations: [{ steps: [{ authFail: true }] }],
+      default: session(write('a.txt', 'a\n'), { say: 'made a' }),
+    });
+    await h.cli(
+      [
+        'mission',
+        'init',
+        'login',
+        '--cwd',
+        s.repo,
+        '--milestone',
+        'Alpha: make a',
+        '--gate',
+        'test -f a.txt',
+      ],
+      {
+        env: s.env,
+      },
+    );
+    await h.cli(['mission', 'start', 'login'], { env: s.env });
+    const paused = await waitFor(
+      () => missionStatus(h, 'login'),
+      (v) => v.state === 'paused',
+      { what: 'the mission to pause', timeoutMs: 20_000 },
+    );
+    expect(paused.reason).toBe('session 1 failed: auth');
+    expect(paused.phase).toBe('idle');
+    expect((await h.cli(['mission', 'resume', 'login'], { env: s.env })).code).toBe(0);
+    const done = await waitFor(
+      () => missionStatus(h, 'login'),
+      (v) => v.state === 'done',
+      { what: 'the mission to finish', timeoutMs: 20_000 },
+    );
+    expect(done.sessions.map((x) => x.endedHow)).toEqual(['the agent task failed (auth)', 'the gate passed']);
+  });
+
+  it('pause ends the session at once and stops its run; a milestone marked done while paused is passed over on resume', async () => {
+    const h = home();
+    // The first session works until it is stopped (fake-agent README, scenario steps: hang).
+    const s = setup(h, {
+      invocations: [{ steps: [{ say: 'working on it' }, { hang: true }] }],
+      default: session(write('b.txt', 'b\n'), { say: 'made b' }),
+    });
+    await h.cli(['mission', 'init', 'halt', '--cwd', s.repo, '--file', join(h.dir, 'mission.md')], {
+      env: s.env,
+    });
+    await h.cli(['mission', 'start', 'halt'], { env: s.env });
+    await waitFor(
+      () => h.status('halt'),
+      (t) => t.state === 'running' && agentCalls(s.state).length === 1,
+      { what: 'the first session to be working', timeoutMs: 15_000 },
+    );
+    const pause = await h.cli(['mission', 'pause', 'halt']);
+    expect(pause.code, pause.stderr).toBe(0);
+    const paused = await missionStatus(h, 'halt');
+    expect(paused).toMatchObject({ state: 'paused', reason: 'paused by user', phase: 'idle' });
+    expect(paused.sessions.map((x) => x.endedHow)).toEqual(['the mission was paused']);
+    expect((await h.status('halt')).state).toBe('stopped');
+
+    expect((await h.cli(['mission', 'done', 'halt', 'alpha'])).code).toBe(0);
+    expect((await missionStatus(h, 'halt')).milestones.map((m) => m.status)).toEqual([
+      'done',
+      'active',
+      'pending',
+    ]);
+    expect((await h.cli(['mission', 'resume', 'halt'], { env: s.env })).code).toBe(0);
+    const beta = await waitFor(
+      () => missionStatus(h, 'halt'),
+      (v) => v.sessions.some((x) => x.endedHow === 'the gate passed'),
+      { what: 'the Beta session to pass its gate', timeoutMs: 20_000 },
+    );
+    expect(beta.sessions.slice(0, 2).map((x) => [x.milestone, x.endedHow])).toEqual([
+      ['Alpha', 'the mission was paused'],
+      ['Beta', 'the gate passed'],
+    ]);
+  });
+
+  it('mission start --no-daemon takes the first step itself and starts no daemon', async () => {
+    const h = home();
+    const s = setup(h, { default: session({ say: 'done' }) });
+    await h.cli(
+      ['mission', 'init', 'solo', '--cwd', s.repo, '--milestone', 'Alpha: make a', '--gate', 'true'],
+      {
+        env: s.env,
+      },
+    );
+    const r = await h.cli(['mission', 'start', 'solo', '--no-daemon', '--json'], { env: s.env });
+    expect(r.code, r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout) as MissionView;
+    expect(view).toMatchObject({
+      state: 'running',
+      phase: 'session',
+      next: 'session 1 is working on "Alpha"',
+    });
+    expect((await daemonStatus(h)).running).toBe(false);
+    expect(daemonProcesses(h.dir)).toEqual([]);
+    // Last: status starts a daemon for a task that wants supervising, as every command that reads tasks does.
+    expect((await h.status('solo')).runs).toHaveLength(1);
   });
 
   it('a bad mission file is refused with the line number, and nothing is created', async () => {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { nameFromCommand, uniqueName } from '../../core/names.js';
 import { action } from '../action.js';
-import { addInitOptions, initMission, startMission } from './mission.js';
+import { addInitOptions, type InitOptions, initMission } from './mission/init.js';
+import { startMission } from './mission/start.js';
 
 export function register(program: Command): void {
   addInitOptions(
@@ -11,8 +12,9 @@ export function register(program: Command): void {
       .argument('<idea>', 'what to build, in words'),
   )
     .option('-n, --name <name>', 'mission name (default: from the idea)')
+    .option('--no-daemon', 'do not start the supervisor daemon (this command takes the first step itself)')
     .action(
-      action<Parameters<typeof initMission>[2] & { name?: string }>(async (ctx, [idea], options) => {
+      action<InitOptions & { name?: string; daemon?: boolean }>(async (ctx, [idea], options) => {
         const rt = ctx.rt;
         const base =
           options.name ?? `build-${nameFromCommand((idea ?? '').split(/\s+/).slice(0, 4)).slice(0, 40)}`;
@@ -32,7 +34,7 @@ export function register(program: Command): void {
             'pass --unattended to let the agent act without asking',
           );
         }
-        await startMission(ctx, m, 'start');
+        await startMission(ctx, m, 'start', {}, options);
         ctx.out.write(
           `mission ${name} started; watch it: holdfast mission status ${name}, holdfast follow ${name}`,
         );

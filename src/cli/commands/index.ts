@@ -8,7 +8,7 @@ import * as follow from './follow.js';
 import * as killall from './killall.js';
 import * as log from './log.js';
 import * as ls from './ls.js';
-import * as mission from './mission.js';
+import * as mission from './mission/index.js';
 import * as recover from './recover.js';
 import * as restart from './restart.js';
 import * as resume from './resume.js';
