@@ -1,3 +1,4 @@
+import type { TaskPatch } from '../core/decide.js';
 import type { Desired, NextRun, Supervision, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
 import { INITIAL_SUPERVISION } from '../core/task.js';
 import type { Db } from './db.js';
@@ -22,30 +23,15 @@ interface TaskRow {
   stop_as: TaskState | null;
   next_run: string | null;
   info: string;
+  stop_stage: number;
+  stalled_at: number | null;
+  checkpoint_asked_at: number | null;
 }
 
 /** Agent facts shown by `ls`/`status` (last message, turns, cost), kept as one JSON column. */
 export type TaskInfo = Record<string, unknown>;
 
-export type TaskPatch = Partial<
-  Pick<
-    TaskRecord,
-    | 'desired'
-    | 'state'
-    | 'reason'
-    | 'restarts'
-    | 'nextStartAt'
-    | 'currentRunId'
-    | 'supervision'
-    | 'sessionId'
-    | 'limitResetsAt'
-    | 'stopRequestedAt'
-    | 'stopTimeoutMs'
-    | 'stopAs'
-    | 'nextRun'
-    | 'spec'
-  >
->;
+export type { TaskPatch };
 
 const COLUMN: Record<keyof TaskPatch, string> = {
   desired: 'desired',
@@ -62,24 +48,29 @@ const COLUMN: Record<keyof TaskPatch, string> = {
   stopAs: 'stop_as',
   nextRun: 'next_run',
   spec: 'spec',
+  stopStage: 'stop_stage',
+  stalledAt: 'stalled_at',
+  checkpointAskedAt: 'checkpoint_asked_at',
 };
 const JSON_FIELDS = new Set<keyof TaskPatch>(['supervision', 'nextRun', 'spec']);
 
 export class TaskRepo {
   constructor(private readonly db: Db) {}
 
+  /** A new task, as its creator wants it: what it runs, and that it should run. */
   insert(input: {
     name: string;
     spec: TaskSpec;
     desired: Desired;
     state: TaskState;
     now: number;
+    sessionId?: string | null;
   }): TaskRecord {
     const id = Number(
       this.db
         .prepare(
-          `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision, session_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.name,
@@ -89,6 +80,7 @@ export class TaskRepo {
           input.now,
           input.now,
           JSON.stringify(INITIAL_SUPERVISION),
+          input.sessionId ?? null,
         ).lastInsertRowid,
     );
     return this.byId(id)!;
@@ -112,6 +104,7 @@ export class TaskRepo {
     return this.db.prepare('SELECT 1 FROM tasks WHERE name = ?').get(name) !== undefined;
   }
 
+  /** Writes a decision's fields: only `applyDecision` (store/apply.ts) calls this. */
   update(id: number, patch: TaskPatch, now: number): void {
     const keys = Object.keys(patch) as (keyof TaskPatch)[];
     if (keys.length === 0) return;
@@ -159,5 +152,8 @@ function toTask(row: TaskRow): TaskRecord {
     stopTimeoutMs: row.stop_timeout_ms,
     stopAs: row.stop_as,
     nextRun: row.next_run === null ? null : (JSON.parse(row.next_run) as NextRun),
+    stopStage: row.stop_stage,
+    stalledAt: row.stalled_at,
+    checkpointAskedAt: row.checkpoint_asked_at,
   };
 }
