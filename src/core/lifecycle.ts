@@ -7,10 +7,13 @@
  *                           │  └── waiting-input / rate-limited (until reset) / stalled
  *                           └─ stop requested ─▶ stopping ─▶ stopped
  *
- * `planAfterExit` decides what a run's end means; `decideTimers` decides what time alone makes due.
- * Neither reads a clock or a random source of its own: both are passed in, so a restarted daemon
- * and a test reach the very decision the first daemon would have.
+ * `planAfterExit` decides what a run's end means; `decide` (decide.ts) folds it together with what
+ * time alone makes due and what the user asked for. Neither reads a clock or a random source of
+ * its own: both are passed in, so a restarted daemon and a test reach the very decision the first
+ * daemon would have.
  */
+
+import type { TaskEvent } from './events.js';
 import {
   DEFAULT_TOOL_TIMEOUT_MS,
   type NextRun,
@@ -47,11 +50,6 @@ export interface ExitVerdict {
   detail?: string | null;
 }
 
-export interface EventDraft {
-  type: string;
-  data: Record<string, unknown>;
-}
-
 export function classifyCommandExit(exit: RunExit): ExitVerdict {
   if (exit.reason === 'server-lost') return { class: 'crash', detail: 'server-lost' };
   return exit.exitCode === 0 && exit.signal === null ? { class: 'done' } : { class: 'crash' };
@@ -82,7 +80,7 @@ export interface AfterExitPlan {
   limitResetsAt: number | null;
   supervision: Supervision;
   nextRun: NextRun | null;
-  events: EventDraft[];
+  events: TaskEvent[];
 }
 
 export function backoffDelay(policy: RestartPolicy, attempt: number, random: () => number): number {
@@ -105,7 +103,7 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
   const { task, policy, run, exit, verdict, now, random } = input;
   let supervision: Supervision = { ...task.supervision, restartTimes: [...task.supervision.restartTimes] };
   if (run.cause === 'limit-reset') supervision.lastLimitResetAt = run.startedAt;
-  const events: EventDraft[] = [];
+  const events: TaskEvent[] = [];
   const end = (state: TaskState, reason: string | null): AfterExitPlan => ({
     state,
     reason,
@@ -128,8 +126,9 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
     nextRun: { cause, prompt: task.nextRun?.prompt ?? null, fresh: task.nextRun?.fresh ?? false },
     events,
   });
-  // A restart the user asked for happens at once, whatever the policy says.
-  if (task.nextRun?.cause === 'restart') return restartAtOnce('restart', null);
+  // A restart (or a resume of a live run) the user asked for happens at once, whatever the policy says.
+  if (task.nextRun?.cause === 'restart' || task.nextRun?.asked)
+    return restartAtOnce(task.nextRun.cause, null);
   // Losing the tmux server (a reboot, a kill) is not the task's fault: no backoff, no budget spent.
   if (exit.reason === 'server-lost' && policy.mode !== 'no')
     return restartAtOnce('server-restarted', 'server-lost');

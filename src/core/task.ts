@@ -141,6 +141,12 @@ export interface TaskRecord {
   stopAs: TaskState | null;
   /** What the next run should be: a fresh start, a resume, and an optional prompt for it. */
   nextRun: NextRun | null;
+  /** How many of a stop's signals (SIGINT, SIGTERM, SIGKILL, SIGKILL again) have been sent to the live run. */
+  stopStage: number;
+  /** When the live run was called stalled: output after this moves it back to running. */
+  stalledAt: number | null;
+  /** When a checkpoint was last asked for (taken or not yet): the next is due an interval after. */
+  checkpointAskedAt: number | null;
 }
 
 export interface NextRun {
@@ -149,6 +155,8 @@ export interface NextRun {
   fresh: boolean;
   /** Spends restart budget though its cause alone would not (an agent's crash, resumed: cause `resume`). */
   budgeted?: boolean;
+  /** The user asked for it while a run was live: it starts as soon as that run ends, whatever the policy. */
+  asked?: boolean;
 }
 
 export type RunCause =

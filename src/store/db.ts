@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { HoldfastError } from '../core/errors.js';
 import { EventJournal } from './events.js';
+import { IntentRepo } from './intents.js';
 import { LeaseRepo } from './lease.js';
 import { MetaRepo } from './meta.js';
 import { MIGRATIONS } from './migrations.js';
@@ -18,6 +19,7 @@ export interface Store {
   tasks: TaskRepo;
   runs: RunRepo;
   events: EventJournal;
+  intents: IntentRepo;
   meta: MetaRepo;
   lease: LeaseRepo;
   missions: MissionRepo;
@@ -52,6 +54,7 @@ export function openStore(path: string): Store {
     tasks: new TaskRepo(db),
     runs: new RunRepo(db),
     events: new EventJournal(db),
+    intents: new IntentRepo(db),
     meta: new MetaRepo(db),
     lease: new LeaseRepo(db),
     missions: new MissionRepo(db),

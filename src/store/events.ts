@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JournalDraft } from '../core/events.js';
 import { type Db, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
 
 export interface JournalEvent {
@@ -21,11 +22,16 @@ const eventRow = z.object({
   data: json(jsonObject),
 });
 
-export interface NewEvent {
+/** Where an entry belongs: its task and run, and when. */
+export interface EventPlace {
   taskId?: number | null;
   taskName?: string | null;
   runId?: number | null;
   at: number;
+}
+
+/** An entry of a kind not listed in core/events.ts's union (the mission runner's own, for now). */
+export interface NewEvent extends EventPlace {
   type: string;
   data?: Record<string, unknown>;
 }
@@ -33,6 +39,11 @@ export interface NewEvent {
 /** The append-only journal. Callers append inside the transaction that makes the change it records. */
 export class EventJournal {
   constructor(private readonly db: Db) {}
+
+  /** Journals an entry of a known kind, its data checked against the kind. */
+  record(place: EventPlace, entry: JournalDraft): number {
+    return this.append({ ...place, type: entry.type, data: entry.data as Record<string, unknown> });
+  }
 
   append(event: NewEvent): number {
     return Number(

@@ -116,4 +116,19 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN budgeted INTEGER NOT NULL DEFAULT 0;
   `,
+  // What the user asked for, waiting for the supervisor's next decision about the task (deleted
+  // once carried out: the journal keeps the record), and the decider's own per-run bookkeeping.
+  `
+  CREATE TABLE intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX intents_task ON intents (task_id, id);
+  ALTER TABLE tasks ADD COLUMN stop_stage INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tasks ADD COLUMN stalled_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN checkpoint_asked_at INTEGER;
+  `,
 ];

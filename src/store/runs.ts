@@ -117,6 +117,11 @@ export class RunRepo {
     this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, id);
   }
 
+  /** The process now putting this run into tmux (its first starter died). */
+  setStarter(id: number, pid: number): void {
+    this.db.prepare('UPDATE runs SET starter_pid = ? WHERE id = ?').run(pid, id);
+  }
+
   /** Records the end of a run once: returns false if it had already ended (a second observer lost the race). */
   end(
     id: number,

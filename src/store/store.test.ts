@@ -48,6 +48,7 @@ describe('store', () => {
     expect(tables).toEqual(
       expect.arrayContaining([
         'events',
+        'intents',
         'lease',
         'meta',
         'mission_milestones',
@@ -77,7 +78,14 @@ describe('store', () => {
     const db = new Database(path);
     db.exec('DROP TABLE mission_sessions; DROP TABLE mission_milestones; DROP TABLE missions;');
     db.exec('ALTER TABLE runs DROP COLUMN budgeted;');
+    db.exec('DROP TABLE intents;');
+    for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at'])
+      db.exec(`ALTER TABLE tasks DROP COLUMN ${column};`);
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
+    db.prepare(
+      `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision)
+       VALUES ('old', ?, 'running', 'pending', 1, 1, '{}')`,
+    ).run(JSON.stringify(spec));
     db.pragma('user_version = 1');
     db.close();
     const upgraded = openStore(path);
@@ -85,6 +93,8 @@ describe('store', () => {
     expect(upgraded.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(upgraded.meta.get('kept')).toBe('yes');
     expect(upgraded.missions.all()).toEqual([]);
+    expect(upgraded.tasks.byName('old')).toMatchObject({ state: 'pending', stopStage: 0, stalledAt: null });
+    expect(upgraded.intents.taskIds()).toEqual([]);
   });
 
   it('refuses a store from a newer holdfast and leaves it as it was', () => {

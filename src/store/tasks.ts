@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TaskPatch } from '../core/decide.js';
 import type { Desired, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
 import { INITIAL_SUPERVISION } from '../core/task.js';
 import { type Db, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
@@ -23,6 +24,9 @@ const taskRow = z.object({
   stop_timeout_ms: intOrNull,
   stop_as: taskState.nullable(),
   next_run: json(nextRun).nullable(),
+  stop_stage: int,
+  stalled_at: intOrNull,
+  checkpoint_asked_at: intOrNull,
 });
 const infoRow = z.object({ info: json(jsonObject) });
 
@@ -31,25 +35,7 @@ const whose = (row: Record<string, unknown>) => `task ${String(row.name)} (id ${
 /** Agent facts shown by `ls`/`status` (last message, turns, cost), kept as one JSON column. */
 export type TaskInfo = Record<string, unknown>;
 
-export type TaskPatch = Partial<
-  Pick<
-    TaskRecord,
-    | 'desired'
-    | 'state'
-    | 'reason'
-    | 'restarts'
-    | 'nextStartAt'
-    | 'currentRunId'
-    | 'supervision'
-    | 'sessionId'
-    | 'limitResetsAt'
-    | 'stopRequestedAt'
-    | 'stopTimeoutMs'
-    | 'stopAs'
-    | 'nextRun'
-    | 'spec'
-  >
->;
+export type { TaskPatch };
 
 const COLUMN: Record<keyof TaskPatch, string> = {
   desired: 'desired',
@@ -66,24 +52,29 @@ const COLUMN: Record<keyof TaskPatch, string> = {
   stopAs: 'stop_as',
   nextRun: 'next_run',
   spec: 'spec',
+  stopStage: 'stop_stage',
+  stalledAt: 'stalled_at',
+  checkpointAskedAt: 'checkpoint_asked_at',
 };
 const JSON_FIELDS = new Set<keyof TaskPatch>(['supervision', 'nextRun', 'spec']);
 
 export class TaskRepo {
   constructor(private readonly db: Db) {}
 
+  /** A new task, as its creator wants it: what it runs, and that it should run. */
   insert(input: {
     name: string;
     spec: TaskSpec;
     desired: Desired;
     state: TaskState;
     now: number;
+    sessionId?: string | null;
   }): TaskRecord {
     const id = Number(
       this.db
         .prepare(
-          `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision, session_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.name,
@@ -93,6 +84,7 @@ export class TaskRepo {
           input.now,
           input.now,
           JSON.stringify(INITIAL_SUPERVISION),
+          input.sessionId ?? null,
         ).lastInsertRowid,
     );
     return this.byId(id)!;
@@ -116,6 +108,7 @@ export class TaskRepo {
     return this.db.prepare('SELECT 1 FROM tasks WHERE name = ?').get(name) !== undefined;
   }
 
+  /** Writes a decision's fields: only `applyDecision` (store/apply.ts) calls this. */
   update(id: number, patch: TaskPatch, now: number): void {
     const keys = Object.keys(patch) as (keyof TaskPatch)[];
     if (keys.length === 0) return;
@@ -162,5 +155,8 @@ function toTask(raw: unknown): TaskRecord {
     stopTimeoutMs: row.stop_timeout_ms,
     stopAs: row.stop_as,
     nextRun: row.next_run,
+    stopStage: row.stop_stage,
+    stalledAt: row.stalled_at,
+    checkpointAskedAt: row.checkpoint_asked_at,
   };
 }

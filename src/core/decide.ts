@@ -1,0 +1,727 @@
+/**
+ * The one place a task's next state is decided: `decide(task, observed, now)` takes the task as the
+ * store has it, everything the supervisor saw about it (its run's pane, log, agent facts,
+ * checkpoints, and the user's recorded intents) and the time, and returns what to write, what to
+ * journal, what to do and when to look again. Pure: no I/O, no clock, no random source (a uniform
+ * draw comes in `observed.jitter`), so the daemon, a CLI with no daemon and a test decide alike.
+ *
+ * Deciding again right after the decision is applied yields nothing new: everything an action
+ * needs to happen once (a signal sent, a checkpoint asked for, a run created) is recorded with it.
+ */
+import { HoldfastError } from './errors.js';
+import { event, type TaskEvent } from './events.js';
+import { classifyCommandExit, type ExitVerdict, planAfterExit, stallLimit } from './lifecycle.js';
+import {
+  FINAL_STATES,
+  INITIAL_SUPERVISION,
+  LIVE_STATES,
+  type NextRun,
+  type RunCause,
+  type RunExit,
+  type RunRecord,
+  type TaskRecord,
+  type TaskSpec,
+  type TaskState,
+} from './task.js';
+
+/** What the user (or the mission runner) asked for, recorded by the CLI for the supervisor to carry out. */
+export type Intent =
+  | { kind: 'stop'; timeoutMs: number; stopAs?: 'stopped' | 'failed'; reason?: string | null }
+  /** `runId`: the run the user saw; once a newer one runs, the restart has been done. */
+  | { kind: 'restart'; timeoutMs: number; runId: number | null }
+  | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
+  | { kind: 'remove'; timeoutMs: number }
+  /** The mission runner hands a task its next run (a session with its prompt, a gate with its spec). */
+  | { kind: 'run'; cause: 'start' | 'mission'; prompt: string | null; fresh: boolean; spec?: TaskSpec };
+
+export type IntentKind = Intent['kind'];
+
+export interface IntentRecord {
+  id: number;
+  taskId: number;
+  at: number;
+  intent: Intent;
+}
+
+/** What tmux says about the task's open run. */
+export type PaneFact =
+  /** No open run, or nothing new about it (no listing in this pass, no death reported). */
+  | { kind: 'none' }
+  | { kind: 'alive'; pid: number }
+  /** The run's starter is alive and has not recorded a pid yet: it is being put into tmux. */
+  | { kind: 'launching' }
+  /** The run row exists but its starter died before it reached tmux. */
+  | { kind: 'unlaunched' }
+  /** Dead, but tmux has not reaped it yet, so its status is unknown. */
+  | { kind: 'awaiting-reap'; pid: number }
+  | { kind: 'dead'; exitCode: number | null; signal: string | null; at: number; pid: number | null }
+  | { kind: 'lost'; reason: 'pane-lost' | 'server-lost'; at: number }
+  | { kind: 'launch-failed'; error: string; at: number };
+
+export type PaneFactKind = PaneFact['kind'];
+
+export interface AgentFacts {
+  /** How the run ended, from its transcript and exit (only when the pane is dead or lost). */
+  verdict: ExitVerdict | null;
+  /** The session id the agent reported in the current run. */
+  sessionId: string | null;
+  /** A tool call has started and its result has not come: silence is the tool working. */
+  toolInFlight: boolean;
+}
+
+export interface CheckpointFacts {
+  lastAt: number | null;
+  /** The cwd is not a git work tree. */
+  off: boolean;
+}
+
+export type RunView = Pick<
+  RunRecord,
+  'id' | 'n' | 'cause' | 'startedAt' | 'endedAt' | 'lastOutputAt' | 'pid' | 'starterPid'
+>;
+
+export interface Observed {
+  /** The task's current run as the store has it (null: it has had none). */
+  run: RunView | null;
+  /** The highest run number so far (the next run is this + 1). */
+  lastRunN: number;
+  firstStartedAt: number | null;
+  pane: PaneFact;
+  agent: AgentFacts | null;
+  checkpoint: CheckpointFacts | null;
+  /** Intents not yet carried out, oldest first. */
+  intents: IntentRecord[];
+  /** A uniform draw in [0, 1): the jitter of a backoff or a limit reset. */
+  jitter: number;
+}
+
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGKILL';
+
+export type Action =
+  /** Put the run this decision created into tmux. */
+  | { type: 'launch' }
+  /** Put an existing run whose starter died into tmux. */
+  | { type: 'relaunch'; runId: number }
+  | { type: 'signal'; runId: number; pid: number; signal: StopSignal }
+  | { type: 'checkpoint'; reason: 'interval' | 'run-ended' }
+  /** The task was removed: its tmux session and files go. */
+  | { type: 'discard' };
+
+/** An entry to journal, and the run it is about: the current one, the one this decision creates, or none. */
+export type DecidedEvent = TaskEvent & { runId: number | 'new' | null };
+
+export type TaskPatch = Partial<
+  Pick<
+    TaskRecord,
+    | 'desired'
+    | 'state'
+    | 'reason'
+    | 'restarts'
+    | 'nextStartAt'
+    | 'currentRunId'
+    | 'supervision'
+    | 'sessionId'
+    | 'limitResetsAt'
+    | 'stopRequestedAt'
+    | 'stopTimeoutMs'
+    | 'stopAs'
+    | 'nextRun'
+    | 'spec'
+    | 'stopStage'
+    | 'stalledAt'
+    | 'checkpointAskedAt'
+  >
+>;
+
+export interface NewRun {
+  n: number;
+  cause: RunCause;
+  prompt: string | null;
+  fresh: boolean;
+  budgeted: boolean;
+}
+
+export interface Decision {
+  /** Fields of the task to write; `currentRunId` is filled in by `applyDecision` when `newRun` is set. */
+  patch: TaskPatch;
+  events: DecidedEvent[];
+  actions: Action[];
+  /** When to decide for this task again at the latest; null = only when something happens. */
+  wakeAt: number | null;
+  /** The open run ends, with this exit. */
+  endRun: { runId: number; exit: RunExit } | null;
+  /** A new run is created (the generation) and becomes current. */
+  newRun: NewRun | null;
+  /** The run's pid, learnt from tmux when its starter could not record it. */
+  runPid: { runId: number; pid: number } | null;
+  /** The deciding process takes over launching this run (its starter died). */
+  adoptLaunch: number | null;
+  /** Intents carried out (or found already done) by this decision. */
+  consumed: number[];
+  /** The task is removed from the store. */
+  remove: boolean;
+}
+
+/** Restarts holdfast decides on its own; a restart the user asks for spends none. */
+export const BUDGETED_CAUSES: ReadonlySet<RunCause> = new Set(['backoff', 'probe', 'stall']);
+/** A stall restart gives the silent run this long between SIGTERM and SIGKILL. */
+export const STALL_STOP_TIMEOUT_MS = 5000;
+export const MAX_RUNTIME_STOP_TIMEOUT_MS = 10_000;
+export const RESUME_STOP_TIMEOUT_MS = 5000;
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** After the SIGKILL at the timeout, one more this much later (a CLI that went away mid-stop). */
+const KILL_AGAIN_MS = 1000;
+
+/** The prompt of a resume that grants the tools a run was denied, when the user gave none. */
+export const PERMISSION_GRANTED_PROMPT =
+  'You may now use the tools you were denied. Retry what was refused and continue the task from where you left off.';
+
+/**
+ * The states a task may go to from each state in one decision (as the store sees it before and
+ * after). A run's end and the start it makes due at once (a user's restart, a lost server) happen
+ * in one decision, so `running → starting` is one step.
+ */
+const AFTER_EXIT: TaskState[] = [
+  'backoff',
+  'crash-loop',
+  'rate-limited',
+  'waiting-input',
+  'succeeded',
+  'failed',
+  'stopped',
+  'starting',
+];
+export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  pending: ['starting', 'stopped', 'backoff'],
+  starting: ['running', 'stopping', 'stalled', ...AFTER_EXIT],
+  running: ['stalled', 'stopping', ...AFTER_EXIT],
+  stalled: ['running', 'stopping', ...AFTER_EXIT],
+  stopping: [...AFTER_EXIT],
+  backoff: ['starting', 'stopped', 'failed'],
+  'crash-loop': ['starting', 'backoff', 'stopped', 'failed'],
+  'rate-limited': ['starting', 'backoff', 'stopped', 'failed'],
+  'waiting-input': ['starting', 'backoff', 'stopping', 'stopped', 'failed', ...AFTER_EXIT],
+  succeeded: ['starting', 'backoff'],
+  failed: ['starting', 'backoff'],
+  stopped: ['starting', 'backoff'],
+};
+
+/** The signals of a stop and when each is due after the stop was asked for (`stopStage` counts those sent). */
+export function stopSchedule(timeoutMs: number): { at: number; signal: StopSignal }[] {
+  return [
+    { at: 0, signal: 'SIGINT' },
+    { at: timeoutMs / 2, signal: 'SIGTERM' },
+    { at: timeoutMs, signal: 'SIGKILL' },
+    { at: timeoutMs + KILL_AGAIN_MS, signal: 'SIGKILL' },
+  ];
+}
+
+const isLive = (run: RunView | null): run is RunView & { endedAt: null } =>
+  run !== null && run.endedAt === null;
+
+/**
+ * Whether an intent can be carried out on the task as it is: the CLI checks this in the
+ * transaction that records the intent, so a refusal is the user's error at once.
+ */
+export function checkIntent(task: TaskRecord, run: RunView | null, intent: Intent): void {
+  if (intent.kind !== 'resume') return;
+  if (intent.unattended && !task.spec.agent) {
+    throw new HoldfastError('EUSAGE', `--unattended: ${task.name} is not an agent task`);
+  }
+  const refusal = resumeRefusal(task, run, intent);
+  if (refusal) throw refusal;
+}
+
+function resumeRefusal(
+  task: TaskRecord,
+  run: RunView | null,
+  intent: Extract<Intent, { kind: 'resume' }>,
+): HoldfastError | null {
+  // A task waiting for input with no live run (its agent exited) waits for exactly this.
+  const waitsForUser = task.state === 'waiting-input' && !isLive(run);
+  if (LIVE_STATES.has(task.state) && task.state !== 'stalled' && !waitsForUser) {
+    return new HoldfastError('ESTATE', `${task.name} is ${task.state}: there is nothing to resume`, {
+      hint: `holdfast restart ${task.name} starts it again`,
+    });
+  }
+  if (task.state === 'rate-limited' && !intent.now) {
+    const at = task.limitResetsAt === null ? 'its reset time' : new Date(task.limitResetsAt).toISOString();
+    return new HoldfastError('ESTATE', `${task.name} is rate-limited until ${at}; holdfast resumes it then`, {
+      hint: 'pass --now to resume it before the reset',
+    });
+  }
+  return null;
+}
+
+/** Decides one task: see the top of this file. */
+export function decide(task: TaskRecord, observed: Observed, now: number): Decision {
+  return new Decider(task, observed, now).decide();
+}
+
+class Decider {
+  /** The task as this decision has changed it so far. */
+  private t: TaskRecord;
+  private run: RunView | null;
+  private readonly d: Decision = {
+    patch: {},
+    events: [],
+    actions: [],
+    wakeAt: null,
+    endRun: null,
+    newRun: null,
+    runPid: null,
+    adoptLaunch: null,
+    consumed: [],
+    remove: false,
+  };
+
+  constructor(
+    task: TaskRecord,
+    private readonly o: Observed,
+    private readonly now: number,
+  ) {
+    this.t = task;
+    this.run = o.run;
+  }
+
+  decide(): Decision {
+    this.session();
+    this.observeRun();
+    for (const record of this.o.intents) this.intent(record);
+    if (this.d.remove) return this.d;
+    this.liveFacts();
+    this.timers();
+    return this.d;
+  }
+
+  private set(patch: TaskPatch): void {
+    for (const [key, value] of Object.entries(patch) as [keyof TaskPatch, unknown][]) {
+      if (JSON.stringify(this.t[key]) === JSON.stringify(value)) continue;
+      (this.d.patch as Record<string, unknown>)[key] = value;
+    }
+    this.t = { ...this.t, ...patch };
+  }
+
+  private journal(e: TaskEvent, runId: number | 'new' | null = this.t.currentRunId): void {
+    this.d.events.push({ ...e, runId } as DecidedEvent);
+  }
+
+  private wake(at: number): void {
+    this.d.wakeAt = this.d.wakeAt === null ? at : Math.min(this.d.wakeAt, at);
+  }
+
+  /** The session id the agent reported in its run (also one that ends now: it said so before dying). */
+  private session(): void {
+    const t = this.t;
+    const reported = this.o.agent?.sessionId ?? null;
+    if (!isLive(this.run) || reported === null || reported === t.sessionId) return;
+    // pi's session is the file holdfast chose: its own id is not what a resume names.
+    if (!t.spec.agent || t.spec.agent.kind === 'pi') return;
+    this.set({ sessionId: reported });
+    this.journal(
+      event(t.sessionId === null ? 'session-captured' : 'session-changed', {
+        sessionId: reported,
+        previous: t.sessionId,
+      }),
+      this.run.id,
+    );
+  }
+
+  /** What the pane says about the open run: its end, or its pid, or that its launch must be redone. */
+  private observeRun(): void {
+    const run = this.run;
+    const pane = this.o.pane;
+    if (!isLive(run)) return;
+    if ((pane.kind === 'alive' || pane.kind === 'awaiting-reap') && run.pid === null) {
+      this.d.runPid = { runId: run.id, pid: pane.pid };
+      this.run = { ...run, pid: pane.pid };
+    }
+    if (pane.kind === 'unlaunched') {
+      this.d.adoptLaunch = run.id;
+      this.d.actions.push({ type: 'relaunch', runId: run.id });
+      this.journal(event('launch-resumed', { run: run.n, starterPid: run.starterPid }), run.id);
+      return;
+    }
+    if (pane.kind === 'launch-failed') {
+      this.d.endRun = {
+        runId: run.id,
+        exit: { endedAt: pane.at, exitCode: null, signal: null, reason: 'launch-failed' },
+      };
+      this.run = { ...run, endedAt: pane.at };
+      this.set({
+        state: 'failed',
+        desired: 'stopped',
+        reason: `launch failed: ${pane.error}`,
+        nextStartAt: null,
+        nextRun: null,
+        ...RUN_MARKS_CLEARED,
+      });
+      this.journal(event('start-failed', { run: run.n, error: pane.error }), run.id);
+      return;
+    }
+    if (pane.kind === 'dead' || pane.kind === 'lost') {
+      const exit: RunExit =
+        pane.kind === 'dead'
+          ? {
+              exitCode: pane.exitCode,
+              signal: pane.signal,
+              endedAt: Math.min(pane.at, this.now),
+              reason: null,
+            }
+          : { exitCode: null, signal: null, endedAt: Math.min(pane.at, this.now), reason: pane.reason };
+      if (pane.kind === 'dead' && pane.pid !== null && run.pid === null)
+        this.d.runPid = { runId: run.id, pid: pane.pid };
+      this.endRun(run, exit);
+    }
+  }
+
+  private endRun(run: RunView, exit: RunExit): void {
+    const task = this.t;
+    this.d.endRun = { runId: run.id, exit };
+    this.run = { ...run, endedAt: exit.endedAt };
+    this.journal(
+      event('exited', {
+        run: run.n,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        durationMs: exit.endedAt - run.startedAt,
+        ...(exit.reason ? { reason: exit.reason } : {}),
+      }),
+      run.id,
+    );
+    const verdict = this.verdict(exit);
+    const plan = planAfterExit({
+      task,
+      policy: task.spec.restart,
+      run,
+      exit,
+      verdict,
+      firstStartedAt: this.o.firstStartedAt ?? run.startedAt,
+      onLimit: task.spec.agent?.onLimit ?? 'wait',
+      limitBackoffMs: task.spec.agent?.limitBackoffMs ?? [],
+      agent: task.spec.agent !== null,
+      now: this.now,
+      random: () => this.o.jitter,
+    });
+    const final = FINAL_STATES.has(plan.state);
+    this.set({
+      state: plan.state,
+      reason: plan.reason ?? (exit.reason && final ? exit.reason : null),
+      nextStartAt: plan.nextStartAt,
+      limitResetsAt: plan.limitResetsAt,
+      supervision: plan.supervision,
+      nextRun: plan.nextRun,
+      ...RUN_MARKS_CLEARED,
+      // An ended task wants nothing more: a start decided before this end must not revive it.
+      ...(final ? { desired: 'stopped', stopRequestedAt: null, stopTimeoutMs: null, stopAs: null } : {}),
+    });
+    for (const e of plan.events) this.journal(e, run.id);
+    if (final) {
+      const data = { run: run.n, ...(plan.reason ? { reason: plan.reason } : {}) };
+      this.journal(event(plan.state as 'failed', data), run.id);
+    }
+  }
+
+  private verdict(exit: RunExit): ExitVerdict {
+    // The supervisor ended a stalled run on purpose: that is a stall, not a crash of the task's own.
+    if (this.t.state === 'stalled') return { class: 'stalled', detail: 'stalled' };
+    if (exit.reason === 'server-lost' || !this.t.spec.agent) return classifyCommandExit(exit);
+    return this.o.agent?.verdict ?? classifyCommandExit(exit);
+  }
+
+  private intent(record: IntentRecord): void {
+    const { intent } = record;
+    const live = isLive(this.run);
+    switch (intent.kind) {
+      case 'stop':
+        this.stop(intent.timeoutMs, intent.stopAs ?? 'stopped', intent.reason ?? null);
+        break;
+      case 'restart': {
+        // A run newer than the one the user saw has started since: that is the restart they asked for.
+        if (this.t.currentRunId !== intent.runId) break;
+        // One for this run is already under way (another CLI asked too): it serves both.
+        if (this.t.nextRun?.cause === 'restart' && this.t.desired === 'running') break;
+        this.journal(event('restart-requested', {}), null);
+        const nextRun: NextRun = { cause: 'restart', prompt: null, fresh: false };
+        if (live) {
+          this.set({ desired: 'running', stopAs: null, nextRun });
+          if (this.t.state !== 'stopping') this.armStop('stopping', intent.timeoutMs, 0);
+        } else {
+          this.set({ desired: 'running', state: 'backoff', nextStartAt: this.now, nextRun });
+        }
+        break;
+      }
+      case 'resume':
+        this.resume(intent);
+        break;
+      case 'remove':
+        if (live) {
+          // Stopped first; the intent stays until the run has ended.
+          this.stop(intent.timeoutMs, 'stopped', null);
+          return;
+        }
+        this.d.remove = true;
+        this.d.actions.push({ type: 'discard' });
+        this.journal(event('removed', {}), null);
+        break;
+      case 'run':
+        this.set({
+          desired: 'running',
+          reason: null,
+          nextRun: { cause: intent.cause, prompt: intent.prompt, fresh: intent.fresh },
+          ...(intent.spec ? { spec: intent.spec } : {}),
+          ...(live ? {} : { state: 'backoff', nextStartAt: this.now }),
+        });
+        break;
+    }
+    this.d.consumed.push(record.id);
+  }
+
+  private armStop(state: TaskState, timeoutMs: number, stage: number): void {
+    this.set({ state, stopRequestedAt: this.now, stopTimeoutMs: timeoutMs, stopStage: stage });
+  }
+
+  private stop(timeoutMs: number, stopAs: 'stopped' | 'failed', reason: string | null): void {
+    const t = this.t;
+    const run = this.run;
+    if (isLive(run)) {
+      if (t.desired === 'stopped' && t.state === 'stopping') return;
+      const rearm = t.state !== 'stopping';
+      this.set({ desired: 'stopped', stopAs, reason, nextStartAt: null, nextRun: null });
+      if (rearm) this.armStop('stopping', timeoutMs, 0);
+      this.journal(event('stop-requested', { ...(reason ? { reason } : {}), timeoutMs }), run.id);
+      return;
+    }
+    // One that has already ended keeps its state (a succeeded task stays succeeded).
+    if (FINAL_STATES.has(t.state)) {
+      this.set({ desired: 'stopped', nextRun: null, nextStartAt: null });
+      return;
+    }
+    if (t.desired === 'stopped') return;
+    this.set({
+      desired: 'stopped',
+      state: stopAs,
+      nextStartAt: null,
+      reason: reason ?? t.reason,
+      nextRun: null,
+      limitResetsAt: null,
+      ...RUN_MARKS_CLEARED,
+    });
+    this.journal(event(stopAs, reason ? { reason } : {}), run?.id ?? null);
+  }
+
+  private resume(intent: Extract<Intent, { kind: 'resume' }>): void {
+    const t = this.t;
+    // Checked when it was recorded; what has happened since may have made it moot.
+    if (resumeRefusal(t, this.run, intent) !== null) return;
+    const grant = intent.unattended && t.spec.agent !== null;
+    const denied = t.state === 'waiting-input' && (t.reason ?? '').startsWith('permission-denied');
+    const prompt = intent.prompt ?? (grant && denied ? PERMISSION_GRANTED_PROMPT : null);
+    this.journal(
+      event('resume-requested', {
+        from: t.state,
+        ...(intent.prompt ? { withPrompt: true as const } : {}),
+        ...(grant ? { unattended: true as const } : {}),
+      }),
+      null,
+    );
+    const live = isLive(this.run);
+    this.set({
+      desired: 'running',
+      reason: null,
+      supervision: { ...INITIAL_SUPERVISION, healthyRunId: t.supervision.healthyRunId },
+      nextRun: { cause: 'resume', prompt, fresh: false, ...(live ? { asked: true } : {}) },
+      ...(grant ? { spec: { ...t.spec, agent: { ...t.spec.agent!, unattended: true } } } : {}),
+      stopAs: null,
+      limitResetsAt: null,
+    });
+    if (live) {
+      // A stalled run in notify mode is still alive: it is ended so the resume can take its place.
+      this.armStop('stopping', RESUME_STOP_TIMEOUT_MS, 2);
+      this.signal(this.run!, 'SIGTERM', 2);
+    } else {
+      this.set({ state: 'backoff', nextStartAt: this.now, stopRequestedAt: null, stopTimeoutMs: null });
+    }
+  }
+
+  private signal(run: RunView, signal: StopSignal, stage: number): void {
+    this.set({ stopStage: stage });
+    if (run.pid !== null) this.d.actions.push({ type: 'signal', runId: run.id, pid: run.pid, signal });
+  }
+
+  /** What the agent said and the log showed about the live run. */
+  private liveFacts(): void {
+    const run = this.run;
+    if (!isLive(run)) return;
+    const t = this.t;
+    if (t.state === 'starting' && run.pid !== null && this.o.pane.kind !== 'launching')
+      this.set({ state: 'running' });
+    if (
+      this.t.state === 'stalled' &&
+      this.t.desired === 'running' &&
+      this.t.stopRequestedAt === null &&
+      run.lastOutputAt !== null &&
+      run.lastOutputAt > (this.t.stalledAt ?? Number.POSITIVE_INFINITY)
+    ) {
+      this.set({ state: 'running', reason: null, stalledAt: null });
+      this.journal(event('output-resumed', {}), run.id);
+    }
+  }
+
+  /** What the passing of time makes due. */
+  private timers(): void {
+    const now = this.now;
+    const due = (at: number): boolean => {
+      if (now >= at) return true;
+      this.wake(at);
+      return false;
+    };
+    const t = this.t;
+    const policy = t.spec.restart;
+    const run = this.run;
+    const live = isLive(run);
+
+    // One more checkpoint when a run ends, for any reason (also when the next run starts at once).
+    if (!live) this.checkpointAfterEnd();
+    if (t.desired === 'running' && !live && this.d.newRun === null) {
+      const waiting =
+        t.state === 'backoff' ||
+        t.state === 'crash-loop' ||
+        t.state === 'rate-limited' ||
+        t.state === 'pending';
+      // A created task is due at once: a creator that died before starting it leaves it to the daemon.
+      const at = t.nextStartAt ?? (t.state === 'pending' && t.currentRunId === null ? t.createdAt : null);
+      if (waiting && at !== null && due(at)) {
+        this.start(t.nextRun?.cause ?? (t.state === 'pending' ? 'start' : 'backoff'));
+        return;
+      }
+    }
+    if (!live) return;
+    if (t.state === 'running' || t.state === 'stalled') {
+      if (t.supervision.healthyRunId !== run.id && due(run.startedAt + policy.healthyAfterMs)) {
+        if (t.supervision.crashLoop) this.journal(event('crash-loop-left', { runId: run.id }), run.id);
+        this.set({
+          supervision: {
+            ...t.supervision,
+            attempt: 0,
+            restartTimes: [],
+            crashLoop: false,
+            healthyRunId: run.id,
+          },
+        });
+      }
+      const silence = stallLimit(t.spec, this.o.agent?.toolInFlight ?? false);
+      if (silence !== null && t.state === 'running') {
+        const quietSince = run.lastOutputAt ?? run.startedAt;
+        if (due(quietSince + silence)) this.stalled(run, now - quietSince);
+      }
+      const first = this.o.firstStartedAt;
+      if (
+        policy.maxRuntimeMs !== null &&
+        first !== null &&
+        this.t.desired === 'running' &&
+        due(first + policy.maxRuntimeMs)
+      ) {
+        this.stop(MAX_RUNTIME_STOP_TIMEOUT_MS, 'failed', 'max-runtime');
+      }
+    }
+    this.escalate(run);
+    this.checkpointInterval(run);
+  }
+
+  private start(cause: RunCause): void {
+    const t = this.t;
+    const effective = t.nextRun?.cause ?? cause;
+    const budgeted = BUDGETED_CAUSES.has(effective) || t.nextRun?.budgeted === true;
+    const n = this.o.lastRunN + 1;
+    this.d.newRun = {
+      n,
+      cause: effective,
+      // What this run is for moves from the task onto the run: a run that dies at once must not
+      // find a stale "restart" waiting on the task and restart itself forever.
+      prompt: t.nextRun?.prompt ?? null,
+      fresh: t.nextRun?.fresh ?? false,
+      budgeted,
+    };
+    this.set({
+      state: 'starting',
+      nextStartAt: null,
+      reason: null,
+      limitResetsAt: null,
+      nextRun: null,
+      stopRequestedAt: null,
+      stopTimeoutMs: null,
+      stopAs: null,
+      restarts: t.restarts + (budgeted ? 1 : 0),
+      ...RUN_MARKS_CLEARED,
+    });
+    this.journal(event(n === 1 ? 'started' : 'restarted', { run: n, cause: effective }), 'new');
+    this.d.actions.push({ type: 'launch' });
+    // The next look is when the launch has put it into tmux.
+    this.run = null;
+  }
+
+  private stalled(run: RunView, idleMs: number): void {
+    const restart = this.t.spec.onStall === 'restart' || this.t.spec.agent !== null;
+    this.set({ state: 'stalled', reason: 'no output', stalledAt: this.now });
+    this.journal(event('stalled', { idleMs, action: restart ? 'restart' : 'notify' }), run.id);
+    if (!restart) return;
+    // SIGTERM at once (SIGINT is skipped: the run is not listening), SIGKILL after the stall's timeout.
+    this.set({ stopRequestedAt: this.now, stopTimeoutMs: STALL_STOP_TIMEOUT_MS });
+    this.signal(run, 'SIGTERM', 2);
+  }
+
+  /** Sends a stop's next signal when it is due; a run with no pid yet gets it once it has one. */
+  private escalate(run: RunView): void {
+    const t = this.t;
+    if (t.stopRequestedAt === null || (t.state !== 'stopping' && t.state !== 'stalled')) return;
+    if (run.pid === null) return;
+    const schedule = stopSchedule(t.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    let stage = t.stopStage;
+    // Only the latest signal due is sent (a daemon that was down does not replay the others).
+    while (stage < schedule.length && this.now >= t.stopRequestedAt + schedule[stage]!.at) stage++;
+    if (stage > t.stopStage) this.signal(run, schedule[stage - 1]!.signal, stage);
+    if (stage < schedule.length) this.wake(t.stopRequestedAt + schedule[stage]!.at);
+  }
+
+  private checkpointInterval(run: RunView): void {
+    const every = this.t.spec.checkpointEveryMs;
+    const c = this.o.checkpoint;
+    if (!every || !c || c.off || this.t.state === 'stopping') return;
+    const since = Math.max(c.lastAt ?? run.startedAt, this.t.checkpointAskedAt ?? 0);
+    if (this.now >= since + every) {
+      this.set({ checkpointAskedAt: this.now });
+      this.d.actions.push({ type: 'checkpoint', reason: 'interval' });
+      this.wake(this.now + every);
+    } else this.wake(since + every);
+  }
+
+  private checkpointAfterEnd(): void {
+    const every = this.t.spec.checkpointEveryMs;
+    const c = this.o.checkpoint;
+    const run = this.run;
+    if (!every || !c || c.off || run === null || run.endedAt === null) return;
+    const ended = run.endedAt;
+    if ((c.lastAt ?? -1) >= ended || (this.t.checkpointAskedAt ?? -1) >= ended) return;
+    this.set({ checkpointAskedAt: Math.max(this.now, ended) });
+    this.d.actions.push({ type: 'checkpoint', reason: 'run-ended' });
+  }
+}
+
+/** What belongs to one run's stop, stall and checkpoint bookkeeping, cleared when the run ends or a new one starts. */
+const RUN_MARKS_CLEARED = { stopStage: 0, stalledAt: null } as const;
+
+/** Whether a decision changes nothing and asks for nothing. */
+export function isEmptyDecision(d: Decision): boolean {
+  return (
+    Object.keys(d.patch).length === 0 &&
+    d.events.length === 0 &&
+    d.actions.length === 0 &&
+    d.endRun === null &&
+    d.newRun === null &&
+    d.runPid === null &&
+    d.adoptLaunch === null &&
+    d.consumed.length === 0 &&
+    !d.remove
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Every kind of journal entry with the data it carries. The journal is what `holdfast events`
+ * prints and what tests read, so a kind's data only ever gains fields.
+ */
+import type { RunCause, TaskState } from './task.js';
+
+/** What a task's own decisions and observations journal. */
+export interface TaskEventData {
+  created: { command: string[]; cwd: string; agent: string | null };
+  started: { run: number; cause: RunCause };
+  restarted: { run: number; cause: RunCause };
+  'start-failed': { run: number; error: string };
+  'launch-resumed': { run: number; starterPid: number | null };
+  adopted: { run: number; pid: number | null; logOffset: number };
+  exited: {
+    run: number;
+    exitCode: number | null;
+    signal: string | null;
+    durationMs: number;
+    reason?: string;
+  };
+  backoff: { delayMs: number; nextStartAt: number; attempt?: number; probe?: true };
+  'crash-loop-entered': { restarts: number; windowMs: number };
+  'crash-loop-left': { runId: number };
+  'rate-limited': { resetsAt: number; known: boolean; nextStartAt: number; statedResetAt?: number };
+  'conversation-lost': { runId: number };
+  'waiting-input': { reason: string };
+  succeeded: { run?: number; reason?: string };
+  failed: { run?: number; reason?: string };
+  stopped: { run?: number; reason?: string };
+  'stop-requested': { reason?: string; timeoutMs?: number };
+  'restart-requested': Record<string, never>;
+  'resume-requested': { from: TaskState; withPrompt?: true; unattended?: true };
+  stalled: { idleMs: number; action: 'restart' | 'notify' };
+  'output-resumed': Record<string, never>;
+  'session-captured': { sessionId: string; previous: string | null };
+  'session-changed': { sessionId: string; previous: string | null };
+  'usage-limit-seen': { resetAt: number | null; detail: string | null };
+  'permission-denied': { tools: string[]; denials: unknown[] };
+  checkpoint: {
+    commit: string;
+    id: string;
+    files: number;
+    insertions: number;
+    deletions: number;
+    reason: string;
+  };
+  'checkpoint-skipped': { head: string | null; reason: string };
+  'checkpoints-off': { reason: string };
+  removed: Record<string, never>;
+}
+
+/** What the daemon journals about itself and the tmux server (no task). */
+export interface HostEventData {
+  'daemon-started': { pid: number };
+  'daemon-stopped': { pid: number };
+  'server-lost': { runsEnded: number };
+  'server-restarted': Record<string, never>;
+}
+
+/** What the mission runner journals (under `mission:<name>`). */
+export interface MissionEventData {
+  'mission-created': Record<string, unknown>;
+  'mission-session': { session: number; milestone: string; fresh: boolean };
+  'mission-gate': { session: number; gate: string; run: number };
+  'mission-paused': { reason: string; task?: string; hint?: string };
+  'mission-resumed': Record<string, unknown>;
+  'mission-done': { sessions: number };
+  'milestone-done': { milestone: string; by?: string };
+  'gate-passed': { run: number; exitCode: number | null; signal: string | null };
+  'gate-failed': { run: number; exitCode: number | null; signal: string | null };
+}
+
+export type EventData = TaskEventData & HostEventData & MissionEventData;
+export type EventKind = keyof EventData;
+export type TaskEventKind = keyof TaskEventData;
+
+/** One journal entry of a known kind, with its data: a discriminated union over `type`. */
+export type JournalDraft<K extends EventKind = EventKind> = {
+  [T in K]: { type: T; data: EventData[T] };
+}[K];
+
+/** An entry a task's decision journals. */
+export type TaskEvent = JournalDraft<TaskEventKind>;
+
+export function event<K extends EventKind>(type: K, data: EventData[K]): JournalDraft<K> {
+  return { type, data } as JournalDraft<K>;
+}

@@ -1,0 +1,130 @@
+/**
+ * `applyDecision` is the only writer of a task's state. In one IMMEDIATE transaction it reads the
+ * task, its current run and its waiting intents, asks `decide` what follows from them and from
+ * the facts the supervisor observed, and writes all of it: the task's fields, the run that ends or
+ * begins, the journal entries and the intents carried out. Whoever commits a decision (the daemon,
+ * a CLI, a second CLI) is the one that carries out its actions; everyone else finds the work done.
+ */
+import {
+  type AgentFacts,
+  type CheckpointFacts,
+  type Decision,
+  decide,
+  isEmptyDecision,
+  type Observed,
+  type PaneFact,
+} from '../core/decide.js';
+import { event } from '../core/events.js';
+import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
+import type { Store } from './db.js';
+
+export interface ExternalFacts {
+  pane: PaneFact;
+  agent: AgentFacts | null;
+}
+
+export interface DecisionContext {
+  now: number;
+  /** A uniform draw in [0, 1) for this decision's jitter. */
+  jitter: number;
+  /** The applying process: the runs a decision creates are launched by it. */
+  self: number;
+  /** What the supervisor observed outside the store about the task's open run. */
+  facts(task: TaskRecord, run: RunRecord | null): ExternalFacts;
+  logPath(task: TaskRecord, n: number): string;
+}
+
+export interface Applied {
+  decision: Decision;
+  /** The task as written (null when the decision removed it). */
+  task: TaskRecord | null;
+  /** Its current run as written. */
+  run: RunRecord | null;
+  /** The task as it was before (for the name and spec of a removed one). */
+  before: TaskRecord;
+}
+
+/** Decides one task and writes the decision. Null when the task is gone. */
+export function applyDecision(store: Store, taskId: number, ctx: DecisionContext): Applied | null {
+  return store.tx(() => {
+    const task = store.tasks.byId(taskId);
+    if (!task) return null;
+    const run = task.currentRunId === null ? null : store.runs.byId(task.currentRunId);
+    const observed: Observed = {
+      run,
+      lastRunN: store.runs.lastN(task.id),
+      firstStartedAt: store.runs.firstStartedAt(task.id),
+      ...ctx.facts(task, run),
+      checkpoint: checkpointFacts(store.tasks.info(task.id)),
+      intents: store.intents.forTask(task.id),
+      jitter: ctx.jitter,
+    };
+    const decision = decide(task, observed, ctx.now);
+    if (isEmptyDecision(decision)) return { decision, task, run, before: task };
+    write(store, task, decision, ctx);
+    const after = decision.remove ? null : store.tasks.byId(task.id);
+    const current = after?.currentRunId == null ? null : store.runs.byId(after.currentRunId);
+    return { decision, task: after, run: current, before: task };
+  });
+}
+
+function write(store: Store, task: TaskRecord, d: Decision, ctx: DecisionContext): void {
+  const { now } = ctx;
+  if (d.endRun) store.runs.end(d.endRun.runId, d.endRun.exit);
+  if (d.runPid) store.runs.setPid(d.runPid.runId, d.runPid.pid);
+  if (d.adoptLaunch !== null) store.runs.setStarter(d.adoptLaunch, ctx.self);
+  const patch = { ...d.patch };
+  let newRunId: number | null = null;
+  if (d.newRun) {
+    const run = store.runs.insert({
+      taskId: task.id,
+      n: d.newRun.n,
+      cause: d.newRun.cause,
+      startedAt: now,
+      logPath: ctx.logPath(task, d.newRun.n),
+      starterPid: ctx.self,
+      prompt: d.newRun.prompt,
+      fresh: d.newRun.fresh,
+      budgeted: d.newRun.budgeted,
+    });
+    newRunId = run.id;
+    patch.currentRunId = run.id;
+  }
+  for (const e of d.events) {
+    const runId = e.runId === 'new' ? newRunId : e.runId;
+    store.events.record({ taskId: task.id, taskName: task.name, runId, at: now }, e);
+  }
+  store.intents.consume(d.consumed);
+  if (d.remove) {
+    store.tasks.remove(task.id);
+    return;
+  }
+  store.tasks.update(task.id, patch, now);
+}
+
+/** Ends an open run that is no task's current one (its task moved on or is gone). */
+export function endStrayRun(store: Store, runId: number, exit: RunExit, now: number): boolean {
+  return store.tx(() => {
+    const run = store.runs.byId(runId);
+    if (!run || run.endedAt !== null) return false;
+    const task = store.tasks.byId(run.taskId);
+    if (task?.currentRunId === runId) return false;
+    store.runs.end(runId, exit);
+    store.events.record(
+      { taskId: run.taskId, taskName: task?.name ?? null, runId, at: now },
+      event('exited', {
+        run: run.n,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        durationMs: exit.endedAt - run.startedAt,
+        ...(exit.reason ? { reason: exit.reason } : {}),
+      }),
+    );
+    return true;
+  });
+}
+
+function checkpointFacts(info: Record<string, unknown>): CheckpointFacts {
+  const c = (info.checkpoint ?? {}) as { lastAt?: number | null; off?: boolean };
+  return { lastAt: c.lastAt ?? null, off: c.off ?? false };
+}
