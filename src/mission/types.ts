@@ -3,13 +3,12 @@
  * parsed, and the progress of its milestones and sessions. The store's records have these fields
  * (and more); mission/ names only what it reads.
  */
+
+import type { MilestoneStatus, MissionPhase, MissionState } from '../core/mission-states.js';
 import type { MissionDefinition } from './mission-file.js';
 import type { MissionSettings } from './settings.js';
 
-export type MissionState = 'pending' | 'running' | 'paused' | 'done';
-/** Where a mission stands: between sessions, in a session, or waiting for a gate run. */
-export type MissionPhase = 'idle' | 'session' | 'gate';
-export type MilestoneStatus = 'pending' | 'active' | 'done';
+export type { MilestoneStatus, MissionPhase, MissionState };
 
 export interface Mission {
   name: string;

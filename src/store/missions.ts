@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import type { MilestoneStatus, MissionPhase, MissionState } from '../core/mission-states.js';
 import type { AgentSpec } from '../core/task.js';
 import { type Db, enumOf, flag, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
 import { agentSpec } from './schemas.js';
 
-export type MissionState = 'pending' | 'running' | 'paused' | 'done';
-/** Where a running mission stands: between sessions, in a session, or waiting for a gate run. */
-export type MissionPhase = 'idle' | 'session' | 'gate';
-export type MilestoneStatus = 'pending' | 'active' | 'done';
+export type { MilestoneStatus, MissionPhase, MissionState };
 
 export interface MissionRecord {
   id: number;
