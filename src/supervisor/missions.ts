@@ -36,7 +36,6 @@ import type { MissionRecord } from '../store/missions.js';
 import { preassignedSession } from './agent-run.js';
 import { createTask } from './create.js';
 import { fileSize, readRange } from './file-range.js';
-import { startRun } from './launch.js';
 import type { Runtime } from './runtime.js';
 import { escalateStop, requestStop } from './stop.js';
 
@@ -164,19 +163,7 @@ async function startSession(rt: Runtime, m: MissionRecord): Promise<void> {
         baseCommit,
       });
     }
-    if (task) {
-      rt.store.tasks.update(
-        task.id,
-        {
-          desired: 'running',
-          state: 'backoff',
-          nextStartAt: now,
-          reason: null,
-          nextRun: { cause: 'mission', prompt, fresh },
-        },
-        now,
-      );
-    }
+    if (task) rt.store.intents.add(task.id, { kind: 'run', cause: 'mission', prompt, fresh }, now);
     journal(rt, current, 'mission-session', {
       session: n,
       milestone: definitionOf(current).milestones[current.active]!.title,
@@ -353,9 +340,15 @@ async function watchGate(rt: Runtime, m: MissionRecord): Promise<void> {
       return;
     }
     rt.store.tx(() => {
-      rt.store.tasks.update(gateTask!.id, { desired: 'running', spec: gateSpec(m, gate) }, rt.now());
+      const intent = {
+        kind: 'run',
+        cause: 'start',
+        prompt: null,
+        fresh: false,
+        spec: gateSpec(m, gate),
+      } as const;
+      rt.store.intents.add(gateTask!.id, intent, rt.now());
     });
-    await startRun(rt, gateTask.id, 'start');
     return;
   }
   gateTask = gateTask!;

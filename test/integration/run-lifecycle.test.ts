@@ -57,8 +57,9 @@ function terminal(h: Home, args: string[], options: { outsideTmux?: boolean } = 
     exit: async () => {
       const dead = await waitFor(
         () => {
-          // tmux 3.3a can miss a child's exit: a run-shell makes it fork and reap.
-          term(['run-shell', 'true']);
+          // tmux 3.3a can miss a child's exit: a SIGCHLD makes it reap. (A `run-shell true` can
+          // itself be missed that way, and then it never returns.)
+          process.kill(Number(term(['display-message', '-p', '#{pid}']).trim()), 'SIGCHLD');
           return term([
             'display-message',
             '-p',
