@@ -485,3 +485,25 @@ describe('holdfast run and the commands around it', () => {
     expect(statSync(join(dir, 'made-by-task')).mode & 0o777).toBe(0o666 & ~process.umask());
   });
 });
+
+describe('reaping', () => {
+  it('a task killed while nothing nudges tmux is reaped at once, its status known (20 kills)', async () => {
+    const h = home();
+    // No daemon runs, and nothing here lists or signals the server: only the pane's own launcher
+    // can make tmux reap a death it missed (docs/architecture.md, "Missed reaps").
+    const unreaped: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `reap-${i}`;
+      const v = await h.json<TaskView>(['run', '--name', name, '--json', '--', 'sleep', '600']);
+      process.kill(v.pid!, 'SIGKILL');
+      const dead = () =>
+        h.tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_dead}|#{pane_dead_signal}']).trim();
+      try {
+        await waitFor(dead, (s) => s === '1|9', { what: `${name} reaped`, timeoutMs: 1000 });
+      } catch {
+        unreaped.push(`${name}: ${dead()}`);
+      }
+    }
+    expect(unreaped).toEqual([]);
+  });
+});
