@@ -2,7 +2,7 @@ import { HoldfastError } from '../core/errors.js';
 import { FINAL_STATES, type TaskRecord } from '../core/task.js';
 import { resolveHome } from '../paths.js';
 import { currentLease } from '../supervisor/lease.js';
-import { observeSettled } from '../supervisor/observe.js';
+import { Loop } from '../supervisor/loop.js';
 import { openRuntime, type Runtime } from '../supervisor/runtime.js';
 import { ensureWatchdog } from '../supervisor/watchdog.js';
 import { daemonDisabled } from './daemon-client.js';
@@ -30,11 +30,23 @@ export class Context {
 
   /**
    * Brings the store up to date before reading state. A live daemon keeps it so already; without
-   * one, this reads tmux itself, and starts the daemon when tasks want supervising.
+   * one, this runs a pass of the daemon's loop itself (and passes while a dead pane waits for tmux
+   * to reap it), and starts the daemon when tasks want supervising.
    */
   async refresh(): Promise<void> {
     if (currentLease(this.rt).live) return;
-    await observeSettled(this.rt);
+    const loop = new Loop(this.rt);
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      const { wakeAt } = await loop.pass();
+      // A dead pane tmux has not reaped (or a run just launched) is looked at again at once.
+      if (wakeAt > Date.now() + 50 || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wakeAt - Date.now())));
+    }
+    await loop.executor.drain(
+      this.rt.store.tasks.all().map((t) => t.id),
+      10_000,
+    );
     if (
       !daemonDisabled() &&
       this.rt.store.tasks.all().some((t) => t.desired === 'running' && !FINAL_STATES.has(t.state))

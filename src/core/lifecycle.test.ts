@@ -1,19 +1,12 @@
-import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   type AfterExitInput,
   backoffDelay,
-  decideTimers,
   LIMIT_RESET_SPACING_MS,
   planAfterExit,
+  stallLimit,
 } from './lifecycle.js';
-import {
-  DEFAULT_RESTART_POLICY,
-  INITIAL_SUPERVISION,
-  type RestartPolicy,
-  type TaskRecord,
-  type TaskSpec,
-} from './task.js';
+import { DEFAULT_RESTART_POLICY, INITIAL_SUPERVISION, type RestartPolicy, type TaskSpec } from './task.js';
 
 const zero = () => 0;
 const policy = (over: Partial<RestartPolicy> = {}): RestartPolicy => ({
@@ -213,12 +206,6 @@ describe('planAfterExit', () => {
         nextRun: null,
         events: [{ type: 'waiting-input', data: { reason: 'permission-denied: Bash' } }],
       });
-      const waiting = task({ state: plan.state, nextStartAt: plan.nextStartAt });
-      // Time alone never starts it again.
-      expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 10 ** 12 })).toEqual({
-        actions: [],
-        wakeAt: null,
-      });
     },
   );
 
@@ -372,115 +359,19 @@ describe('planAfterExit: what a restart is for', () => {
   });
 });
 
-const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
-  command: ['x'],
-  cwd: '/',
-  umask: '022',
-  restart: policy({ healthyAfterMs: 10_000 }),
-  stallTimeoutMs: null,
-  onStall: 'restart',
-  agent: null,
-  checkpointEveryMs: null,
-  mission: null,
-  ...over,
-});
-
-type TimerTask = Parameters<typeof decideTimers>[0]['task'];
-const task = (over: Partial<TaskRecord> = {}): TimerTask => ({
-  state: 'running',
-  desired: 'running',
-  nextStartAt: null,
-  supervision: INITIAL_SUPERVISION,
-  stopRequestedAt: null,
-  stopTimeoutMs: null,
-  spec: spec(),
-  ...over,
-});
-
-describe('decideTimers', () => {
-  it('starts a waiting task when its time comes, and says when to look again before that', () => {
-    const waiting = task({ state: 'backoff', nextStartAt: 5000 });
-    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 4000 })).toEqual({
-      actions: [],
-      wakeAt: 5000,
-    });
-    expect(decideTimers({ task: waiting, run: null, firstStartedAt: 0, now: 5000 }).actions).toEqual([
-      { type: 'start' },
-    ]);
-  });
-
-  it('marks a run healthy once it has stayed up long enough', () => {
-    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: null };
-    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 9999 })).toEqual({
-      actions: [],
-      wakeAt: 10_000,
-    });
-    expect(decideTimers({ task: task(), run, firstStartedAt: 0, now: 10_000 }).actions).toEqual([
-      { type: 'mark-healthy', runId: 7 },
-    ]);
-  });
-
-  it('calls a run stalled after the stall timeout without output', () => {
-    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 3000 };
-    const t = task({
-      spec: spec({ stallTimeoutMs: 2000 }),
-      supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 },
-    });
-    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 4000 })).toEqual({
-      actions: [],
-      wakeAt: 5000,
-    });
-    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 5000 }).actions).toEqual([
-      { type: 'stall', runId: 7 },
-    ]);
-  });
-
-  it('gives a tool call in flight --tool-timeout before calling the run stalled', () => {
-    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 3000 };
-    const t = task({
-      spec: spec({ stallTimeoutMs: 5000, toolTimeoutMs: 60_000 }),
-      supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 },
-    });
-    // 12 s of silence while `sleep 12; echo tests passed` runs: not a stall.
-    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 15_000, toolInFlight: true })).toEqual({
-      actions: [],
-      wakeAt: 63_000,
-    });
-    expect(
-      decideTimers({ task: t, run, firstStartedAt: 0, now: 63_000, toolInFlight: true }).actions,
-    ).toEqual([{ type: 'stall', runId: 7 }]);
-    // Without a tool in flight the same silence is a stall.
-    expect(decideTimers({ task: t, run, firstStartedAt: 0, now: 15_000 }).actions).toEqual([
-      { type: 'stall', runId: 7 },
-    ]);
+describe('stallLimit', () => {
+  const spec = (over: Partial<TaskSpec>) => ({ stallTimeoutMs: 5000, ...over });
+  it('is --stall-timeout without a tool in flight, and --tool-timeout with one', () => {
+    expect(stallLimit(spec({ toolTimeoutMs: 60_000 }), false)).toBe(5000);
+    expect(stallLimit(spec({ toolTimeoutMs: 60_000 }), true)).toBe(60_000);
   });
 
   it('defaults the tool timeout to 30 min, never shortens the stall timeout, and 0 (null) means none', () => {
-    const run = { id: 7, startedAt: 0, endedAt: null, lastOutputAt: 0 };
-    const at = (over: Partial<TaskSpec>) =>
-      decideTimers({
-        task: task({ spec: spec(over), supervision: { ...INITIAL_SUPERVISION, healthyRunId: 7 } }),
-        run,
-        firstStartedAt: 0,
-        now: 1,
-        toolInFlight: true,
-      }).wakeAt;
-    expect(at({ stallTimeoutMs: 5000 })).toBe(30 * 60_000);
-    expect(at({ stallTimeoutMs: 2 * 3_600_000, toolTimeoutMs: 60_000 })).toBe(2 * 3_600_000);
-    expect(at({ stallTimeoutMs: 5000, toolTimeoutMs: null })).toBeNull();
+    expect(stallLimit(spec({}), true)).toBe(30 * 60_000);
+    expect(stallLimit(spec({ stallTimeoutMs: 2 * 3_600_000, toolTimeoutMs: 60_000 }), true)).toBe(
+      2 * 3_600_000,
+    );
+    expect(stallLimit(spec({ toolTimeoutMs: null }), true)).toBeNull();
+    expect(stallLimit(spec({ stallTimeoutMs: null }), false)).toBeNull();
   });
-
-  fcTest.prop([fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 })])(
-    'deciding again after applying the actions yields none (property)',
-    (startedAt, elapsed) => {
-      const now = startedAt + elapsed;
-      let t = task({ spec: spec({ stallTimeoutMs: null }) });
-      const run = { id: 1, startedAt, endedAt: null, lastOutputAt: null };
-      for (const action of decideTimers({ task: t, run, firstStartedAt: startedAt, now }).actions) {
-        if (action.type === 'mark-healthy')
-          t = { ...t, supervision: { ...t.supervision, healthyRunId: action.runId } };
-      }
-      expect(decideTimers({ task: t, run, firstStartedAt: startedAt, now }).actions).toEqual([]);
-    },
-  );
 });

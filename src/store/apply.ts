@@ -32,6 +32,8 @@ export interface DecisionContext {
   /** What the supervisor observed outside the store about the task's open run. */
   facts(task: TaskRecord, run: RunRecord | null): ExternalFacts;
   logPath(task: TaskRecord, n: number): string;
+  /** False: this process takes no checkpoints (a CLI), so none is asked for; the daemon's pass will. */
+  checkpoints?: boolean;
 }
 
 export interface Applied {
@@ -49,13 +51,16 @@ export function applyDecision(store: Store, taskId: number, ctx: DecisionContext
   return store.tx(() => {
     const task = store.tasks.byId(taskId);
     if (!task) return null;
-    const run = task.currentRunId === null ? null : store.runs.byId(task.currentRunId);
+    const seen = task.currentRunId === null ? null : store.runs.byId(task.currentRunId);
+    const external = ctx.facts(task, seen);
+    // Looking may have read the run's log to its end (its offset and last output time): read it again.
+    const run = seen === null ? null : store.runs.byId(seen.id);
     const observed: Observed = {
       run,
       lastRunN: store.runs.lastN(task.id),
       firstStartedAt: store.runs.firstStartedAt(task.id),
-      ...ctx.facts(task, run),
-      checkpoint: checkpointFacts(store.tasks.info(task.id)),
+      ...external,
+      checkpoint: ctx.checkpoints === false ? null : checkpointFacts(store.tasks.info(task.id)),
       intents: store.intents.forTask(task.id),
       jitter: ctx.jitter,
     };

@@ -104,6 +104,14 @@ export class TaskRepo {
     return this.db.prepare('SELECT * FROM tasks ORDER BY id').all().map(toTask);
   }
 
+  /** Every task's id and last write: a loop compares them with what it last saw. */
+  versions(): { id: number; updatedAt: number }[] {
+    return this.db.prepare('SELECT id, updated_at AS updatedAt FROM tasks').all() as {
+      id: number;
+      updatedAt: number;
+    }[];
+  }
+
   nameTaken(name: string): boolean {
     return this.db.prepare('SELECT 1 FROM tasks WHERE name = ?').get(name) !== undefined;
   }

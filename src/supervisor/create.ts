@@ -1,12 +1,14 @@
 import { accessSync, constants, lstatSync, rmSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { HoldfastError } from '../core/errors.js';
+import { event } from '../core/events.js';
 import { uniqueName, validateTaskName } from '../core/names.js';
 import type { RunRecord, TaskRecord, TaskSpec } from '../core/task.js';
 import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
-import { writeEnvFile } from './env-file.js';
-import { startRun } from './launch.js';
+import { discardFiles } from './execute.js';
+import { carryOut, launchFailure } from './intents.js';
 import type { Runtime } from './runtime.js';
+import { writeEnvFile } from './steps/env-file.js';
 
 export interface NewTask {
   /** An explicit name must be free; otherwise `nameBase` is made unique. */
@@ -21,74 +23,92 @@ export interface NewTask {
 }
 
 /**
- * Creates a task and starts its first run. Anything that fails on the way removes what was made,
- * so a failed `holdfast run` leaves no half-created task behind.
+ * Creates a task, due at once: its row, its journal entry, its folder, env file and files commit
+ * together (the files are written while the transaction holds the store's write lock, so no
+ * supervisor can start it before they exist). Anything that fails on the way leaves nothing
+ * behind. A creator killed right after this leaves a task the daemon starts.
  */
-export async function createTask(
-  rt: Runtime,
-  input: NewTask,
-): Promise<{ task: TaskRecord; run: RunRecord | null }> {
+export async function createTask(rt: Runtime, input: NewTask): Promise<TaskRecord> {
   if (input.name !== undefined) validateTaskName(input.name);
   await rt.tmux.ensureAvailable();
-  const task = rt.store.tx(() => {
-    let name: string;
-    if (input.name !== undefined) {
-      if (rt.store.tasks.nameTaken(input.name)) {
-        throw new HoldfastError('EDUPLICATE', `a task named ${input.name} already exists`, {
-          hint: `choose another --name, or remove it first: holdfast rm ${input.name}`,
-        });
-      }
-      name = input.name;
-    } else {
-      name = uniqueName(input.nameBase, (n) => rt.store.tasks.nameTaken(n));
-    }
-    const now = rt.now();
-    const created = rt.store.tasks.insert({
-      name,
-      spec: input.spec,
-      desired: 'running',
-      state: 'pending',
-      now,
-    });
-    const sessionId = input.sessionFor?.(name) ?? null;
-    if (sessionId !== null) rt.store.tasks.update(created.id, { sessionId }, now);
-    rt.store.events.append({
-      taskId: created.id,
-      taskName: name,
-      at: now,
-      type: 'created',
-      data: { command: input.spec.command, cwd: input.spec.cwd, agent: input.spec.agent?.kind ?? null },
-    });
-    return created;
-  });
+  const made: { dir: string | null } = { dir: null };
   try {
-    ensurePrivateDir(rt.paths.taskDir(task.name));
-    writeEnvFile(rt.paths.envFile(task.name), input.env);
-    for (const [file, content] of Object.entries(input.files ?? {})) {
-      writePrivateFile(join(rt.paths.taskDir(task.name), file), content);
-    }
-    const run = await startRun(rt, task.id, 'start');
-    return { task: rt.store.tasks.byId(task.id)!, run };
+    return rt.store.tx(() => {
+      let name: string;
+      if (input.name !== undefined) {
+        if (rt.store.tasks.nameTaken(input.name)) {
+          throw new HoldfastError('EDUPLICATE', `a task named ${input.name} already exists`, {
+            hint: `choose another --name, or remove it first: holdfast rm ${input.name}`,
+          });
+        }
+        name = input.name;
+      } else {
+        name = uniqueName(input.nameBase, (n) => rt.store.tasks.nameTaken(n));
+      }
+      const now = rt.now();
+      const created = rt.store.tasks.insert({
+        name,
+        spec: input.spec,
+        desired: 'running',
+        state: 'pending',
+        now,
+        sessionId: input.sessionFor?.(name) ?? null,
+      });
+      rt.store.events.record(
+        { taskId: created.id, taskName: name, at: now },
+        event('created', {
+          command: input.spec.command,
+          cwd: input.spec.cwd,
+          agent: input.spec.agent?.kind ?? null,
+        }),
+      );
+      const dir = rt.paths.taskDir(name);
+      made.dir = dir;
+      ensurePrivateDir(dir);
+      writeEnvFile(rt.paths.envFile(name), input.env);
+      for (const [file, content] of Object.entries(input.files ?? {})) {
+        writePrivateFile(join(dir, file), content);
+      }
+      return created;
+    });
   } catch (error) {
-    await discardTask(rt, task);
+    // The rows rolled back; a folder this call made goes too (a link found there stays).
+    if (made.dir !== null && !isLink(made.dir)) rmSync(made.dir, { recursive: true, force: true });
     throw error;
   }
 }
 
+/**
+ * Starts a created task's first run and waits until it is in tmux. A first run that cannot be put
+ * into tmux removes the task again, so a failed `holdfast run` leaves no half-created task.
+ */
+export async function startTask(rt: Runtime, taskId: number): Promise<RunRecord | null> {
+  const started = () => {
+    const task = rt.store.tasks.byId(taskId);
+    const run = task?.currentRunId == null ? null : rt.store.runs.byId(task.currentRunId);
+    if (task === null || run?.endedAt != null) return true;
+    return run !== null && run.pid !== null && task.state !== 'starting';
+  };
+  await carryOut(rt, [taskId], started, 30_000);
+  const task = rt.store.tasks.byId(taskId);
+  const run = task?.currentRunId == null ? null : rt.store.runs.byId(task.currentRunId);
+  const failed = launchFailure(rt, taskId, null);
+  if (task && failed) {
+    await discardTask(rt, task);
+    throw failed;
+  }
+  return run;
+}
+
 /** Deletes a task's rows, files and tmux session. The journal keeps its history (and a `removed` entry). */
 export async function discardTask(rt: Runtime, task: TaskRecord): Promise<void> {
-  try {
-    await rt.tmux.killSession(task.name);
-  } catch {
-    // tmux itself is unusable (missing, too old): there is no session to remove either
+  const gone = () => rt.store.tasks.byId(task.id) === null;
+  if (!gone()) {
+    rt.store.tx(() => rt.store.intents.add(task.id, { kind: 'remove', timeoutMs: 2000 }, rt.now()));
+    await carryOut(rt, [task.id], gone, 10_000);
   }
-  rt.store.tx(() => {
-    rt.store.tasks.remove(task.id);
-    rt.store.events.append({ taskId: task.id, taskName: task.name, at: rt.now(), type: 'removed', data: {} });
-  });
-  const dir = rt.paths.taskDir(task.name);
-  // A link found where the folder should be was refused, not made by holdfast: it stays for the user to see.
-  if (!isLink(dir)) rmSync(dir, { recursive: true, force: true });
+  // Whoever removed it took these away too; done again here so they are gone when this returns.
+  await discardFiles(rt, task.name);
 }
 
 function isLink(path: string): boolean {

@@ -9,7 +9,7 @@ import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
 import { gateTaskName, type Mission } from '../mission/types.js';
 import { preassignedSession } from './agent-run.js';
 import { createTask } from './create.js';
-import { startRun } from './launch.js';
+import { carryOut, settledAfter } from './intents.js';
 import type { Runtime } from './runtime.js';
 
 const missionDir = (rt: Runtime, mission: string): string => join(rt.paths.home, 'missions', mission);
@@ -86,8 +86,20 @@ export async function startGateRun(
   }
   const task = rt.store.tasks.byName(name);
   if (!task) return;
-  rt.store.tx(() => rt.store.tasks.update(task.id, { desired: 'running', spec }, rt.now()));
-  await startRun(rt, task.id, 'start', { after: action.after });
+  rt.store.intents.add(task.id, { kind: 'run', cause: 'start', prompt: null, fresh: false, spec }, rt.now());
+  await settleTask(rt, task.id, action.after);
+}
+
+/**
+ * A run asked for as an intent: inside the daemon its loop starts it in this same pass; a CLI with
+ * no daemon runs the loop for that task until the run is in tmux.
+ */
+export async function settleTask(rt: Runtime, taskId: number, after: number | null): Promise<void> {
+  if (rt.supervisor) {
+    rt.supervisor.markDirty(taskId);
+    return;
+  }
+  await carryOut(rt, [taskId], settledAfter(rt, taskId, after), 10_000);
 }
 
 function gateSpec(m: Mission, command: string): TaskSpec {

@@ -15,9 +15,8 @@ import {
 } from '../mission/decide.js';
 import type { Mission } from '../mission/types.js';
 import type { MilestoneRecord, MissionRecord } from '../store/missions.js';
-import { startRun } from './launch.js';
 import { gatherPromptFacts, missionOf, observeMission } from './mission-observe.js';
-import { createSessionTask, startGateRun } from './mission-tasks.js';
+import { createSessionTask, settleTask, startGateRun } from './mission-tasks.js';
 import type { Runtime } from './runtime.js';
 import { escalateStop, requestStop } from './stop.js';
 
@@ -122,15 +121,9 @@ function apply(rt: Runtime, record: MissionRecord, observed: MissionObserved, d:
       // The session's run is an intent on the agent task, in this transaction: if this process
       // dies before starting it, the daemon's timers start it.
       if (action.type === 'start-session' && agentTask) {
-        rt.store.tasks.update(
+        rt.store.intents.add(
           agentTask.id,
-          {
-            desired: 'running',
-            state: 'backoff',
-            nextStartAt: now,
-            reason: null,
-            nextRun: { cause: 'mission', prompt: action.prompt, fresh: action.fresh },
-          },
+          { kind: 'run', cause: 'mission', prompt: action.prompt, fresh: action.fresh },
           now,
         );
       }
@@ -179,7 +172,7 @@ async function act(
     }
     case 'start-session': {
       const task = rt.store.tasks.byName(m.name);
-      if (task) await startRun(rt, task.id, 'mission', { after: action.after });
+      if (task) await settleTask(rt, task.id, action.after);
       return false;
     }
     case 'run-gate':

@@ -1,6 +1,6 @@
+import { appendExisting } from '../fs-safe.js';
 import { signalName } from '../tmux/panes.js';
 import { fileSize, readRange } from './file-range.js';
-import { recordExit } from './observe.js';
 import type { Runtime } from './runtime.js';
 
 /** One line the tmux `pane-died` hook appended: `session|run|status|signal|epoch-ms`. */
@@ -44,35 +44,55 @@ export function paneEventsBacklog(rt: Runtime): {
   return { offset, pendingBytes: Math.max(0, size - offset), pendingEvents };
 }
 
+export interface PaneEvents {
+  /** Deaths with a known status, by run id (the last line wins). */
+  deaths: Map<number, PaneDeath>;
+  /** Task ids a CLI named when it woke the daemon (an intent, a new task). */
+  kicks: Set<number>;
+  /** The offset after the lines read, committed with the decisions they led to; null: nothing new. */
+  end: number | null;
+}
+
 /**
- * Processes every complete line past the stored offset. The deaths they report and the new offset
- * commit in one transaction, so a line is acted on exactly once across daemon crashes; a death
- * already recorded by another observer is a no-op. Returns the runs whose end this recorded.
+ * Reads every complete line past the stored offset, without consuming it: the offset is committed
+ * (`commitPaneEvents`) in the transaction of the decisions those lines led to, so a line is acted
+ * on exactly once across daemon crashes. A death already recorded by another observer is a no-op.
+ * `from`: where this reader got to (a CLI's loop, which never commits), else the stored offset.
  */
-export function processPaneEvents(rt: Runtime): number[] {
+export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEvents {
+  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), end: null };
   const size = fileSize(rt.paths.eventsFile);
-  let offset = Number(rt.store.meta.get(OFFSET_KEY) ?? 0);
+  let offset = from ?? Number(rt.store.meta.get(OFFSET_KEY) ?? 0);
   // A file shorter than our offset was replaced: start it from the top.
   if (size < offset) offset = 0;
-  if (size === offset) return [];
+  if (size === offset) return result;
   const chunk = readRange(rt.paths.eventsFile, offset, size);
   const end = chunk.lastIndexOf(0x0a) + 1;
-  if (end === 0) return [];
-  const lines = chunk
-    .subarray(0, end)
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.length > 0);
-  const ended: number[] = [];
-  rt.store.tx(() => {
-    for (const line of lines) {
-      const death = parsePaneDeath(line);
-      if (!death || death.runId === null) continue;
-      if (death.exitCode === null && death.signal === null) continue;
-      const exit = { exitCode: death.exitCode, signal: death.signal, endedAt: death.at, reason: null };
-      if (recordExit(rt, death.runId, exit)) ended.push(death.runId);
+  if (end === 0) return result;
+  result.end = offset + end;
+  for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
+    if (line.startsWith('kick|')) {
+      const id = line.split('|')[1] ?? '';
+      if (/^\d+$/.test(id)) result.kicks.add(Number(id));
+      continue;
     }
-    rt.store.meta.set(OFFSET_KEY, String(offset + end));
-  });
-  return ended;
+    const death = parsePaneDeath(line);
+    if (!death || death.runId === null) continue;
+    if (death.exitCode === null && death.signal === null) continue;
+    result.deaths.set(death.runId, death);
+  }
+  return result;
+}
+
+export function commitPaneEvents(rt: Runtime, end: number): void {
+  rt.store.meta.set(OFFSET_KEY, String(end));
+}
+
+/** Wakes the daemon for an immediate pass about a task: a line in the file it watches that names no run. */
+export function kickDaemon(rt: Runtime, taskId: number | null = null): void {
+  try {
+    appendExisting(rt.paths.eventsFile, `kick|${taskId ?? ''}|||${Date.now()}\n`);
+  } catch {
+    // no daemon has made the file yet: nothing to wake
+  }
 }

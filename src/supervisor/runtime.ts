@@ -7,6 +7,11 @@ import { openStore, type Store } from '../store/db.js';
 import { TmuxClient } from '../tmux/client.js';
 import { renderTmuxConfig } from '../tmux/config.js';
 
+/** Where time comes from: the system's, or a test's. */
+export interface Clock {
+  now(): number;
+}
+
 /** Everything an action needs: where things are, the store, the tmux server, and time. */
 export interface Runtime {
   paths: Paths;
@@ -14,13 +19,15 @@ export interface Runtime {
   tmux: TmuxClient;
   now: () => number;
   random: () => number;
+  /** Set inside the daemon: its loop carries out intents, so the mission runner's only wait. */
+  supervisor?: { markDirty(taskId: number): void };
 }
 
 /** The package root, found from this file (src/ under tsx, dist/ when built: both two levels down). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
 
-export function openRuntime(home: string): Runtime {
+export function openRuntime(home: string, clock?: Clock): Runtime {
   const paths = makePaths(home);
   checkSocketPath(paths.socket);
   ensurePrivateDir(paths.home);
@@ -37,7 +44,7 @@ export function openRuntime(home: string): Runtime {
     // The server outlives this call and serves every task: it gets only the minimal environment.
     serverEnv: minimalEnvironment(process.env),
   });
-  return { paths, store, tmux, now: Date.now, random: Math.random };
+  return { paths, store, tmux, now: clock ? () => clock.now() : Date.now, random: Math.random };
 }
 
 function writeIfChanged(path: string, content: string): void {

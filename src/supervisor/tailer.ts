@@ -13,6 +13,7 @@ const MAX_CHUNK = 4 * 1024 * 1024;
  * line is read again next time), is clamped if the file shrank, and is committed in the same
  * transaction as everything derived from those bytes, so a crash can neither skip nor repeat a line.
  * `final` reads the last partial line too: the run is over and nothing more will complete it.
+ * Returns whether the log grew (the decider then looks at the task again: output ends a stall).
  */
 export function tailRun(rt: Runtime, run: RunRecord, consume: LineConsumer | null, final = false): boolean {
   const size = fileSize(run.logPath);
@@ -43,23 +44,6 @@ export function tailRun(rt: Runtime, run: RunRecord, consume: LineConsumer | nul
       bytes: size,
       lines: current.lines + lines.length,
     });
-    if (
-      grew &&
-      task &&
-      task.state === 'stalled' &&
-      task.currentRunId === run.id &&
-      task.desired === 'running'
-    ) {
-      rt.store.tasks.update(task.id, { state: 'running', reason: null }, now);
-      rt.store.events.append({
-        taskId: task.id,
-        taskName: task.name,
-        runId: run.id,
-        at: now,
-        type: 'output-resumed',
-        data: {},
-      });
-    }
   });
-  return true;
+  return grew;
 }

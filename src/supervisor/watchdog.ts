@@ -4,8 +4,8 @@ import { touchPrivateFile } from '../fs-safe.js';
 import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { writeEnvFile } from './env-file.js';
 import { LAUNCHER, PACKAGE_ROOT, type Runtime } from './runtime.js';
+import { writeEnvFile } from './steps/env-file.js';
 
 /** Not a valid task name (underscore), so it can never collide with a task's session. */
 export const WATCHDOG_SESSION = '_holdfast-watchdog';

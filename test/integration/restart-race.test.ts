@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { normalizeTaskSpec } from '../../src/cli/spec-options.js';
-import { createTask } from '../../src/supervisor/create.js';
+import { createTask, startTask } from '../../src/supervisor/create.js';
 import { openRuntime } from '../../src/supervisor/runtime.js';
 import { escalateStop, requestStop } from '../../src/supervisor/stop.js';
 import { ROOT, useHome } from '../helpers/home.js';
@@ -59,12 +59,13 @@ describe('two restarts of one task at once', () => {
     try {
       for (let i = 0; i < 200; i++) {
         const name = `mr-${i}`;
-        const { task } = await createTask(rt, {
+        const task = await createTask(rt, {
           name,
           nameBase: name,
           spec,
           env: { PATH: process.env.PATH },
         });
+        await startTask(rt, task.id);
         // The second restart lands anywhere from together with the first to after its new run started,
         // or (every other time) just after the first one's decision, where the two overlap most.
         const afterFirst = random() < 0.5;

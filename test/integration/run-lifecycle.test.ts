@@ -57,8 +57,9 @@ function terminal(h: Home, args: string[], options: { outsideTmux?: boolean } = 
     exit: async () => {
       const dead = await waitFor(
         () => {
-          // tmux 3.3a can miss a child's exit: a run-shell makes it fork and reap.
-          term(['run-shell', 'true']);
+          // tmux 3.3a can miss a child's exit: a SIGCHLD makes it reap. (A `run-shell true` can
+          // itself be missed that way, and then it never returns.)
+          process.kill(Number(term(['display-message', '-p', '#{pid}']).trim()), 'SIGCHLD');
           return term([
             'display-message',
             '-p',
@@ -482,5 +483,27 @@ describe('holdfast run and the commands around it', () => {
     await h.cli(['run', '--name', 'um', '--', 'bash', '-c', `umask; touch ${dir}/made-by-task`]);
     await finalState('um');
     expect(statSync(join(dir, 'made-by-task')).mode & 0o777).toBe(0o666 & ~process.umask());
+  });
+});
+
+describe('reaping', () => {
+  it('a task killed while nothing nudges tmux is reaped at once, its status known (20 kills)', async () => {
+    const h = home();
+    // No daemon runs, and nothing here lists or signals the server: only the pane's own launcher
+    // can make tmux reap a death it missed (docs/architecture.md, "Missed reaps").
+    const unreaped: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `reap-${i}`;
+      const v = await h.json<TaskView>(['run', '--name', name, '--json', '--', 'sleep', '600']);
+      process.kill(v.pid!, 'SIGKILL');
+      const dead = () =>
+        h.tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_dead}|#{pane_dead_signal}']).trim();
+      try {
+        await waitFor(dead, (s) => s === '1|9', { what: `${name} reaped`, timeoutMs: 1000 });
+      } catch {
+        unreaped.push(`${name}: ${dead()}`);
+      }
+    }
+    expect(unreaped).toEqual([]);
   });
 });

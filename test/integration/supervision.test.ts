@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { normalizeTaskSpec } from '../../src/cli/spec-options.js';
 import { daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
 import { BIN, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
@@ -298,6 +300,35 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe('a task nobody started', () => {
+  it('a task whose `holdfast run` was killed after creating it and before starting it is started by the daemon', async () => {
+    const h = home();
+    expect((await h.cli(['ls'])).code).toBe(0);
+    // What the killed creator left: the task's row (pending, never started) and its files.
+    const spec = normalizeTaskSpec(
+      ['sleep', '600'],
+      { cwd: h.dir },
+      { userUmask: 0o022, defaultMode: 'no', defaultStallMs: null },
+    );
+    const db = new Database(join(h.dir, 'holdfast.db'));
+    const now = Date.now();
+    db.prepare(
+      `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision)
+       VALUES ('orphan', ?, 'running', 'pending', ?, ?, '{}')`,
+    ).run(JSON.stringify({ ...spec, agent: null }), now, now);
+    db.close();
+    mkdirSync(join(h.dir, 'tasks', 'orphan'), { mode: 0o700 });
+    writeFileSync(join(h.dir, 'tasks', 'orphan', 'env'), `PATH=${process.env.PATH}\0`, { mode: 0o600 });
+    expect((await h.cli(['daemon', 'start'])).code).toBe(0);
+    const v = await waitFor(
+      () => h.status('orphan'),
+      (s) => s.state === 'running',
+      { what: 'the orphaned task to run' },
+    );
+    expect(v.runs.map((r) => r.cause)).toEqual(['start']);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listCheckpoints, restoreCheckpoint } from '../../checkpoint/index.js';
 import { HoldfastError } from '../../core/errors.js';
-import { checkpointTask } from '../../supervisor/checkpoints.js';
+import { checkpointTask } from '../../supervisor/steps/checkpoint.js';
 import { action } from '../action.js';
 import { table } from '../format.js';
 import { plural } from '../plural.js';

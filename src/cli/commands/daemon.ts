@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
-import { runDaemon } from '../../supervisor/daemon.js';
+import { runDaemon } from '../../supervisor/host.js';
 import { currentLease, STALE_AFTER_MS } from '../../supervisor/lease.js';
 import { paneEventsBacklog } from '../../supervisor/pane-events.js';
 import { isAlive } from '../../supervisor/process.js';

@@ -3,7 +3,7 @@ import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
-import { createTask, resolveProgram } from '../../supervisor/create.js';
+import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
 import { toTaskView } from '../../views/task.js';
 import { action } from '../action.js';
 import {
@@ -102,7 +102,7 @@ export function register(program: Command): void {
           );
         }
         const rt = ctx.rt;
-        const { task, run } = await createTask(rt, {
+        const created = await createTask(rt, {
           ...(options.name === undefined ? {} : { name: options.name }),
           nameBase: agent ? agent.kind : nameFromCommand(args),
           spec,
@@ -110,6 +110,8 @@ export function register(program: Command): void {
           ...(prompt === null ? {} : { files: { 'prompt.txt': prompt } }),
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
+        const run = await startTask(rt, created.id);
+        const task = rt.store.tasks.byId(created.id) ?? created;
         if (options.daemon !== false) await ensureDaemon(ctx);
         const view = toTaskView(task, run ? [run] : [], rt.now(), { prompt });
         ctx.out.result(view, () =>

@@ -1,6 +1,6 @@
-import type { RunRecord, TaskRecord } from '../core/task.js';
-import { planAgentLaunch } from './agent-run.js';
-import type { Runtime } from './runtime.js';
+import type { RunRecord, TaskRecord } from '../../core/task.js';
+import type { Runtime } from '../runtime.js';
+import { planAgentLaunch } from './prompt.js';
 
 export interface LaunchPlan {
   argv: string[];

@@ -1,4 +1,4 @@
-import { writePrivateFile } from '../fs-safe.js';
+import { writePrivateFile } from '../../fs-safe.js';
 
 /** Variables that describe the caller's own tmux, not the pane's: the pane gets its own from tmux. */
 const DROPPED = new Set(['TMUX', 'TMUX_PANE']);

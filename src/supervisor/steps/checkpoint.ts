@@ -1,5 +1,6 @@
-import { type TakeCheckpointResult, takeCheckpoint } from '../checkpoint/index.js';
-import type { Runtime } from './runtime.js';
+import { type TakeCheckpointResult, takeCheckpoint } from '../../checkpoint/index.js';
+import { event, type JournalDraft } from '../../core/events.js';
+import type { Runtime } from '../runtime.js';
 
 /** What the task info keeps about checkpoints, so the daemon knows when the next one is due. */
 export interface CheckpointInfo {
@@ -47,34 +48,33 @@ export async function checkpointTask(
   rt.store.tx(() => {
     const now = rt.now();
     const before = checkpointInfo(rt.store.tasks.info(task.id));
-    const journal = (type: string, data: Record<string, unknown>) =>
-      rt.store.events.append({
-        taskId: task.id,
-        taskName: task.name,
-        runId: run?.id ?? null,
-        at: now,
-        type,
-        data,
-      });
+    const journal = (entry: JournalDraft) =>
+      rt.store.events.record(
+        { taskId: task.id, taskName: task.name, runId: run?.id ?? null, at: now },
+        entry,
+      );
     if (result.status === 'not-a-repo') {
-      if (!before.off) journal('checkpoints-off', { reason: `${task.spec.cwd} is not in a git work tree` });
+      if (!before.off)
+        journal(event('checkpoints-off', { reason: `${task.spec.cwd} is not in a git work tree` }));
       rt.store.tasks.mergeInfo(task.id, { checkpoint: { ...before, lastAt: now, off: true } });
       return;
     }
     if (result.status === 'clean') {
-      if (!before.clean) journal('checkpoint-skipped', { head: result.head, reason });
+      if (!before.clean) journal(event('checkpoint-skipped', { head: result.head, reason }));
       rt.store.tasks.mergeInfo(task.id, { checkpoint: { ...before, lastAt: now, off: false, clean: true } });
       return;
     }
     if (result.status === 'created') {
-      journal('checkpoint', {
-        commit: result.commit,
-        id: result.id,
-        files: result.files,
-        insertions: result.insertions,
-        deletions: result.deletions,
-        reason,
-      });
+      journal(
+        event('checkpoint', {
+          commit: result.commit,
+          id: result.id,
+          files: result.files,
+          insertions: result.insertions,
+          deletions: result.deletions,
+          reason,
+        }),
+      );
     }
     rt.store.tasks.mergeInfo(task.id, {
       checkpoint: { lastAt: now, lastCommit: result.commit, off: false, clean: false },

@@ -1,0 +1,317 @@
+/**
+ * The supervision loop, keyed and level-triggered: a hook line, a CLI's intent, a timer or new log
+ * output marks a task dirty, and a pass decides for the dirty tasks only, from the store plus a
+ * fresh look (observe → decide → apply → execute). The daemon runs it forever; a CLI runs it for
+ * its own tasks until what it asked for is done, or one pass over everything when no daemon runs.
+ * Time comes from a `Clock`, so a test can run a pass at any `now` it likes.
+ */
+import { existsSync } from 'node:fs';
+import type { PaneFact } from '../core/decide.js';
+import { event } from '../core/events.js';
+import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
+import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
+import { Executor } from './execute.js';
+import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
+import { commitPaneEvents } from './pane-events.js';
+import { nudgeReap } from './process.js';
+import type { Clock, Runtime } from './runtime.js';
+import { agentFacts, makeAgentLineConsumer } from './steps/session.js';
+import { type LineConsumer, tailRun } from './tailer.js';
+import { ensureWatchdog } from './watchdog.js';
+
+export type { Clock };
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface LoopOptions {
+  clock?: Clock;
+  log?: (line: string) => void;
+  /** Only these tasks are decided (a CLI acting on its own); every task when absent. */
+  scope?: ReadonlySet<number>;
+  /** The mission runner's step, taken each pass (given by the daemon; a CLI's loop has none). */
+  missions?: (rt: Runtime, log: (line: string) => void) => Promise<void>;
+  /** A lost tmux server is started again, with the watchdog (the daemon). */
+  keepServer?: boolean;
+  /** Keep the watchdog session alive when the server is up. */
+  watchdog?: boolean;
+  random?: () => number;
+  /** Take checkpoints (the daemon); a CLI leaves them to it. */
+  checkpoints?: boolean;
+  /** How often tmux is listed (default `LIST_MS`; a CLI waiting for an outcome looks more often). */
+  listMs?: number;
+  /** Called when this loop applied a decision (a CLI wakes the daemon so it learns the new timers). */
+  onApplied?: (taskId: number) => void;
+}
+
+/** How often every pane is listed: the safety net under the pane-died hook. */
+export const LIST_MS = 2000;
+/** How often logs are checked for new bytes (stall timers, agent facts in `ls`). */
+export const TAIL_MS = 1000;
+/** While a dead pane waits for tmux to reap it, it is nudged and listed this often. */
+const REAP_RETRY_MS = 25;
+/** At most this many launches at once (a server restart starts every task). */
+const LAUNCH_CONCURRENCY = 8;
+
+export interface PassResult {
+  /** When the next pass is due at the latest. */
+  wakeAt: number;
+  applied: Applied[];
+}
+
+export class Loop {
+  readonly executor: Executor;
+  readonly clock: Clock;
+  private readonly dirty = new Set<number>();
+  private readonly wakes = new Map<number, number>();
+  /** `updated_at` of each task as this loop last saw it: a change by another process makes it dirty. */
+  private readonly seen = new Map<number, number>();
+  private lastList = Number.NEGATIVE_INFINITY;
+  private lastTail = Number.NEGATIVE_INFINITY;
+  private listSoon = true;
+  private unreapedSince: number | null = null;
+  private serverWasUp: boolean | null = null;
+  /** How far a loop that never commits the events offset (a CLI's) has read the file. */
+  private eventsCursor: number | null = null;
+  private readonly consume: LineConsumer;
+  private readonly log: (line: string) => void;
+  private readonly random: () => number;
+  private readonly listMs: number;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly options: LoopOptions = {},
+  ) {
+    this.clock = options.clock ?? { now: rt.now };
+    this.log = options.log ?? (() => undefined);
+    this.random = options.random ?? rt.random;
+    this.listMs = options.listMs ?? LIST_MS;
+    this.consume = makeAgentLineConsumer(rt);
+    this.executor = new Executor(rt, { log: this.log, changed: (id) => this.markDirty(id) });
+  }
+
+  markDirty(taskId: number): void {
+    this.dirty.add(taskId);
+  }
+
+  /** The next pass lists tmux (a kick, a SIGHUP from a killed server). */
+  requestListing(): void {
+    this.listSoon = true;
+  }
+
+  /** The next pass lists tmux and reads every log, whatever the clock says. */
+  lookAgain(): void {
+    this.listSoon = true;
+    this.lastTail = Number.NEGATIVE_INFINITY;
+  }
+
+  get hasDirty(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  async pass(): Promise<PassResult> {
+    const { rt } = this;
+    const now = this.clock.now();
+    const list = this.listSoon || this.unreapedSince !== null || now - this.lastList >= this.listMs;
+    const snap = await takeSnapshot(rt, now, list, this.eventsCursor);
+    if (this.options.scope !== undefined && snap.events.end !== null) this.eventsCursor = snap.events.end;
+    if (snap.listed) {
+      this.listSoon = false;
+      this.lastList = now;
+      await this.afterListing(snap, now);
+    }
+    if (snap.events.deaths.size > 0 || now - this.lastTail >= TAIL_MS) this.tail(now);
+    // Missions first: a session or gate they hand over to is then started in this same pass.
+    if (this.options.missions) await this.options.missions(rt, this.log);
+    const applied = this.decide(this.candidates(snap, now), snap, now);
+    await this.execute(applied);
+    let wakeAt = Math.min(this.lastList + this.listMs, this.lastTail + TAIL_MS);
+    for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
+    if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
+    if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
+    return { wakeAt, applied };
+  }
+
+  private inScope(id: number): boolean {
+    return this.options.scope === undefined || this.options.scope.has(id);
+  }
+
+  private candidates(snap: Snapshot, now: number): Set<number> {
+    const { rt } = this;
+    const ids = new Set<number>();
+    const add = (id: number) => {
+      if (this.inScope(id)) ids.add(id);
+    };
+    for (const id of this.dirty) add(id);
+    this.dirty.clear();
+    for (const id of snap.events.kicks) add(id);
+    for (const [id, at] of this.wakes) if (at <= now) add(id);
+    for (const id of rt.store.intents.taskIds()) add(id);
+    for (const { id, updatedAt } of rt.store.tasks.versions()) {
+      if (this.seen.get(id) !== updatedAt) add(id);
+    }
+    if (snap.events.deaths.size > 0 || snap.listed) {
+      for (const run of rt.store.runs.open()) {
+        if (snap.events.deaths.has(run.id)) {
+          add(run.taskId);
+          continue;
+        }
+        if (!snap.listed) continue;
+        const fact = paneFact(run, snap, this.executor.launchFailures);
+        if (fact.kind === 'none' || fact.kind === 'launching') continue;
+        if (fact.kind === 'alive' && run.pid !== null) continue;
+        add(run.taskId);
+      }
+    }
+    for (const runId of this.executor.launchFailures.keys()) {
+      const run = rt.store.runs.byId(runId);
+      if (run) add(run.taskId);
+    }
+    return ids;
+  }
+
+  private decide(ids: Set<number>, snap: Snapshot, now: number): Applied[] {
+    const { rt } = this;
+    const applied: Applied[] = [];
+    const ctx: DecisionContext = {
+      now,
+      jitter: this.random(),
+      self: process.pid,
+      logPath: (task, n) => rt.paths.runLog(task.name, n),
+      facts: (task, run) => this.facts(task, run, snap, now),
+      checkpoints: this.options.checkpoints ?? false,
+    };
+    rt.store.tx(() => {
+      // Deaths of runs that are no task's current one: only their run rows end.
+      const open = snap.events.deaths.size > 0 ? new Set(rt.store.runs.open().map((r) => r.id)) : null;
+      for (const [runId, death] of snap.events.deaths) {
+        if (!open?.has(runId)) continue;
+        endStrayRun(
+          rt.store,
+          runId,
+          { exitCode: death.exitCode, signal: death.signal, endedAt: Math.min(death.at, now), reason: null },
+          now,
+        );
+      }
+      for (const id of ids) {
+        const result = applyDecision(rt.store, id, { ...ctx, jitter: this.random() });
+        if (!result) {
+          this.forget(id);
+          continue;
+        }
+        applied.push(result);
+      }
+      if (this.options.scope === undefined && snap.events.end !== null) commitPaneEvents(rt, snap.events.end);
+    });
+    for (const a of applied) {
+      const id = a.before.id;
+      if (a.decision.endRun) this.executor.launchFailures.delete(a.decision.endRun.runId);
+      if (a.task === null) {
+        this.forget(id);
+        continue;
+      }
+      this.seen.set(id, a.task.updatedAt);
+      if (a.decision.wakeAt === null) this.wakes.delete(id);
+      else this.wakes.set(id, a.decision.wakeAt);
+      if (this.options.onApplied && a.decision.events.length + a.decision.actions.length > 0)
+        this.options.onApplied(id);
+    }
+    return applied;
+  }
+
+  private forget(id: number): void {
+    this.wakes.delete(id);
+    this.seen.delete(id);
+  }
+
+  private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
+    if (run === null || run.endedAt !== null) return { pane: { kind: 'none' } as PaneFact, agent: null };
+    const pane = paneFact(run, snap, this.executor.launchFailures);
+    const exit = exitOf(pane, now);
+    // A stall is decided on the log as it is now, not as the last periodic look saw it.
+    if (
+      exit === null &&
+      task.spec.stallTimeoutMs !== null &&
+      (task.state === 'running' || task.state === 'stalled')
+    )
+      tailRun(this.rt, run, this.consume);
+    return { pane, agent: task.spec.agent ? agentFacts(this.rt, task, run, exit) : null };
+  }
+
+  private async execute(applied: Applied[]): Promise<void> {
+    const queue = applied.filter((a) => a.decision.actions.length > 0);
+    const worker = async () => {
+      for (let a = queue.shift(); a !== undefined; a = queue.shift()) await this.executor.execute(a);
+    };
+    await Promise.all(Array.from({ length: Math.min(LAUNCH_CONCURRENCY, queue.length) }, worker));
+  }
+
+  private tail(now: number): void {
+    const { rt } = this;
+    this.lastTail = now;
+    for (const run of rt.store.runs.open()) {
+      if (!this.inScope(run.taskId)) continue;
+      if (tailRun(rt, run, this.consume)) this.markDirty(run.taskId);
+    }
+    for (const run of rt.store.runs.endedSince(now - 60_000)) {
+      if (this.inScope(run.taskId)) tailRun(rt, run, this.consume, true);
+    }
+  }
+
+  /** What a listing says beyond single runs: a dead pane to reap, a lost server, the watchdog. */
+  private async afterListing(snap: Snapshot, now: number): Promise<void> {
+    const { rt } = this;
+    if (snap.unreaped.length > 0 && snap.serverPid !== null) {
+      // tmux can miss a child's exit (docs/architecture.md, "Missed reaps"): a SIGCHLD makes it reap.
+      nudgeReap(snap.serverPid);
+      this.unreapedSince ??= now;
+      // Nudged every pass while it lasts; after 2 s, only at each listing.
+      if (now - this.unreapedSince > 2000) this.unreapedSince = null;
+    } else this.unreapedSince = null;
+    if (!this.options.keepServer) return;
+    if (snap.panes === null) {
+      const runsEnded = rt.store.runs.open().filter((r) => snap.launchedBefore.has(r.id)).length;
+      // A home that never had a server (no task has run yet) has nothing to bring back.
+      if (this.serverWasUp !== true && runsEnded === 0) {
+        this.serverWasUp = false;
+        return;
+      }
+      if (this.serverWasUp !== false) {
+        this.log('the tmux server is gone: starting a fresh one and restarting what should run');
+        rt.store.tx(() => rt.store.events.record({ at: rt.now() }, event('server-lost', { runsEnded })));
+      }
+      this.serverWasUp = false;
+      // Without the watchdog (systemd), the tasks' launches start the server they need.
+      if (!existsSync(rt.paths.store) || !this.options.watchdog) return;
+      await ensureWatchdog(rt, null);
+      rt.store.tx(() => rt.store.events.record({ at: rt.now() }, event('server-restarted', {})));
+      this.serverWasUp = true;
+      return;
+    }
+    this.serverWasUp = true;
+    if (this.options.watchdog) await ensureWatchdog(rt, snap.list);
+  }
+
+  /**
+   * Passes for the loop's tasks until `done` holds (checked after each pass) or the deadline: what
+   * a CLI does after recording an intent, whether or not a daemon is doing the same.
+   */
+  async until(done: () => boolean, deadlineMs: number): Promise<boolean> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const { wakeAt } = await this.pass();
+      if (done()) return true;
+      if (Date.now() >= deadline) return false;
+      // Deaths reach the events file within milliseconds: it is read every 20 ms.
+      const wait = Math.max(0, Math.min(wakeAt - this.clock.now(), 20));
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+function exitOf(pane: PaneFact, now: number): RunExit | null {
+  if (pane.kind === 'dead')
+    return { exitCode: pane.exitCode, signal: pane.signal, endedAt: Math.min(pane.at, now), reason: null };
+  if (pane.kind === 'lost')
+    return { exitCode: null, signal: null, endedAt: Math.min(pane.at, now), reason: pane.reason };
+  return null;
+}

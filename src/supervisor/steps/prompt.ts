@@ -1,0 +1,79 @@
+/**
+ * The prompt step of an agent run: argv and environment for a fresh start or a resume of the exact
+ * session, and the run's own prompt file (`tasks/<name>/prompt-<n>.txt`, 0600), fed to its stdin.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { findSessionByTitle } from '../../agents/opencode.js';
+import { getAdapter } from '../../agents/registry.js';
+import { isGitWorkTree } from '../../checkpoint/git.js';
+import type { RunCause, RunRecord, TaskRecord } from '../../core/task.js';
+import { writePrivateFile } from '../../fs-safe.js';
+import { originalPromptFile } from '../agent-run.js';
+import type { Runtime } from '../runtime.js';
+
+const RESUME_PROMPTS: Partial<Record<RunCause, string>> = {
+  'limit-reset': 'The usage limit has reset. Continue the task from where you left off.',
+  stall:
+    'You seemed stuck (no output for a long time) and were restarted. Continue the task from where you left off.',
+  resume: 'Continue the task from where you left off.',
+};
+const DEFAULT_RESUME_PROMPT =
+  'Your previous session was interrupted (the process ended unexpectedly). Continue the task from where you left off.';
+
+/** argv, stdin and environment for an agent run: a fresh start or a resume of the exact session. */
+/** An agent run's launch plan: its prompt is always fed on stdin. */
+export interface AgentLaunch {
+  argv: string[];
+  stdinFile: string;
+  env: string[];
+}
+
+export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<AgentLaunch> {
+  const agent = task.spec.agent!;
+  const adapter = getAdapter(agent.kind);
+  let sessionId = task.sessionId;
+  if (sessionId === null && agent.kind === 'opencode' && run.n > 1) {
+    // It died before printing its id: the title it was given names it.
+    sessionId = await opencodeSessionByTitle(task, `${task.name}-run-${run.n - 1}`);
+  }
+  const resume = run.n > 1 && !run.fresh && sessionId !== null;
+  if (!resume && !adapter.preassignsSession) sessionId = null;
+  // A crash resumed (cause `resume`, budget spent) is told of the crash, as a user's resume is not.
+  const crashResume = run.cause === 'resume' && run.budgeted;
+  const prompt =
+    run.prompt ??
+    (resume
+      ? ((crashResume ? undefined : RESUME_PROMPTS[run.cause]) ?? DEFAULT_RESUME_PROMPT)
+      : readOriginalPrompt(rt, task));
+  const stdinFile = rt.paths.promptFile(task.name, run.n);
+  writePrivateFile(stdinFile, prompt);
+  const launch = adapter.launch({
+    sessionId,
+    resume,
+    cwd: task.spec.cwd,
+    model: agent.model,
+    unattended: agent.unattended,
+    extraArgs: agent.extraArgs,
+    inGitRepo: (await isGitWorkTree(task.spec.cwd)) !== null,
+    runLabel: `${task.name}-run-${run.n}`,
+    program: '',
+  });
+  const env = { ...adapter.quietEnv, ...launch.env };
+  return { argv: launch.argv, stdinFile, env: Object.entries(env).map(([k, v]) => `${k}=${v}`) };
+}
+
+function readOriginalPrompt(rt: Runtime, task: TaskRecord): string {
+  return readFileSync(originalPromptFile(rt.paths, task.name), 'utf8');
+}
+
+function opencodeSessionByTitle(task: TaskRecord, title: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      'opencode',
+      ['session', 'list', '--format', 'json'],
+      { cwd: task.spec.cwd, timeout: 15_000 },
+      (error, stdout) => resolve(error ? null : findSessionByTitle(stdout, title)),
+    );
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * The supervision loop driven directly, on a clock the test moves: backoffs, probes, stall and stop
+ * timers happen when the test says it is time, never by waiting. The processes are real (a private
+ * tmux server): only their deaths are waited for.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy, type TaskSpec } from '../../src/core/task.js';
+import { createTask } from '../../src/supervisor/create.js';
+import { submitIntent } from '../../src/supervisor/intents.js';
+import { Loop } from '../../src/supervisor/loop.js';
+import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
+import { type Home, makeHome } from '../helpers/home.js';
+
+class FakeClock {
+  constructor(public t: number) {}
+  now = () => this.t;
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+const opened: { home: Home; rt: Runtime }[] = [];
+afterEach(() => {
+  for (const { home, rt } of opened.splice(0)) {
+    rt.store.close();
+    home.cleanup();
+  }
+});
+
+function setup(): { rt: Runtime; clock: FakeClock; loop: Loop; home: Home } {
+  const home = makeHome();
+  // Ahead of the system clock, as a clock that has been moved on is: tmux's own times are older.
+  const clock = new FakeClock(Date.now() + 1000);
+  const rt = openRuntime(home.dir, clock);
+  opened.push({ home, rt });
+  const loop = new Loop(rt, { clock, random: () => 0 });
+  return { rt, clock, loop, home };
+}
+
+function spec(
+  dir: string,
+  command: string[],
+  over: Partial<TaskSpec> = {},
+  policy: Partial<RestartPolicy> = {},
+): TaskSpec {
+  return {
+    command,
+    cwd: dir,
+    umask: '022',
+    restart: { ...DEFAULT_RESTART_POLICY, mode: 'on-failure', ...policy },
+    stallTimeoutMs: null,
+    onStall: 'restart',
+    agent: null,
+    checkpointEveryMs: null,
+    mission: null,
+    ...over,
+  };
+}
+
+/** Passes at the same (fake) time until `done`: only real processes starting or dying are waited for. */
+async function passUntil(loop: Loop, done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    // A fresh look each time (the clock, standing still, would not make one due).
+    loop.lookAgain();
+    await loop.pass();
+    if (done()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const state = (rt: Runtime, id: number) => rt.store.tasks.byId(id)!.state;
+const runs = (rt: Runtime, id: number) => rt.store.runs.forTask(id);
+
+describe('the loop on a fake clock', () => {
+  it('backs off a crash exactly as long as the policy says, whatever the real time', async () => {
+    const { rt, clock, loop, home } = setup();
+    const task = await createTask(rt, {
+      name: 'crashy',
+      nameBase: 'crashy',
+      spec: spec(home.dir, ['bash', '-c', 'exit 3'], {}, { backoffInitialMs: 60_000, backoffMaxMs: 600_000 }),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, task.id) === 'backoff', 'the first crash');
+    const waiting = rt.store.tasks.byId(task.id)!;
+    expect(waiting.nextStartAt).toBe(clock.t + 60_000);
+    // A minute has not passed on the task's clock: no second run, however many passes.
+    await loop.pass();
+    await loop.pass();
+    expect(runs(rt, task.id)).toHaveLength(1);
+    clock.advance(59_999);
+    const early = await loop.pass();
+    expect(runs(rt, task.id)).toHaveLength(1);
+    expect(early.wakeAt).toBeLessThanOrEqual(clock.t + 1);
+    clock.advance(1);
+    await loop.pass();
+    expect(runs(rt, task.id).map((r) => [r.n, r.cause])).toEqual([
+      [1, 'start'],
+      [2, 'backoff'],
+    ]);
+    await passUntil(
+      loop,
+      () => rt.store.tasks.byId(task.id)!.nextStartAt === clock.t + 120_000,
+      'the second crash',
+    );
+    expect(rt.store.tasks.byId(task.id)!.restarts).toBe(1);
+  });
+
+  it('trips the breaker into crash-loop and probes half an hour later on the clock', async () => {
+    const { rt, clock, loop, home } = setup();
+    const task = await createTask(rt, {
+      name: 'loopy',
+      nameBase: 'loopy',
+      spec: spec(
+        home.dir,
+        ['bash', '-c', 'exit 1'],
+        {},
+        { backoffInitialMs: 0, backoffMaxMs: 0, breakerMaxRestarts: 2 },
+      ),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, task.id) === 'crash-loop', 'crash-loop');
+    expect(runs(rt, task.id)).toHaveLength(3);
+    clock.advance(DEFAULT_RESTART_POLICY.probeIntervalMs - 1);
+    await loop.pass();
+    expect(runs(rt, task.id)).toHaveLength(3);
+    clock.advance(1);
+    await loop.pass();
+    expect(runs(rt, task.id).at(-1)!.cause).toBe('probe');
+  });
+
+  it('escalates a stop SIGINT → SIGTERM → SIGKILL as the clock reaches each step', async () => {
+    const { rt, clock, loop, home } = setup();
+    const task = await createTask(rt, {
+      name: 'stubborn',
+      nameBase: 'stubborn',
+      spec: spec(home.dir, ['bash', '-c', "trap '' INT TERM; echo ready; while :; do sleep 0.05; done"]),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, task.id) === 'running', 'running');
+    submitIntent(rt, task.id, { kind: 'stop', timeoutMs: 60_000 });
+    await loop.pass();
+    expect(rt.store.tasks.byId(task.id)).toMatchObject({ state: 'stopping', stopStage: 1 });
+    clock.advance(29_999);
+    await loop.pass();
+    expect(rt.store.tasks.byId(task.id)!.stopStage).toBe(1);
+    clock.advance(1);
+    await loop.pass();
+    expect(rt.store.tasks.byId(task.id)!.stopStage).toBe(2);
+    expect(runs(rt, task.id)[0]!.endedAt).toBeNull();
+    clock.advance(30_000);
+    await passUntil(loop, () => state(rt, task.id) === 'stopped', 'stopped');
+    expect(runs(rt, task.id)[0]!.signal).toBe('SIGKILL');
+  });
+
+  it('calls a silent run stalled once --stall-timeout has passed on the clock, and restarts it', async () => {
+    const { rt, clock, loop, home } = setup();
+    const task = await createTask(rt, {
+      name: 'quiet',
+      nameBase: 'quiet',
+      spec: spec(home.dir, ['bash', '-c', 'echo hello; exec sleep 600'], { stallTimeoutMs: 10 * 60_000 }),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => (runs(rt, task.id)[0]?.bytes ?? 0) > 0, 'the first output');
+    clock.advance(10 * 60_000 - 10);
+    await loop.pass();
+    expect(state(rt, task.id)).toBe('running');
+    clock.advance(10);
+    await loop.pass();
+    expect(state(rt, task.id)).toBe('stalled');
+    await passUntil(loop, () => runs(rt, task.id).length === 2, 'the stall restart');
+    expect(runs(rt, task.id).map((r) => [r.cause, r.signal])).toEqual([
+      ['start', 'SIGTERM'],
+      ['stall', null],
+    ]);
+  });
+
+  it('a run up --healthy-after on the clock leaves crash-loop', async () => {
+    const { rt, clock, loop, home } = setup();
+    const task = await createTask(rt, {
+      name: 'steady',
+      nameBase: 'steady',
+      spec: spec(home.dir, ['sleep', '600']),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, task.id) === 'running', 'running');
+    clock.advance(DEFAULT_RESTART_POLICY.healthyAfterMs);
+    await loop.pass();
+    const run = runs(rt, task.id)[0]!;
+    expect(rt.store.tasks.byId(task.id)!.supervision.healthyRunId).toBe(run.id);
+  });
+
+  it('starts a created task whose creator died before starting it', async () => {
+    const { rt, loop, home } = setup();
+    // createTask alone, as a `holdfast run` killed right after it leaves things.
+    const task = await createTask(rt, {
+      name: 'orphan',
+      nameBase: 'orphan',
+      spec: spec(home.dir, ['sleep', '600']),
+      env: { PATH: process.env.PATH },
+    });
+    expect(state(rt, task.id)).toBe('pending');
+    await passUntil(loop, () => state(rt, task.id) === 'running', 'the orphan to run');
+    expect(runs(rt, task.id).map((r) => r.cause)).toEqual(['start']);
+  });
+});
