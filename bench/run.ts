@@ -4,6 +4,7 @@
  *   npm run bench                       the full suite (~6 min on 2 cores)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
  *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill
+ *   npm run bench -- --kills 1000       the death scenario with that many kills
  *
  * Prints a table on stdout (progress goes to stderr) and writes bench/results/<timestamp>.json and
  * bench/results/latest.json. Everything runs in private temp homes that are removed at the end.
@@ -26,18 +27,25 @@ import { ls } from './scenarios/ls.js';
 const SCENARIOS: readonly Scenario[] = [death, ls, idle, logCapture, daemonKill];
 const FLEET_SIZE = 200;
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | null } {
+function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | null; kills: number | null } {
   let quick = false;
   let only: string[] | null = null;
+  let kills: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
+    else if (arg === '--kills') {
+      kills = Number(argv[++i]);
+      if (!Number.isInteger(kills) || kills < 1) {
+        process.stderr.write('bench: --kills takes a whole number of kills\n');
+        process.exit(2);
+      }
+    } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       only = (value ?? '').split(',').filter(Boolean);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        `usage: npm run bench -- [--quick] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
+        `usage: npm run bench -- [--quick] [--kills N] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
       );
       process.exit(0);
     } else {
@@ -52,7 +60,7 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | 
     );
     process.exit(2);
   }
-  return { quick, only };
+  return { quick, only, kills };
 }
 
 function environment() {
@@ -70,7 +78,7 @@ function environment() {
 }
 
 async function main(): Promise<number> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, only, kills } = parseArgs(process.argv.slice(2));
   const cleanupAll = startCleanupGuards();
   const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -84,6 +92,7 @@ async function main(): Promise<number> {
   const lastFleetUser = selected.filter((s) => s.usesFleet).at(-1);
   const ctx: BenchContext = {
     quick,
+    kills,
     log,
     fleet: () => {
       shared.fleet ??= createFleet(FLEET_SIZE, log);

@@ -44,13 +44,17 @@ fi
 # tmux can miss its child's exit and then neither reaps it nor runs pane-died until some other
 # child of the server exits (docs/architecture.md, "Missed reaps"). A watcher in a session of its
 # own (a stop signals the task's process group, never it) reads a pipe whose write end only the
-# task and what it starts hold: when the last of them is gone, it sends the tmux server (this
-# launcher's parent) SIGCHLD a few times, and the server reaps. Nothing needs to nudge tmux on a
-# timer, and a death is seen as soon as it happens.
+# task and what it starts hold. When the last of them is gone it sends the tmux server (this
+# launcher's parent) SIGCHLD a few times, so the server reaps, and appends `gone` to the events
+# file, so the daemon looks at every pane at once even if tmux reports nothing (a killed session).
 if command -v setsid >/dev/null 2>&1; then
   exec 9> >(exec setsid sh -c 'trap "" INT TERM HUP QUIT
 while read -r _; do :; done
-for d in 0.01 0.05 0.2 1; do kill -s CHLD "$1" 2>/dev/null || exit 0; sleep "$d"; done' _ "$PPID" >/dev/null 2>&1)
+kill -s CHLD "$1" 2>/dev/null
+for d in 0.002 0.003; do sleep "$d"; kill -s CHLD "$1" 2>/dev/null || exit 0; done
+[ -n "$2" ] && printf "gone||||0\n" | dd of="$2" oflag=append,nofollow conv=notrunc,nocreat status=none
+for d in 0.005 0.01 0.05 0.2 1; do sleep "$d"; kill -s CHLD "$1" 2>/dev/null || exit 0; done' \
+    _ "$PPID" "${HOLDFAST_HOME:+$HOLDFAST_HOME/pane-events.log}" >/dev/null 2>&1)
 fi
 
 if [ "$stdin_file" != "-" ]; then

@@ -135,7 +135,7 @@ export const death: Scenario = {
   name: 'death',
   title: 'task death (kill -9) → noticed → running again',
   async run(ctx): Promise<ScenarioResult> {
-    const kills = ctx.quick ? 20 : 100;
+    const kills = ctx.kills ?? (ctx.quick ? 20 : 100);
     ctx.log(`death: ${kills} kills of a holdfast task`);
     const hf = await measureHoldfast(ctx, kills);
     ctx.log(`death: ${kills} kills of a pm2 app`);
@@ -149,7 +149,7 @@ export const death: Scenario = {
       pm2NewProcess: summarize(pm2.samples),
     };
     const peerNew = `${medP99(s.pm2NewProcess)}`;
-    const slow = (ms: number[]) => `${ms.filter((v) => v > 15).length} of ${ms.length}`;
+    const slow = (ms: number[], over = 15) => `${ms.filter((v) => v > over).length} of ${ms.length}`;
     return {
       rows: [
         {
@@ -181,6 +181,15 @@ export const death: Scenario = {
           holdfast: `${slow(hf.samples.map((x) => x.exitedAt))} / ${slow(hf.samples.map((x) => x.newProcess))}`,
           peer: 'pm2 (to restart)',
           peerValue: slow(pm2.samples),
+        },
+        {
+          metric: 'kills whose death took > 50 ms to reach the store',
+          holdfast: slow(
+            hf.samples.map((x) => x.exitedVisible),
+            50,
+          ),
+          peer: '',
+          peerValue: '',
         },
         {
           metric: 'kills not recovered within 10 s',

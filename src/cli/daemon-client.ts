@@ -1,5 +1,5 @@
-import { appendExisting } from '../fs-safe.js';
 import { currentLease } from '../supervisor/lease.js';
+import { kickDaemon as kickRuntime } from '../supervisor/pane-events.js';
 import type { Runtime } from '../supervisor/runtime.js';
 import { ensureWatchdog } from '../supervisor/watchdog.js';
 
@@ -26,9 +26,5 @@ export async function ensureDaemon(ctx: HasRuntime): Promise<void> {
 
 /** Wakes the daemon for an immediate pass: a line in the file it watches that names no run. */
 export function kickDaemon(ctx: HasRuntime): void {
-  try {
-    appendExisting(ctx.rt.paths.eventsFile, `kick||||${Date.now()}\n`);
-  } catch {
-    // no daemon has made the file yet: nothing to wake
-  }
+  kickRuntime(ctx.rt);
 }

@@ -47,6 +47,7 @@ export function openStore(path: string): Store {
     db.close();
     throw error instanceof HoldfastError ? error : storeError(path, error);
   }
+  cacheStatements(db);
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   return {
     db,
@@ -61,6 +62,23 @@ export function openStore(path: string): Store {
     tx,
     close: () => db.close(),
   };
+}
+
+/**
+ * Compiles each SQL text once: the repositories prepare their statements on every call, and a
+ * daemon that asks the same few questions every second should not compile them every second.
+ */
+function cacheStatements(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  const statements = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  }) as Db['prepare'];
 }
 
 function migrate(db: Db, path: string): void {

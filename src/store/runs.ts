@@ -91,6 +91,24 @@ export class RunRepo {
       .map((row) => this.toRun(row));
   }
 
+  /** The open runs' ids, tasks, pids and starters: what a pane listing is compared with. */
+  openPanes(): Pick<RunRecord, 'id' | 'taskId' | 'pid' | 'starterPid'>[] {
+    return this.db
+      .prepare(
+        'SELECT id, task_id AS taskId, pid, starter_pid AS starterPid FROM runs WHERE ended_at IS NULL',
+      )
+      .all() as Pick<RunRecord, 'id' | 'taskId' | 'pid' | 'starterPid'>[];
+  }
+
+  /** Where each open run's log stands, without the rest of the row: what a tail looks at first. */
+  openLogs(): { id: number; taskId: number; logPath: string; bytes: number; logOffset: number }[] {
+    return this.db
+      .prepare(
+        'SELECT id, task_id AS taskId, log_path AS logPath, bytes, log_offset AS logOffset FROM runs WHERE ended_at IS NULL',
+      )
+      .all() as { id: number; taskId: number; logPath: string; bytes: number; logOffset: number }[];
+  }
+
   /** Runs that ended at or after `since`: their logs may still hold lines not yet read. */
   endedSince(since: number): RunRecord[] {
     return this.db

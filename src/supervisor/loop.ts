@@ -11,6 +11,7 @@ import { event } from '../core/events.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
 import { Executor } from './execute.js';
+import { fileSize } from './file-range.js';
 import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
 import { nudgeReap } from './process.js';
@@ -43,12 +44,19 @@ export interface LoopOptions {
   onApplied?: (taskId: number) => void;
 }
 
-/** How often every pane is listed: the safety net under the pane-died hook. */
-export const LIST_MS = 2000;
-/** How often logs are checked for new bytes (stall timers, agent facts in `ls`). */
-export const TAIL_MS = 1000;
+/**
+ * How often every pane is listed when nothing happens: the safety net under tmux's pane-died hook
+ * and the launchers' `gone` lines, each of which makes a listing due at once anyway.
+ */
+export const LIST_MS = 10_000;
+/** A launcher's `gone` line is followed by a listing this soon, unless tmux's hook has said it all. */
+const GONE_LIST_MS = 50;
+/** How often logs are checked for new bytes (agent facts and last output in `ls`; a stall reads its log fresh). */
+export const TAIL_MS = 2000;
 /** While a dead pane waits for tmux to reap it, it is nudged and listed this often. */
 const REAP_RETRY_MS = 25;
+/** An agent's log unchanged this long after its death: its last words are in. */
+const OUTPUT_SETTLE_MS = 40;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -68,8 +76,15 @@ export class Loop {
   private lastList = Number.NEGATIVE_INFINITY;
   private lastTail = Number.NEGATIVE_INFINITY;
   private listSoon = true;
+  /** When a listing is due early (a launcher said its task is gone). */
+  private listAt = Number.POSITIVE_INFINITY;
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
+  /** Agent runs whose death waits for their log to stop growing (see `settled`). */
+  private readonly settling = new Map<
+    number,
+    { taskId: number; fact: PaneFact; size: number; since: number }
+  >();
   /** How far a loop that never commits the events offset (a CLI's) has read the file. */
   private eventsCursor: number | null = null;
   private readonly consume: LineConsumer;
@@ -111,22 +126,31 @@ export class Loop {
   async pass(): Promise<PassResult> {
     const { rt } = this;
     const now = this.clock.now();
-    const list = this.listSoon || this.unreapedSince !== null || now - this.lastList >= this.listMs;
+    const list =
+      this.listSoon ||
+      this.unreapedSince !== null ||
+      now >= this.listAt ||
+      now - this.lastList >= this.listMs;
     const snap = await takeSnapshot(rt, now, list, this.eventsCursor);
     if (this.options.scope !== undefined && snap.events.end !== null) this.eventsCursor = snap.events.end;
+    if (snap.events.gone && !snap.listed) this.listAt = Math.min(this.listAt, now + GONE_LIST_MS);
     if (snap.listed) {
       this.listSoon = false;
+      this.listAt = Number.POSITIVE_INFINITY;
       this.lastList = now;
       await this.afterListing(snap, now);
     }
-    if (snap.events.deaths.size > 0 || now - this.lastTail >= TAIL_MS) this.tail(now);
+    if (now - this.lastTail >= TAIL_MS) this.tail(now);
     // Missions first: a session or gate they hand over to is then started in this same pass.
     if (this.options.missions) await this.options.missions(rt, this.log);
     const applied = this.decide(this.candidates(snap, now), snap, now);
     await this.execute(applied);
-    let wakeAt = Math.min(this.lastList + this.listMs, this.lastTail + TAIL_MS);
+    // What the dead wrote last, read after their deaths were acted on (an agent's was read before).
+    if (snap.events.deaths.size > 0) this.tail(now);
+    let wakeAt = Math.min(this.lastList + this.listMs, this.listAt, this.lastTail + TAIL_MS);
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
     if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
+    if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
     if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
     return { wakeAt, applied };
   }
@@ -143,6 +167,7 @@ export class Loop {
     };
     for (const id of this.dirty) add(id);
     this.dirty.clear();
+    for (const { taskId } of this.settling.values()) add(taskId);
     for (const id of snap.events.kicks) add(id);
     for (const [id, at] of this.wakes) if (at <= now) add(id);
     for (const id of rt.store.intents.taskIds()) add(id);
@@ -150,7 +175,7 @@ export class Loop {
       if (this.seen.get(id) !== updatedAt) add(id);
     }
     if (snap.events.deaths.size > 0 || snap.listed) {
-      for (const run of rt.store.runs.open()) {
+      for (const run of rt.store.runs.openPanes()) {
         if (snap.events.deaths.has(run.id)) {
           add(run.taskId);
           continue;
@@ -172,6 +197,9 @@ export class Loop {
   private decide(ids: Set<number>, snap: Snapshot, now: number): Applied[] {
     const { rt } = this;
     const applied: Applied[] = [];
+    const commit = this.options.scope === undefined && snap.events.end !== null;
+    // Nothing to decide and nothing to commit: no transaction (an idle daemon's usual pass).
+    if (ids.size === 0 && snap.events.deaths.size === 0 && !commit) return applied;
     const ctx: DecisionContext = {
       now,
       jitter: this.random(),
@@ -182,7 +210,7 @@ export class Loop {
     };
     rt.store.tx(() => {
       // Deaths of runs that are no task's current one: only their run rows end.
-      const open = snap.events.deaths.size > 0 ? new Set(rt.store.runs.open().map((r) => r.id)) : null;
+      const open = snap.events.deaths.size > 0 ? new Set(rt.store.runs.openPanes().map((r) => r.id)) : null;
       for (const [runId, death] of snap.events.deaths) {
         if (!open?.has(runId)) continue;
         endStrayRun(
@@ -200,11 +228,14 @@ export class Loop {
         }
         applied.push(result);
       }
-      if (this.options.scope === undefined && snap.events.end !== null) commitPaneEvents(rt, snap.events.end);
+      if (commit) commitPaneEvents(rt, snap.events.end!);
     });
     for (const a of applied) {
       const id = a.before.id;
-      if (a.decision.endRun) this.executor.launchFailures.delete(a.decision.endRun.runId);
+      if (a.decision.endRun) {
+        this.executor.launchFailures.delete(a.decision.endRun.runId);
+        this.settling.delete(a.decision.endRun.runId);
+      }
       if (a.task === null) {
         this.forget(id);
         continue;
@@ -221,11 +252,13 @@ export class Loop {
   private forget(id: number): void {
     this.wakes.delete(id);
     this.seen.delete(id);
+    for (const [runId, s] of this.settling) if (s.taskId === id) this.settling.delete(runId);
   }
 
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
     if (run === null || run.endedAt !== null) return { pane: { kind: 'none' } as PaneFact, agent: null };
-    const pane = paneFact(run, snap, this.executor.launchFailures);
+    let pane = paneFact(run, snap, this.executor.launchFailures);
+    if (task.spec.agent) pane = this.settled(run, pane);
     const exit = exitOf(pane, now);
     // A stall is decided on the log as it is now, not as the last periodic look saw it.
     if (
@@ -235,6 +268,25 @@ export class Loop {
     )
       tailRun(this.rt, run, this.consume);
     return { pane, agent: task.spec.agent ? agentFacts(this.rt, task, run, exit) : null };
+  }
+
+  /**
+   * An agent's death is judged from what it printed last, and tmux's pipe may still be writing that
+   * to the log when the death is reported: the verdict waits until the log has stopped growing.
+   */
+  private settled(run: RunRecord, pane: PaneFact): PaneFact {
+    const seen = this.settling.get(run.id);
+    const death = pane.kind === 'dead' || pane.kind === 'lost' ? pane : seen?.fact;
+    if (!death) return pane;
+    const size = fileSize(run.logPath);
+    const at = Date.now();
+    if (!seen || seen.size !== size) {
+      this.settling.set(run.id, { taskId: run.taskId, fact: death, size, since: at });
+      return { kind: 'awaiting-reap', pid: run.pid ?? 0 };
+    }
+    if (at - seen.since < OUTPUT_SETTLE_MS) return { kind: 'awaiting-reap', pid: run.pid ?? 0 };
+    this.settling.delete(run.id);
+    return death;
   }
 
   private async execute(applied: Applied[]): Promise<void> {
@@ -248,9 +300,13 @@ export class Loop {
   private tail(now: number): void {
     const { rt } = this;
     this.lastTail = now;
-    for (const run of rt.store.runs.open()) {
-      if (!this.inScope(run.taskId)) continue;
-      if (tailRun(rt, run, this.consume)) this.markDirty(run.taskId);
+    for (const log of rt.store.runs.openLogs()) {
+      if (!this.inScope(log.taskId)) continue;
+      // Most logs have not changed since the last look: a stat says so without reading the run.
+      const size = fileSize(log.logPath);
+      if (size === log.bytes && size >= log.logOffset) continue;
+      const run = rt.store.runs.byId(log.id);
+      if (run && tailRun(rt, run, this.consume)) this.markDirty(run.taskId);
     }
     for (const run of rt.store.runs.endedSince(now - 60_000)) {
       if (this.inScope(run.taskId)) tailRun(rt, run, this.consume, true);

@@ -48,7 +48,7 @@ export async function takeSnapshot(
   if (!list) return snap;
   const launchedBefore = new Set(
     rt.store.runs
-      .open()
+      .openPanes()
       .filter((r) => r.pid !== null)
       .map((r) => r.id),
   );
@@ -76,7 +76,7 @@ export interface LaunchFailure {
 
 /** What the snapshot says about one open run (`none`: nothing new). */
 export function paneFact(
-  run: RunRecord,
+  run: Pick<RunRecord, 'id' | 'pid' | 'starterPid'>,
   snap: Snapshot,
   launchFailures: ReadonlyMap<number, LaunchFailure>,
 ): PaneFact {

@@ -40,7 +40,7 @@ export function paneEventsBacklog(rt: Runtime): {
   const pendingEvents = pending
     .toString('utf8')
     .split('\n')
-    .filter((line) => line.length > 0 && !line.startsWith('kick|')).length;
+    .filter((line) => line.length > 0 && !line.startsWith('kick|') && !line.startsWith('gone|')).length;
   return { offset, pendingBytes: Math.max(0, size - offset), pendingEvents };
 }
 
@@ -49,6 +49,8 @@ export interface PaneEvents {
   deaths: Map<number, PaneDeath>;
   /** Task ids a CLI named when it woke the daemon (an intent, a new task). */
   kicks: Set<number>;
+  /** A pane's launcher saw its task gone: every pane is worth a look, whatever tmux's hook says. */
+  gone: boolean;
   /** The offset after the lines read, committed with the decisions they led to; null: nothing new. */
   end: number | null;
 }
@@ -60,7 +62,7 @@ export interface PaneEvents {
  * `from`: where this reader got to (a CLI's loop, which never commits), else the stored offset.
  */
 export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEvents {
-  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), end: null };
+  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), gone: false, end: null };
   const size = fileSize(rt.paths.eventsFile);
   let offset = from ?? Number(rt.store.meta.get(OFFSET_KEY) ?? 0);
   // A file shorter than our offset was replaced: start it from the top.
@@ -71,6 +73,10 @@ export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEve
   if (end === 0) return result;
   result.end = offset + end;
   for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
+    if (line.startsWith('gone|')) {
+      result.gone = true;
+      continue;
+    }
     if (line.startsWith('kick|')) {
       const id = line.split('|')[1] ?? '';
       if (/^\d+$/.test(id)) result.kicks.add(Number(id));
