@@ -76,8 +76,9 @@ export class Loop {
   private lastList = Number.NEGATIVE_INFINITY;
   private lastTail = Number.NEGATIVE_INFINITY;
   private listSoon = true;
-  /** When a listing is due early (a launcher said its task is gone). */
+  /** When a listing is due early (a launcher said its task is gone), and for which runs. */
   private listAt = Number.POSITIVE_INFINITY;
+  private gone: { task: string; n: number | null }[] = [];
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
   /** Agent runs whose death waits for their log to stop growing (see `settled`). */
@@ -126,6 +127,8 @@ export class Loop {
   async pass(): Promise<PassResult> {
     const { rt } = this;
     const now = this.clock.now();
+    // A listing a launcher's `gone` asked for is not needed once tmux's hook has told how it ended.
+    if (now >= this.listAt && !this.goneUnexplained()) this.listAt = Number.POSITIVE_INFINITY;
     const list =
       this.listSoon ||
       this.unreapedSince !== null ||
@@ -133,10 +136,14 @@ export class Loop {
       now - this.lastList >= this.listMs;
     const snap = await takeSnapshot(rt, now, list, this.eventsCursor);
     if (this.options.scope !== undefined && snap.events.end !== null) this.eventsCursor = snap.events.end;
-    if (snap.events.gone && !snap.listed) this.listAt = Math.min(this.listAt, now + GONE_LIST_MS);
+    if (snap.events.gone.length > 0 && !snap.listed) {
+      this.gone.push(...snap.events.gone);
+      this.listAt = Math.min(this.listAt, now + GONE_LIST_MS);
+    }
     if (snap.listed) {
       this.listSoon = false;
       this.listAt = Number.POSITIVE_INFINITY;
+      this.gone = [];
       this.lastList = now;
       await this.afterListing(snap, now);
     }
@@ -153,6 +160,18 @@ export class Loop {
     if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
     if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
     return { wakeAt, applied };
+  }
+
+  /** Whether a launcher said a run is gone whose end nothing has recorded yet (a listing will tell). */
+  private goneUnexplained(): boolean {
+    const { rt } = this;
+    this.gone = this.gone.filter(({ task, n }) => {
+      const t = task === '' || n === null ? null : rt.store.tasks.byName(task);
+      if (!t) return task === '' || n === null;
+      const run = rt.store.runs.forTask(t.id).find((r) => r.n === n);
+      return run !== undefined && run.endedAt === null;
+    });
+    return this.gone.length > 0;
   }
 
   private inScope(id: number): boolean {

@@ -49,8 +49,8 @@ export interface PaneEvents {
   deaths: Map<number, PaneDeath>;
   /** Task ids a CLI named when it woke the daemon (an intent, a new task). */
   kicks: Set<number>;
-  /** A pane's launcher saw its task gone: every pane is worth a look, whatever tmux's hook says. */
-  gone: boolean;
+  /** Runs (task name, run number) whose launcher saw the task gone; a name of '' is not a task's. */
+  gone: { task: string; n: number | null }[];
   /** The offset after the lines read, committed with the decisions they led to; null: nothing new. */
   end: number | null;
 }
@@ -62,7 +62,7 @@ export interface PaneEvents {
  * `from`: where this reader got to (a CLI's loop, which never commits), else the stored offset.
  */
 export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEvents {
-  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), gone: false, end: null };
+  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), gone: [], end: null };
   const size = fileSize(rt.paths.eventsFile);
   let offset = from ?? Number(rt.store.meta.get(OFFSET_KEY) ?? 0);
   // A file shorter than our offset was replaced: start it from the top.
@@ -74,7 +74,8 @@ export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEve
   result.end = offset + end;
   for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
     if (line.startsWith('gone|')) {
-      result.gone = true;
+      const [, task = '', n = ''] = line.split('|');
+      result.gone.push({ task, n: /^\d+$/.test(n) ? Number(n) : null });
       continue;
     }
     if (line.startsWith('kick|')) {

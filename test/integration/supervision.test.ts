@@ -303,6 +303,36 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
   });
 });
 
+describe('a pane that goes without a word from tmux', () => {
+  it('a session killed by hand (no pane-died hook) is seen as pane-lost and restarted within 3 s, long before the 10 s safety-net listing', async () => {
+    const h = home();
+    await h.cli([
+      'run',
+      '--name',
+      'victim',
+      '--restart',
+      'on-failure',
+      '--backoff',
+      '50ms',
+      '--',
+      'sleep',
+      '600',
+    ]);
+    await waitForDaemon(h);
+    await waitFor(
+      () => h.status('victim'),
+      (v) => v.state === 'running',
+    );
+    h.tmux(['kill-session', '-t', '=victim']);
+    const v = await waitFor(
+      () => h.status('victim'),
+      (s) => s.runs.length === 2 && s.state === 'running',
+      { what: 'the lost pane to be restarted', timeoutMs: 3000 },
+    );
+    expect(v.runs[0]!.reason).toBe('pane-lost');
+  });
+});
+
 describe('a task nobody started', () => {
   it('a task whose `holdfast run` was killed after creating it and before starting it is started by the daemon', async () => {
     const h = home();
