@@ -185,7 +185,11 @@ export class TmuxClient {
 
   private spawn(argv: readonly string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.bin, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // In a session of its own, with no controlling terminal: the daemon runs in the watchdog's
+      // pane, and a hangup of that terminal (the pane respawned, the server killed) must not kill a
+      // client halfway through starting a task.
+      const options = { env: this.env, maxBuffer: 64 * 1024 * 1024, detached: true };
+      execFile(this.bin, argv, options, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
           return reject(new TmuxMissingError(this.bin, error));
