@@ -27,15 +27,15 @@ async function killAndExpectRestart(h: Home, name: string, timeoutMs: number): P
 }
 
 describe('fault: a daemon whose step fails or hangs is never left wedged', () => {
-  it("a daemon whose first step fails (tmux's listing errors) still supervises: a killed task is restarted", async () => {
+  it('a daemon whose first step fails (its tmux client is killed) still supervises: a killed task is restarted', async () => {
     const h = home();
     const faults = installTmuxFaults(h);
     // The daemon's first tmux listing is the one it adopts the running tasks from.
-    faults.arm('daemon', 'list-panes', 'fail');
+    faults.arm('daemon', 'list-panes', 'killed');
     expect((await h.cli(['run', '--name', 't', ...FOREVER])).code).toBe(0);
     await waitForDaemon(h);
     await waitFor(
-      () => faults.taken('daemon', 'list-panes', 'fail'),
+      () => faults.taken('daemon', 'list-panes', 'killed'),
       (taken) => taken,
       { what: "the daemon's first listing to fail" },
     );

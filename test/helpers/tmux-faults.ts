@@ -9,10 +9,11 @@ export type TmuxCommand = 'new-session' | 'respawn-pane' | 'list-panes';
 /**
  * `fail`: exits 1 saying `server exited unexpectedly` without running anything (tmux's message when
  * its server goes away mid-command); `fail-after`: runs the command, then fails the same way (the
- * server did it, the client reported an error); `slow`: runs it a second late; `hang`: never
- * returns (the process sleeps until the test kills it).
+ * server did it, the client reported an error); `killed`: the client dies of a SIGHUP before
+ * doing anything (a terminal that went away); `slow`: runs it a second late; `hang`: never returns
+ * (the process sleeps until the test kills it).
  */
-export type TmuxFault = 'fail' | 'fail-after' | 'slow' | 'hang';
+export type TmuxFault = 'fail' | 'fail-after' | 'killed' | 'slow' | 'hang';
 /** Whose call the fault takes: the daemon's (`holdfast daemon run`), or anyone's. */
 export type Caller = 'daemon' | 'any';
 
@@ -54,6 +55,7 @@ if [ -n "$cmd" ]; then
       case \${f##*.} in
         fail) echo 'server exited unexpectedly' >&2; exit 1 ;;
         fail-after) "$real" "$@" >/dev/null; echo 'server exited unexpectedly' >&2; exit 1 ;;
+        killed) kill -HUP $$ ;;
         slow) sleep 1 ;;
         hang) echo $$ >"$faults/hung.$$"; exec sleep 120 ;;
       esac
