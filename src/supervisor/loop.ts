@@ -172,13 +172,18 @@ export class Loop {
   private reconcileLaunches(snap: Snapshot): void {
     const failures = this.executor.launchFailures;
     for (const [runId, failure] of failures) {
+      const run = this.rt.store.runs.byId(runId);
+      // Ended by another process (or removed): nothing is left to judge, and no listing to force.
+      if (run === null || run.endedAt !== null) {
+        failures.delete(runId);
+        continue;
+      }
       if (!snap.panes?.has(runId)) continue;
       failures.delete(runId);
       launchErrors.delete(runId);
-      const run = this.rt.store.runs.byId(runId);
-      const task = run ? this.rt.store.tasks.byId(run.taskId) : null;
+      const task = this.rt.store.tasks.byId(run.taskId);
       this.log(
-        `${task?.name ?? '?'}: run ${run?.n ?? runId} is in tmux although its launch reported "${failure.message}": adopted`,
+        `${task?.name ?? '?'}: run ${run.n} is in tmux although its launch reported "${failure.message}": adopted`,
       );
     }
   }
