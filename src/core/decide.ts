@@ -343,20 +343,13 @@ class Decider {
       return;
     }
     if (pane.kind === 'launch-failed') {
-      this.d.endRun = {
-        runId: run.id,
-        exit: { endedAt: pane.at, exitCode: null, signal: null, reason: 'launch-failed' },
-      };
-      this.run = { ...run, endedAt: pane.at };
-      this.set({
-        state: 'failed',
-        desired: 'stopped',
-        reason: `launch failed: ${pane.error}`,
-        nextStartAt: null,
-        nextRun: null,
-        ...RUN_MARKS_CLEARED,
-      });
+      // A crash of this attempt: the restart policy and its backoff decide what comes next.
       this.journal(event('start-failed', { run: run.n, error: pane.error }), run.id);
+      this.endRun(
+        run,
+        { endedAt: Math.min(pane.at, this.now), exitCode: null, signal: null, reason: 'launch-failed' },
+        `launch failed: ${pane.error}`,
+      );
       return;
     }
     if (pane.kind === 'dead' || pane.kind === 'lost') {
@@ -375,7 +368,8 @@ class Decider {
     }
   }
 
-  private endRun(run: RunView, exit: RunExit): void {
+  /** `launchError`: the run never reached tmux; this says why (a crash of the attempt). */
+  private endRun(run: RunView, exit: RunExit, launchError: string | null = null): void {
     const task = this.t;
     this.d.endRun = { runId: run.id, exit };
     this.run = { ...run, endedAt: exit.endedAt };
@@ -389,7 +383,8 @@ class Decider {
       }),
       run.id,
     );
-    const verdict = this.verdict(exit);
+    const verdict: ExitVerdict =
+      launchError === null ? this.verdict(exit) : { class: 'crash', detail: launchError };
     const plan = planAfterExit({
       task,
       policy: task.spec.restart,
@@ -406,7 +401,7 @@ class Decider {
     const final = FINAL_STATES.has(plan.state);
     this.set({
       state: plan.state,
-      reason: plan.reason ?? (exit.reason && final ? exit.reason : null),
+      reason: plan.reason ?? launchError ?? (exit.reason && final ? exit.reason : null),
       nextStartAt: plan.nextStartAt,
       limitResetsAt: plan.limitResetsAt,
       supervision: plan.supervision,

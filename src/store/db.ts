@@ -30,15 +30,21 @@ export interface Store {
 
 const BUSY_TIMEOUT_MS = 15_000;
 
-export function openStore(path: string): Store {
+export interface StoreOptions {
+  /** How long a statement waits for another connection's lock before failing `SQLITE_BUSY`. */
+  busyTimeoutMs?: number;
+}
+
+export function openStore(path: string, options: StoreOptions = {}): Store {
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   let db: Db;
   try {
-    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db = new Database(path, { timeout: busyTimeoutMs });
   } catch (error) {
     throw storeError(path, error);
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -62,6 +68,15 @@ export function openStore(path: string): Store {
     tx,
     close: () => db.close(),
   };
+}
+
+/** A lock another connection held past the busy timeout (also inside an `ESTORE`): worth trying again shortly. */
+export function isBusyError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  }
+  return false;
 }
 
 /**

@@ -8,11 +8,13 @@ import { existsSync, type FSWatcher, rmSync, watch } from 'node:fs';
 import { event } from '../core/events.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { makePaths } from '../paths.js';
+import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
-import { acquireLease, HEARTBEAT_MS } from './lease.js';
+import { acquireLease, HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop, systemClock } from './loop.js';
 import { advanceMissions } from './missions.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { sleep } from './sleep.js';
 
 export interface DaemonOptions {
   home: string;
@@ -33,13 +35,60 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
     log(`no store in ${options.home}: nothing to supervise`);
     return { code: 0 };
   }
-  const rt = openRuntime(options.home, options.clock ?? systemClock);
-  const got = acquireLease(rt);
+  // Every step of the start either is retried (a store another writer holds) or ends the process,
+  // so the watchdog or systemd starts a new one: none leaves a daemon that holds the lease and
+  // supervises nothing.
+  const rt = await whileBusy(
+    () => openRuntime(options.home, options.clock ?? systemClock, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS }),
+    'opening the store',
+    log,
+  );
+  let got: ReturnType<typeof acquireLease>;
+  try {
+    got = await whileBusy(() => acquireLease(rt), 'taking the lease', log);
+  } catch (error) {
+    rt.store.close();
+    throw error;
+  }
   if (!got.acquired) {
     rt.store.close();
     return { code: 3, holder: got.holder };
   }
   return new Host(rt, got.lease, options, log).run();
+}
+
+/**
+ * The daemon waits this long for another connection's write lock, not SQLite's usual 15 s: a
+ * statement waits synchronously, and a daemon frozen that long misses its heartbeats and signals.
+ * A busy store fails the step instead, which is retried with backoff.
+ */
+export const DAEMON_BUSY_TIMEOUT_MS = 2000;
+/** A daemon whose loop has completed no pass for this long stops beating: it is not supervising. */
+export const STUCK_AFTER_MS = 10_000;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+/** The wait before the `failures`-th retry in a row: doubling from 100 ms, at most 5 s. */
+export function retryDelay(failures: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(Math.max(failures - 1, 0), 16));
+}
+
+async function whileBusy<T>(step: () => T, what: string, log: (line: string) => void): Promise<T> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      const delay = retryDelay(failures);
+      log(`${what}: the store is busy (${errorText(error)}); trying again in ${delay} ms`);
+      await sleep(delay);
+    }
+  }
+}
+
+function errorText(error: unknown, stack = false): string {
+  if (!(error instanceof Error)) return String(error);
+  return stack ? (error.stack ?? error.message) : error.message;
 }
 
 class Host {
@@ -49,6 +98,11 @@ class Host {
   private watcher: FSWatcher | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly loop: Loop;
+  /** When the loop last completed a pass (wall time): the heartbeat beats only while this is recent. */
+  private progressAt = Date.now();
+  /** When this daemon's lease was last beaten (wall time). */
+  private beatAt = Date.now();
+  private stuck = false;
 
   constructor(
     private readonly rt: Runtime,
@@ -73,12 +127,19 @@ class Host {
   }
 
   async run(): Promise<DaemonExit> {
+    try {
+      return await this.supervise();
+    } finally {
+      // Whatever ended the daemon, nothing of it may keep the process alive (and beating).
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.watcher?.close();
+    }
+  }
+
+  private async supervise(): Promise<DaemonExit> {
     const { rt } = this;
     writePrivateFile(rt.paths.daemonPid, `${process.pid}\n`);
     touchPrivateFile(rt.paths.eventsFile);
-    rt.store.tx(() =>
-      rt.store.events.record({ at: rt.now() }, event('daemon-started', { pid: process.pid })),
-    );
     this.log(`daemon ${process.pid} started for ${rt.paths.home}`);
 
     const stop = (signal: string) => {
@@ -93,15 +154,27 @@ class Host {
     this.watcher = watch(rt.paths.eventsFile, () => this.kick());
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
 
-    await this.adopt();
+    let adopted = false;
+    let failures = 0;
     while (!this.stopping) {
       try {
+        // The first step is retried like any pass: a store busy at that moment must not leave a
+        // daemon that holds the lease and never supervises.
+        if (!adopted) {
+          await this.adopt();
+          adopted = true;
+        }
         this.kicked = false;
         const { wakeAt } = await this.loop.pass();
+        failures = 0;
+        this.progressAt = Date.now();
         await this.sleepUntil(wakeAt);
       } catch (error) {
-        this.log(`pass failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        await this.sleepUntil(Date.now() + 500);
+        failures++;
+        const delay = retryDelay(failures);
+        const why = isBusyError(error) ? `the store is busy (${errorText(error)})` : errorText(error, true);
+        this.log(`${adopted ? 'pass' : 'start'} failed: ${why}; trying again in ${delay} ms`);
+        await this.pause(delay);
       }
     }
     return this.shutdown();
@@ -129,12 +202,32 @@ class Host {
     });
   }
 
-  /** Records an `adopted` entry for every run that was alive when this daemon took over. */
+  /** A wait between failed steps that only a stop cuts short (a kick must not undo the backoff). */
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = () => {
+        if (this.stopping) done();
+      };
+    });
+  }
+
+  /**
+   * Journals this daemon's start and an `adopted` entry for every run that was alive when it took
+   * over, in one transaction, so a retried start journals each once.
+   */
   private async adopt(): Promise<void> {
     const { rt } = this;
     const panes = await rt.tmux.listPanes();
     const alive = new Set((panes ?? []).filter((p) => !p.dead && p.runId !== null).map((p) => p.runId));
     rt.store.tx(() => {
+      rt.store.events.record({ at: rt.now() }, event('daemon-started', { pid: process.pid }));
       for (const run of rt.store.runs.open()) {
         if (!alive.has(run.id)) continue;
         const task = rt.store.tasks.byId(run.taskId);
@@ -146,6 +239,12 @@ class Host {
     });
   }
 
+  /**
+   * Beats the lease while the loop makes progress. A loop that has completed no pass for
+   * `STUCK_AFTER_MS` (a step that never returns, a store that fails every pass) is not
+   * supervising: it stops beating, so `daemon status` says stale, and once its lease is stale the
+   * process ends, so that the watchdog or systemd starts a daemon that can work.
+   */
   private heartbeat(): void {
     const { rt } = this;
     if (!existsSync(rt.paths.store)) {
@@ -154,12 +253,29 @@ class Host {
       this.kick();
       return;
     }
+    const at = Date.now();
+    const quiet = at - this.progressAt;
+    if (quiet >= STUCK_AFTER_MS) {
+      if (!this.stuck) this.log(`no pass has completed for ${quiet} ms: the heartbeat stops`);
+      this.stuck = true;
+      if (at - this.beatAt > STALE_AFTER_MS) {
+        this.log(
+          `the lease is stale after ${at - this.beatAt} ms without a beat: exiting so a new daemon takes over`,
+        );
+        process.exit(1);
+      }
+      return;
+    }
+    if (this.stuck) this.log('passes complete again: the heartbeat resumes');
+    this.stuck = false;
     try {
       if (!rt.store.lease.beat(this.lease.pid, this.lease.procStart, rt.now())) {
         this.log('another daemon took the lease: exiting');
         this.stopping = true;
         this.kick();
+        return;
       }
+      this.beatAt = at;
     } catch (error) {
       this.log(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -60,7 +60,7 @@ export async function carryOut(
 
 /**
  * The error of a run started after `seenRunId` that could not be put into tmux, for the CLI to
- * report as its own failure (the task is left failed, with the reason).
+ * report as its own failure (the task is left to its restart policy, with the reason).
  */
 export function launchFailure(rt: Runtime, taskId: number, seenRunId: number | null): HoldfastError | null {
   const task = rt.store.tasks.byId(taskId);

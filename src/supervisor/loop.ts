@@ -10,7 +10,7 @@ import type { PaneFact } from '../core/decide.js';
 import { event } from '../core/events.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
-import { Executor } from './execute.js';
+import { Executor, launchErrors } from './execute.js';
 import { fileSize } from './file-range.js';
 import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
@@ -131,6 +131,8 @@ export class Loop {
     if (now >= this.listAt && !this.goneUnexplained()) this.listAt = Number.POSITIVE_INFINITY;
     const list =
       this.listSoon ||
+      // A launch that reported an error is judged on a listing: its pane may be there all the same.
+      this.executor.launchFailures.size > 0 ||
       this.unreapedSince !== null ||
       now >= this.listAt ||
       now - this.lastList >= this.listMs;
@@ -145,6 +147,7 @@ export class Loop {
       this.listAt = Number.POSITIVE_INFINITY;
       this.gone = [];
       this.lastList = now;
+      this.reconcileLaunches(snap);
       await this.afterListing(snap, now);
     }
     if (now - this.lastTail >= TAIL_MS) this.tail(now);
@@ -160,6 +163,29 @@ export class Loop {
     if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
     if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
     return { wakeAt, applied };
+  }
+
+  /**
+   * A launch that reported an error but whose pane is in tmux, tagged with its run, did launch: the
+   * pane is what it is (alive, or dead with its exit), and the error is forgotten.
+   */
+  private reconcileLaunches(snap: Snapshot): void {
+    const failures = this.executor.launchFailures;
+    for (const [runId, failure] of failures) {
+      const run = this.rt.store.runs.byId(runId);
+      // Ended by another process (or removed): nothing is left to judge, and no listing to force.
+      if (run === null || run.endedAt !== null) {
+        failures.delete(runId);
+        continue;
+      }
+      if (!snap.panes?.has(runId)) continue;
+      failures.delete(runId);
+      launchErrors.delete(runId);
+      const task = this.rt.store.tasks.byId(run.taskId);
+      this.log(
+        `${task?.name ?? '?'}: run ${run.n} is in tmux although its launch reported "${failure.message}": adopted`,
+      );
+    }
   }
 
   /** Whether a launcher said a run is gone whose end nothing has recorded yet (a listing will tell). */

@@ -82,12 +82,15 @@ export function paneFact(
 ): PaneFact {
   const death = snap.events.deaths.get(run.id);
   if (death) return { kind: 'dead', exitCode: death.exitCode, signal: death.signal, at: death.at, pid: null };
+  // A launch that reported an error may still have put the pane into tmux (the client died after
+  // the server ran its command, the pid could not be read or recorded): tmux is asked first, and
+  // only a listing without the pane tagged with this run makes it a failed launch.
   const failure = launchFailures.get(run.id);
-  if (failure) return { kind: 'launch-failed', error: failure.message, at: failure.at };
   // A run whose starter is alive and has not recorded a pid yet is being put into tmux right now.
   const launching = run.pid === null && run.starterPid !== null && isAlive(run.starterPid);
-  if (!snap.listed) return launching ? { kind: 'launching' } : { kind: 'none' };
+  if (!snap.listed) return launching || failure ? { kind: 'launching' } : { kind: 'none' };
   const pane = snap.panes?.get(run.id);
+  if (!pane && failure) return { kind: 'launch-failed', error: failure.message, at: failure.at };
   if (pane) {
     if (!pane.dead) return { kind: 'alive', pid: pane.pid };
     if (pane.deadStatus === null && pane.deadSignal === null) return { kind: 'awaiting-reap', pid: pane.pid };

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { minimalEnvironment } from '../core/minimal-env.js';
 import { checkOwnPath, ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
 import { checkSocketPath, makePaths, type Paths } from '../paths.js';
-import { openStore, type Store } from '../store/db.js';
+import { openStore, type Store, type StoreOptions } from '../store/db.js';
 import { TmuxClient } from '../tmux/client.js';
 import { renderTmuxConfig } from '../tmux/config.js';
 
@@ -27,7 +27,7 @@ export interface Runtime {
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
 
-export function openRuntime(home: string, clock?: Clock): Runtime {
+export function openRuntime(home: string, clock?: Clock, storeOptions: StoreOptions = {}): Runtime {
   const paths = makePaths(home);
   checkSocketPath(paths.socket);
   ensurePrivateDir(paths.home);
@@ -36,7 +36,7 @@ export function openRuntime(home: string, clock?: Clock): Runtime {
   // SQLite and tmux open these by name, following links: they must be absent or the user's own.
   for (const file of [paths.store, `${paths.store}-wal`, `${paths.store}-shm`]) checkOwnPath(file, 'file');
   checkOwnPath(paths.socket, 'socket');
-  const store = openStore(paths.store);
+  const store = openStore(paths.store, storeOptions);
   const tmux = new TmuxClient({
     socket: paths.socket,
     configFile: paths.tmuxConf,

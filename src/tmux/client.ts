@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chainCommands, cwdArg, escapeFormat, escapeTmuxArg, shellQuote } from './argv.js';
 import { EVENTS_FILE_ENV } from './config.js';
 import { TmuxError, TmuxMissingError, TmuxVersionError } from './errors.js';
@@ -185,13 +185,27 @@ export class TmuxClient {
 
   private spawn(argv: readonly string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.bin, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (!error) return resolve(stdout);
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          return reject(new TmuxMissingError(this.bin, error));
-        }
-        const code = typeof error.code === 'number' ? error.code : null;
-        reject(new TmuxError(argv, code, String(stderr || error.message), error));
+      // In a session of its own, with no controlling terminal (`detached`, which execFile does not
+      // offer): the daemon runs in the watchdog's pane, and a hangup of that terminal (the pane
+      // respawned, the server killed) must not kill a client halfway through starting a task.
+      const child = spawn(this.bin, argv, {
+        env: this.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') reject(new TmuxMissingError(this.bin, error));
+        else reject(new TmuxError(argv, null, error.message, error));
+      });
+      child.on('close', (code, signal) => {
+        const stdout = Buffer.concat(out).toString('utf8');
+        if (code === 0) return resolve(stdout);
+        const stderr = Buffer.concat(err).toString('utf8');
+        reject(new TmuxError(argv, code, stderr || (signal ? `killed by ${signal}` : `exit ${code}`)));
       });
     });
   }
