@@ -126,6 +126,7 @@ const signal = (sig: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): Action => ({
   signal: sig,
 });
 const LAUNCH: Action = { type: 'launch' };
+const SWEEP: Action = { type: 'sweep', runId: 5 };
 
 interface Row {
   title: string;
@@ -724,7 +725,7 @@ const rows: Row[] = [
     wakeAt: null,
   },
   {
-    title: 'the run ending under a user stop leaves the task stopped',
+    title: 'the run ending under a user stop leaves the task stopped and sweeps what it left behind',
     task: {
       state: 'stopping',
       desired: 'stopped',
@@ -736,6 +737,21 @@ const rows: Row[] = [
     state: 'stopped',
     patch: { stopRequestedAt: null, stopStage: 0 },
     events: ['exited', 'stopped'],
+    actions: [SWEEP],
+  },
+  {
+    title: 'a pane lost under a stop is swept too: its processes may outlive the pane',
+    task: {
+      state: 'stopping',
+      desired: 'stopped',
+      stopRequestedAt: NOW - 100,
+      stopTimeoutMs: 10_000,
+      stopStage: 1,
+    },
+    pane: lost('pane-lost'),
+    state: 'stopped',
+    events: ['exited', 'stopped'],
+    actions: [SWEEP],
   },
   {
     title: 'the run ending under a --max-runtime stop fails the task with that reason',
@@ -752,9 +768,11 @@ const rows: Row[] = [
     state: 'failed',
     patch: { reason: 'max-runtime' },
     events: ['exited', 'failed'],
+    actions: [SWEEP],
   },
   {
-    title: 'the run ending under a restart starts the next at once with cause restart, no budget',
+    title:
+      'the run ending under a restart sweeps what it left behind, then starts the next at once with cause restart, no budget',
     task: {
       state: 'stopping',
       nextRun: { cause: 'restart', prompt: null, fresh: false },
@@ -766,7 +784,7 @@ const rows: Row[] = [
     state: 'starting',
     patch: { restarts: 0 },
     events: ['exited', 'restarted'],
-    actions: [LAUNCH],
+    actions: [SWEEP, LAUNCH],
     newRun: { n: 3, cause: 'restart', budgeted: false },
   },
   {
@@ -781,7 +799,7 @@ const rows: Row[] = [
     pane: dead(null, 'SIGTERM'),
     state: 'starting',
     events: ['exited', 'restarted'],
-    actions: [LAUNCH],
+    actions: [SWEEP, LAUNCH],
     newRun: { cause: 'resume', prompt: 'go on', budgeted: false },
   },
   {
@@ -847,6 +865,22 @@ const rows: Row[] = [
     patch: { restarts: 1 },
     events: ['exited', 'backoff', 'restarted'],
     actions: [LAUNCH],
+    newRun: { cause: 'stall', budgeted: true },
+  },
+  {
+    title: 'a stalled run its stall restart ended is swept before the next run is launched',
+    task: {
+      state: 'stalled',
+      stalledAt: NOW - 200,
+      stopRequestedAt: NOW - 200,
+      stopTimeoutMs: 5000,
+      stopStage: 2,
+      spec: spec({ stallTimeoutMs: 1000 }),
+    },
+    pane: dead(null, 'SIGTERM'),
+    state: 'starting',
+    events: ['exited', 'backoff', 'restarted'],
+    actions: [SWEEP, LAUNCH],
     newRun: { cause: 'stall', budgeted: true },
   },
   {

@@ -103,6 +103,8 @@ export type Action =
   /** Put an existing run whose starter died into tmux. */
   | { type: 'relaunch'; runId: number }
   | { type: 'signal'; runId: number; pid: number; signal: StopSignal }
+  /** A run ended by a stop: whatever it started that still runs is ended too, and journaled. */
+  | { type: 'sweep'; runId: number }
   | { type: 'checkpoint'; reason: 'interval' | 'run-ended' }
   /** The task was removed: its tmux session and files go. */
   | { type: 'discard' };
@@ -371,7 +373,11 @@ class Decider {
           : { exitCode: null, signal: null, endedAt: Math.min(pane.at, this.now), reason: pane.reason };
       if (pane.kind === 'dead' && pane.pid !== null && run.pid === null)
         this.d.runPid = { runId: run.id, pid: pane.pid };
+      // Before the end clears it: a run that ends under a stop (stop, restart, stall) takes along
+      // what it started outside its process group.
+      const stopped = this.t.stopRequestedAt !== null;
       this.endRun(run, exit);
+      if (stopped) this.d.actions.push({ type: 'sweep', runId: run.id });
     }
   }
 

@@ -1,7 +1,9 @@
 import { DEFAULT_STOP_TIMEOUT_MS } from '../core/decide.js';
 import { FINAL_STATES, type TaskState } from '../core/task.js';
 import { carryOut, submitIntent } from './intents.js';
+import { runProcesses } from './process-tree.js';
 import type { Runtime } from './runtime.js';
+import { sleep } from './sleep.js';
 
 export { DEFAULT_STOP_TIMEOUT_MS };
 
@@ -64,4 +66,42 @@ export async function escalateStop(
   const done = () => ended() && rt.store.intents.forTask(taskId).length === 0;
   await carryOut(rt, [taskId], done, timeoutMs + 5000);
   return ended();
+}
+
+/** How long a stop waits, after the run ended, for the processes it left behind to be ended. */
+const LEFTOVER_WAIT_MS = 4000;
+
+export interface Leftovers {
+  /** Processes of the run that were still running after it ended, which the stop then ended. */
+  ended: number[];
+  /** Processes of the run still running now. */
+  running: number[];
+}
+
+/**
+ * After a stopped run has ended: which of its processes outlived it. Whoever carried out the stop
+ * (this process or the daemon) ends them and journals them (`stop-survivors`); this waits for that
+ * and reads the journal, so the answer is the same whoever did it.
+ */
+export async function stopLeftovers(rt: Runtime, taskId: number, runId: number): Promise<Leftovers> {
+  const task = rt.store.tasks.byId(taskId);
+  const run = rt.store.runs.byId(runId);
+  if (!task || !run) return { ended: [], running: [] };
+  const cookie = { home: rt.paths.home, task: task.name, n: run.n };
+  const deadline = Date.now() + LEFTOVER_WAIT_MS;
+  let running = runProcesses(null, cookie);
+  while (running.length > 0 && Date.now() < deadline) {
+    await sleep(25);
+    running = runProcesses(null, cookie);
+  }
+  const ended = new Set<number>();
+  for (const e of rt.store.events.forTask(taskId)) {
+    if (e.runId !== runId || e.type !== 'stop-survivors' || e.data.afterKill) continue;
+    for (const pid of e.data.pids as number[]) ended.add(pid);
+  }
+  const stillThere = running.map((p) => p.pid);
+  return {
+    ended: [...ended].filter((pid) => !stillThere.includes(pid)).sort((a, b) => a - b),
+    running: stillThere,
+  };
 }

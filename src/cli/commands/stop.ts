@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
-import { DEFAULT_STOP_TIMEOUT_MS, escalateStop, requestStop } from '../../supervisor/stop.js';
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  escalateStop,
+  type Leftovers,
+  requestStop,
+  stopLeftovers,
+} from '../../supervisor/stop.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
 
@@ -22,25 +28,42 @@ export function register(program: Command): void {
           tasks.map(async (task) => {
             const decision = requestStop(ctx.rt, task.id, { timeoutMs });
             const ended = await escalateStop(ctx.rt, task.id, timeoutMs, decision.runId);
+            const left: Leftovers =
+              ended && decision.runId !== null
+                ? await stopLeftovers(ctx.rt, task.id, decision.runId)
+                : { ended: [], running: [] };
             return {
               name: task.name,
               state: ctx.rt.store.tasks.byId(task.id)?.state ?? 'stopped',
               ended,
               alreadyEnded: decision.alreadyEnded,
+              survivors: left.ended,
+              stillRunning: left.running,
             };
           }),
         );
         ctx.out.result(results, () => results.map((r) => stopLine(ctx, r)).join('\n'));
-        return results.every((r) => r.ended) ? 0 : 1;
+        return results.every((r) => r.ended && r.stillRunning.length === 0) ? 0 : 1;
       }),
     );
 }
 
 function stopLine(
   ctx: Context,
-  r: { name: string; state: string; ended: boolean; alreadyEnded: boolean },
+  r: {
+    name: string;
+    state: string;
+    ended: boolean;
+    alreadyEnded: boolean;
+    survivors: number[];
+    stillRunning: number[];
+  },
 ): string {
   if (!r.ended) return `${r.name}: still running after SIGKILL`;
+  if (r.stillRunning.length > 0)
+    return `${r.name}: ${r.state}, but processes it started are still running after SIGKILL: pid ${r.stillRunning.join(' ')}`;
+  if (r.survivors.length > 0)
+    return `${r.name}: ${r.state}; ended processes it left outside its process group: pid ${r.survivors.join(' ')}`;
   if (!r.alreadyEnded) return `${r.name}: ${r.state}`;
   const task = ctx.rt.store.tasks.byName(r.name);
   const last = task ? ctx.rt.store.runs.forTask(task.id).at(-1) : undefined;
