@@ -114,6 +114,8 @@ describe('stop and restart end what a run left outside its process group', () =>
       expect((await h.status('again')).state).toBe('running');
     } finally {
       killIfRunning(child);
+      // Run 2 has a setsid child of its own, which the test's teardown (killing the server) would leave.
+      await h.cli(['stop', 'again', '--timeout', '2s']);
     }
   });
 
