@@ -26,7 +26,17 @@ import {
 
 /** What the user (or the mission runner) asked for, recorded by the CLI for the supervisor to carry out. */
 export type Intent =
-  | { kind: 'stop'; timeoutMs: number; stopAs?: 'stopped' | 'failed'; reason?: string | null }
+  | {
+      kind: 'stop';
+      timeoutMs: number;
+      stopAs?: 'stopped' | 'failed';
+      reason?: string | null;
+      /**
+       * The CLI sent this run the stop's SIGINT itself, at `at`, before it could record the stop
+       * (a full disk): the schedule goes on from there, and SIGINT is not sent twice.
+       */
+      signalled?: { runId: number; at: number };
+    }
   /** `runId`: the run the user saw; once a newer one runs, the restart has been done. */
   | { kind: 'restart'; timeoutMs: number; runId: number | null }
   | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
@@ -440,7 +450,7 @@ class Decider {
     const live = isLive(this.run);
     switch (intent.kind) {
       case 'stop':
-        this.stop(intent.timeoutMs, intent.stopAs ?? 'stopped', intent.reason ?? null);
+        this.stop(intent.timeoutMs, intent.stopAs ?? 'stopped', intent.reason ?? null, intent.signalled);
         break;
       case 'restart': {
         // A run newer than the one the user saw has started since: that is the restart they asked for.
@@ -487,14 +497,26 @@ class Decider {
     this.set({ state, stopRequestedAt: this.now, stopTimeoutMs: timeoutMs, stopStage: stage });
   }
 
-  private stop(timeoutMs: number, stopAs: 'stopped' | 'failed', reason: string | null): void {
+  private stop(
+    timeoutMs: number,
+    stopAs: 'stopped' | 'failed',
+    reason: string | null,
+    signalled?: { runId: number; at: number },
+  ): void {
     const t = this.t;
     const run = this.run;
     if (isLive(run)) {
       if (t.desired === 'stopped' && t.state === 'stopping') return;
       const rearm = t.state !== 'stopping';
       this.set({ desired: 'stopped', stopAs, reason, nextStartAt: null, nextRun: null });
-      if (rearm) this.armStop('stopping', timeoutMs, 0);
+      if (rearm && signalled?.runId === run.id)
+        this.set({
+          state: 'stopping',
+          stopRequestedAt: signalled.at,
+          stopTimeoutMs: timeoutMs,
+          stopStage: 1,
+        });
+      else if (rearm) this.armStop('stopping', timeoutMs, 0);
       this.journal(event('stop-requested', { ...(reason ? { reason } : {}), timeoutMs }), run.id);
       return;
     }

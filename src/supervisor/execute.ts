@@ -10,7 +10,14 @@ import { event } from '../core/events.js';
 import type { Applied } from '../store/apply.js';
 import type { LaunchFailure } from './observe.js';
 import { signalGroup } from './process.js';
-import { type ProcessInfo, type RunCookie, runProcesses, signalEach, stillRunning } from './process-tree.js';
+import {
+  type ProcessInfo,
+  type RunCookie,
+  runProcesses,
+  signalEach,
+  signalRun,
+  stillRunning,
+} from './process-tree.js';
 import type { Runtime } from './runtime.js';
 import { checkpointTask } from './steps/checkpoint.js';
 import { launchRun } from './steps/launch.js';
@@ -82,13 +89,11 @@ export class Executor {
         // Walked before the group is signalled: a child that left the group is found while its
         // parent still lives (once that dies, only the run's variables tell it).
         const cookie = this.cookie(action.runId, applied.before.name);
-        const found = cookie ? runProcesses(action.pid, cookie) : [];
-        signalGroup(action.pid, action.signal);
-        // The group has it already: a second SIGINT is a "force quit" to many CLIs.
-        signalEach(
-          found.filter((p) => p.pgid !== action.pid),
-          action.signal,
-        );
+        if (!cookie) {
+          signalGroup(action.pid, action.signal);
+          return;
+        }
+        const found = signalRun(action.pid, cookie, action.signal);
         const seen = new Map((this.tracked.get(action.runId) ?? []).map((p) => [p.pid, p]));
         for (const p of found) seen.set(p.pid, p);
         this.tracked.set(action.runId, [...seen.values()]);

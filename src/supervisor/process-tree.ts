@@ -150,3 +150,26 @@ export function signalEach(processes: readonly ProcessInfo[], signal: NodeJS.Sig
     }
   }
 }
+
+/**
+ * Sends a stop's signal to a run: the pane's process group, and each of its processes outside it
+ * (found before the group is signalled, while their parents still live). Returns what was found.
+ */
+export function signalRun(panePid: number, cookie: RunCookie, signal: NodeJS.Signals): ProcessInfo[] {
+  const found = runProcesses(panePid, cookie);
+  try {
+    process.kill(-panePid, signal);
+  } catch {
+    try {
+      process.kill(panePid, signal);
+    } catch {
+      // gone already
+    }
+  }
+  // The group has it already: a second SIGINT is a "force quit" to many CLIs.
+  signalEach(
+    found.filter((p) => p.pgid !== panePid),
+    signal,
+  );
+  return found;
+}

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
+import { isDiskFull } from '../../store/disk-full.js';
 import {
   DEFAULT_STOP_TIMEOUT_MS,
   escalateStop,
   type Leftovers,
   requestStop,
+  type StopDecision,
+  stopBeforeRecording,
   stopLeftovers,
 } from '../../supervisor/stop.js';
 import { action } from '../action.js';
@@ -23,10 +26,20 @@ export function register(program: Command): void {
           ? parseDuration(options.timeout, '--timeout')
           : DEFAULT_STOP_TIMEOUT_MS;
         const tasks = names.map((name) => ctx.task(name));
-        await ctx.refresh();
+        const full = (error: unknown) => isDiskFull(error, ctx.rt.paths.store);
+        // A full disk must not keep a stop from being sent: what the store says is enough to signal.
+        await ctx.refresh().catch((error) => {
+          if (!full(error)) throw error;
+        });
         const results = await Promise.all(
           tasks.map(async (task) => {
-            const decision = requestStop(ctx.rt, task.id, { timeoutMs });
+            let decision: StopDecision;
+            try {
+              decision = requestStop(ctx.rt, task.id, { timeoutMs });
+            } catch (error) {
+              if (!full(error)) throw error;
+              decision = await stopBeforeRecording(ctx.rt, task.id, { timeoutMs }, error);
+            }
             const ended = await escalateStop(ctx.rt, task.id, timeoutMs, decision.runId);
             const left: Leftovers =
               ended && decision.runId !== null
