@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { type ErrorCode, HoldfastError } from '../core/errors.js';
+import { makePaths } from '../paths.js';
+import { diskFullError } from '../store/disk-full.js';
 import { Context } from './context.js';
 
 export type Handler<O> = (
@@ -31,7 +33,8 @@ export function action<O extends object>(handler: Handler<O>) {
     try {
       const code = await handler(ctx, this.args, options);
       process.exitCode = code ?? 0;
-    } catch (error) {
+    } catch (caught) {
+      const error = diskFullError(caught, ctx.home, makePaths(ctx.home).store) ?? caught;
       ctx.out.error(error);
       process.exitCode = exitCodeOf(error);
     } finally {

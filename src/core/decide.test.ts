@@ -126,6 +126,7 @@ const signal = (sig: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): Action => ({
   signal: sig,
 });
 const LAUNCH: Action = { type: 'launch' };
+const SWEEP: Action = { type: 'sweep', runId: 5 };
 
 interface Row {
   title: string;
@@ -695,6 +696,35 @@ const rows: Row[] = [
     consumed: 1,
   },
   {
+    title:
+      'a stop whose SIGINT the CLI sent before it could record it (full disk) goes on from then: no second SIGINT',
+    intents: [{ kind: 'stop', timeoutMs: 10_000, signalled: { runId: 5, at: NOW - 1000 } }],
+    state: 'stopping',
+    patch: { desired: 'stopped', stopRequestedAt: NOW - 1000, stopTimeoutMs: 10_000, stopStage: 1 },
+    events: ['stop-requested'],
+    actions: [],
+    wakeAt: NOW - 1000 + 5000,
+    consumed: 1,
+  },
+  {
+    title: 'a stop the CLI signalled long before it could record it sends the SIGTERM now due',
+    intents: [{ kind: 'stop', timeoutMs: 10_000, signalled: { runId: 5, at: NOW - 6000 } }],
+    state: 'stopping',
+    patch: { stopRequestedAt: NOW - 6000, stopStage: 2 },
+    events: ['stop-requested'],
+    actions: [signal('SIGTERM')],
+    wakeAt: NOW - 6000 + 10_000,
+  },
+  {
+    title: 'a stop signalled for an older run starts its schedule afresh on the live one',
+    intents: [{ kind: 'stop', timeoutMs: 10_000, signalled: { runId: 3, at: NOW - 6000 } }],
+    state: 'stopping',
+    patch: { stopRequestedAt: NOW, stopStage: 1 },
+    events: ['stop-requested'],
+    actions: [signal('SIGINT')],
+    wakeAt: NOW + 5000,
+  },
+  {
     title: 'a restart stops the live run and asks for a new one, spending no budget',
     intents: [restart(5)],
     state: 'stopping',
@@ -805,7 +835,7 @@ const rows: Row[] = [
     wakeAt: null,
   },
   {
-    title: 'the run ending under a user stop leaves the task stopped',
+    title: 'the run ending under a user stop leaves the task stopped and sweeps what it left behind',
     task: {
       state: 'stopping',
       desired: 'stopped',
@@ -817,6 +847,21 @@ const rows: Row[] = [
     state: 'stopped',
     patch: { stopRequestedAt: null, stopStage: 0 },
     events: ['exited', 'stopped'],
+    actions: [SWEEP],
+  },
+  {
+    title: 'a pane lost under a stop is swept too: its processes may outlive the pane',
+    task: {
+      state: 'stopping',
+      desired: 'stopped',
+      stopRequestedAt: NOW - 100,
+      stopTimeoutMs: 10_000,
+      stopStage: 1,
+    },
+    pane: lost('pane-lost'),
+    state: 'stopped',
+    events: ['exited', 'stopped'],
+    actions: [SWEEP],
   },
   {
     title: 'the run ending under a --max-runtime stop fails the task with that reason',
@@ -833,9 +878,11 @@ const rows: Row[] = [
     state: 'failed',
     patch: { reason: 'max-runtime' },
     events: ['exited', 'failed'],
+    actions: [SWEEP],
   },
   {
-    title: 'the run ending under a restart starts the next at once with cause restart, no budget',
+    title:
+      'the run ending under a restart sweeps what it left behind, then starts the next at once with cause restart, no budget',
     task: {
       state: 'stopping',
       nextRun: { cause: 'restart', prompt: null, fresh: false },
@@ -847,7 +894,7 @@ const rows: Row[] = [
     state: 'starting',
     patch: { restarts: 0 },
     events: ['exited', 'restarted'],
-    actions: [LAUNCH],
+    actions: [SWEEP, LAUNCH],
     newRun: { n: 3, cause: 'restart', budgeted: false },
   },
   {
@@ -862,7 +909,7 @@ const rows: Row[] = [
     pane: dead(null, 'SIGTERM'),
     state: 'starting',
     events: ['exited', 'restarted'],
-    actions: [LAUNCH],
+    actions: [SWEEP, LAUNCH],
     newRun: { cause: 'resume', prompt: 'go on', budgeted: false },
   },
   {
@@ -928,6 +975,22 @@ const rows: Row[] = [
     patch: { restarts: 1 },
     events: ['exited', 'backoff', 'restarted'],
     actions: [LAUNCH],
+    newRun: { cause: 'stall', budgeted: true },
+  },
+  {
+    title: 'a stalled run its stall restart ended is swept before the next run is launched',
+    task: {
+      state: 'stalled',
+      stalledAt: NOW - 200,
+      stopRequestedAt: NOW - 200,
+      stopTimeoutMs: 5000,
+      stopStage: 2,
+      spec: spec({ stallTimeoutMs: 1000 }),
+    },
+    pane: dead(null, 'SIGTERM'),
+    state: 'starting',
+    events: ['exited', 'backoff', 'restarted'],
+    actions: [SWEEP, LAUNCH],
     newRun: { cause: 'stall', budgeted: true },
   },
   {

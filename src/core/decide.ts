@@ -26,7 +26,17 @@ import {
 
 /** What the user (or the mission runner) asked for, recorded by the CLI for the supervisor to carry out. */
 export type Intent =
-  | { kind: 'stop'; timeoutMs: number; stopAs?: 'stopped' | 'failed'; reason?: string | null }
+  | {
+      kind: 'stop';
+      timeoutMs: number;
+      stopAs?: 'stopped' | 'failed';
+      reason?: string | null;
+      /**
+       * The CLI sent this run the stop's SIGINT itself, at `at`, before it could record the stop
+       * (a full disk): the schedule goes on from there, and SIGINT is not sent twice.
+       */
+      signalled?: { runId: number; at: number };
+    }
   /** `runId`: the run the user saw; once a newer one runs, the restart has been done. */
   | { kind: 'restart'; timeoutMs: number; runId: number | null }
   | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
@@ -103,6 +113,8 @@ export type Action =
   /** Put an existing run whose starter died into tmux. */
   | { type: 'relaunch'; runId: number }
   | { type: 'signal'; runId: number; pid: number; signal: StopSignal }
+  /** A run ended by a stop: whatever it started that still runs is ended too, and journaled. */
+  | { type: 'sweep'; runId: number }
   | { type: 'checkpoint'; reason: 'interval' | 'run-ended' }
   /** The task was removed: its tmux session and files go. */
   | { type: 'discard' };
@@ -364,7 +376,11 @@ class Decider {
           : { exitCode: null, signal: null, endedAt: Math.min(pane.at, this.now), reason: pane.reason };
       if (pane.kind === 'dead' && pane.pid !== null && run.pid === null)
         this.d.runPid = { runId: run.id, pid: pane.pid };
+      // Before the end clears it: a run that ends under a stop (stop, restart, stall) takes along
+      // what it started outside its process group.
+      const stopped = this.t.stopRequestedAt !== null;
       this.endRun(run, exit);
+      if (stopped) this.d.actions.push({ type: 'sweep', runId: run.id });
     }
   }
 
@@ -429,7 +445,7 @@ class Decider {
     const live = isLive(this.run);
     switch (intent.kind) {
       case 'stop':
-        this.stop(intent.timeoutMs, intent.stopAs ?? 'stopped', intent.reason ?? null);
+        this.stop(intent.timeoutMs, intent.stopAs ?? 'stopped', intent.reason ?? null, intent.signalled);
         break;
       case 'restart': {
         // A run newer than the one the user saw has started since: that is the restart they asked for.
@@ -476,14 +492,26 @@ class Decider {
     this.set({ state, stopRequestedAt: this.now, stopTimeoutMs: timeoutMs, stopStage: stage });
   }
 
-  private stop(timeoutMs: number, stopAs: 'stopped' | 'failed', reason: string | null): void {
+  private stop(
+    timeoutMs: number,
+    stopAs: 'stopped' | 'failed',
+    reason: string | null,
+    signalled?: { runId: number; at: number },
+  ): void {
     const t = this.t;
     const run = this.run;
     if (isLive(run)) {
       if (t.desired === 'stopped' && t.state === 'stopping') return;
       const rearm = t.state !== 'stopping';
       this.set({ desired: 'stopped', stopAs, reason, nextStartAt: null, nextRun: null });
-      if (rearm) this.armStop('stopping', timeoutMs, 0);
+      if (rearm && signalled?.runId === run.id)
+        this.set({
+          state: 'stopping',
+          stopRequestedAt: signalled.at,
+          stopTimeoutMs: timeoutMs,
+          stopStage: 1,
+        });
+      else if (rearm) this.armStop('stopping', timeoutMs, 0);
       this.journal(event('stop-requested', { ...(reason ? { reason } : {}), timeoutMs }), run.id);
       return;
     }

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'EAGENT'
   | 'EGIT'
   | 'EMISSION'
-  | 'EUNSAFEPATH';
+  | 'EUNSAFEPATH'
+  | 'EDISKFULL';
 
 export class HoldfastError extends Error {
   readonly code: ErrorCode;

@@ -29,6 +29,11 @@ export interface TaskEventData {
   failed: { run?: number; reason?: string };
   stopped: { run?: number; reason?: string };
   'stop-requested': { reason?: string; timeoutMs?: number };
+  /**
+   * A stopped run's processes still running after it ended, by pid: holdfast ends them (SIGTERM,
+   * then SIGKILL). `afterKill`: these were still running after the SIGKILL.
+   */
+  'stop-survivors': { run: number; pids: number[]; afterKill?: true };
   'restart-requested': Record<string, never>;
   'resume-requested': { from: TaskState; withPrompt?: true; unattended?: true };
   stalled: { idleMs: number; action: 'restart' | 'notify' };

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HoldfastError } from '../core/errors.js';
+import { diskFullError } from './disk-full.js';
 import { EventJournal } from './events.js';
 import { IntentRepo } from './intents.js';
 import { LeaseRepo } from './lease.js';
@@ -115,6 +117,8 @@ function migrate(db: Db, path: string): void {
 }
 
 function storeError(path: string, error: unknown): HoldfastError {
+  const full = diskFullError(error, dirname(path), path);
+  if (full) return full;
   const detail = error instanceof Error ? error.message : String(error);
   const exists = existsSync(path);
   return new HoldfastError('ESTORE', `cannot open the store ${path}: ${detail}`, {

@@ -6,9 +6,18 @@
 import { lstatSync, rmSync } from 'node:fs';
 import type { Action } from '../core/decide.js';
 import type { HoldfastError } from '../core/errors.js';
+import { event } from '../core/events.js';
 import type { Applied } from '../store/apply.js';
 import type { LaunchFailure } from './observe.js';
 import { signalGroup } from './process.js';
+import {
+  type ProcessInfo,
+  type RunCookie,
+  runProcesses,
+  signalEach,
+  signalRun,
+  stillRunning,
+} from './process-tree.js';
 import type { Runtime } from './runtime.js';
 import { checkpointTask } from './steps/checkpoint.js';
 import { launchRun } from './steps/launch.js';
@@ -26,6 +35,8 @@ export class Executor {
   /** What failed to launch, by run id: the next decision ends the run with it. */
   readonly launchFailures = new Map<number, LaunchFailure & { error: HoldfastError }>();
   private readonly inFlight = new Set<string>();
+  /** The processes each stop's signals found, by run: one re-parented since is still ended by the sweep. */
+  private readonly tracked = new Map<number, ProcessInfo[]>();
 
   constructor(
     private readonly rt: Runtime,
@@ -74,8 +85,22 @@ export class Executor {
         }
         return;
       }
-      case 'signal':
-        signalGroup(action.pid, action.signal);
+      case 'signal': {
+        // Walked before the group is signalled: a child that left the group is found while its
+        // parent still lives (once that dies, only the run's variables tell it).
+        const cookie = this.cookie(action.runId, applied.before.name);
+        if (!cookie) {
+          signalGroup(action.pid, action.signal);
+          return;
+        }
+        const found = signalRun(action.pid, cookie, action.signal);
+        const seen = new Map((this.tracked.get(action.runId) ?? []).map((p) => [p.pid, p]));
+        for (const p of found) seen.set(p.pid, p);
+        this.tracked.set(action.runId, [...seen.values()]);
+        return;
+      }
+      case 'sweep':
+        await this.sweep(applied, action.runId);
         return;
       case 'checkpoint': {
         const key = `${id}:checkpoint`;
@@ -100,6 +125,48 @@ export class Executor {
     }
   }
 
+  private cookie(runId: number, task: string): RunCookie | null {
+    const run = this.rt.store.runs.byId(runId);
+    return run ? { home: this.rt.paths.home, task, n: run.n } : null;
+  }
+
+  /**
+   * A stopped run's processes that outlived it (they left its process group, or ignored the
+   * signal its main process died of) are journaled by pid, then ended: SIGTERM, SIGKILL soon after.
+   * Awaited, so a restart's next run starts only once the old one's processes are gone.
+   */
+  private async sweep(applied: Applied, runId: number): Promise<void> {
+    const cookie = this.cookie(runId, applied.before.name);
+    const earlier = (this.tracked.get(runId) ?? []).filter(stillRunning);
+    this.tracked.delete(runId);
+    if (!cookie) return;
+    const byPid = new Map(earlier.map((p) => [p.pid, p]));
+    for (const p of runProcesses(null, cookie)) byPid.set(p.pid, p);
+    const found = [...byPid.values()];
+    if (found.length === 0) return;
+    const pids = found.map((p) => p.pid).sort((a, b) => a - b);
+    const journal = (data: { run: number; pids: number[]; afterKill?: true }) =>
+      this.rt.store.tx(() =>
+        this.rt.store.events.record(
+          { taskId: applied.before.id, taskName: applied.before.name, runId, at: this.rt.now() },
+          event('stop-survivors', data),
+        ),
+      );
+    journal({ run: cookie.n, pids });
+    this.hooks.log(
+      `${applied.before.name}: run ${cookie.n} left processes behind: ${pids.join(' ')}; ending them`,
+    );
+    signalEach(found, 'SIGTERM');
+    let left = await waitGone(found, SWEEP_TERM_MS);
+    signalEach(left, 'SIGKILL');
+    left = await waitGone(left, SWEEP_KILL_MS);
+    if (left.length > 0) {
+      const still = left.map((p) => p.pid);
+      journal({ run: cookie.n, pids: still, afterKill: true });
+      this.hooks.log(`${applied.before.name}: still running after SIGKILL: ${still.join(' ')}`);
+    }
+  }
+
   /** Waits for the background work (checkpoints) of these tasks. */
   async drain(taskIds: Iterable<number>, timeoutMs = 30_000): Promise<void> {
     const ids = [...taskIds];
@@ -107,6 +174,21 @@ export class Executor {
     while (ids.some((id) => this.busy(id)) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** How long a stopped run's leftover processes get between SIGTERM and SIGKILL. */
+const SWEEP_TERM_MS = 500;
+/** How long a SIGKILL is given to take before a process is reported as surviving it. */
+const SWEEP_KILL_MS = 1000;
+
+async function waitGone(processes: ProcessInfo[], ms: number): Promise<ProcessInfo[]> {
+  const deadline = Date.now() + ms;
+  let left = processes.filter(stillRunning);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = left.filter(stillRunning);
+  }
+  return left;
 }
 
 /** Removes a removed task's tmux session and folder. */

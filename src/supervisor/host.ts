@@ -10,6 +10,7 @@ import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { makePaths } from '../paths.js';
 import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
+import { daemonLogger } from './daemon-log.js';
 import { acquireLease, HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop, systemClock } from './loop.js';
 import { advanceMissions } from './missions.js';
@@ -27,8 +28,7 @@ export interface DaemonOptions {
 export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
 
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
-  const log =
-    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const log = options.log ?? daemonLogger();
   // The watchdog's daemon never creates a home: one whose store is gone (deleted) has nothing left
   // to supervise. A daemon a user starts may begin in a new home.
   if (process.env.HOLDFAST_WATCHDOG_CHILD === '1' && !existsSync(makePaths(options.home).store)) {

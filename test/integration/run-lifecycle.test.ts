@@ -242,7 +242,9 @@ describe('holdfast run and the commands around it', () => {
     expect(stop.stdout.trim()).toBe('done: had already ended (succeeded, exit 0)');
     expect(await h.status('done')).toMatchObject({ state: 'succeeded', desired: 'stopped', exitCode: 0 });
     const json = await h.json<{ name: string; state: string; alreadyEnded: boolean }[]>(['stop', 'done']);
-    expect(json).toEqual([{ name: 'done', state: 'succeeded', ended: true, alreadyEnded: true }]);
+    expect(json).toEqual([
+      { name: 'done', state: 'succeeded', ended: true, alreadyEnded: true, survivors: [], stillRunning: [] },
+    ]);
     expect((await h.events('done')).map((e) => e.type)).toEqual([
       'created',
       'started',
