@@ -45,7 +45,7 @@ fi
 # child of the server exits (docs/architecture.md, "Missed reaps"). A watcher in a session of its
 # own (a stop signals the task's process group, never it) reads a pipe whose write end only the
 # task and what it starts hold. When the last of them is gone it sends the tmux server (this
-# launcher's parent) SIGCHLD a few times, so the server reaps, and appends `gone|<task>|<run n>` to
+# launcher's parent) SIGCHLD a few times, so the server reaps, and appends `_gone|<task>|<run n>` to
 # the events file, so the daemon looks at every pane soon even if tmux reports nothing (a killed
 # session) and need not when tmux's hook has already said how the run ended.
 if command -v setsid >/dev/null 2>&1; then
@@ -53,12 +53,18 @@ if command -v setsid >/dev/null 2>&1; then
 while read -r _; do :; done
 kill -s CHLD "$1" 2>/dev/null
 for d in 0.002 0.003; do sleep "$d"; kill -s CHLD "$1" 2>/dev/null || exit 0; done
-[ -n "$2" ] && printf "gone|%s|%s||0\n" "$3" "$4" | dd of="$2" oflag=append,nofollow conv=notrunc,nocreat status=none
+[ -n "$2" ] && printf "_gone|%s|%s||0\n" "$3" "$4" | dd of="$2" oflag=append,nofollow conv=notrunc,nocreat status=none
 for d in 0.005 0.01 0.05 0.2 1; do sleep "$d"; kill -s CHLD "$1" 2>/dev/null || exit 0; done' \
     _ "$PPID" "${HOLDFAST_HOME:+$HOLDFAST_HOME/pane-events.log}" "${HOLDFAST_TASK:-}" "${HOLDFAST_RUN:-}" \
     >/dev/null 2>&1)
 fi
 
+# The task runs as a child of the pane's process, which waits until tmux has read all it wrote
+# and then ends as the task did (libexec/run-task.pl says why). Without perl, the task takes this
+# process's place as it used to, and the last bytes of a fast exit can be lost under load.
+if command -v perl >/dev/null 2>&1; then
+  exec perl "${BASH_SOURCE[0]%/*}/run-task.pl" "$stdin_file" -- "$@"
+fi
 if [ "$stdin_file" != "-" ]; then
   exec "$@" <"$stdin_file"
 fi

@@ -16,6 +16,8 @@ export interface RunRow {
   started_at: number;
   ended_at: number | null;
   pid: number | null;
+  /** The task's own process (the pane's process, `pid`, is its launcher). */
+  task_pid: number | null;
 }
 
 /** A private HOLDFAST_HOME (and so a private tmux server and daemon), torn down by `dispose`. */
@@ -105,7 +107,7 @@ export class HoldfastHome {
     return (
       (this.db
         .prepare(
-          'SELECT id, n, started_at, ended_at, pid FROM runs WHERE task_id = ? ORDER BY n DESC LIMIT 1',
+          'SELECT id, n, started_at, ended_at, pid, task_pid FROM runs WHERE task_id = ? ORDER BY n DESC LIMIT 1',
         )
         .get(taskId) as RunRow | undefined) ?? null
     );

@@ -71,6 +71,14 @@ export function childrenRunning(parent: number, argv: readonly string[]): number
   });
 }
 
+/**
+ * Live processes running exactly `argv` among the children of `ancestor` and their children: a
+ * holdfast task is its pane process's child, and the pane process the tmux server's.
+ */
+export function grandchildrenRunning(ancestor: number, argv: readonly string[]): number[] {
+  return childrenOf(ancestor).flatMap((child) => childrenRunning(child, argv));
+}
+
 export function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
     process.kill(pid, signal);

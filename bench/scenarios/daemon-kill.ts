@@ -1,5 +1,5 @@
 import { HoldfastHome } from '../lib/holdfast.js';
-import { childrenRunning, isAlive } from '../lib/proc.js';
+import { grandchildrenRunning, isAlive } from '../lib/proc.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario.js';
 import { medP99, minMedMax, summarize } from '../lib/stats.js';
 import { nowMs, pollSync, sleep, TimeoutError } from '../lib/time.js';
@@ -45,7 +45,7 @@ async function measure(ctx: BenchContext, kills: number) {
     for (let i = 0; i < kills; i++) {
       await sleep(1000);
       const run = hf.lastRun(taskId);
-      const task = run?.pid ?? null;
+      const task = run?.task_pid ?? null;
       if (!run || task === null || !isAlive(task) || hf.leaseHolder()?.pid !== daemon) {
         throw new Error(`not settled before kill ${i}: run ${JSON.stringify(run)}, daemon ${daemon}`);
       }
@@ -65,7 +65,7 @@ async function measure(ctx: BenchContext, kills: number) {
             if (seen.exited === undefined && exited.get(taskId, run.id)) seen.exited = t;
             if (
               seen.recovered === undefined &&
-              childrenRunning(server, ['sleep', '600']).some((p) => p !== task)
+              grandchildrenRunning(server, ['sleep', '600']).some((p) => p !== task)
             ) {
               seen.recovered = t;
             }

@@ -1,7 +1,7 @@
 import { SLEEP } from '../lib/fleet.js';
 import { HoldfastHome } from '../lib/holdfast.js';
 import { Pm2Home } from '../lib/pm2.js';
-import { childrenRunning, isAlive } from '../lib/proc.js';
+import { childrenRunning, grandchildrenRunning, isAlive } from '../lib/proc.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario.js';
 import { medP99, summarize } from '../lib/stats.js';
 import { nowMs, pollSync, sleep, sleepSync, TimeoutError } from '../lib/time.js';
@@ -15,6 +15,11 @@ const pause = (i: number) => sleepSync(40 + ((i * 37) % 60));
 /** The one live child of `parent` running `argv`, other than `not`. */
 function newChild(parent: number, argv: readonly string[], not: number | null): number | undefined {
   return childrenRunning(parent, argv).find((pid) => pid !== not);
+}
+
+/** The one live task of the tmux server `server` running `argv`, other than `not`. */
+function newTask(server: number, argv: readonly string[], not: number | null): number | undefined {
+  return grandchildrenRunning(server, argv).find((pid) => pid !== not);
 }
 
 interface HoldfastSample {
@@ -51,11 +56,11 @@ async function measureHoldfast(ctx: BenchContext, kills: number) {
     const nextRun = hf.db.prepare('SELECT started_at FROM runs WHERE task_id = ? AND n = ?');
     const samples: HoldfastSample[] = [];
     let failures = 0;
-    let pid = pollSync('the first run', () => newChild(server, ['sleep', '600'], null));
+    let pid = pollSync('the first run', () => newTask(server, ['sleep', '600'], null));
     for (let i = 0; i < kills + WARMUP; i++) {
       const run = pollSync('the run row with its pid', () => {
         const r = hf.lastRun(taskId);
-        return r && r.pid === pid && r.ended_at === null ? r : undefined;
+        return r && r.task_pid === pid && r.ended_at === null ? r : undefined;
       });
       pause(i);
       const t0 = nowMs();
@@ -77,7 +82,7 @@ async function measureHoldfast(ctx: BenchContext, kills: number) {
               const row = nextRun.get(taskId, run.n + 1) as { started_at: number } | undefined;
               if (row) seen.nextStartedAt = row.started_at - t0;
             }
-            const child = newChild(server, ['sleep', '600'], pid);
+            const child = newTask(server, ['sleep', '600'], pid);
             if (seen.newProcess === undefined && child !== undefined) seen.newProcess = t - t0;
             const done = seen.exitedAt !== undefined && seen.nextStartedAt !== undefined;
             return done ? child : undefined;
@@ -88,7 +93,7 @@ async function measureHoldfast(ctx: BenchContext, kills: number) {
         if (!(error instanceof TimeoutError)) throw error;
         failures++;
         ctx.log(`death/holdfast: kill ${i} not recovered in ${TIMEOUT_MS} ms: ${JSON.stringify(seen)}`);
-        pid = pollSync('any run', () => newChild(server, ['sleep', '600'], pid), { timeoutMs: 30_000 });
+        pid = pollSync('any run', () => newTask(server, ['sleep', '600'], pid), { timeoutMs: 30_000 });
       }
       if (i >= WARMUP && Object.keys(seen).length === 4) samples.push(seen as HoldfastSample);
     }

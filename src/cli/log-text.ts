@@ -1,8 +1,11 @@
 import { fileSize, readRange } from '../supervisor/file-range.js';
+import { closingQuery } from '../supervisor/run-log.js';
 
 /** The byte offset where the last `lines` lines of a file begin, reading backwards in chunks. */
 export function tailOffset(path: string, lines: number): number {
-  const size = fileSize(path);
+  const whole = fileSize(path);
+  // The launcher's closing query (src/supervisor/run-log.ts) is no line of the task's.
+  const size = whole - closingQuery(readRange(path, Math.max(0, whole - 4)));
   if (lines <= 0) return size;
   let pos = size;
   let seen = 0;

@@ -182,7 +182,10 @@ export interface RunRecord {
   signal: string | null;
   endReason: string | null;
   logPath: string;
+  /** The pane's process (the launcher): what tmux reports, and whose process group a stop signals. */
   pid: number | null;
+  /** The task's own process, the launcher's child; null until the launcher has reported it. */
+  taskPid: number | null;
   /** The process that created this run and is launching it; a dead starter means the launch may need redoing. */
   starterPid: number | null;
   logOffset: number;

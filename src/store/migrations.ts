@@ -131,4 +131,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN stalled_at INTEGER;
   ALTER TABLE tasks ADD COLUMN checkpoint_asked_at INTEGER;
   `,
+  // The pane's process is the launcher, which waits for the task: the task's own pid, as the
+  // launcher reported it, is the one shown and the one a user signals.
+  `
+  ALTER TABLE runs ADD COLUMN task_pid INTEGER;
+  `,
 ];

@@ -15,6 +15,7 @@ const runRow = z.object({
   end_reason: textOrNull,
   log_path: z.string(),
   pid: intOrNull,
+  task_pid: intOrNull,
   starter_pid: intOrNull,
   log_offset: int,
   last_output_at: intOrNull,
@@ -135,6 +136,10 @@ export class RunRepo {
     this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, id);
   }
 
+  setTaskPid(id: number, pid: number): void {
+    this.db.prepare('UPDATE runs SET task_pid = ? WHERE id = ? AND task_pid IS NULL').run(pid, id);
+  }
+
   /** The process now putting this run into tmux (its first starter died). */
   setStarter(id: number, pid: number): void {
     this.db.prepare('UPDATE runs SET starter_pid = ? WHERE id = ?').run(pid, id);
@@ -202,6 +207,7 @@ export class RunRepo {
       endReason: row.end_reason,
       logPath: row.log_path,
       pid: row.pid,
+      taskPid: row.task_pid,
       starterPid: row.starter_pid,
       logOffset: row.log_offset,
       lastOutputAt: row.last_output_at,

@@ -78,6 +78,7 @@ describe('store', () => {
     const db = new Database(path);
     db.exec('DROP TABLE mission_sessions; DROP TABLE mission_milestones; DROP TABLE missions;');
     db.exec('ALTER TABLE runs DROP COLUMN budgeted;');
+    db.exec('ALTER TABLE runs DROP COLUMN task_pid;');
     db.exec('DROP TABLE intents;');
     for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at'])
       db.exec(`ALTER TABLE tasks DROP COLUMN ${column};`);

@@ -233,7 +233,7 @@ class Host {
         const task = rt.store.tasks.byId(run.taskId);
         rt.store.events.record(
           { taskId: run.taskId, taskName: task?.name ?? null, runId: run.id, at: rt.now() },
-          event('adopted', { run: run.n, pid: run.pid, logOffset: run.logOffset }),
+          event('adopted', { run: run.n, pid: run.taskPid ?? run.pid, logOffset: run.logOffset }),
         );
       }
     });

@@ -40,7 +40,7 @@ export function paneEventsBacklog(rt: Runtime): {
   const pendingEvents = pending
     .toString('utf8')
     .split('\n')
-    .filter((line) => line.length > 0 && !line.startsWith('kick|') && !line.startsWith('gone|')).length;
+    .filter((line) => line.length > 0 && !line.startsWith('_')).length;
   return { offset, pendingBytes: Math.max(0, size - offset), pendingEvents };
 }
 
@@ -73,14 +73,10 @@ export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEve
   if (end === 0) return result;
   result.end = offset + end;
   for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
-    if (line.startsWith('gone|')) {
-      const [, task = '', n = ''] = line.split('|');
-      result.gone.push({ task, n: /^\d+$/.test(n) ? Number(n) : null });
-      continue;
-    }
-    if (line.startsWith('kick|')) {
-      const id = line.split('|')[1] ?? '';
-      if (/^\d+$/.test(id)) result.kicks.add(Number(id));
+    // holdfast's own lines start with `_`, which no task's session name does (the hook's lines
+    // start with the session name), so a task named `kick` or `gone` is never misread.
+    if (line.startsWith('_')) {
+      readOwnLine(line, result);
       continue;
     }
     const death = parsePaneDeath(line);
@@ -91,6 +87,28 @@ export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEve
   return result;
 }
 
+function readOwnLine(line: string, result: PaneEvents): void {
+  // `_pid` lines are read by the launch that waits for them (findTaskPid), not by the loop.
+  const [kind, a = '', b = ''] = line.split('|');
+  if (kind === '_gone') result.gone.push({ task: a, n: /^\d+$/.test(b) ? Number(b) : null });
+  else if (kind === '_kick' && /^\d+$/.test(a)) result.kicks.add(Number(a));
+}
+
+/** The pid a launcher reported for run `n` of `task` in the lines from `from` on; null: not yet. */
+export function findTaskPid(rt: Runtime, from: number, task: string, n: number): number | null {
+  const size = fileSize(rt.paths.eventsFile);
+  if (size <= from) return null;
+  const prefix = `_pid|${task}|${n}|`;
+  const text = readRange(rt.paths.eventsFile, from, size).toString('utf8');
+  // Only whole lines: a line being appended is read on the next look.
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    if (!line.startsWith(prefix) || !line.endsWith('|0')) continue;
+    const pid = line.slice(prefix.length, -2);
+    if (/^\d+$/.test(pid)) return Number(pid);
+  }
+  return null;
+}
+
 export function commitPaneEvents(rt: Runtime, end: number): void {
   rt.store.meta.set(OFFSET_KEY, String(end));
 }
@@ -98,7 +116,7 @@ export function commitPaneEvents(rt: Runtime, end: number): void {
 /** Wakes the daemon for an immediate pass about a task: a line in the file it watches that names no run. */
 export function kickDaemon(rt: Runtime, taskId: number | null = null): void {
   try {
-    appendExisting(rt.paths.eventsFile, `kick|${taskId ?? ''}|||${Date.now()}\n`);
+    appendExisting(rt.paths.eventsFile, `_kick|${taskId ?? ''}|||${Date.now()}\n`);
   } catch {
     // no daemon has made the file yet: nothing to wake
   }

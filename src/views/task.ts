@@ -53,7 +53,7 @@ export function toRunView(run: RunRecord): RunView {
     exitCode: run.exitCode,
     signal: run.signal,
     reason: run.endReason,
-    pid: run.pid,
+    pid: run.taskPid ?? run.pid,
     log: run.logPath,
   };
 }
@@ -73,7 +73,7 @@ export function toTaskView(
     state: task.state,
     desired: task.desired,
     reason: task.reason,
-    pid: live ? current.pid : null,
+    pid: live ? (current.taskPid ?? current.pid) : null,
     exitCode: live ? null : (lastEnded?.exitCode ?? null),
     signal: live ? null : (lastEnded?.signal ?? null),
     restarts: task.restarts,

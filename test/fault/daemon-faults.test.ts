@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readRunLog } from '../../src/supervisor/run-log.js';
 import type { TaskView } from '../../src/views/task.js';
 import { currentDaemonPid, daemonProcesses, daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
 import { FIXTURES, useHome } from '../helpers/home.js';
@@ -80,7 +80,7 @@ describe('fault: the daemon is killed, tasks are killed', () => {
     expect((await h.cli(['stop', 'count', '--timeout', '2s'])).code, replay).toBe(0);
 
     const numbers = settled.runs
-      .flatMap((r) => readFileSync(r.log, 'utf8').replaceAll('\r', '').split('\n'))
+      .flatMap((r) => readRunLog(r.log, 0, true).toString('utf8').replaceAll('\r', '').split('\n'))
       .filter((line) => line.length > 0)
       .map(Number);
     expect(numbers.length, replay).toBeGreaterThan(20);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
 import { fileSize, readRange } from '../../supervisor/file-range.js';
+import { closingQuery, heldBack, readRunLog } from '../../supervisor/run-log.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
@@ -69,11 +70,13 @@ export async function follow(ctx: Context, name: string, lines: number, raw: boo
     if (run) {
       const size = fileSize(run.logPath);
       if (size < offset) offset = size;
-      if (size > offset) {
-        emit(readRange(run.logPath, offset, size), false);
-        offset = size;
-      }
       const ended = run.endedAt !== null;
+      if (size > offset) {
+        const bytes = readRange(run.logPath, offset, size);
+        const shown = bytes.length - (ended ? closingQuery(bytes) : heldBack(bytes));
+        emit(bytes.subarray(0, shown), false);
+        offset += shown;
+      }
       const goesOn = index < runs.length - 1 || !FINAL_STATES.has(current.state);
       if (ended && goesOn && endTold !== index) {
         endTold = index;
@@ -85,20 +88,20 @@ export async function follow(ctx: Context, name: string, lines: number, raw: boo
         }
       }
       if (ended && index < runs.length - 1) {
-        emit(Buffer.alloc(0), true);
+        emit(readRunLog(run.logPath, offset, true), true);
         index++;
         offset = 0;
         if (!raw) ctx.out.write(`\n${runMarker(runs[index]!)}`);
         continue;
       }
       if (ended && FINAL_STATES.has(current.state)) {
-        emit(readRange(run.logPath, offset), true);
+        emit(readRunLog(run.logPath, offset, true), true);
         if (!raw) ctx.out.write(`── ${current.name} ${current.state}${exitSuffix(run)} ──`);
         return 0;
       }
       // Nothing more comes until a person answers: say what it waits for and how to go on.
       if (ended && current.state === 'waiting-input' && index === runs.length - 1) {
-        emit(readRange(run.logPath, offset), true);
+        emit(readRunLog(run.logPath, offset, true), true);
         if (!raw) ctx.out.write(`── ${current.name} waiting-input (${current.reason ?? 'needs input'}) ──`);
         if (!raw) ctx.out.write(`next: ${waitingHint(current)}`);
         return 0;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/task.js';
-import { readRange } from '../../supervisor/file-range.js';
+import { readRunLog } from '../../supervisor/run-log.js';
 import { promptOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
@@ -41,7 +41,7 @@ export function register(program: Command): void {
         const lines = options.lines === undefined ? null : parseLines(options.lines);
         for (const run of runs) {
           const from = lines === null ? 0 : tailOffset(run.logPath, lines);
-          const bytes = readRange(run.logPath, from);
+          const bytes = readRunLog(run.logPath, from, run.endedAt !== null);
           if (options.raw) {
             ctx.out.raw(bytes);
             continue;

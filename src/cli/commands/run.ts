@@ -116,7 +116,7 @@ export function register(program: Command): void {
         const view = toTaskView(task, run ? [run] : [], rt.now(), { prompt });
         ctx.out.result(view, () =>
           [
-            `started ${task.name} (run 1, pid ${run?.pid ?? '?'})`,
+            `started ${task.name} (run 1, pid ${run?.taskPid ?? run?.pid ?? '?'})`,
             `  watch:   holdfast follow ${task.name}`,
             `  attach:  holdfast attach ${task.name}`,
             '  list:    holdfast ls',

@@ -7,11 +7,16 @@ import { HoldfastError } from '../../core/errors.js';
 import type { RunRecord, TaskRecord } from '../../core/task.js';
 import { touchPrivateFile, verifyPrivateDir } from '../../fs-safe.js';
 import { TmuxError } from '../../tmux/errors.js';
+import { fileSize } from '../file-range.js';
+import { findTaskPid } from '../pane-events.js';
+import { isAlive } from '../process.js';
 import { LAUNCHER, type Runtime } from '../runtime.js';
+import { sleep } from '../sleep.js';
 import { fromTmuxError } from '../tmux-errors.js';
 import { planLaunch } from './plan.js';
 
 export const RUN_OPTION = '@hf_run';
+const TASK_PID_WAIT_MS = 5_000;
 
 export type LaunchResult =
   | { ok: true; pid: number }
@@ -51,8 +56,16 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
       options: { [RUN_OPTION]: String(run.id) },
       logFile: run.logPath,
     };
+    // The launcher reports the task's pid there, and appends to it only if it exists.
+    touchPrivateFile(rt.paths.eventsFile);
+    const from = fileSize(rt.paths.eventsFile);
     const pid = await launchPane(rt, launch, run.n);
-    rt.store.tx(() => rt.store.runs.setPid(run.id, pid));
+    // Both at once: whoever sees the run's pid (a CLI waiting to print it) sees the task's too.
+    const taskPid = await launchedTaskPid(rt, from, task.name, run.n, pid);
+    rt.store.tx(() => {
+      rt.store.runs.setPid(run.id, pid);
+      if (taskPid !== null) rt.store.runs.setTaskPid(run.id, taskPid);
+    });
     return { ok: true, pid };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -65,6 +78,27 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
           ? known
           : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error }),
     };
+  }
+}
+
+/**
+ * The task's pid, which its launcher (the pane's process) reports as soon as it has started it: a
+ * few milliseconds. Null if the launcher ends first (it could not enter the directory) or takes
+ * longer than a loaded machine plausibly needs.
+ */
+async function launchedTaskPid(
+  rt: Runtime,
+  from: number,
+  task: string,
+  n: number,
+  launcher: number,
+): Promise<number | null> {
+  const deadline = Date.now() + TASK_PID_WAIT_MS;
+  for (;;) {
+    const pid = findTaskPid(rt, from, task, n);
+    if (pid !== null) return pid;
+    if (Date.now() >= deadline || !isAlive(launcher)) return findTaskPid(rt, from, task, n);
+    await sleep(2);
   }
 }
 
