@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { TaskView } from '../../src/views/task.js';
-import { paneOf, waitForDaemon } from '../helpers/daemon.js';
+import { paneOf, parentOf, waitForDaemon } from '../helpers/daemon.js';
 import { type Home, useHome } from '../helpers/home.js';
 import { installTmuxFaults } from '../helpers/tmux-faults.js';
 import { waitFor } from '../helpers/wait.js';
@@ -61,7 +61,7 @@ describe('launch failures', () => {
       [3, 'backoff', null],
     ]);
     expect(after.runs[1]!.pid).toBeNull();
-    expect(after.pid).toBe(paneOf(h, 't')!.pid);
+    expect(parentOf(after.pid!)).toBe(paneOf(h, 't')!.pid);
     const journal = (await h.events('t')).map((e) => `${e.type}:${String(e.data.run ?? '')}`);
     expect(journal).toContain('start-failed:2');
     expect(journal).not.toContain('failed:2');
