@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HoldfastError } from '../core/errors.js';
+import { event } from '../core/events.js';
 import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';
 import { openStore, type Store } from './db.js';
 
@@ -131,7 +132,10 @@ describe('store rows are parsed, not cast', () => {
 
   it('a journal entry whose data is not a JSON object names the entry and its task', () => {
     const { store, taskId } = withTask();
-    const id = store.events.append({ taskId, taskName: 'build', at: 3, type: 'started', data: { run: 1 } });
+    const id = store.events.record(
+      { taskId, taskName: 'build', at: 3 },
+      event('started', { run: 1, cause: 'start' }),
+    );
     store.db.prepare("UPDATE events SET data = '42' WHERE id = ?").run(id);
     expect(errorOf(() => store.events.forTask(taskId)).message).toMatch(
       new RegExp(
