@@ -63,13 +63,17 @@ export interface HostEventData {
   'server-restarted': Record<string, never>;
 }
 
-/** What the mission runner journals (under `mission:<name>`). */
+/** A budget the user raised as the mission started or resumed, by budget key. */
+export type RaisedBudgets = Record<string, { from: number | null; to: number }>;
+
+/** What the mission runner and the mission commands journal (under `mission:<name>`). */
 export interface MissionEventData {
-  'mission-created': Record<string, unknown>;
+  'mission-created': { milestones: number };
+  'mission-started': { raised?: RaisedBudgets };
+  'mission-resumed': { raised?: RaisedBudgets };
   'mission-session': { session: number; milestone: string; fresh: boolean };
   'mission-gate': { session: number; gate: string; run: number };
   'mission-paused': { reason: string; task?: string; hint?: string };
-  'mission-resumed': Record<string, unknown>;
   'mission-done': { sessions: number };
   'milestone-done': { milestone: string; by?: string };
   'gate-passed': { run: number; exitCode: number | null; signal: string | null };
@@ -79,6 +83,7 @@ export interface MissionEventData {
 export type EventData = TaskEventData & HostEventData & MissionEventData;
 export type EventKind = keyof EventData;
 export type TaskEventKind = keyof TaskEventData;
+export type MissionEventKind = keyof MissionEventData;
 
 /** One journal entry of a known kind, with its data: a discriminated union over `type`. */
 export type JournalDraft<K extends EventKind = EventKind> = {
@@ -87,6 +92,64 @@ export type JournalDraft<K extends EventKind = EventKind> = {
 
 /** An entry a task's decision journals. */
 export type TaskEvent = JournalDraft<TaskEventKind>;
+/** An entry a mission's decision or a mission command journals. */
+export type MissionEvent = JournalDraft<MissionEventKind>;
+
+/**
+ * Every kind, at run time (what the README's JSON contract is checked against). Leaving one out,
+ * or naming one the types do not have, fails to compile.
+ */
+export const EVENT_KINDS = allOf<EventKind>()([
+  'created',
+  'started',
+  'restarted',
+  'start-failed',
+  'launch-resumed',
+  'adopted',
+  'exited',
+  'backoff',
+  'crash-loop-entered',
+  'crash-loop-left',
+  'rate-limited',
+  'conversation-lost',
+  'waiting-input',
+  'succeeded',
+  'failed',
+  'stopped',
+  'stop-requested',
+  'stop-survivors',
+  'restart-requested',
+  'resume-requested',
+  'stalled',
+  'output-resumed',
+  'session-captured',
+  'session-changed',
+  'usage-limit-seen',
+  'permission-denied',
+  'checkpoint',
+  'checkpoint-skipped',
+  'checkpoints-off',
+  'removed',
+  'daemon-started',
+  'daemon-stopped',
+  'server-lost',
+  'server-restarted',
+  'mission-created',
+  'mission-started',
+  'mission-resumed',
+  'mission-session',
+  'mission-gate',
+  'mission-paused',
+  'mission-done',
+  'milestone-done',
+  'gate-passed',
+  'gate-failed',
+]);
+
+function allOf<T extends string>() {
+  return <const V extends readonly T[]>(values: [Exclude<T, V[number]>] extends [never] ? V : never) =>
+    values as V;
+}
 
 export function event<K extends EventKind>(type: K, data: EventData[K]): JournalDraft<K> {
   return { type, data } as JournalDraft<K>;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { event } from '../core/events.js';
 import {
   type AgentObserved,
   chooseFresh,
@@ -120,7 +121,7 @@ const decided = (
 ): MissionDecision => ({ patch, events, actions, needsPromptFacts: false });
 const NOTHING = decided();
 const NEEDS_PROMPT: MissionDecision = { ...decided(), needsPromptFacts: true };
-const paused = (reason: string) => ({ type: 'mission-paused', data: { reason } });
+const paused = (reason: string): MissionEvent => event('mission-paused', { reason });
 
 const firstPrompt = expect.stringContaining('You are working through this mission');
 const continuation = (session: number) =>

@@ -12,6 +12,7 @@
  * run, the gate's run), so whoever decides after a crash finds the very step the mission was at:
  * no gate runs twice, no second session starts for the same milestone.
  */
+import type { MissionEvent } from '../core/events.js';
 import { FINAL_STATES, type TaskState } from '../core/task.js';
 import { budgetOver } from './budget.js';
 import { effectiveGate } from './mission-file.js';
@@ -80,11 +81,8 @@ export interface MissionChanges {
   };
 }
 
-/** A journal entry about the mission. */
-export interface MissionEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+/** A journal entry about the mission: one of core/events.ts's mission kinds. */
+export type { MissionEvent };
 
 export type MissionAction =
   /** Snapshot the work tree: the base a milestone's diffs count from, or the milestone's result. */

@@ -30,32 +30,25 @@ export interface EventPlace {
   at: number;
 }
 
-/** An entry of a kind not listed in core/events.ts's union (the mission runner's own, for now). */
-export interface NewEvent extends EventPlace {
-  type: string;
-  data?: Record<string, unknown>;
-}
-
-/** The append-only journal. Callers append inside the transaction that makes the change it records. */
+/**
+ * The append-only journal. Callers journal inside the transaction that makes the change it records.
+ * `record` is the only way in, and it takes only an entry of core/events.ts's union (built with
+ * `event(type, data)`): a kind the union lacks, or data of the wrong shape, does not compile.
+ */
 export class EventJournal {
   constructor(private readonly db: Db) {}
 
-  /** Journals an entry of a known kind, its data checked against the kind. */
   record(place: EventPlace, entry: JournalDraft): number {
-    return this.append({ ...place, type: entry.type, data: entry.data as Record<string, unknown> });
-  }
-
-  append(event: NewEvent): number {
     return Number(
       this.db
         .prepare('INSERT INTO events (task_id, task_name, run_id, at, type, data) VALUES (?, ?, ?, ?, ?, ?)')
         .run(
-          event.taskId ?? null,
-          event.taskName ?? null,
-          event.runId ?? null,
-          event.at,
-          event.type,
-          JSON.stringify(event.data ?? {}),
+          place.taskId ?? null,
+          place.taskName ?? null,
+          place.runId ?? null,
+          place.at,
+          entry.type,
+          JSON.stringify(entry.data),
         ).lastInsertRowid,
     );
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HoldfastError } from '../core/errors.js';
+import { event } from '../core/events.js';
 import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';
 import { openStore, type Store } from './db.js';
 
@@ -116,6 +117,59 @@ describe('store rows are parsed, not cast', () => {
     }
   });
 
+  it("the open runs' narrow reads (panes, logs) are checked column by column too", () => {
+    const { store, runId } = withTask();
+    expect(store.runs.openPanes()).toEqual([{ id: runId, taskId: 1, pid: null, starterPid: 1 }]);
+    expect(store.runs.openLogs()).toEqual([{ id: runId, taskId: 1, logPath: '/l', bytes: 0, logOffset: 0 }]);
+    const bad = /^the store is corrupt: the runs row of run 1 \(id 1\) of task build \(id 1\) has a bad /;
+    store.db.prepare("UPDATE runs SET pid = 'twelve' WHERE id = ?").run(runId);
+    const panes = errorOf(() => store.runs.openPanes());
+    expect(panes.code).toBe('ESTORE');
+    expect(panes.message).toMatch(new RegExp(`${bad.source}pid column: `));
+    store.db.prepare('UPDATE runs SET pid = NULL, log_offset = 1.5 WHERE id = ?').run(runId);
+    const logs = errorOf(() => store.runs.openLogs());
+    expect(logs.code).toBe('ESTORE');
+    expect(logs.message).toMatch(new RegExp(`${bad.source}log_offset column: `));
+  });
+
+  it('a task version (what a loop compares) is checked too', () => {
+    const { store, taskId } = withTask();
+    store.db.prepare("UPDATE tasks SET updated_at = 'soon' WHERE id = ?").run(taskId);
+    expect(errorOf(() => store.tasks.versions()).message).toMatch(
+      /^the store is corrupt: the tasks row of task build \(id 1\) has a bad updated_at column: /,
+    );
+  });
+
+  it('an intent whose data is not an intent of its kind names the intent, its task and the column', () => {
+    const { store, taskId } = withTask();
+    const id = store.intents.add(taskId, { kind: 'restart', timeoutMs: 10_000, runId: 1 }, 3);
+    expect(store.intents.forTask(taskId)).toEqual([
+      { id, taskId, at: 3, intent: { kind: 'restart', timeoutMs: 10_000, runId: 1 } },
+    ]);
+    expect(store.intents.taskIds()).toEqual([taskId]);
+    const prefix = `^the store is corrupt: the intents row of intent ${id} of task build \\(id 1\\) has a bad`;
+    store.db.prepare('UPDATE intents SET data = ? WHERE id = ?').run('{"kind": "restart"', id);
+    expect(errorOf(() => store.intents.forTask(taskId)).message).toMatch(
+      new RegExp(`${prefix} data column: not JSON`),
+    );
+    store.db
+      .prepare('UPDATE intents SET data = ? WHERE id = ?')
+      .run(JSON.stringify({ kind: 'restart', timeoutMs: 'soon', runId: 1 }), id);
+    const shape = errorOf(() => store.intents.forTask(taskId));
+    expect(shape.code).toBe('ESTORE');
+    expect(shape.message).toMatch(new RegExp(`${prefix} data column at timeoutMs: `));
+    store.db.prepare("UPDATE intents SET kind = 'explode' WHERE id = ?").run(id);
+    expect(errorOf(() => store.intents.forTask(taskId)).message).toMatch(
+      new RegExp(`${prefix} kind column: `),
+    );
+    // sqlite3's shell leaves foreign keys off: a hand edit can break what the schema promises.
+    store.db.pragma('foreign_keys = OFF');
+    store.db.prepare("UPDATE intents SET task_id = 'x' WHERE id = ?").run(id);
+    expect(errorOf(() => store.intents.taskIds()).message).toMatch(
+      /^the store is corrupt: the intents row of an intent of task \? \(id x\) has a bad task_id column: /,
+    );
+  });
+
   it("a run's summary is checked against the schema its reader gives, else as a JSON object", () => {
     const { store, runId } = withTask();
     const schema = z.object({ turns: z.number() });
@@ -131,7 +185,10 @@ describe('store rows are parsed, not cast', () => {
 
   it('a journal entry whose data is not a JSON object names the entry and its task', () => {
     const { store, taskId } = withTask();
-    const id = store.events.append({ taskId, taskName: 'build', at: 3, type: 'started', data: { run: 1 } });
+    const id = store.events.record(
+      { taskId, taskName: 'build', at: 3 },
+      event('started', { run: 1, cause: 'start' }),
+    );
     store.db.prepare("UPDATE events SET data = '42' WHERE id = ?").run(id);
     expect(errorOf(() => store.events.forTask(taskId)).message).toMatch(
       new RegExp(

@@ -26,6 +26,17 @@ const runRow = z.object({
   budgeted: flag,
 });
 
+/** The narrow reads a pass makes of every open run: only the columns they use, checked the same. */
+const paneRow = runRow.pick({ id: true, task_id: true, n: true, pid: true, starter_pid: true });
+const logRow = runRow.pick({
+  id: true,
+  task_id: true,
+  n: true,
+  log_path: true,
+  bytes: true,
+  log_offset: true,
+});
+
 export class RunRepo {
   constructor(private readonly db: Db) {}
 
@@ -95,19 +106,29 @@ export class RunRepo {
   /** The open runs' ids, tasks, pids and starters: what a pane listing is compared with. */
   openPanes(): Pick<RunRecord, 'id' | 'taskId' | 'pid' | 'starterPid'>[] {
     return this.db
-      .prepare(
-        'SELECT id, task_id AS taskId, pid, starter_pid AS starterPid FROM runs WHERE ended_at IS NULL',
-      )
-      .all() as Pick<RunRecord, 'id' | 'taskId' | 'pid' | 'starterPid'>[];
+      .prepare('SELECT id, task_id, n, pid, starter_pid FROM runs WHERE ended_at IS NULL')
+      .all()
+      .map((raw) => {
+        const row = parseRow(paneRow, 'runs', raw, this.whose);
+        return { id: row.id, taskId: row.task_id, pid: row.pid, starterPid: row.starter_pid };
+      });
   }
 
   /** Where each open run's log stands, without the rest of the row: what a tail looks at first. */
   openLogs(): { id: number; taskId: number; logPath: string; bytes: number; logOffset: number }[] {
     return this.db
-      .prepare(
-        'SELECT id, task_id AS taskId, log_path AS logPath, bytes, log_offset AS logOffset FROM runs WHERE ended_at IS NULL',
-      )
-      .all() as { id: number; taskId: number; logPath: string; bytes: number; logOffset: number }[];
+      .prepare('SELECT id, task_id, n, log_path, bytes, log_offset FROM runs WHERE ended_at IS NULL')
+      .all()
+      .map((raw) => {
+        const row = parseRow(logRow, 'runs', raw, this.whose);
+        return {
+          id: row.id,
+          taskId: row.task_id,
+          logPath: row.log_path,
+          bytes: row.bytes,
+          logOffset: row.log_offset,
+        };
+      });
   }
 
   /** Runs that ended at or after `since`: their logs may still hold lines not yet read. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Intent, IntentKind } from '../core/decide.js';
 import {
   type AgentSpec,
   type Desired,
@@ -87,3 +88,31 @@ export const nextRun: z.ZodType<NextRun> = z.looseObject({
   fresh: z.boolean(),
   budgeted: z.boolean().optional(),
 });
+
+export const intentKind = enumOf<IntentKind>()(['stop', 'restart', 'resume', 'remove', 'run']);
+
+/** An intent's data column: the intent as its recorder gave it, one shape per kind. */
+export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
+  z.looseObject({
+    kind: z.literal('stop'),
+    timeoutMs: z.number(),
+    stopAs: z.enum(['stopped', 'failed']).optional(),
+    reason: z.string().nullish(),
+    signalled: z.looseObject({ runId: int, at: z.number() }).optional(),
+  }),
+  z.looseObject({ kind: z.literal('restart'), timeoutMs: z.number(), runId: intOrNull }),
+  z.looseObject({
+    kind: z.literal('resume'),
+    prompt: z.string().nullable(),
+    now: z.boolean(),
+    unattended: z.boolean(),
+  }),
+  z.looseObject({ kind: z.literal('remove'), timeoutMs: z.number() }),
+  z.looseObject({
+    kind: z.literal('run'),
+    cause: z.enum(['start', 'mission']),
+    prompt: z.string().nullable(),
+    fresh: z.boolean(),
+    spec: taskSpec.optional(),
+  }),
+]);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { event } from '../core/events.js';
 import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';
 import { openStore, type Store } from './db.js';
 import { MIGRATIONS } from './migrations.js';
@@ -163,14 +164,34 @@ describe('store', () => {
     const { store } = fresh();
     const t = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
     store.tx(() => {
-      store.events.append({ taskId: t.id, taskName: 'a', at: 1, type: 'created', data: { x: 1 } });
-      store.events.append({ taskId: t.id, taskName: 'a', at: 2, type: 'started' });
+      store.events.record(
+        { taskId: t.id, taskName: 'a', at: 1 },
+        event('created', { command: ['true'], cwd: '/', agent: null }),
+      );
+      store.events.record(
+        { taskId: t.id, taskName: 'a', at: 2 },
+        event('started', { run: 1, cause: 'start' }),
+      );
     });
     store.tasks.remove(t.id);
     expect(store.events.forTask(t.id).map((e) => [e.type, e.data])).toEqual([
-      ['created', { x: 1 }],
-      ['started', {}],
+      ['created', { command: ['true'], cwd: '/', agent: null }],
+      ['started', { run: 1, cause: 'start' }],
     ]);
+  });
+
+  it("the journal's one way in takes an entry of the typed union: there is no untyped append", () => {
+    const { store } = fresh();
+    const id = store.events.record(
+      { taskName: 'mission:m', at: 5 },
+      event('mission-resumed', { raised: { maxSessions: { from: 5, to: 8 } } }),
+    );
+    expect(store.events.all().map((e) => [e.id, e.taskName, e.type, e.data])).toEqual([
+      [id, 'mission:m', 'mission-resumed', { raised: { maxSessions: { from: 5, to: 8 } } }],
+    ]);
+    // @ts-expect-error the untyped `append` is gone (npm run typecheck fails if it comes back)
+    const append = store.events.append as unknown;
+    expect(append).toBeUndefined();
   });
 
   it('rolls a failed transaction back whole: no state change without its journal entry', () => {
@@ -179,7 +200,7 @@ describe('store', () => {
     expect(() =>
       store.tx(() => {
         store.tasks.update(t.id, { state: 'running' }, 2);
-        store.events.append({ taskId: t.id, at: 2, type: 'started' });
+        store.events.record({ taskId: t.id, at: 2 }, event('started', { run: 1, cause: 'start' }));
         throw new Error('crash between two writes');
       }),
     ).toThrow('crash between two writes');

@@ -29,6 +29,7 @@ const taskRow = z.object({
   checkpoint_asked_at: intOrNull,
 });
 const infoRow = z.object({ info: json(jsonObject) });
+const versionRow = taskRow.pick({ id: true, updated_at: true });
 
 const whose = (row: Record<string, unknown>) => `task ${String(row.name)} (id ${String(row.id)})`;
 
@@ -106,10 +107,13 @@ export class TaskRepo {
 
   /** Every task's id and last write: a loop compares them with what it last saw. */
   versions(): { id: number; updatedAt: number }[] {
-    return this.db.prepare('SELECT id, updated_at AS updatedAt FROM tasks').all() as {
-      id: number;
-      updatedAt: number;
-    }[];
+    return this.db
+      .prepare('SELECT id, name, updated_at FROM tasks')
+      .all()
+      .map((raw) => {
+        const row = parseRow(versionRow, 'tasks', raw, whose);
+        return { id: row.id, updatedAt: row.updated_at };
+      });
   }
 
   nameTaken(name: string): boolean {

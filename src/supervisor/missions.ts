@@ -6,6 +6,7 @@
  * one that finds the very step the mission was at.
  */
 import { takeCheckpoint } from '../checkpoint/index.js';
+import { event } from '../core/events.js';
 import type { AgentSpec } from '../core/task.js';
 import {
   decideMission,
@@ -107,15 +108,12 @@ function apply(rt: Runtime, record: MissionRecord, observed: MissionObserved, d:
     }
     if (p.mission) missions.update(record.id, p.mission, now);
     const agentTask = rt.store.tasks.byName(record.name);
-    for (const event of d.events) {
-      rt.store.events.append({
-        // On the agent task's journal too, so `holdfast events <mission>` tells the whole story.
-        taskId: agentTask?.id ?? null,
-        taskName: `mission:${record.name}`,
-        at: now,
-        type: event.type,
-        data: event.data,
-      });
+    for (const entry of d.events) {
+      // On the agent task's journal too, so `holdfast events <mission>` tells the whole story.
+      rt.store.events.record(
+        { taskId: agentTask?.id ?? null, taskName: `mission:${record.name}`, at: now },
+        entry,
+      );
     }
     for (const action of d.actions) {
       // The session's run is an intent on the agent task, in this transaction: if this process
@@ -217,12 +215,9 @@ function pauseFor(rt: Runtime, record: MissionRecord, reason: string): void {
     if (rt.store.missions.byId(record.id)?.state !== 'running') return;
     const now = rt.now();
     rt.store.missions.update(record.id, { state: 'paused', reason }, now);
-    rt.store.events.append({
-      taskId: rt.store.tasks.byName(record.name)?.id ?? null,
-      taskName: `mission:${record.name}`,
-      at: now,
-      type: 'mission-paused',
-      data: { reason },
-    });
+    rt.store.events.record(
+      { taskId: rt.store.tasks.byName(record.name)?.id ?? null, taskName: `mission:${record.name}`, at: now },
+      event('mission-paused', { reason }),
+    );
   });
 }

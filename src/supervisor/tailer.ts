@@ -14,6 +14,8 @@ const MAX_CHUNK = 4 * 1024 * 1024;
  * transaction as everything derived from those bytes, so a crash can neither skip nor repeat a line.
  * `final` reads the last partial line too: the run is over and nothing more will complete it.
  * Returns whether the log grew (the decider then looks at the task again: output ends a stall).
+ * This transaction, not a decision's, records log progress: it is a fact the observer saw, which the
+ * decider reads and never writes (docs/architecture.md, "Who writes tasks and runs").
  */
 export function tailRun(rt: Runtime, run: RunRecord, consume: LineConsumer | null, final = false): boolean {
   const size = fileSize(run.logPath);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { event } from '../../../core/events.js';
 import { missionOf } from '../../../supervisor/mission-observe.js';
 import { action } from '../../action.js';
 import { findMilestone, mustGet, wakeMissions } from './shared.js';
@@ -19,13 +20,10 @@ export function register(mission: Command): void {
         rt.store.tx(() => {
           const now = rt.now();
           rt.store.missions.setMilestone(m.id, idx, { status: 'done', doneAt: now, doneBy: by });
-          rt.store.events.append({
-            taskId: rt.store.tasks.byName(m.name)?.id ?? null,
-            taskName: `mission:${m.name}`,
-            at: now,
-            type: 'milestone-done',
-            data: { milestone: title, by },
-          });
+          rt.store.events.record(
+            { taskId: rt.store.tasks.byName(m.name)?.id ?? null, taskName: `mission:${m.name}`, at: now },
+            event('milestone-done', { milestone: title, by }),
+          );
         });
         // The runner moves on: at once between sessions, else when the session under way ends.
         await wakeMissions(ctx);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { AGENT_KINDS } from '../../../agents/registry.js';
 import { HoldfastError } from '../../../core/errors.js';
+import { event } from '../../../core/events.js';
 import { validateTaskName } from '../../../core/names.js';
 import { type MissionDefinition, missionFromFlags, parseMissionFile } from '../../../mission/mission-file.js';
 import { CONTINUE_MODES, settingsFromFlags } from '../../../mission/settings.js';
@@ -148,12 +149,10 @@ export function initMission(
       milestones: definition.milestones.length,
       now: rt.now(),
     });
-    rt.store.events.append({
-      taskName: `mission:${name}`,
-      at: rt.now(),
-      type: 'mission-created',
-      data: { milestones: definition.milestones.length },
-    });
+    rt.store.events.record(
+      { taskName: `mission:${name}`, at: rt.now() },
+      event('mission-created', { milestones: definition.milestones.length }),
+    );
     return m;
   });
   saveMissionEnv(rt, name, process.env);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../../core/errors.js';
+import { event } from '../../../core/events.js';
 import { action } from '../../action.js';
 import { mustGet, waitForDaemon, wakeMissions } from './shared.js';
 import { missionView } from './view.js';
@@ -22,13 +23,10 @@ export function register(mission: Command): void {
             throw new HoldfastError('ESTATE', `mission ${m.name} is ${current.state}, not running`);
           const now = rt.now();
           rt.store.missions.update(m.id, { state: 'paused', reason: REASON }, now);
-          rt.store.events.append({
-            taskId: rt.store.tasks.byName(m.name)?.id ?? null,
-            taskName: `mission:${m.name}`,
-            at: now,
-            type: 'mission-paused',
-            data: { reason: REASON },
-          });
+          rt.store.events.record(
+            { taskId: rt.store.tasks.byName(m.name)?.id ?? null, taskName: `mission:${m.name}`, at: now },
+            event('mission-paused', { reason: REASON }),
+          );
         });
         // Whoever runs missions ends the session and stops its run; this returns once that is done.
         await wakeMissions(ctx, { daemon: false });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../../core/errors.js';
+import { event } from '../../../core/events.js';
 import {
   type BudgetKey,
   budgetOver,
@@ -75,14 +76,18 @@ export async function startMission(
       { state: 'running', reason: null, startedAt: current.startedAt ?? now },
       now,
     );
-    rt.store.events.append({
+    rt.store.events.record(
       // On the agent task's journal too, as the runner's own mission entries are.
-      taskId: rt.store.tasks.byName(current.name)?.id ?? null,
-      taskName: `mission:${current.name}`,
-      at: now,
-      type: `mission-${verb === 'start' ? 'started' : 'resumed'}`,
-      data: Object.keys(raised).length > 0 ? { raised } : {},
-    });
+      {
+        taskId: rt.store.tasks.byName(current.name)?.id ?? null,
+        taskName: `mission:${current.name}`,
+        at: now,
+      },
+      event(
+        verb === 'start' ? 'mission-started' : 'mission-resumed',
+        Object.keys(raised).length > 0 ? { raised } : {},
+      ),
+    );
   });
   await wakeMissions(ctx, options);
 }
