@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# One command from a fresh clone: installs what is missing (tmux via apt-get, npm dependencies),
+# One command from a fresh clone: installs what is missing (tmux and perl via apt-get, npm dependencies),
 # builds holdfast, puts `holdfast` on PATH when it can, and starts the supervised demo task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd -P)
 
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "== installing tmux"
+# perl runs each pane's process (libexec/run-task.pl); it is on every Debian system, but not on
+# every image.
+missing=()
+for tool in tmux perl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing ${missing[*]}"
   sudo=''
   [ "$(id -u)" -ne 0 ] && sudo='sudo'
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq tmux
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}"
 fi
 echo "== npm ci"
 npm ci --no-audit --no-fund --loglevel=error
