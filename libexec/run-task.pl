@@ -76,7 +76,7 @@ sub report_pid {
 # question end the log; holdfast's readers leave them out (src/supervisor/run-log.ts).
 sub drain_terminal {
   return unless -t STDIN && -t STDOUT;
-  return unless system('stty', '-echo', '-icanon', 'min', '1', 'time', '0') == 0;
+  return unless quiet_terminal();
   syswrite(STDOUT, "\e[5n") or return;
   my $reply = '';
   my $deadline = time + 3;
@@ -92,4 +92,17 @@ sub drain_terminal {
     last unless $got;
     $reply .= $chunk;
   }
+}
+
+# Echo and line editing off. Linux's TCGETS/TCSETS on its termios (c_lflag the 4th word; ECHO 010,
+# ICANON 02) spare a process start at every exit; elsewhere, stty.
+sub quiet_terminal {
+  my $termios = "\0" x 64;
+  if ($^O eq 'linux' && ioctl(STDIN, 0x5401, $termios)) {
+    my @flags = unpack('L4', $termios);
+    $flags[3] &= ~(010 | 02);
+    substr($termios, 0, 16) = pack('L4', @flags);
+    return 1 if ioctl(STDIN, 0x5402, $termios);
+  }
+  return system('stty', '-echo', '-icanon') == 0;
 }
