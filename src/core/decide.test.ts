@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Action,
   type AgentFacts,
+  type CaptureFacts,
   type CheckpointFacts,
   checkIntent,
   type Decision,
@@ -126,6 +127,15 @@ const signal = (sig: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): Action => ({
   signal: sig,
 });
 const LAUNCH: Action = { type: 'launch' };
+const CAPTURE: Action = { type: 'capture', runId: 5 };
+const capture = (over: Partial<CaptureFacts> = {}): CaptureFacts => ({
+  piped: true,
+  logBytes: 1234,
+  writable: true,
+  lostAt: null,
+  resumedAt: null,
+  ...over,
+});
 const SWEEP: Action = { type: 'sweep', runId: 5 };
 
 interface Row {
@@ -135,12 +145,15 @@ interface Row {
   pane?: PaneFact;
   agent?: AgentFacts;
   checkpoint?: CheckpointFacts;
+  capture?: CaptureFacts;
   intents?: Intent[];
   now?: number;
   jitter?: number;
   /** What the decision must say (events and actions are compared whole: unlisted means none). */
   state?: TaskState;
   events?: string[];
+  /** The events' data, in order (compared whole when given). */
+  eventData?: Record<string, unknown>[];
   actions?: Action[];
   patch?: TaskPatch;
   newRun?: Partial<NewRun> | null;
@@ -162,6 +175,7 @@ function observedFor(row: Row, t: TaskRecord): Observed {
     pane: row.pane ?? { kind: 'none' },
     agent: row.agent ?? (t.spec.agent ? agentFacts() : null),
     checkpoint: row.checkpoint ?? null,
+    ...(row.capture ? { capture: row.capture } : {}),
     intents: (row.intents ?? []).map((intent, i) => ({ id: i + 1, taskId: t.id, at: NOW - 10, intent })),
     jitter: row.jitter ?? 0,
   };
@@ -677,6 +691,96 @@ const rows: Row[] = [
     task: { spec: spec({ checkpointEveryMs: 5000 }), checkpointAskedAt: NOW - 10 },
     checkpoint: { lastAt: NOW - 9000, off: false },
     wakeAt: NOW - 10 + 5000,
+  },
+  // ── running: capture of its output ──
+  {
+    title:
+      'a live pane that lost its pipe is journaled at the log size and attached again when its disk has room',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ piped: false }),
+    state: 'running',
+    events: ['capture-lost'],
+    eventData: [{ run: 2, offset: 1234 }],
+    actions: [CAPTURE],
+  },
+  {
+    title:
+      'a pipe lost on a full disk is journaled as such and not attached (it would die at its first write)',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ piped: false, writable: false }),
+    events: ['capture-lost'],
+    eventData: [{ run: 2, offset: 1234, diskFull: true }],
+    actions: [],
+  },
+  {
+    title: 'a lost pipe already journaled, the disk still full: nothing until there is room',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ piped: false, writable: false, lostAt: 1234 }),
+    events: [],
+    actions: [],
+  },
+  {
+    title: 'a lost pipe already journaled, the disk has room again: attached again, not journaled twice',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ piped: false, lostAt: 1234 }),
+    events: [],
+    actions: [CAPTURE],
+  },
+  {
+    title: 'a pipe back after a loss: capture-resumed at the size the log had when it was attached',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ lostAt: 1234, resumedAt: 1234, logBytes: 5000 }),
+    events: ['capture-resumed'],
+    eventData: [{ run: 2, offset: 1234 }],
+    actions: [],
+  },
+  {
+    title: 'a pipe back after a loss, attached by another process: capture-resumed at the log size now',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ lostAt: 1234, logBytes: 5000 }),
+    events: ['capture-resumed'],
+    eventData: [{ run: 2, offset: 5000 }],
+  },
+  {
+    title: 'a pane with its pipe and no loss journaled: nothing',
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture(),
+    events: [],
+    actions: [],
+  },
+  {
+    title: 'a run adopted without a pipe (its launch cut short between the pane and its pipe-pane) gets one',
+    task: { state: 'starting' },
+    run: { pid: null, starterPid: null, lastOutputAt: null },
+    pane: { kind: 'alive', pid: 777 },
+    capture: capture({ piped: false, logBytes: 0 }),
+    state: 'running',
+    runPid: 777,
+    events: ['capture-lost'],
+    eventData: [{ run: 2, offset: 0 }],
+    actions: [CAPTURE],
+  },
+  {
+    title: 'a stopping run that lost its pipe gets it back too (what it prints while stopping matters)',
+    task: {
+      state: 'stopping',
+      desired: 'stopped',
+      stopRequestedAt: NOW - 100,
+      stopTimeoutMs: 10_000,
+      stopStage: 1,
+    },
+    pane: { kind: 'alive', pid: 4242 },
+    capture: capture({ piped: false }),
+    state: 'stopping',
+    events: ['capture-lost'],
+    actions: [CAPTURE],
+  },
+  {
+    title: 'capture facts of a pane that is not alive are not about capture: the death decides',
+    pane: dead(0),
+    capture: capture({ piped: false }),
+    events: ['exited', 'succeeded'],
+    actions: [],
   },
   // ── running: intents ──
   {
@@ -1322,6 +1426,7 @@ function check(row: Row, d: Decision, before: TaskRecord): void {
   const after = { ...before, ...d.patch };
   if (row.state !== undefined) expect(after.state).toBe(row.state);
   expect(d.events.map((e) => e.type)).toEqual(row.events ?? []);
+  if (row.eventData !== undefined) expect(d.events.map((e) => e.data)).toEqual(row.eventData);
   expect(d.actions).toEqual(row.actions ?? []);
   if (row.patch !== undefined) {
     if (Object.keys(row.patch).length === 0) {

@@ -79,6 +79,24 @@ export interface AgentFacts {
   toolInFlight: boolean;
 }
 
+/**
+ * What a listing and the log's filesystem say about the capture of a live run's output: tmux's
+ * `pipe-pane` process dies when a write fails (a full disk) or it is killed, and the run's output
+ * is no longer written anywhere.
+ */
+export interface CaptureFacts {
+  /** A `pipe-pane` process is attached to the run's pane. */
+  piped: boolean;
+  /** The run's log's size in bytes, now. */
+  logBytes: number;
+  /** The log's filesystem has room for the pipe's writes. */
+  writable: boolean;
+  /** The log's size where the journal says capture was lost, with no `capture-resumed` since; null: none lost. */
+  lostAt: number | null;
+  /** The log's size when this process attached the pipe again (closer than `logBytes`, which may have grown since). */
+  resumedAt: number | null;
+}
+
 export interface CheckpointFacts {
   lastAt: number | null;
   /** The cwd is not a git work tree. */
@@ -99,6 +117,8 @@ export interface Observed {
   pane: PaneFact;
   agent: AgentFacts | null;
   checkpoint: CheckpointFacts | null;
+  /** Only with a listing that shows the run's pane alive. */
+  capture?: CaptureFacts | null;
   /** Intents not yet carried out, oldest first. */
   intents: IntentRecord[];
   /** A uniform draw in [0, 1): the jitter of a backoff or a limit reset. */
@@ -116,6 +136,8 @@ export type Action =
   /** A run ended by a stop: whatever it started that still runs is ended too, and journaled. */
   | { type: 'sweep'; runId: number }
   | { type: 'checkpoint'; reason: 'interval' | 'run-ended' }
+  /** The run's pane lost its `pipe-pane` process: attach the run's log to it again. */
+  | { type: 'capture'; runId: number }
   /** The task was removed: its tmux session and files go. */
   | { type: 'discard' };
 
@@ -302,6 +324,7 @@ class Decider {
     for (const record of this.o.intents) this.intent(record);
     if (this.d.remove) return this.d;
     this.liveFacts();
+    this.capture();
     this.timers();
     return this.d;
   }
@@ -589,6 +612,33 @@ class Decider {
       this.set({ state: 'running', reason: null, stalledAt: null });
       this.journal(event('output-resumed', {}), run.id);
     }
+  }
+
+  /**
+   * A live pane whose pipe is gone (killed, or dead of a write the disk refused; or never attached:
+   * a launch cut short between the pane and its pipe) is journaled once, with the log's size, and
+   * re-attached once the log's filesystem has room. Each listing that still finds it lost tries
+   * again; the loop lists more often meanwhile.
+   */
+  private capture(): void {
+    const run = this.run;
+    const c = this.o.capture;
+    if (!isLive(run) || !c || this.o.pane.kind !== 'alive') return;
+    if (c.piped) {
+      if (c.lostAt !== null)
+        this.journal(event('capture-resumed', { run: run.n, offset: c.resumedAt ?? c.logBytes }), run.id);
+      return;
+    }
+    if (c.lostAt === null)
+      this.journal(
+        event('capture-lost', {
+          run: run.n,
+          offset: c.logBytes,
+          ...(c.writable ? {} : { diskFull: true as const }),
+        }),
+        run.id,
+      );
+    if (c.writable) this.d.actions.push({ type: 'capture', runId: run.id });
   }
 
   /** What the passing of time makes due. */

@@ -38,6 +38,13 @@ export interface TaskEventData {
   'resume-requested': { from: TaskState; withPrompt?: true; unattended?: true };
   stalled: { idleMs: number; action: 'restart' | 'notify' };
   'output-resumed': Record<string, never>;
+  /**
+   * The run's output stopped reaching its log (tmux's pipe process died: a full disk, a kill) past
+   * `offset` bytes of it. `diskFull`: its filesystem had no room when the loss was seen.
+   */
+  'capture-lost': { run: number; offset: number; diskFull?: true };
+  /** The run's output reaches its log again from `offset` on; what it printed in between is missing. */
+  'capture-resumed': { run: number; offset: number };
   'session-captured': { sessionId: string; previous: string | null };
   'session-changed': { sessionId: string; previous: string | null };
   'usage-limit-seen': { resetAt: number | null; detail: string | null };

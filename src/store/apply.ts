@@ -7,6 +7,7 @@
  */
 import {
   type AgentFacts,
+  type CaptureFacts,
   type CheckpointFacts,
   type Decision,
   decide,
@@ -21,6 +22,7 @@ import type { Store } from './db.js';
 export interface ExternalFacts {
   pane: PaneFact;
   agent: AgentFacts | null;
+  capture?: CaptureFacts | null;
 }
 
 export interface DecisionContext {

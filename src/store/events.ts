@@ -65,6 +65,17 @@ export class EventJournal {
     return rows.map(toEvent);
   }
 
+  /** The run's latest entry of one of these kinds, or null (found through its task's index). */
+  lastOf(taskId: number, runId: number, types: readonly string[]): JournalEvent | null {
+    const kinds = types.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events WHERE task_id = ? AND run_id = ? AND type IN (${kinds}) ORDER BY id DESC LIMIT 1`,
+      )
+      .all(taskId, runId, ...types);
+    return rows.length === 0 ? null : toEvent(rows[0]);
+  }
+
   all(afterId = 0, limit = 10_000): JournalEvent[] {
     const rows = this.db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit);
     return rows.map(toEvent);

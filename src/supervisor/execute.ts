@@ -8,6 +8,7 @@ import type { Action } from '../core/decide.js';
 import type { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
 import type { Applied } from '../store/apply.js';
+import { fileSize } from './file-range.js';
 import type { LaunchFailure } from './observe.js';
 import { signalGroup } from './process.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from './process-tree.js';
 import type { Runtime } from './runtime.js';
 import { checkpointTask } from './steps/checkpoint.js';
-import { launchRun } from './steps/launch.js';
+import { launchRun, RUN_OPTION } from './steps/launch.js';
 
 /** Why a run this process launched could not be put into tmux, for the CLI that asked for it. */
 export const launchErrors = new Map<number, HoldfastError>();
@@ -37,6 +38,10 @@ export class Executor {
   private readonly inFlight = new Set<string>();
   /** The processes each stop's signals found, by run: one re-parented since is still ended by the sweep. */
   private readonly tracked = new Map<number, ProcessInfo[]>();
+  /** Where this process attached a run's pipe again: the log's size just before (see CaptureFacts). */
+  readonly reattached = new Map<number, number>();
+  /** Re-attaching a run's pipe is tried again no sooner than this (a pipe that keeps dying waits longer each time). */
+  private readonly captureRetry = new Map<number, { tries: number; nextAt: number }>();
 
   constructor(
     private readonly rt: Runtime,
@@ -122,7 +127,44 @@ export class Executor {
       case 'discard':
         await discardFiles(rt, applied.before.name);
         return;
+      case 'capture':
+        await this.capture(applied, action.runId);
+        return;
     }
+  }
+
+  /**
+   * Attaches a run's log to its pane again (the same `dd` a launch attaches), unless the pane was
+   * respawned for another run meanwhile. Each try for the same run waits twice as long as the last.
+   */
+  private async capture(applied: Applied, runId: number): Promise<void> {
+    const run = this.rt.store.runs.byId(runId);
+    if (!run || run.endedAt !== null) return;
+    const key = `${applied.before.id}:capture:${runId}`;
+    const now = Date.now();
+    const retry = this.captureRetry.get(runId) ?? { tries: 0, nextAt: 0 };
+    if (this.inFlight.has(key) || now < retry.nextAt) return;
+    this.inFlight.add(key);
+    this.captureRetry.set(runId, {
+      tries: retry.tries + 1,
+      nextAt: now + Math.min(CAPTURE_RETRY_MS * 2 ** retry.tries, CAPTURE_RETRY_MAX_MS),
+    });
+    try {
+      const from = fileSize(run.logPath);
+      const target = `=${applied.before.name}:`;
+      if (await this.rt.tmux.reattachPipe(target, run.logPath, RUN_OPTION, String(run.id))) {
+        this.reattached.set(runId, from);
+        this.hooks.log(`${applied.before.name}: run ${run.n}'s output is captured again from byte ${from}`);
+      }
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** Forgets what capture of an ended run (or one journaled as resumed) needed. */
+  captureSettled(runId: number): void {
+    this.reattached.delete(runId);
+    this.captureRetry.delete(runId);
   }
 
   private cookie(runId: number, task: string): RunCookie | null {
@@ -176,6 +218,9 @@ export class Executor {
   }
 }
 
+/** The first wait before a run's pipe is attached again after a try; doubled each try, up to the max. */
+const CAPTURE_RETRY_MS = 250;
+const CAPTURE_RETRY_MAX_MS = 30_000;
 /** How long a stopped run's leftover processes get between SIGTERM and SIGKILL. */
 const SWEEP_TERM_MS = 500;
 /** How long a SIGKILL is given to take before a process is reported as surviving it. */

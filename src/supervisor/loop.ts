@@ -6,10 +6,12 @@
  * Time comes from a `Clock`, so a test can run a pass at any `now` it likes.
  */
 import { existsSync } from 'node:fs';
-import type { PaneFact } from '../core/decide.js';
+import { dirname } from 'node:path';
+import type { CaptureFacts, PaneFact } from '../core/decide.js';
 import { event } from '../core/events.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
+import { noSpaceAt } from '../store/disk-full.js';
 import { Executor, launchErrors } from './execute.js';
 import { fileSize } from './file-range.js';
 import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
@@ -57,6 +59,12 @@ export const TAIL_MS = 2000;
 const REAP_RETRY_MS = 25;
 /** An agent's log unchanged this long after its death: its last words are in. */
 const OUTPUT_SETTLE_MS = 40;
+/**
+ * While a run's pipe is lost, tmux is listed this soon after the last listing, doubling each time
+ * up to the max (a full disk may last); and this soon after a pipe was attached again, to see it took.
+ */
+const CAPTURE_LIST_MS = 250;
+const CAPTURE_LIST_MAX_MS = 5000;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -81,6 +89,11 @@ export class Loop {
   private gone: { task: string; n: number | null }[] = [];
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
+  /** Open runs whose live pane had no pipe at the last listing, by run id → task id. */
+  private lostPipes = new Map<number, number>();
+  /** When the next listing is due for a lost pipe, and how many listings in a row have found one. */
+  private captureListAt = Number.POSITIVE_INFINITY;
+  private captureListings = 0;
   /** Agent runs whose death waits for their log to stop growing (see `settled`). */
   private readonly settling = new Map<
     number,
@@ -135,6 +148,7 @@ export class Loop {
       this.executor.launchFailures.size > 0 ||
       this.unreapedSince !== null ||
       now >= this.listAt ||
+      now >= this.captureListAt ||
       now - this.lastList >= this.listMs;
     const snap = await takeSnapshot(rt, now, list, this.eventsCursor);
     if (this.options.scope !== undefined && snap.events.end !== null) this.eventsCursor = snap.events.end;
@@ -148,6 +162,7 @@ export class Loop {
       this.gone = [];
       this.lastList = now;
       this.reconcileLaunches(snap);
+      this.watchCapture(snap, now);
       await this.afterListing(snap, now);
     }
     if (now - this.lastTail >= TAIL_MS) this.tail(now);
@@ -155,9 +170,16 @@ export class Loop {
     if (this.options.missions) await this.options.missions(rt, this.log);
     const applied = this.decide(this.candidates(snap, now), snap, now);
     await this.execute(applied);
+    if (applied.some((a) => a.decision.actions.some((x) => x.type === 'capture')))
+      this.captureListAt = Math.min(this.captureListAt, now + CAPTURE_LIST_MS);
     // What the dead wrote last, read after their deaths were acted on (an agent's was read before).
     if (snap.events.deaths.size > 0) this.tail(now);
-    let wakeAt = Math.min(this.lastList + this.listMs, this.listAt, this.lastTail + TAIL_MS);
+    let wakeAt = Math.min(
+      this.lastList + this.listMs,
+      this.listAt,
+      this.captureListAt,
+      this.lastTail + TAIL_MS,
+    );
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
     if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
     if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
@@ -186,6 +208,28 @@ export class Loop {
         `${task?.name ?? '?'}: run ${run.n} is in tmux although its launch reported "${failure.message}": adopted`,
       );
     }
+  }
+
+  /**
+   * The open runs whose live pane has no pipe (its process died: a full disk, a kill): their tasks
+   * are decided (a loss to journal, a pipe to attach), and so are those of runs whose pipe is back.
+   * Listings come sooner while any is lost.
+   */
+  private watchCapture(snap: Snapshot, now: number): void {
+    const lost = new Map<number, number>();
+    for (const run of this.rt.store.runs.openPanes()) {
+      const pane = snap.panes?.get(run.id);
+      if (pane && !pane.dead && !pane.piped) lost.set(run.id, run.taskId);
+    }
+    for (const taskId of [...this.lostPipes.values(), ...lost.values()]) this.markDirty(taskId);
+    this.lostPipes = lost;
+    this.captureListAt = Number.POSITIVE_INFINITY;
+    if (lost.size === 0) {
+      this.captureListings = 0;
+      return;
+    }
+    this.captureListAt = now + Math.min(CAPTURE_LIST_MS * 2 ** this.captureListings, CAPTURE_LIST_MAX_MS);
+    this.captureListings++;
   }
 
   /** Whether a launcher said a run is gone whose end nothing has recorded yet (a listing will tell). */
@@ -280,7 +324,11 @@ export class Loop {
       if (a.decision.endRun) {
         this.executor.launchFailures.delete(a.decision.endRun.runId);
         this.settling.delete(a.decision.endRun.runId);
+        this.executor.captureSettled(a.decision.endRun.runId);
       }
+      for (const e of a.decision.events)
+        if (e.type === 'capture-resumed' && typeof e.runId === 'number')
+          this.executor.captureSettled(e.runId);
       if (a.task === null) {
         this.forget(id);
         continue;
@@ -312,7 +360,31 @@ export class Loop {
       (task.state === 'running' || task.state === 'stalled')
     )
       tailRun(this.rt, run, this.consume);
-    return { pane, agent: task.spec.agent ? agentFacts(this.rt, task, run, exit) : null };
+    return {
+      pane,
+      agent: task.spec.agent ? agentFacts(this.rt, task, run, exit) : null,
+      capture: this.captureFacts(task, run, pane, snap),
+    };
+  }
+
+  /** What a listing says about the capture of a live run's output (see CaptureFacts). */
+  private captureFacts(
+    task: TaskRecord,
+    run: RunRecord,
+    pane: PaneFact,
+    snap: Snapshot,
+  ): CaptureFacts | null {
+    const info = snap.panes?.get(run.id);
+    if (!snap.listed || pane.kind !== 'alive' || !info) return null;
+    const last = this.rt.store.events.lastOf(task.id, run.id, ['capture-lost', 'capture-resumed']);
+    return {
+      piped: info.piped,
+      logBytes: fileSize(run.logPath),
+      // dd writes up to 64 KiB at a time: a log's filesystem with less than that would kill it again.
+      writable: info.piped || !noSpaceAt(dirname(run.logPath)),
+      lostAt: last?.type === 'capture-lost' ? Number(last.data.offset) : null,
+      resumedAt: this.executor.reattached.get(run.id) ?? null,
+    };
   }
 
   /**

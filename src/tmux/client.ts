@@ -118,6 +118,24 @@ export class TmuxClient {
     return parsePid(out);
   }
 
+  /**
+   * Attaches `logFile` to a pane whose `pipe-pane` process has died, if the pane still carries the
+   * user option `option` = `value` (it was not respawned for something else meanwhile). A pane that
+   * has a pipe keeps it (`-o`). False when the pane is gone or carries another value.
+   */
+  async reattachPipe(target: string, logFile: string, option: string, value: string): Promise<boolean> {
+    let current: string;
+    try {
+      current = (await this.exec(['display-message', '-p', '-t', target, `#{${option}}`])).trim();
+    } catch (error) {
+      if (error instanceof TmuxError) return false;
+      throw error;
+    }
+    if (current !== value) return false;
+    await this.exec(pipeCommand(target, logFile));
+    return true;
+  }
+
   async hasSession(name: string): Promise<boolean> {
     try {
       await this.exec(['has-session', '-t', `=${name}`]);

@@ -11,6 +11,8 @@ export interface PaneInfo {
   deadStatus: number | null;
   deadSignal: string | null;
   serverPid: number;
+  /** Whether a `pipe-pane` process is attached (`#{pane_pipe}`); it drops to false when that process dies. */
+  piped: boolean;
 }
 
 const FIELDS = [
@@ -22,13 +24,15 @@ const FIELDS = [
   '#{pane_dead_status}',
   '#{pane_dead_signal}',
   '#{pid}',
+  '#{pane_pipe}',
 ];
 export const PANE_FORMAT = FIELDS.join('|');
 
 export function parsePaneLine(line: string): PaneInfo | null {
   const parts = line.split('|');
   if (parts.length !== FIELDS.length) return null;
-  const [session, paneId, pid, run, dead, status, signal, serverPid] = parts as [
+  const [session, paneId, pid, run, dead, status, signal, serverPid, pipe] = parts as [
+    string,
     string,
     string,
     string,
@@ -47,6 +51,7 @@ export function parsePaneLine(line: string): PaneInfo | null {
     deadStatus: status === '' ? null : Number(status),
     deadSignal: signal === '' ? null : signalName(Number(signal)),
     serverPid: Number(serverPid),
+    piped: pipe === '1',
   };
 }
 
