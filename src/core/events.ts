@@ -129,6 +129,8 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'resume-requested',
   'stalled',
   'output-resumed',
+  'capture-lost',
+  'capture-resumed',
   'session-captured',
   'session-changed',
   'usage-limit-seen',
