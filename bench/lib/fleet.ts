@@ -1,7 +1,7 @@
 import { mapLimit } from './exec.js';
 import { HoldfastHome } from './holdfast.js';
 import { Pm2Home } from './pm2.js';
-import { childrenRunning } from './proc.js';
+import { childrenRunning, grandchildrenRunning } from './proc.js';
 import { nowMs, poll } from './time.js';
 
 export const SLEEP = '/usr/bin/sleep';
@@ -37,7 +37,9 @@ export async function createFleet(size: number, log: (m: string) => void): Promi
         const row = hf.db.prepare("SELECT count(*) AS c FROM tasks WHERE state = 'running'").get() as {
           c: number;
         };
-        return row.c === size && childrenRunning(server, ['sleep', '600']).length === size ? true : undefined;
+        return row.c === size && grandchildrenRunning(server, ['sleep', '600']).length === size
+          ? true
+          : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );

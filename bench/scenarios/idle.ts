@@ -1,4 +1,5 @@
-import { CLK_TCK, cpuTicks, rssKiB } from '../lib/proc.js';
+import { readFileSync } from 'node:fs';
+import { CLK_TCK, childrenOf, cmdline, cpuTicks, rssKiB } from '../lib/proc.js';
 import type { Scenario, ScenarioResult } from '../lib/scenario.js';
 import { nowMs, sleep } from '../lib/time.js';
 
@@ -34,6 +35,24 @@ function finish(w: Watched, seconds: number) {
   };
 }
 
+/** The tmux server's children that are pane processes (not pipe-pane's dd): their Pss and CPU time. */
+function paneProcesses(server: number): { count: number; pssKiB: number; cpuS: number } {
+  let count = 0;
+  let pssKiB = 0;
+  let ticks = 0;
+  for (const pid of childrenOf(server)) {
+    if (!cmdline(pid).some((a) => a.endsWith('run-task.pl'))) continue;
+    count++;
+    ticks += cpuTicks(pid) ?? 0;
+    try {
+      pssKiB += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return { count, pssKiB, cpuS: ticks / CLK_TCK };
+}
+
 const mib = (v: number) => `${v.toFixed(1)} MiB`;
 
 /** Resident memory and CPU of the supervisors over the same idle window, the fleet's 200 tasks each. */
@@ -62,6 +81,7 @@ export const idle: Scenario = {
       }
     }
     const elapsed = (nowMs() - start) / 1000;
+    const waiters = paneProcesses(server);
     const r = {
       daemon: finish(watched.daemon, elapsed),
       tmux: finish(watched.tmux, elapsed),
@@ -96,8 +116,14 @@ export const idle: Scenario = {
           peer: '',
           peerValue: '',
         },
+        {
+          metric: `the panes' own processes (run-task.pl, each waiting for its task): Pss, CPU, all ${waiters.count}`,
+          holdfast: `${mib(waiters.pssKiB / 1024)}, ${waiters.cpuS.toFixed(2)} s`,
+          peer: '',
+          peerValue: '',
+        },
       ],
-      data: { seconds: elapsed, tasks: fleet.size, ...r },
+      data: { seconds: elapsed, tasks: fleet.size, ...r, waiters },
     };
   },
 };
