@@ -45,5 +45,14 @@ describe('chaos line check', () => {
     expect(
       checkRun(side, parseLines(text(3, [1, 2, 3, 5, 6])), ctx({ diskFull: [[1004, 1004]] })).lost,
     ).toEqual([{ n: 4, why: 'disk-full' }]);
+    // Capture that never came back after the disk was full: the lines after the window are lost.
+    const late = parseLines(
+      ['L 3 1 1.001', 'L 3 2 1.002', 'L 3 3 5.000', 'L 3 4 9.000'].map((l) => `${l}\n`).join(''),
+    );
+    expect(checkRun(late, late.slice(0, 1), ctx({ diskFull: [[1002, 1002]], ended: 'other' })).lost).toEqual([
+      { n: 2, why: 'disk-full' },
+      { n: 3, why: 'after-disk-full' },
+      { n: 4, why: 'after-disk-full' },
+    ]);
   });
 });

@@ -34,6 +34,8 @@ export type LostWhy =
   | 'in-flight-at-server-death'
   /** The tail of a run that ended otherwise: tmux dropped a dying pane's last bytes. */
   | 'at-run-end'
+  /** Everything after a full disk: capture never resumed once there was space again. */
+  | 'after-disk-full'
   | 'unexplained';
 
 /** The losses the issue allows; every other kind fails the run. */
@@ -83,7 +85,14 @@ export function checkRun(side: readonly WriterLine[], log: readonly WriterLine[]
   const missing = written.filter((l) => !seen.has(l.n));
   const lastCaptured = Math.max(0, ...mine.map((l) => l.n));
   const lastWritten = Math.max(0, ...written.map((l) => l.n));
+  // A missing tail that begins while the disk was full: the capture stopped there for good.
+  const inWindow = (at: number) =>
+    ctx.diskFull.some(([from, to]) => at >= from - DISK_SLACK_MS && at <= to + DISK_SLACK_MS);
+  const tailFrom = written.find((l) => l.n > lastCaptured);
+  const stoppedAtDiskFull = tailFrom !== undefined && inWindow(tailFrom.at) && ctx.truncatedUpTo === null;
   const lost = missing.map((l) => {
+    if (stoppedAtDiskFull && l.n > lastCaptured && !inWindow(l.at))
+      return { n: l.n, why: 'after-disk-full' as LostWhy };
     let why: LostWhy = 'unexplained';
     if (ctx.truncatedUpTo !== null && l.n <= ctx.truncatedUpTo) why = 'truncated-by-fault';
     else if (ctx.diskFull.some(([from, to]) => l.at >= from - DISK_SLACK_MS && l.at <= to + DISK_SLACK_MS))

@@ -300,7 +300,7 @@ class Chaos {
   fail(message: string): void {
     // A tmux error repeats the whole command line: the start says what failed.
     const short = message.length > 600 ? `${message.slice(0, 600)}…` : message;
-    if (this.failures.length < 200) this.failures.push(short);
+    if (this.failures.length < 400) this.failures.push(short);
   }
 
   current(): View {
@@ -555,10 +555,15 @@ function checkLines(c: Chaos, h: ChaosHome, sides: Map<string, string>): Report 
       diskFull: c.diskFull,
     });
     checks.push(check);
+    const byWhy = new Map<LostWhy, number[]>();
     for (const l of check.lost) {
       lostBy.set(l.why, (lostBy.get(l.why) ?? 0) + 1);
-      if (!EXCUSED.has(l.why))
-        c.fail(`${run.name} run ${run.n}: line ${l.n} is not in ${run.path} (${l.why})`);
+      byWhy.set(l.why, [...(byWhy.get(l.why) ?? []), l.n]);
+    }
+    for (const [why, ns] of byWhy) {
+      if (EXCUSED.has(why)) continue;
+      const span = ns.length === 1 ? `line ${ns[0]}` : `${ns.length} lines (${ns[0]}–${ns[ns.length - 1]})`;
+      c.fail(`${run.name} run ${run.n} (${run.reason ?? 'exited'}): ${span} not in ${run.path} (${why})`);
     }
     if (check.duplicated.length > 0)
       c.fail(`${run.name} run ${run.n}: lines ${check.duplicated.join(', ')} are in its log twice`);
@@ -695,6 +700,7 @@ function table(
     ['truncated-by-fault', 'lost: destroyed by the log truncation fault (allowed)'],
     ['disk-full', 'lost: printed while the disk was full (allowed)'],
     ['at-run-end', "lost: a run's last lines (FAIL)"],
+    ['after-disk-full', 'lost: capture not resumed after the disk was full (FAIL)'],
     ['unexplained', 'lost: other (FAIL)'],
   ];
   for (const [k, label] of why) rows.push([label, String(report.lostBy.get(k) ?? 0)]);
@@ -737,17 +743,22 @@ async function main(): Promise<number> {
       throw new Error(c.failures.join('\n'));
     let injected = 0;
     let attempts = 0;
+    let missed = false;
     while (injected < args.faults && attempts < args.faults * 5) {
       attempts++;
-      await sleep(150 + c.random() * 500);
+      // After a miss (nothing to inject it into, e.g. a task that is down), another pick at once.
+      await sleep(missed ? 20 : 150 + c.random() * 500);
       const kind = c.pickKind();
+      missed = true;
       try {
-        if (await c.inject(kind)) injected++;
+        if (await c.inject(kind)) {
+          missed = false;
+          injected++;
+          if (injected % 50 === 0) log(`${injected} faults, ${Math.round((nowMs() - t0) / 1000)} s`);
+        }
       } catch (error) {
         log(`could not inject ${kind}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      if (injected % 50 === 0 && injected > 0)
-        log(`${injected} faults, ${Math.round((nowMs() - t0) / 1000)} s`);
     }
     c.liftAll();
     log('faults done; waiting for everything to be back');
@@ -762,10 +773,11 @@ async function main(): Promise<number> {
     // Each live run's side file first, its log later: a line printed meanwhile is in neither check.
     const sides = new Map(c.names.map((n) => [n, readFileSync(c.sideFile(n), 'utf8')]));
     await sleep(1500);
-    const report = checkLines(c, h, sides);
-    checkJournal(c, h);
+    // The end state first: a task that ended for good explains the line losses listed after it.
     await checkEnd(c, h);
+    checkJournal(c, h);
     const agent = checkAgent(c, h);
+    const report = checkLines(c, h, sides);
     process.stdout.write(`${table(c, report, agent, (nowMs() - t0) / 1000)}\n`);
   } catch (error) {
     c.fail(
