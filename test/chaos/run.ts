@@ -565,10 +565,18 @@ function checkLines(c: Chaos, h: ChaosHome, sides: Map<string, string>): Report 
       const span = ns.length === 1 ? `line ${ns[0]}` : `${ns.length} lines (${ns[0]}–${ns[ns.length - 1]})`;
       c.fail(`${run.name} run ${run.n} (${run.reason ?? 'exited'}): ${span} not in ${run.path} (${why})`);
     }
+    const relaunched = (
+      h.db
+        .prepare("SELECT count(*) AS c FROM events WHERE run_id = ? AND type = 'launch-resumed'")
+        .get(run.id) as { c: number }
+    ).c;
+    const note = relaunched > 0 ? ` (the run was launched again: ${relaunched} launch-resumed)` : '';
     if (check.duplicated.length > 0)
-      c.fail(`${run.name} run ${run.n}: lines ${check.duplicated.join(', ')} are in its log twice`);
+      c.fail(`${run.name} run ${run.n}: lines ${check.duplicated.join(', ')} are in its log twice${note}`);
     if (check.outOfOrder.length > 0)
-      c.fail(`${run.name} run ${run.n}: lines ${check.outOfOrder.join(', ')} are out of order in its log`);
+      c.fail(
+        `${run.name} run ${run.n}: lines ${check.outOfOrder.join(', ')} are out of order in its log${note}`,
+      );
   }
   return { runs: runs.length, checks, lostBy };
 }
