@@ -127,6 +127,13 @@ class Chaos {
     return items[Math.floor(this.random() * items.length)]!;
   }
 
+  /** A command task that is up now (a fault on a task that is down would test nothing new). */
+  pickUp(): string {
+    const v = this.view;
+    const up = v ? this.names.filter((n) => Chaos.up(v, n) !== null) : [];
+    return this.pick(up.length > 0 ? up : this.names);
+  }
+
   sideFile(name: string): string {
     return join(this.h.dir, `side-${name}.txt`);
   }
@@ -343,7 +350,7 @@ class Chaos {
     switch (kind) {
       case 'task kill -9':
       case 'agent killed mid-turn': {
-        const name = kind === 'task kill -9' ? this.pick(this.names) : AGENT;
+        const name = kind === 'task kill -9' ? this.pickUp() : AGENT;
         const pane = await this.livePane(name);
         if (!pane || !h.isOurs(pane.pid)) return false;
         process.kill(pane.pid, 'SIGKILL');
@@ -355,7 +362,7 @@ class Chaos {
         return true;
       }
       case 'task SIGSTOP': {
-        const name = this.pick(this.names);
+        const name = this.pickUp();
         const pane = await this.livePane(name);
         if (!pane || !h.isOurs(pane.pid)) return false;
         const start = startTime(pane.pid);
@@ -424,7 +431,7 @@ class Chaos {
         return true;
       }
       case 'log truncated': {
-        const name = this.pick(this.names);
+        const name = this.pickUp();
         const row = h.db
           .prepare(
             'SELECT r.id AS id, r.n AS n, r.log_path AS path FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.name = ? AND r.ended_at IS NULL',
@@ -752,7 +759,7 @@ async function main(): Promise<number> {
     let injected = 0;
     let attempts = 0;
     let missed = false;
-    while (injected < args.faults && attempts < args.faults * 5) {
+    while (injected < args.faults && attempts < args.faults * 50) {
       attempts++;
       // After a miss (nothing to inject it into, e.g. a task that is down), another pick at once.
       await sleep(missed ? 20 : 150 + c.random() * 500);

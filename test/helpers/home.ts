@@ -131,7 +131,12 @@ export function cleanupHome(dir: string, socket: string): void {
   }
   // What a test orphaned (a watchdog whose server it killed): found by this home in its environment,
   // a fresh mkdtemp path no other process can have.
-  for (const pid of processesOfHome(dir)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  // Until none is found: one being forked while we looked shows up on the next look.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const left = processesOfHome(dir).filter(isAlive);
+    if (left.length === 0) break;
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
