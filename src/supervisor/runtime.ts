@@ -26,13 +26,17 @@ export interface Runtime {
 /** The package root, found from this file (src/ under tsx, dist/ when built: both two levels down). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
+/** Not a valid task name (underscore), so it can never collide with a task's session. */
+export const WATCHDOG_SESSION = '_holdfast-watchdog';
 
 export function openRuntime(home: string, clock?: Clock, storeOptions: StoreOptions = {}): Runtime {
   const paths = makePaths(home);
   checkSocketPath(paths.socket);
   ensurePrivateDir(paths.home);
   ensurePrivateDir(paths.tasksDir);
-  writeIfChanged(paths.tmuxConf, renderTmuxConfig());
+  // A watchdog killed by a signal is started again by the tmux server itself, so killing the daemon
+  // and the watchdog together still leaves something that brings both back (docs/architecture.md).
+  writeIfChanged(paths.tmuxConf, renderTmuxConfig({ respawnOnSignal: WATCHDOG_SESSION }));
   // SQLite and tmux open these by name, following links: they must be absent or the user's own.
   for (const file of [paths.store, `${paths.store}-wal`, `${paths.store}-shm`]) checkOwnPath(file, 'file');
   checkOwnPath(paths.socket, 'socket');

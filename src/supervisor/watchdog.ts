@@ -4,11 +4,11 @@ import { touchPrivateFile } from '../fs-safe.js';
 import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { LAUNCHER, PACKAGE_ROOT, type Runtime } from './runtime.js';
+import { LAUNCHER, PACKAGE_ROOT, type Runtime, WATCHDOG_SESSION } from './runtime.js';
 import { writeEnvFile } from './steps/env-file.js';
 
-/** Not a valid task name (underscore), so it can never collide with a task's session. */
-export const WATCHDOG_SESSION = '_holdfast-watchdog';
+export { WATCHDOG_SESSION } from './runtime.js';
+
 const WATCHDOG_SCRIPT = resolve(PACKAGE_ROOT, 'libexec', 'watchdog.sh');
 const CLI = resolve(PACKAGE_ROOT, 'bin', 'holdfast.js');
 

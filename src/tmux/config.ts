@@ -7,12 +7,25 @@ export const EVENTS_FILE_ENV = 'HOLDFAST_EVENTS_FILE';
  */
 export const HOLDFAST_PREFIX = 'C-]';
 
-export function renderTmuxConfig(): string {
+export interface TmuxConfigOptions {
+  /**
+   * A session (validated by the caller: it is spliced into the hook) whose pane is respawned, with
+   * the command it was started with, when a signal kills it. An exit of its own is left alone, so a
+   * program that ends on purpose (or cannot start) is not started again in a loop.
+   */
+  respawnOnSignal?: string;
+}
+
+export function renderTmuxConfig(options: TmuxConfigOptions = {}): string {
   // The hook's shell command reads the events path from the server's environment, so no path is
   // ever spliced into a command string. Fields: session, run id, exit status, signal, time (ms).
   const hook =
     `run-shell -b 'printf "%s|%s|%s|%s|%s\\n" "#{session_name}" "#{@hf_run}" ` +
     `"#{pane_dead_status}" "#{pane_dead_signal}" "$(date +%s%3N)" | dd of="$${EVENTS_FILE_ENV}" oflag=append,nofollow conv=notrunc status=none'`;
+  const respawn = options.respawnOnSignal
+    ? ` ; if -F '#{&&:#{==:#{session_name},${options.respawnOnSignal}},#{pane_dead_signal}}' ` +
+      `{ respawn-pane -t '=${options.respawnOnSignal}:' }`
+    : '';
   return [
     "# Written by holdfast; rewritten on every start. The user's ~/.tmux.conf is never read.",
     'set -g exit-empty off',
@@ -25,7 +38,7 @@ export function renderTmuxConfig(): string {
     'set -g status-left-length 40',
     `set -g prefix2 ${HOLDFAST_PREFIX}`,
     `set -g status-right "holdfast - detach: ${HOLDFAST_PREFIX} d"`,
-    `set-hook -g pane-died { ${hook} }`,
+    `set-hook -g pane-died { ${hook}${respawn} }`,
     '',
   ].join('\n');
 }

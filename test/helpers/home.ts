@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach } from 'vitest';
@@ -104,6 +104,19 @@ export function makeHome(options: { daemon?: boolean } = {}): Home {
  */
 export function cleanupHome(dir: string, socket: string): void {
   for (let attempt = 0; attempt < 20; attempt++) {
+    // The watchdog first, its session before its pid: tmux respawns a watchdog a signal kills, and
+    // one whose server is killed under it stays to start a daemon.
+    const watchdog = watchdogPid(socket);
+    if (watchdog !== null) {
+      try {
+        execFileSync('tmux', ['-S', socket, 'kill-session', '-t', '=_holdfast-watchdog:'], {
+          stdio: 'ignore',
+        });
+      } catch {
+        // already gone
+      }
+      if (isAlive(watchdog)) process.kill(watchdog, 'SIGKILL');
+    }
     const pid = daemonPid(dir);
     if (pid !== null && isAlive(pid)) process.kill(pid, 'SIGKILL');
     let server = true;
@@ -116,7 +129,47 @@ export function cleanupHome(dir: string, socket: string): void {
     if (!server && (again === null || !isAlive(again))) break;
     execFileSync('sleep', ['0.05']);
   }
+  // What a test orphaned (a watchdog whose server it killed): found by this home in its environment,
+  // a fresh mkdtemp path no other process can have.
+  // Until none is found: one being forked while we looked shows up on the next look.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const left = processesOfHome(dir).filter(isAlive);
+    if (left.length === 0) break;
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+  }
   rmSync(dir, { recursive: true, force: true });
+}
+
+function watchdogPid(socket: string): number | null {
+  try {
+    const out = execFileSync(
+      'tmux',
+      ['-S', socket, 'display-message', '-p', '-t', '=_holdfast-watchdog:', '#{pane_pid}'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const pid = Number(out.trim());
+    return pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Our own processes whose environment names this home. */
+export function processesOfHome(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`HOLDFAST_HOME=${dir}`))
+        found.push(Number(entry));
+    } catch {
+      // exited while we looked, or not ours
+    }
+  }
+  return found;
 }
 
 export function daemonPid(dir: string): number | null {
