@@ -65,6 +65,11 @@ fi
 if command -v perl >/dev/null 2>&1; then
   exec perl "${BASH_SOURCE[0]%/*}/run-task.pl" "$stdin_file" -- "$@"
 fi
+# The task will have this process's pid: say so, as run-task.pl does for its child.
+if [ -n "${HOLDFAST_HOME:-}" ]; then
+  printf "_pid|%s|%s|%s|0\n" "${HOLDFAST_TASK:-}" "${HOLDFAST_RUN:-}" "$$" |
+    dd of="$HOLDFAST_HOME/pane-events.log" oflag=append,nofollow conv=notrunc,nocreat status=none 2>/dev/null
+fi
 if [ "$stdin_file" != "-" ]; then
   exec "$@" <"$stdin_file"
 fi

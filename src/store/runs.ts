@@ -161,6 +161,16 @@ export class RunRepo {
     this.db.prepare('UPDATE runs SET task_pid = ? WHERE id = ? AND task_pid IS NULL').run(pid, id);
   }
 
+  /** The same, for run `n` of the task named `task` while it is open (a launcher's report). */
+  setTaskPidOf(task: string, n: number, pid: number): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET task_pid = ? WHERE task_pid IS NULL AND ended_at IS NULL AND n = ?
+           AND task_id = (SELECT id FROM tasks WHERE name = ?)`,
+      )
+      .run(pid, n, task);
+  }
+
   /** The process now putting this run into tmux (its first starter died). */
   setStarter(id: number, pid: number): void {
     this.db.prepare('UPDATE runs SET starter_pid = ? WHERE id = ?').run(pid, id);

@@ -51,6 +51,9 @@ export interface LoopOptions {
  * and the launchers' `gone` lines, each of which makes a listing due at once anyway.
  */
 export const LIST_MS = 10_000;
+/** How long a run whose starter died mid-launch waits before a listing may call it unlaunched. */
+const ORPHAN_GRACE_MS = 2_000;
+
 /** A launcher's `gone` line is followed by a listing this soon, unless tmux's hook has said it all. */
 const GONE_LIST_MS = 50;
 /** How often logs are checked for new bytes (agent facts and last output in `ls`; a stall reads its log fresh). */
@@ -86,6 +89,10 @@ export class Loop {
   private listSoon = true;
   /** When a listing is due early (a launcher said its task is gone), and for which runs. */
   private listAt = Number.POSITIVE_INFINITY;
+  /** Runs whose starter died before recording a pid, by when that was first seen. */
+  private readonly orphans = new Map<number, number>();
+  /** When such a run's grace ends and a listing must look for its pane again. */
+  private orphanListAt = Number.POSITIVE_INFINITY;
   private gone: { task: string; n: number | null }[] = [];
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
@@ -149,6 +156,7 @@ export class Loop {
       this.unreapedSince !== null ||
       now >= this.listAt ||
       now >= this.captureListAt ||
+      now >= this.orphanListAt ||
       now - this.lastList >= this.listMs;
     const snap = await takeSnapshot(rt, now, list, this.eventsCursor);
     if (this.options.scope !== undefined && snap.events.end !== null) this.eventsCursor = snap.events.end;
@@ -159,6 +167,7 @@ export class Loop {
     if (snap.listed) {
       this.listSoon = false;
       this.listAt = Number.POSITIVE_INFINITY;
+      this.orphanListAt = Number.POSITIVE_INFINITY;
       this.gone = [];
       this.lastList = now;
       this.reconcileLaunches(snap);
@@ -178,6 +187,7 @@ export class Loop {
       this.lastList + this.listMs,
       this.listAt,
       this.captureListAt,
+      this.orphanListAt,
       this.lastTail + TAIL_MS,
     );
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
@@ -270,7 +280,7 @@ export class Loop {
           continue;
         }
         if (!snap.listed) continue;
-        const fact = paneFact(run, snap, this.executor.launchFailures);
+        const fact = this.paneOf(run, snap);
         if (fact.kind === 'none' || fact.kind === 'launching') continue;
         if (fact.kind === 'alive' && run.pid !== null) continue;
         add(run.taskId);
@@ -317,6 +327,8 @@ export class Loop {
         }
         applied.push(result);
       }
+      // A task's pid its launch did not wait long enough for (it records the ones it sees itself).
+      for (const { task, n, pid } of snap.events.pids) rt.store.runs.setTaskPidOf(task, n, pid);
       if (commit) commitPaneEvents(rt, snap.events.end!);
     });
     for (const a of applied) {
@@ -348,9 +360,29 @@ export class Loop {
     for (const [runId, s] of this.settling) if (s.taskId === id) this.settling.delete(runId);
   }
 
+  /**
+   * What the snapshot says about an open run, with one grace: a run whose starter died before it
+   * recorded a pid is relaunched only when a listing ORPHAN_GRACE_MS after that was first seen
+   * still lacks its pane. The starter's tmux client is a process of its own (detached, so it
+   * outlives the starter) and may put the pane there after an earlier listing; relaunching then
+   * would respawn over the run's first process, and the run's log would hold both.
+   */
+  private paneOf(run: Pick<RunRecord, 'id' | 'pid' | 'starterPid'>, snap: Snapshot): PaneFact {
+    const fact = paneFact(run, snap, this.executor.launchFailures);
+    if (fact.kind !== 'unlaunched') {
+      if (snap.listed) this.orphans.delete(run.id);
+      return fact;
+    }
+    const since = this.orphans.get(run.id) ?? snap.at;
+    this.orphans.set(run.id, since);
+    if (snap.at - since >= ORPHAN_GRACE_MS) return fact;
+    this.orphanListAt = Math.min(this.orphanListAt, since + ORPHAN_GRACE_MS);
+    return { kind: 'none' };
+  }
+
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
     if (run === null || run.endedAt !== null) return { pane: { kind: 'none' } as PaneFact, agent: null };
-    let pane = paneFact(run, snap, this.executor.launchFailures);
+    let pane = this.paneOf(run, snap);
     if (task.spec.agent) pane = this.settled(run, pane);
     const exit = exitOf(pane, now);
     // A stall is decided on the log as it is now, not as the last periodic look saw it.

@@ -51,6 +51,8 @@ export interface PaneEvents {
   kicks: Set<number>;
   /** Runs (task name, run number) whose launcher saw the task gone; a name of '' is not a task's. */
   gone: { task: string; n: number | null }[];
+  /** Tasks' own pids, as their pane processes reported them (task name, run number, pid). */
+  pids: { task: string; n: number; pid: number }[];
   /** The offset after the lines read, committed with the decisions they led to; null: nothing new. */
   end: number | null;
 }
@@ -62,7 +64,7 @@ export interface PaneEvents {
  * `from`: where this reader got to (a CLI's loop, which never commits), else the stored offset.
  */
 export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEvents {
-  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), gone: [], end: null };
+  const result: PaneEvents = { deaths: new Map(), kicks: new Set(), gone: [], pids: [], end: null };
   const size = fileSize(rt.paths.eventsFile);
   let offset = from ?? Number(rt.store.meta.get(OFFSET_KEY) ?? 0);
   // A file shorter than our offset was replaced: start it from the top.
@@ -88,10 +90,11 @@ export function readPaneEvents(rt: Runtime, from: number | null = null): PaneEve
 }
 
 function readOwnLine(line: string, result: PaneEvents): void {
-  // `_pid` lines are read by the launch that waits for them (findTaskPid), not by the loop.
-  const [kind, a = '', b = ''] = line.split('|');
-  if (kind === '_gone') result.gone.push({ task: a, n: /^\d+$/.test(b) ? Number(b) : null });
+  const [kind, a = '', b = '', c = ''] = line.split('|');
+  const n = /^\d+$/.test(b) ? Number(b) : null;
+  if (kind === '_gone') result.gone.push({ task: a, n });
   else if (kind === '_kick' && /^\d+$/.test(a)) result.kicks.add(Number(a));
+  else if (kind === '_pid' && n !== null && /^\d+$/.test(c)) result.pids.push({ task: a, n, pid: Number(c) });
 }
 
 /** The pid a launcher reported for run `n` of `task` in the lines from `from` on; null: not yet. */

@@ -3,6 +3,7 @@
  * timers happen when the test says it is time, never by waiting. The processes are real (a private
  * tmux server): only their deaths are waited for.
  */
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, type TaskSpec } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
@@ -74,6 +75,54 @@ const state = (rt: Runtime, id: number) => rt.store.tasks.byId(id)!.state;
 const runs = (rt: Runtime, id: number) => rt.store.runs.forTask(id);
 
 describe('the loop on a fake clock', () => {
+  it('relaunches a run whose starter died before recording a pid only when, 2 s on, tmux still lacks its pane', async () => {
+    const { rt, clock, loop, home } = setup();
+    // A server with a task in it: the orphan's pane is looked for in a real listing.
+    const keeper = await createTask(rt, {
+      name: 'keeper',
+      nameBase: 'keeper',
+      spec: spec(home.dir, ['sleep', '30']),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, keeper.id) === 'running', 'the keeper running');
+    const task = await createTask(rt, {
+      name: 'orphan',
+      nameBase: 'orphan',
+      spec: spec(home.dir, ['sleep', '30']),
+      env: { PATH: process.env.PATH },
+    });
+    // What a starter killed mid-launch leaves: a run row with no pid, and a starter that is gone.
+    const deadStarter = spawnSync('true').pid!;
+    rt.store.tx(() => {
+      const run = rt.store.runs.insert({
+        taskId: task.id,
+        n: 1,
+        cause: 'start',
+        startedAt: clock.now(),
+        logPath: rt.paths.runLog('orphan', 1),
+        starterPid: deadStarter,
+      });
+      rt.store.tasks.update(
+        task.id,
+        { state: 'starting', currentRunId: run.id, nextStartAt: null },
+        clock.now(),
+      );
+    });
+    const resumed = () => rt.store.events.forTask(task.id).filter((e) => e.type === 'launch-resumed');
+    // Its tmux client may still be putting the pane there: not relaunched yet, however many passes.
+    for (let i = 0; i < 3; i++) {
+      loop.lookAgain();
+      const pass = await loop.pass();
+      expect(pass.wakeAt).toBeLessThanOrEqual(clock.t + 2000);
+    }
+    expect(resumed()).toHaveLength(0);
+    expect(runs(rt, task.id)[0]!.pid).toBeNull();
+    clock.advance(2000);
+    await passUntil(loop, () => runs(rt, task.id)[0]!.pid !== null, 'the run relaunched');
+    expect(resumed()).toHaveLength(1);
+    expect(runs(rt, task.id)).toHaveLength(1);
+  });
+
   it('backs off a crash exactly as long as the policy says, whatever the real time', async () => {
     const { rt, clock, loop, home } = setup();
     const task = await createTask(rt, {

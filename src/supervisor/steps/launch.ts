@@ -16,7 +16,12 @@ import { fromTmuxError } from '../tmux-errors.js';
 import { planLaunch } from './plan.js';
 
 export const RUN_OPTION = '@hf_run';
-const TASK_PID_WAIT_MS = 5_000;
+/**
+ * How long a launch waits for the task's pid: a few milliseconds as a rule. A launch never waits
+ * longer (the daemon launches one run after another); a line that comes later (a loaded machine)
+ * is recorded by the loop, one that never comes (a full disk) leaves the pane's pid shown.
+ */
+const TASK_PID_WAIT_MS = 300;
 
 export type LaunchResult =
   | { ok: true; pid: number }
