@@ -16,7 +16,7 @@ import { Executor, launchErrors } from './execute.js';
 import { fileSize } from './file-range.js';
 import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
-import { nudgeReap } from './process.js';
+import { isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { agentFacts, makeAgentLineConsumer } from './steps/session.js';
 import { type LineConsumer, tailRun } from './tailer.js';
@@ -51,6 +51,9 @@ export interface LoopOptions {
  * and the launchers' `gone` lines, each of which makes a listing due at once anyway.
  */
 export const LIST_MS = 10_000;
+/** A listing that failed while the server runs is tried again this soon. */
+const SERVER_RETRY_MS = 200;
+
 /** How long a run whose starter died mid-launch waits before a listing may call it unlaunched. */
 const ORPHAN_GRACE_MS = 2_000;
 
@@ -89,6 +92,8 @@ export class Loop {
   private listSoon = true;
   /** When a listing is due early (a launcher said its task is gone), and for which runs. */
   private listAt = Number.POSITIVE_INFINITY;
+  /** The tmux server the last good listing came from (pid and start time). */
+  private server: { pid: number; start: string } | null = null;
   /** Runs whose starter died before recording a pid, by when that was first seen. */
   private readonly orphans = new Map<number, number>();
   /** When such a run's grace ends and a listing must look for its pane again. */
@@ -158,7 +163,24 @@ export class Loop {
       now >= this.captureListAt ||
       now >= this.orphanListAt ||
       now - this.lastList >= this.listMs;
-    const snap = await takeSnapshot(rt, now, list, this.eventsCursor);
+    let snap = await takeSnapshot(rt, now, list, this.eventsCursor);
+    // A listing that says "no server" while the server seen last is still running is a client that
+    // failed (killed, starved, `server exited unexpectedly`), not a lost server: ending every run
+    // for it would restart every task. Looked at again shortly instead.
+    if (
+      snap.listed &&
+      snap.panes === null &&
+      this.server !== null &&
+      isRunning(this.server.pid, this.server.start)
+    ) {
+      this.log(`tmux did not answer a listing, but its server (pid ${this.server.pid}) runs: looking again`);
+      this.listAt = Math.min(this.listAt, now + SERVER_RETRY_MS);
+      snap = { ...snap, listed: false, panes: new Map(), list: null };
+    } else if (snap.listed) {
+      const pid = snap.serverPid;
+      const start = pid === null ? null : processStartTime(pid);
+      this.server = pid === null || start === null ? null : { pid, start };
+    }
     if (this.options.scope !== undefined && snap.events.end !== null) this.eventsCursor = snap.events.end;
     if (snap.events.gone.length > 0 && !snap.listed) {
       this.gone.push(...snap.events.gone);

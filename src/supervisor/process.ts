@@ -24,6 +24,17 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** Whether `pid` is the process that started at `start` (see processStartTime), and not a zombie. */
+export function isRunning(pid: number, start: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] !== 'Z' && fields[0] !== 'X' && fields[19] === start;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), which
  * tells a live process from a later one that reuses its pid. Null when the process is gone.

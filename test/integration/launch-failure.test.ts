@@ -83,7 +83,13 @@ describe('launch failures', () => {
     expect(faults.taken('daemon', 'respawn-pane', 'fail-after')).toBe(true);
     const pane = paneOf(h, 't')!;
     expect(pane.dead).toBe(false);
-    expect(after.pid).toBe(pane.pid);
+    // The task's own pid comes from its pane process's report, which the loop reads soon after.
+    const shown = await waitFor(
+      () => h.status('t'),
+      (s) => s.pid !== null && s.pid !== pane.pid,
+      { what: "the adopted run's task pid" },
+    );
+    expect(parentOf(shown.pid!)).toBe(pane.pid);
     expect(after.runs.map((r) => [r.n, r.endedAt === null, r.reason])).toEqual([
       [1, false, null],
       [2, true, null],
