@@ -115,10 +115,10 @@ export function cleanupHome(dir: string, socket: string): void {
       } catch {
         // already gone
       }
-      if (isAlive(watchdog)) process.kill(watchdog, 'SIGKILL');
+      killGone(watchdog);
     }
     const pid = daemonPid(dir);
-    if (pid !== null && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    if (pid !== null) killGone(pid);
     let server = true;
     try {
       execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
@@ -135,9 +135,18 @@ export function cleanupHome(dir: string, socket: string): void {
   for (let attempt = 0; attempt < 5; attempt++) {
     const left = processesOfHome(dir).filter(isAlive);
     if (left.length === 0) break;
-    for (const pid of left) process.kill(pid, 'SIGKILL');
+    for (const pid of left) killGone(pid);
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** SIGKILL to a process of this home that may end between being found and being killed. */
+function killGone(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 function watchdogPid(socket: string): number | null {
