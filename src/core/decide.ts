@@ -9,7 +9,7 @@
  * needs to happen once (a signal sent, a checkpoint asked for, a run created) is recorded with it.
  */
 import { HoldfastError } from './errors.js';
-import { event, type TaskEvent } from './events.js';
+import { event, exitedEvent, type TaskEvent } from './events.js';
 import { classifyCommandExit, type ExitVerdict, planAfterExit, stallLimit } from './lifecycle.js';
 import {
   FINAL_STATES,
@@ -412,16 +412,7 @@ class Decider {
     const task = this.t;
     this.d.endRun = { runId: run.id, exit };
     this.run = { ...run, endedAt: exit.endedAt };
-    this.journal(
-      event('exited', {
-        run: run.n,
-        exitCode: exit.exitCode,
-        signal: exit.signal,
-        durationMs: exit.endedAt - run.startedAt,
-        ...(exit.reason ? { reason: exit.reason } : {}),
-      }),
-      run.id,
-    );
+    this.journal(exitedEvent(run, exit), run.id);
     const verdict: ExitVerdict =
       launchError === null ? this.verdict(exit) : { class: 'crash', detail: launchError };
     const plan = planAfterExit({

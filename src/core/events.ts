@@ -2,7 +2,7 @@
  * Every kind of journal entry with the data it carries. The journal is what `holdfast events`
  * prints and what tests read, so a kind's data only ever gains fields.
  */
-import type { RunCause, TaskState } from './task.js';
+import type { RunCause, RunExit, TaskState } from './task.js';
 
 /** What a task's own decisions and observations journal. */
 export interface TaskEventData {
@@ -162,4 +162,15 @@ function allOf<T extends string>() {
 
 export function event<K extends EventKind>(type: K, data: EventData[K]): JournalDraft<K> {
   return { type, data } as JournalDraft<K>;
+}
+
+/** The journal's word on a run's end: the same for a decision and for a stray run's end. */
+export function exitedEvent(run: { n: number; startedAt: number }, exit: RunExit): JournalDraft<'exited'> {
+  return event('exited', {
+    run: run.n,
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    durationMs: exit.endedAt - run.startedAt,
+    ...(exit.reason ? { reason: exit.reason } : {}),
+  });
 }

@@ -15,7 +15,7 @@ import {
   type Observed,
   type PaneFact,
 } from '../core/decide.js';
-import { event } from '../core/events.js';
+import { exitedEvent } from '../core/events.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import type { Store } from './db.js';
 
@@ -119,13 +119,7 @@ export function endStrayRun(store: Store, runId: number, exit: RunExit, now: num
     store.runs.end(runId, exit);
     store.events.record(
       { taskId: run.taskId, taskName: task?.name ?? null, runId, at: now },
-      event('exited', {
-        run: run.n,
-        exitCode: exit.exitCode,
-        signal: exit.signal,
-        durationMs: exit.endedAt - run.startedAt,
-        ...(exit.reason ? { reason: exit.reason } : {}),
-      }),
+      exitedEvent(run, exit),
     );
     return true;
   });

@@ -82,7 +82,7 @@ describe('store', () => {
     db.exec('ALTER TABLE runs DROP COLUMN task_pid;');
     db.exec('DROP TABLE intents;');
     for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at'])
-      db.exec(`ALTER TABLE tasks DROP COLUMN ${column};`);
+      db.prepare(`ALTER TABLE tasks DROP COLUMN ${column}`).run();
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
     db.prepare(
       `INSERT INTO tasks (name, spec, desired, state, created_at, updated_at, supervision)
