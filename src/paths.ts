@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HoldfastError } from './core/errors.js';
 
 /** The longest unix socket path the kernel accepts (sun_path is 108 bytes with its NUL). */
@@ -23,6 +24,17 @@ export interface Paths {
   /** An agent task's original prompt, which every fresh start reads. */
   originalPrompt(name: string): string;
   promptFile(name: string, n: number): string;
+  /**
+   * An interactive agent's signals, one JSON line per hook or notify run (`agents/signals.ts`),
+   * appended by `hook/main.ts` and read by the daemon from a committed offset.
+   */
+  signalsFile(name: string): string;
+  /** Files an interactive agent is pointed at: claude's `--settings` file, codex's `CODEX_HOME`. */
+  agentDir(name: string): string;
+  /** The task's approval rules (`--allow`, `--deny`), read by the hook on each `PermissionRequest`. */
+  policyFile(name: string): string;
+  /** One file per open question's answer, by its id, for a hook that waits for it. */
+  answersDir(name: string): string;
 }
 
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -49,6 +61,10 @@ export function makePaths(home: string): Paths {
     envFile: (name) => join(taskDir(name), 'env'),
     originalPrompt: (name) => join(taskDir(name), 'prompt.txt'),
     promptFile: (name, n) => join(taskDir(name), `prompt-${n}.txt`),
+    signalsFile: (name) => join(taskDir(name), 'signals.jsonl'),
+    agentDir: (name) => join(taskDir(name), 'agent'),
+    policyFile: (name) => join(taskDir(name), 'policy.json'),
+    answersDir: (name) => join(taskDir(name), 'answers'),
   };
 }
 
@@ -61,4 +77,9 @@ export function checkSocketPath(socket: string): void {
       { hint: 'set HOLDFAST_HOME to a shorter directory' },
     );
   }
+}
+
+/** The hook program (`hook/main.ts`, built beside this file) that interactive agents' hooks run. */
+export function hookProgram(): string {
+  return fileURLToPath(new URL('./hook/main.js', import.meta.url));
 }

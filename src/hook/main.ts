@@ -1,0 +1,61 @@
+/**
+ * The program an interactive agent's hooks run (claude's `--settings` hooks, codex's `hooks.json`)
+ * and codex's `notify`:
+ *
+ *   node dist/hook/main.js <home> <task> <task-id> <claude|codex>           payload on stdin (hooks)
+ *   node dist/hook/main.js <home> <task> <task-id> codex <json>             notify's one argument
+ *
+ * It appends one `signals.jsonl` line (agents/signals.ts) and a `_kick` line to `pane-events.log`,
+ * so the daemon hears of it within milliseconds and, being down, reads it when it is back. It
+ * prints nothing except a `PermissionRequest`'s answer: claude adds a `UserPromptSubmit` hook's
+ * output to the model's context. Whatever goes wrong, it exits 0 without output, so a broken or
+ * removed task never blocks the agent (and an unanswered dialog is drawn, never allowed).
+ */
+import { readFileSync } from 'node:fs';
+import { type SignalLine, signalLineSchema } from '../agents/signals.js';
+import { appendExisting } from '../fs-safe.js';
+import { makePaths } from '../paths.js';
+import { answerPermission } from './permission.js';
+
+async function main(argv: string[]): Promise<void> {
+  const [home, task, id, agentArg, notifyJson] = argv;
+  if (!home || !task || !id || !/^\d+$/.test(id) || (agentArg !== 'claude' && agentArg !== 'codex')) return;
+  const agent: SignalLine['agent'] = agentArg;
+  const paths = makePaths(home);
+  const source = notifyJson === undefined ? 'hook' : 'notify';
+  const payload = asRecord(notifyJson ?? readFileSync(0, 'utf8'));
+  if (!payload) return;
+  const event = String(payload.hook_event_name ?? payload.type ?? 'unknown');
+  let decision: SignalLine['decision'];
+  if (event === 'PermissionRequest') {
+    decision = (await answerPermission({ home, task, taskId: Number(id), agent }, payload)) ?? undefined;
+  }
+  const line = signalLineSchema.parse({ at: Date.now(), agent, source, event, payload, decision });
+  if (!appendExisting(paths.signalsFile(task), `${JSON.stringify(line)}\n`)) return;
+  appendExisting(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
+  if (decision) {
+    const answer = {
+      behavior: decision.behavior,
+      ...(decision.message ? { message: decision.message } : {}),
+    };
+    process.stdout.write(
+      JSON.stringify({ hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: answer } }),
+    );
+  }
+}
+
+function asRecord(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  () => process.exit(0),
+);
