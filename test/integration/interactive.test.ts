@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSignalLine, type SignalLine } from '../../src/agents/signals.js';
 import type { TaskView } from '../../src/views/task.js';
@@ -315,5 +316,93 @@ describe('interactive state from signals and the screen', () => {
       'idle/screen',
     ]);
     expect(events[2]!.at - events[1]!.at).toBeGreaterThanOrEqual(500);
+  });
+});
+
+/** The prompt holdfast recorded for each run of a task (what delivery types in first). */
+function runPrompts(h: Home, task: string): (string | null)[] {
+  const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+  try {
+    return db
+      .prepare('SELECT r.prompt FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.name = ? ORDER BY r.n')
+      .all(task)
+      .map((r) => (r as { prompt: string | null }).prompt);
+  } finally {
+    db.close();
+  }
+}
+
+describe('interactive crash and resume', () => {
+  it('claude: a crash mid-turn comes back in the same pane on --resume <its session>, with "continue" as the next run\'s first input; ls shows the ACTIVITY column', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const task = await h.json<TaskView>(
+      ['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    const ls = await h.cli(['ls']);
+    expect(ls.stdout).toMatch(/NAME\s+STATE\s+ACTIVITY\s+PID/);
+    expect(ls.stdout).toMatch(/\bc\s+running\s+idle\b/);
+    await typeInto(h, 'c', 'work [[sleep 700]] [[crash 3]]');
+    await waitFor(
+      () => invocations(s),
+      (v) => v.length === 2,
+      { what: 'the second start', timeoutMs: 15_000 },
+    );
+    expect(invocations(s)[1]!.argv).toEqual([
+      '--resume',
+      task.sessionId,
+      '--settings',
+      join(h.dir, 'tasks', 'c', 'agent', 'settings.json'),
+    ]);
+    const resumed = await waitStatus(
+      h,
+      'c',
+      (v) => v.runs.length === 2 && v.activity === 'idle',
+      'run 2 idle',
+    );
+    expect(resumed.sessionId).toBe(task.sessionId);
+    expect(resumed.runs[1]).toMatchObject({ cause: 'resume' });
+    expect(runPrompts(h, 'c')).toEqual([null, 'continue']);
+  });
+
+  it('codex: the thread id is captured from its hooks, and a crash resumes it with `codex resume <thread-id> --no-daemon`', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      ['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work, '--resume-prompt', 'go on'],
+      {
+        env: s.env,
+      },
+    );
+    await waitFor(
+      () => screen(h, 'x'),
+      (v) => v.includes('? for shortcuts'),
+      { what: 'idle codex' },
+    );
+    await typeInto(h, 'x', 'first [[say ok]]');
+    const captured = await waitStatus(
+      h,
+      'x',
+      (v) => v.sessionId !== null && v.activity === 'idle',
+      'thread id',
+    );
+    const thread = captured.sessionId!;
+    expect(signals(h, 'x').find((l) => l.event === 'UserPromptSubmit')?.payload.session_id).toBe(thread);
+    await typeInto(h, 'x', 'second [[sleep 500]] [[crash 2]]');
+    await waitFor(
+      () => invocations(s),
+      (v) => v.length === 2,
+      { what: 'the second start', timeoutMs: 15_000 },
+    );
+    expect(invocations(s)[1]!.argv).toEqual([
+      'resume',
+      thread,
+      '--no-daemon',
+      '--dangerously-bypass-hook-trust',
+    ]);
+    await waitStatus(h, 'x', (v) => v.runs.length === 2 && v.state === 'running', 'run 2 running');
+    expect(runPrompts(h, 'x')).toEqual([null, 'go on']);
   });
 });
