@@ -1,4 +1,5 @@
 /** The task model shared by every module: what the user asked for (spec) and what holdfast observed. */
+import type { TuiState } from './interactive.js';
 
 export const TASK_STATES = [
   'pending',
@@ -71,6 +72,12 @@ export interface AgentSpec {
   limitBackoffMs: number[];
   /** Arguments passed through to the agent after `--`. */
   extraArgs: string[];
+  /** The agent's TUI runs in the pane (claude, codex); absent in specs older than it = headless. */
+  interactive?: boolean;
+  /** `--trust`: the task's cwd was added to the agent's folder trust (interactive only). */
+  trust?: boolean;
+  /** Typed into a resumed interactive agent whose turn a crash cut short (default "continue"). */
+  resumePrompt?: string;
 }
 
 export interface TaskSpec {
@@ -147,6 +154,8 @@ export interface TaskRecord {
   stalledAt: number | null;
   /** When a checkpoint was last asked for (taken or not yet): the next is due an interval after. */
   checkpointAskedAt: number | null;
+  /** An interactive agent's activity, question and signal offset; null for every other task. */
+  tui?: TuiState | null;
 }
 
 export interface NextRun {

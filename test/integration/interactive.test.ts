@@ -1,0 +1,408 @@
+/**
+ * `holdfast run --agent claude|codex --interactive` on the fake TUIs (test/fixtures/fake-tui) in
+ * the home's real tmux server: the TUI reaches its prompt box with no key pressed, pointed at
+ * holdfast's per-task files, and its hooks append to the task's signals.jsonl.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSignalLine, type SignalLine } from '../../src/agents/signals.js';
+import type { TaskView } from '../../src/views/task.js';
+import { FIXTURES, type Home, useHome } from '../helpers/home.js';
+import { waitFor } from '../helpers/wait.js';
+
+const home = useHome();
+const daemonHome = useHome({ daemon: true });
+const TUI_BIN = join(FIXTURES, 'fake-tui', 'bin');
+const NBSP = '\u00a0';
+
+interface Scratch {
+  dir: string;
+  user: string;
+  work: string;
+  state: string;
+  env: NodeJS.ProcessEnv;
+}
+const scratches: string[] = [];
+afterEach(() => {
+  for (const d of scratches.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A user HOME where claude's onboarding is done (INTERACTIVE.md §1), a work dir, the fakes' records. */
+function scratch(): Scratch {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'hf-tui-')));
+  scratches.push(dir);
+  const user = join(dir, 'user');
+  const work = join(dir, 'work');
+  const state = join(dir, 'state');
+  for (const d of [user, work, state]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(user, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true, theme: 'dark' }));
+  return {
+    dir,
+    user,
+    work,
+    state,
+    env: { PATH: `${TUI_BIN}:${process.env.PATH}`, HOME: user, FAKE_TUI_STATE: state },
+  };
+}
+
+function screen(h: Home, name: string): string {
+  return h.tmux(['capture-pane', '-p', '-t', `=${name}:`]);
+}
+function signals(h: Home, name: string): SignalLine[] {
+  let text = '';
+  try {
+    text = readFileSync(join(h.dir, 'tasks', name, 'signals.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => parseSignalLine(l))
+    .filter((l): l is SignalLine => l !== null);
+}
+function invocations(s: Scratch): { agent: string; argv: string[]; env: Record<string, string | null> }[] {
+  try {
+    return readFileSync(join(s.state, 'invocations.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+/** INTERACTIVE.md §2's delivery, by hand until `send` exists: a bracketed paste, ≥ 300 ms, Enter. */
+async function typeInto(h: Home, name: string, text: string): Promise<void> {
+  const buffer = `t-${process.pid}-${Date.now()}`;
+  execTmuxWithInput(h, ['load-buffer', '-b', buffer, '-'], text);
+  h.tmux(['paste-buffer', '-p', '-d', '-b', buffer, '-t', `=${name}:`]);
+  await new Promise((r) => setTimeout(r, 300)); // a protocol delay (§2), not a wait for state
+  h.tmux(['send-keys', '-t', `=${name}:`, 'Enter']);
+}
+function execTmuxWithInput(h: Home, args: string[], input: string): void {
+  execFileSync('tmux', ['-S', h.socket, ...args], { input, env: h.env });
+}
+
+describe('run --interactive', () => {
+  it('claude: the TUI reaches its prompt box on --session-id with the task settings file, --trust sets the folder trust in ~/.claude.json and journals it, and SessionStart reaches signals.jsonl', async () => {
+    const h = home();
+    const s = scratch();
+    const task = await h.json<TaskView>(
+      ['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work],
+      { env: s.env },
+    );
+    expect(task.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes(`❯${NBSP}`),
+      { what: "claude's empty composer" },
+    );
+    const [inv] = invocations(s);
+    expect(inv?.argv).toEqual([
+      '--session-id',
+      task.sessionId,
+      '--settings',
+      join(h.dir, 'tasks', 'c', 'agent', 'settings.json'),
+    ]);
+    const start = await waitFor(
+      () => signals(h, 'c').filter((l) => l.event === 'SessionStart'),
+      (v) => v.length === 1,
+      { what: 'the SessionStart hook line' },
+    );
+    expect(start[0]).toMatchObject({
+      agent: 'claude',
+      source: 'hook',
+      payload: { session_id: task.sessionId },
+    });
+    const config = JSON.parse(readFileSync(join(s.user, '.claude.json'), 'utf8'));
+    expect(config).toEqual({
+      hasCompletedOnboarding: true,
+      theme: 'dark',
+      projects: { [s.work]: { hasTrustDialogAccepted: true } },
+    });
+    const trust = (await h.events('c')).filter((e) => e.type === 'trust-granted');
+    expect(trust.map((e) => e.data)).toEqual([
+      {
+        file: join(s.user, '.claude.json'),
+        key: `projects[${JSON.stringify(s.work)}].hasTrustDialogAccepted`,
+        changed: true,
+      },
+    ]);
+  });
+
+  it('codex: the TUI runs with --no-daemon and its own CODEX_HOME, reaches its prompt box, and a typed prompt brings its UserPromptSubmit hook and notify into signals.jsonl', async () => {
+    const h = home();
+    const s = scratch();
+    await h.json<TaskView>(['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work], {
+      env: s.env,
+    });
+    await waitFor(
+      () => screen(h, 'x'),
+      (v) => v.includes('› Ask Codex to do anything') && v.includes('? for shortcuts'),
+      { what: "codex's idle composer" },
+    );
+    const [inv] = invocations(s);
+    expect(inv?.argv).toEqual(['--no-daemon', '--dangerously-bypass-hook-trust']);
+    expect(inv?.env.CODEX_HOME).toBe(join(h.dir, 'tasks', 'x', 'agent', 'codex-home'));
+    await typeInto(h, 'x', 'hello [[say hi there]]');
+    const lines = await waitFor(
+      () => signals(h, 'x'),
+      (v) =>
+        v.some(
+          (l) => l.event === 'agent-turn-complete' && l.payload['last-assistant-message'] === 'hi there',
+        ),
+      { what: 'the turn notify line' },
+    );
+    expect(lines.find((l) => l.event === 'UserPromptSubmit')).toMatchObject({
+      agent: 'codex',
+      source: 'hook',
+      payload: { prompt: 'hello [[say hi there]]' },
+    });
+  });
+
+  it('refuses --interactive for an agent whose TUI gives no signals, and --trust without --interactive', async () => {
+    const h = home();
+    const s = scratch();
+    const gemini = await h.cli(['run', '--agent', 'gemini', '--interactive', '--prompt', 'x'], {
+      env: s.env,
+    });
+    expect(gemini.code).toBe(2);
+    expect(gemini.stderr).toMatch(/^holdfast: --interactive: gemini's TUI gives no signals/);
+    const trust = await h.cli(['run', '--agent', 'claude', '--trust', '--prompt', 'x'], { env: s.env });
+    expect(trust.code).toBe(2);
+    expect(trust.stderr).toMatch(/^holdfast: --trust is for interactive agents/);
+    expect((await h.json<TaskView[]>(['ls'])).length).toBe(0);
+  });
+});
+
+async function status(h: Home, name: string): Promise<TaskView> {
+  return h.json<TaskView>(['status', name]);
+}
+function waitStatus(h: Home, name: string, ok: (v: TaskView) => boolean, what: string, timeoutMs = 10_000) {
+  return waitFor(() => status(h, name), ok, { what, timeoutMs });
+}
+/** Waits ≥ `ms` after a dialog was seen drawn: the dialog ignores keys for 125 ms (§4). */
+async function pause(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms)); // a protocol delay (§4), not a wait for state
+}
+
+describe('interactive state from signals and the screen', () => {
+  it('claude: activity follows the hooks (idle → working → idle), each change reaches the store soon after its signal (p99 reported), and never flaps', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(
+      h,
+      'c',
+      (v) => v.activity === 'idle' && v.state === 'running',
+      'idle after SessionStart',
+    );
+    const TURNS = 8;
+    for (let i = 0; i < TURNS; i++) {
+      await waitFor(
+        () => screen(h, 'c'),
+        (v) => v.includes(`❯${NBSP}`) && !v.includes('esc to interrupt'),
+        { what: 'the empty composer' },
+      );
+      await typeInto(h, 'c', `turn ${i} [[sleep 300]] [[say done ${i}]]`);
+      await waitFor(
+        () => signals(h, 'c').filter((l) => l.event === 'Stop'),
+        (v) => v.length === i + 1,
+        { what: `Stop of turn ${i}` },
+      );
+    }
+    const v = await waitStatus(h, 'c', (t) => t.activity === 'idle', 'idle at the end');
+    expect(v.question).toBeNull();
+    const events = (await h.events('c')).filter((e) => e.type === 'activity');
+    const lines = signals(h, 'c');
+    // Each UserPromptSubmit and Stop is one change, in order, from the hook.
+    const changes = events.map((e) => `${e.data.activity}/${e.data.via}`);
+    expect(changes).toEqual([
+      'idle/hook',
+      ...Array.from({ length: TURNS }, () => ['working/hook', 'idle/hook']).flat(),
+    ]);
+    const latencies: number[] = [];
+    const submits = lines.filter((l) => l.event === 'UserPromptSubmit');
+    const stops = lines.filter((l) => l.event === 'Stop');
+    const working = events.filter((e) => e.data.activity === 'working');
+    const idle = events.filter((e) => e.data.activity === 'idle').slice(1);
+    for (let i = 0; i < TURNS; i++) {
+      latencies.push(working[i]!.at - submits[i]!.at, idle[i]!.at - stops[i]!.at);
+    }
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!;
+    console.log(
+      `signal → store latency over ${latencies.length} changes: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${latencies.at(-1)} ms`,
+    );
+    expect(latencies[0]).toBeGreaterThanOrEqual(0);
+    // The goal is 150 ms (issue 10); a loaded 2-core machine is allowed some slack in a test.
+    expect(p(0.5)).toBeLessThanOrEqual(150);
+  });
+
+  it('claude: an approval dialog (no rule answered the hook) is a permission question, waiting-input, until the dialog is answered on screen', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'go [[tool Bash touch made.txt]] [[say made]]');
+    const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'waiting-input');
+    expect(asked.activity).toBe('waiting-input');
+    expect(asked.question).toMatchObject({ kind: 'permission', tool: 'Bash', input: 'touch made.txt' });
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('Do you want to proceed?'),
+      { what: 'the dialog' },
+    );
+    await pause(300);
+    h.tmux(['send-keys', '-t', '=c:', '1']);
+    const done = await waitStatus(
+      h,
+      'c',
+      (v) => v.state === 'running' && v.activity === 'idle',
+      'running, idle',
+    );
+    expect(done.question).toBeNull();
+    const kinds = (await h.events('c')).map((e) => e.type);
+    expect(kinds.filter((k) => k === 'question-asked')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'question-closed')).toHaveLength(1);
+  });
+
+  it('claude without --trust: the trust dialog is a question of kind trust (seen on the screen), and ~/.claude.json is not touched', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const before = readFileSync(join(s.user, '.claude.json'), 'utf8');
+    await h.json(['run', '--agent', 'claude', '--interactive', '-n', 'c', '-C', s.work], { env: s.env });
+    const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'the trust question');
+    expect(asked.question).toMatchObject({
+      kind: 'trust',
+      tool: null,
+      options: ['Yes, proceed', 'No, exit'],
+    });
+    expect(readFileSync(join(s.user, '.claude.json'), 'utf8')).toBe(before);
+    await pause(300);
+    h.tmux(['send-keys', '-t', '=c:', '1']);
+    const after = await waitStatus(h, 'c', (v) => v.state === 'running' && v.question === null, 'trusted');
+    expect(after.activity).toBe('idle');
+  });
+
+  it('an Esc interrupt (no hook fires) is seen on the screen: working → idle, once, not within 500 ms of the last change', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'forever [[hang]]');
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('esc to interrupt'),
+      { what: 'the working footer' },
+    );
+    h.tmux(['send-keys', '-t', '=c:', 'Escape']);
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle after the interrupt');
+    const events = (await h.events('c')).filter((e) => e.type === 'activity');
+    expect(events.map((e) => `${e.data.activity}/${e.data.via}`)).toEqual([
+      'idle/hook',
+      'working/hook',
+      'idle/screen',
+    ]);
+    expect(events[2]!.at - events[1]!.at).toBeGreaterThanOrEqual(500);
+  });
+});
+
+/** The prompt holdfast recorded for each run of a task (what delivery types in first). */
+function runPrompts(h: Home, task: string): (string | null)[] {
+  const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+  try {
+    return db
+      .prepare('SELECT r.prompt FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.name = ? ORDER BY r.n')
+      .all(task)
+      .map((r) => (r as { prompt: string | null }).prompt);
+  } finally {
+    db.close();
+  }
+}
+
+describe('interactive crash and resume', () => {
+  it('claude: a crash mid-turn comes back in the same pane on --resume <its session>, with "continue" as the next run\'s first input; ls shows the ACTIVITY column', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const task = await h.json<TaskView>(
+      ['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    const ls = await h.cli(['ls']);
+    expect(ls.stdout).toMatch(/NAME\s+STATE\s+ACTIVITY\s+PID/);
+    expect(ls.stdout).toMatch(/\bc\s+running\s+idle\b/);
+    await typeInto(h, 'c', 'work [[sleep 700]] [[crash 3]]');
+    await waitFor(
+      () => invocations(s),
+      (v) => v.length === 2,
+      { what: 'the second start', timeoutMs: 15_000 },
+    );
+    expect(invocations(s)[1]!.argv).toEqual([
+      '--resume',
+      task.sessionId,
+      '--settings',
+      join(h.dir, 'tasks', 'c', 'agent', 'settings.json'),
+    ]);
+    const resumed = await waitStatus(
+      h,
+      'c',
+      (v) => v.runs.length === 2 && v.activity === 'idle',
+      'run 2 idle',
+    );
+    expect(resumed.sessionId).toBe(task.sessionId);
+    expect(resumed.runs[1]).toMatchObject({ cause: 'resume' });
+    expect(runPrompts(h, 'c')).toEqual([null, 'continue']);
+  });
+
+  it('codex: the thread id is captured from its hooks, and a crash resumes it with `codex resume <thread-id> --no-daemon`', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      ['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work, '--resume-prompt', 'go on'],
+      {
+        env: s.env,
+      },
+    );
+    await waitFor(
+      () => screen(h, 'x'),
+      (v) => v.includes('? for shortcuts'),
+      { what: 'idle codex' },
+    );
+    await typeInto(h, 'x', 'first [[say ok]]');
+    const captured = await waitStatus(
+      h,
+      'x',
+      (v) => v.sessionId !== null && v.activity === 'idle',
+      'thread id',
+    );
+    const thread = captured.sessionId!;
+    expect(signals(h, 'x').find((l) => l.event === 'UserPromptSubmit')?.payload.session_id).toBe(thread);
+    await typeInto(h, 'x', 'second [[sleep 500]] [[crash 2]]');
+    await waitFor(
+      () => invocations(s),
+      (v) => v.length === 2,
+      { what: 'the second start', timeoutMs: 15_000 },
+    );
+    expect(invocations(s)[1]!.argv).toEqual([
+      'resume',
+      thread,
+      '--no-daemon',
+      '--dangerously-bypass-hook-trust',
+    ]);
+    await waitStatus(h, 'x', (v) => v.runs.length === 2 && v.state === 'running', 'run 2 running');
+    expect(runPrompts(h, 'x')).toEqual([null, 'go on']);
+  });
+});
