@@ -71,6 +71,9 @@ export interface AgentSpec {
   limitBackoffMs: number[];
   /** Arguments passed through to the agent after `--`. */
   extraArgs: string[];
+  /** Approval rules (`--allow`, `--deny`, `--rules-file`; agents/policy.ts), also in the task's `policy.json`. */
+  allow?: string[];
+  deny?: string[];
 }
 
 export interface TaskSpec {

@@ -57,6 +57,8 @@ export const agentSpec: z.ZodType<AgentSpec> = z.looseObject({
   onLimit,
   limitBackoffMs: z.array(int),
   extraArgs: z.array(z.string()),
+  allow: z.array(z.string()).optional(),
+  deny: z.array(z.string()).optional(),
 });
 
 export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
