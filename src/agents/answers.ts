@@ -1,0 +1,70 @@
+/**
+ * How an answer reaches a `PermissionRequest` hook that waits for it (hook/permission.ts), and how
+ * approval decisions read in `signals.jsonl` become journal entries. In the task's `answers/`:
+ *
+ *   <questionId>.wait    the waiting hook's pid: there while it waits (removed when it stops)
+ *   <questionId>.json    the answer, written whole (a rename) by the daemon
+ *   <questionId>.taken   the answer once the hook took it (renamed from .json: it or the daemon's
+ *                        withdrawal wins, never both, so an answer is delivered at most once)
+ */
+import { z } from 'zod';
+import { event, type JournalDraft } from '../core/events.js';
+import type { SignalLine } from './signals.js';
+
+export const QUESTION_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+export const answerFileSchema = z.strictObject({
+  behavior: z.enum(['allow', 'deny']),
+  message: z.string().optional(),
+  by: z.enum(['user', 'dashboard']),
+});
+export type AnswerFile = z.infer<typeof answerFileSchema>;
+
+export const answerFiles = (questionId: string) => ({
+  wait: `${questionId}.wait`,
+  answer: `${questionId}.json`,
+  taken: `${questionId}.taken`,
+  withdrawn: `${questionId}.withdrawn`,
+});
+
+/** A tool call's input as one line, as the journal and the question show it. */
+export function inputLine(input: unknown): string | null {
+  if (input === null || typeof input !== 'object') return null;
+  const rec = input as Record<string, unknown>;
+  for (const key of ['command', 'file_path', 'notebook_path', 'path', 'url', 'pattern', 'query']) {
+    const v = rec[key];
+    if (typeof v === 'string') return v.replace(/\s*\n\s*/g, ' ');
+    if (key === 'command' && Array.isArray(v)) return v.join(' ');
+  }
+  const json = JSON.stringify(rec);
+  return json === '{}' ? null : json;
+}
+
+/**
+ * The journal entries a `PermissionRequest` signal line means: a question put to the user
+ * (`approval-asked`, the hook waits) or a decision with who made it (`approval-decided`). Other
+ * lines journal nothing here. The daemon's reader of `signals.jsonl` journals these with the line.
+ */
+export function approvalEvents(line: SignalLine): JournalDraft<'approval-asked' | 'approval-decided'>[] {
+  if (line.event !== 'PermissionRequest') return [];
+  const tool = typeof line.payload.tool_name === 'string' ? line.payload.tool_name : null;
+  const input = inputLine(line.payload.tool_input);
+  if (line.decision) {
+    const d = line.decision;
+    return [
+      event('approval-decided', {
+        ...(line.questionId ? { questionId: line.questionId } : {}),
+        tool,
+        input,
+        behavior: d.behavior,
+        by: d.by,
+        ...(d.rule ? { rule: d.rule } : {}),
+        ...(d.message ? { message: d.message } : {}),
+        via: 'hook',
+      }),
+    ];
+  }
+  if (line.questionId)
+    return [event('approval-asked', { questionId: line.questionId, tool, input, via: 'hook' })];
+  return [];
+}
