@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Policy, parseRule, parseRulesFile } from '../agents/policy.js';
 import { HoldfastError } from '../core/errors.js';
+import type { AgentSpec } from '../core/task.js';
 
 export interface ApprovalOptions {
   allow?: string[];
@@ -8,7 +9,7 @@ export interface ApprovalOptions {
   rulesFile?: string;
 }
 
-/** The agents whose `PermissionRequest` hook holdfast answers. */
+/** The agents whose `PermissionRequest` hook holdfast answers (run with `--interactive`). */
 export const RULE_AGENTS: readonly string[] = ['claude', 'codex'];
 
 /** commander's collector for a repeatable option. */
@@ -20,14 +21,15 @@ export function collect(value: string, previous: string[] | undefined): string[]
  * The approval rules of `run` (`--allow`, `--deny`, `--rules-file`), or null when none is given.
  * A bad rule is the user's error, before anything is created.
  */
-export function policyOf(options: ApprovalOptions, agentKind: string | null): Policy | null {
+export function policyOf(options: ApprovalOptions, agent: AgentSpec | null): Policy | null {
   const given = options.allow !== undefined || options.deny !== undefined || options.rulesFile !== undefined;
   if (!given) return null;
   const flag = options.allow ? '--allow' : options.deny ? '--deny' : '--rules-file';
-  if (agentKind === null || !RULE_AGENTS.includes(agentKind)) {
+  // Only an interactive agent's hooks ask holdfast; a headless one's rules would silently do nothing.
+  if (agent === null || !RULE_AGENTS.includes(agent.kind) || agent.interactive !== true) {
     throw new HoldfastError(
       'EUSAGE',
-      `${flag} answers an agent's approval requests: it needs --agent ${RULE_AGENTS.join(' or ')}`,
+      `${flag} answers an interactive agent's approval requests: it needs --agent ${RULE_AGENTS.join('|')} --interactive`,
     );
   }
   const policy: Policy = { allow: [], deny: [] };

@@ -76,6 +76,20 @@ export interface TaskEventData {
   'checkpoint-skipped': { head: string | null; reason: string };
   'checkpoints-off': { reason: string };
   removed: Record<string, never>;
+  /** `--trust`: the folder trust for the task's cwd is set in `file` at `key` (`changed`: holdfast wrote it; false: it was already there). */
+  'trust-granted': { file: string; key: string; changed: boolean };
+  /** An interactive agent's activity changed (`via`: what said so: a hook, notify or the screen). */
+  activity: { activity: string; from: string | null; via: 'hook' | 'notify' | 'screen' };
+  /** An interactive agent asks a question (`waiting-input` until it is answered or gone). */
+  'question-asked': {
+    id: string;
+    kind: string;
+    tool: string | null;
+    input: string | null;
+    via: 'hook' | 'screen';
+  };
+  /** The question is no longer on the agent's screen (answered, denied, or the turn went on). */
+  'question-closed': { id: string; via: 'hook' | 'notify' | 'screen' };
 }
 
 /** What the daemon journals about itself and the tmux server (no task). */
@@ -157,6 +171,10 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'checkpoint-skipped',
   'checkpoints-off',
   'removed',
+  'trust-granted',
+  'activity',
+  'question-asked',
+  'question-closed',
   'daemon-started',
   'daemon-stopped',
   'server-lost',

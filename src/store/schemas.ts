@@ -59,6 +59,9 @@ export const agentSpec: z.ZodType<AgentSpec> = z.looseObject({
   extraArgs: z.array(z.string()),
   allow: z.array(z.string()).optional(),
   deny: z.array(z.string()).optional(),
+  interactive: z.boolean().optional(),
+  trust: z.boolean().optional(),
+  resumePrompt: z.string().optional(),
 });
 
 export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({

@@ -1,14 +1,18 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { policyFileSchema } from '../../src/agents/policy.js';
 import { FIXTURES, useHome } from '../helpers/home.js';
 
 const home = useHome();
-const FAKE_BIN = join(FIXTURES, 'fake-agent', 'bin');
+const TUI_BIN = join(FIXTURES, 'fake-tui', 'bin');
 
+/** The fake TUIs on PATH, a user HOME where claude's onboarding is done (INTERACTIVE.md §1). */
 function fakeEnv(dir: string): NodeJS.ProcessEnv {
-  return { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AGENT_STATE: join(dir, 'fake-state') };
+  const user = join(dir, 'user');
+  mkdirSync(user, { recursive: true });
+  writeFileSync(join(user, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+  return { PATH: `${TUI_BIN}:${process.env.PATH}`, HOME: user, FAKE_TUI_STATE: join(dir, 'fake-state') };
 }
 
 describe('approval rules on holdfast run', () => {
@@ -21,10 +25,10 @@ describe('approval rules on holdfast run', () => {
         'run',
         '--agent',
         'claude',
+        '--interactive',
+        '--trust',
         '--name',
         'fix',
-        '--prompt',
-        'hi',
         '--allow',
         'Bash(npm test*)',
         '--allow',
@@ -47,7 +51,7 @@ describe('approval rules on holdfast run', () => {
     });
   });
 
-  it('refuses a bad rule, a bad rules file and rules for a command task: exit 2, one line, nothing created', async () => {
+  it('refuses a bad rule, a bad rules file and rules for a task whose approvals holdfast does not answer: exit 2, one line, nothing created', async () => {
     const h = home();
     const bad = join(h.dir, 'bad-rules.txt');
     writeFileSync(bad, 'allow Bash\npermit Edit\n');
@@ -62,7 +66,7 @@ describe('approval rules on holdfast run', () => {
       ],
     ];
     for (const [flags, error] of cases) {
-      const r = await h.cli(['run', '--agent', 'claude', '--prompt', 'hi', ...flags], {
+      const r = await h.cli(['run', '--agent', 'claude', '--interactive', ...flags], {
         env: fakeEnv(h.dir),
       });
       expect(r.code, flags.join(' ')).toBe(2);
@@ -72,12 +76,13 @@ describe('approval rules on holdfast run', () => {
     const cmd = await h.cli(['run', '--allow', 'Bash', '--', 'true']);
     expect(cmd.code).toBe(2);
     expect(cmd.stderr.split('\n')[0]).toBe(
-      "holdfast: --allow answers an agent's approval requests: it needs --agent claude or codex",
+      "holdfast: --allow answers an interactive agent's approval requests: it needs --agent claude|codex --interactive",
     );
-    const other = await h.cli(['run', '--agent', 'gemini', '--prompt', 'hi', '--deny', 'Bash'], {
+    const headless = await h.cli(['run', '--agent', 'claude', '--prompt', 'hi', '--deny', 'Bash'], {
       env: fakeEnv(h.dir),
     });
-    expect(other.code).toBe(2);
+    expect(headless.code).toBe(2);
+    expect(headless.stderr.split('\n')[0]).toContain('--deny answers an interactive agent');
     const ls = await h.cli(['ls', '--json']);
     expect(JSON.parse(ls.stdout)).toEqual([]);
     const tasks = join(h.dir, 'tasks');

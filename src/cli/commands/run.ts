@@ -5,6 +5,7 @@ import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
+import { grantTrust } from '../../supervisor/trust.js';
 import { toTaskView } from '../../views/task.js';
 import { action } from '../action.js';
 import {
@@ -12,6 +13,7 @@ import {
   agentSpecOf,
   DEFAULT_AGENT_STALL_MS,
   ON_LIMIT_ACTIONS,
+  readInteractivePrompt,
   readPrompt,
 } from '../agent-options.js';
 import { type ApprovalOptions, collect, policyOf } from '../approval-options.js';
@@ -76,13 +78,22 @@ export function register(program: Command): void {
     )
     .option('--deny <rule>', 'refuse tool calls matching RULE; deny wins over allow (repeatable)', collect)
     .option('--rules-file <file>', 'approval rules, one a line: "allow RULE" or "deny RULE"')
+    .option('--interactive', "run the agent's TUI in the pane (claude, codex); attach to it read-write")
+    .option(
+      '--trust',
+      "interactive: add the cwd to the agent's folder trust (changes ~/.claude.json for claude)",
+    )
+    .option(
+      '--resume-prompt <text>',
+      'interactive: typed into the agent resumed after a crash cut a turn short (default: continue)',
+    )
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
     .action(
       action<RunOptions>(async (ctx, args, options) => {
         const agentSpec = agentSpecOf(options, args);
-        const policy = policyOf(options, agentSpec?.kind ?? null);
+        const policy = policyOf(options, agentSpec);
         const agent = agentSpec && policy ? { ...agentSpec, ...policy } : agentSpec;
         if (!agent && args.length === 0) {
           throw new HoldfastError('ENOCOMMAND', 'no command given', {
@@ -99,7 +110,11 @@ export function register(program: Command): void {
           }),
           agent,
         };
-        const prompt = agent ? readPrompt(options) : null;
+        const prompt = agent?.interactive
+          ? readInteractivePrompt(options)
+          : agent
+            ? readPrompt(options)
+            : null;
         try {
           resolveProgram(command[0]!, spec.cwd);
         } catch (error) {
@@ -124,6 +139,7 @@ export function register(program: Command): void {
           },
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
+        if (agent?.interactive && agent.trust) grantTrust(rt, created, process.env);
         const run = await startTask(rt, created.id);
         const task = rt.store.tasks.byId(created.id) ?? created;
         if (options.daemon !== false) await ensureDaemon(ctx);
