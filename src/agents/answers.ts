@@ -2,7 +2,7 @@
  * How an answer reaches a `PermissionRequest` hook that waits for it (hook/permission.ts), and how
  * approval decisions read in `signals.jsonl` become journal entries. In the task's `answers/`:
  *
- *   <questionId>.wait    the waiting hook's pid: there while it waits (removed when it stops)
+ *   <questionId>.wait    the waiting hook's pid and the call (WaitMarker): there while it waits
  *   <questionId>.json    the answer, written whole (a rename) by the daemon
  *   <questionId>.taken   the answer once the hook took it (renamed from .json: it or the daemon's
  *                        withdrawal wins, never both, so an answer is delivered at most once)
@@ -19,6 +19,33 @@ export const answerFileSchema = z.strictObject({
   by: z.enum(['user', 'dashboard']),
 });
 export type AnswerFile = z.infer<typeof answerFileSchema>;
+
+/** What `<questionId>.wait` holds: who waits, and for what call (an "always" answer makes a rule of it). */
+export const waitMarkerSchema = z.object({
+  pid: z.number().int().positive(),
+  tool: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  cwd: z.string(),
+});
+export type WaitMarker = z.infer<typeof waitMarkerSchema>;
+
+/**
+ * The allow rule an "always" answer adds to the task's policy: this command, this file, or this
+ * tool with this input, exactly. Null when the input holds a glob character (the rule would allow
+ * more than was asked), so the answer allows once.
+ */
+export function alwaysRule(call: {
+  tool: string;
+  input: Record<string, unknown>;
+  cwd: string;
+}): string | null {
+  const line = inputLine(call.input);
+  if (line === null) return call.tool;
+  if (/[*?]/.test(line) || /[\u0000-\u001f]/.test(line)) return null;
+  const file = ['file_path', 'notebook_path', 'path'].some((k) => typeof call.input[k] === 'string');
+  if (file) return `${call.tool}(/${line.startsWith('/') ? line : `${call.cwd}/${line}`})`;
+  return `${call.tool}(${line})`;
+}
 
 export const answerFiles = (questionId: string) => ({
   wait: `${questionId}.wait`,

@@ -42,7 +42,17 @@ export type Intent =
   | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
   | { kind: 'remove'; timeoutMs: number }
   /** The mission runner hands a task its next run (a session with its prompt, a gate with its spec). */
-  | { kind: 'run'; cause: 'start' | 'mission'; prompt: string | null; fresh: boolean; spec?: TaskSpec };
+  | { kind: 'run'; cause: 'start' | 'mission'; prompt: string | null; fresh: boolean; spec?: TaskSpec }
+  /** `holdfast answer`: the user's answer to an interactive agent's open question, delivered once. */
+  | { kind: 'answer'; questionId: string; answer: AnswerIntent };
+
+/** An answer as the deliverer needs it: allow (once or always) or deny, a message, and who gave it. */
+export interface AnswerIntent {
+  behavior: 'allow' | 'deny';
+  always: boolean;
+  message: string | null;
+  by: 'user' | 'dashboard';
+}
 
 export type IntentKind = Intent['kind'];
 
@@ -139,7 +149,9 @@ export type Action =
   /** The run's pane lost its `pipe-pane` process: attach the run's log to it again. */
   | { type: 'capture'; runId: number }
   /** The task was removed: its tmux session and files go. */
-  | { type: 'discard' };
+  | { type: 'discard' }
+  /** Deliver a user's answer to the open question (the waiting hook's answer file); at most once. */
+  | { type: 'answer'; questionId: string; answer: AnswerIntent };
 
 /** An entry to journal, and the run it is about: the current one, the one this decision creates, or none. */
 export type DecidedEvent = TaskEvent & { runId: number | 'new' | null };
@@ -497,6 +509,12 @@ class Decider {
           ...(intent.spec ? { spec: intent.spec } : {}),
           ...(live ? {} : { state: 'backoff', nextStartAt: this.now }),
         });
+        break;
+      case 'answer':
+        // Consumed with the decision and so carried out at most once: a repeated answer could
+        // press a key on a later dialog. A lost one leaves the question open, to be answered again.
+        if (live)
+          this.d.actions.push({ type: 'answer', questionId: intent.questionId, answer: intent.answer });
         break;
     }
     this.d.consumed.push(record.id);

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type AnswerFile, answerFileSchema, answerFiles } from '../agents/answers.js';
+import { type AnswerFile, answerFileSchema, answerFiles, type WaitMarker } from '../agents/answers.js';
 import { judge, policyFileSchema, type Rule, rulesOf } from '../agents/policy.js';
 import type { SignalLine } from '../agents/signals.js';
 import { ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
@@ -81,7 +81,8 @@ export async function answerPermission(
   const names = answerFiles(questionId);
   try {
     ensurePrivateDir(dir);
-    writePrivateFile(join(dir, names.wait), `${process.pid}\n`);
+    const marker: WaitMarker = { pid: process.pid, tool, input, cwd };
+    writePrivateFile(join(dir, names.wait), `${JSON.stringify(marker)}\n`);
   } catch {
     return { decision: null };
   }

@@ -94,7 +94,7 @@ export const nextRun: z.ZodType<NextRun> = z.looseObject({
   budgeted: z.boolean().optional(),
 });
 
-export const intentKind = enumOf<IntentKind>()(['stop', 'restart', 'resume', 'remove', 'run']);
+export const intentKind = enumOf<IntentKind>()(['stop', 'restart', 'resume', 'remove', 'run', 'answer']);
 
 /** An intent's data column: the intent as its recorder gave it, one shape per kind. */
 export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
@@ -119,5 +119,15 @@ export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
     prompt: z.string().nullable(),
     fresh: z.boolean(),
     spec: taskSpec.optional(),
+  }),
+  z.looseObject({
+    kind: z.literal('answer'),
+    questionId: z.string(),
+    answer: z.looseObject({
+      behavior: z.enum(['allow', 'deny']),
+      always: z.boolean(),
+      message: z.string().nullable(),
+      by: z.enum(['user', 'dashboard']),
+    }),
   }),
 ]);

@@ -190,7 +190,12 @@ describe('the hook answers a PermissionRequest', () => {
     expect(asked!.decision).toBeUndefined();
     const answers = join(home, 'tasks', 'fix', 'answers');
     const qid = asked!.questionId!;
-    expect(readFileSync(join(answers, `${qid}.wait`), 'utf8').trim()).toMatch(/^\d+$/);
+    expect(JSON.parse(readFileSync(join(answers, `${qid}.wait`), 'utf8'))).toEqual({
+      pid: expect.any(Number),
+      tool: 'Bash',
+      input: { command: 'curl example.com' },
+      cwd: '/work/project',
+    });
     expect(done).toBe(false);
     writeFileSync(
       join(answers, 'tmp'),
