@@ -68,11 +68,11 @@ export function inputLine(input: unknown): string | null {
 }
 
 /**
- * The journal entries a `PermissionRequest` signal line means: a question put to the user
- * (`approval-asked`, the hook waits) or a decision with who made it (`approval-decided`). Other
- * lines journal nothing here. The daemon's reader of `signals.jsonl` journals these with the line.
+ * The journal entry a `PermissionRequest` signal line with a decision means: `approval-decided`,
+ * with who made it (the question itself is tui's `question-asked`). Other lines journal nothing
+ * here. The daemon's reader of `signals.jsonl` journals it with the line.
  */
-export function approvalEvents(line: SignalLine): JournalDraft<'approval-asked' | 'approval-decided'>[] {
+export function approvalEvents(line: SignalLine): JournalDraft<'approval-decided'>[] {
   if (line.event !== 'PermissionRequest') return [];
   const tool = typeof line.payload.tool_name === 'string' ? line.payload.tool_name : null;
   const input = inputLine(line.payload.tool_input);
@@ -91,7 +91,5 @@ export function approvalEvents(line: SignalLine): JournalDraft<'approval-asked' 
       }),
     ];
   }
-  if (line.questionId)
-    return [event('approval-asked', { questionId: line.questionId, tool, input, via: 'hook' })];
   return [];
 }

@@ -86,6 +86,10 @@ describe('with TZ=Europe/Berlin', () => {
       mission: null,
       prompt: `line one\nline two ${'x'.repeat(300)}`,
       info: { lastMessage: 'Done.\nAll green.', turns: 3, costUsd: 0.00014000000000000001 },
+      interactive: false,
+      activity: null,
+      activitySince: null,
+      question: null,
       runs: [],
     };
     const lines = renderStatus(view, NOW).split('\n');

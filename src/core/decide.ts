@@ -9,7 +9,8 @@
  * needs to happen once (a signal sent, a checkpoint asked for, a run created) is recorded with it.
  */
 import { HoldfastError } from './errors.js';
-import { event, exitedEvent, type TaskEvent } from './events.js';
+import { event, exitedEvent, type JournalDraft, type TaskEvent } from './events.js';
+import { INITIAL_TUI, type TuiState } from './interactive.js';
 import { classifyCommandExit, type ExitVerdict, planAfterExit, stallLimit } from './lifecycle.js';
 import {
   FINAL_STATES,
@@ -129,6 +130,10 @@ export interface Observed {
   checkpoint: CheckpointFacts | null;
   /** Only with a listing that shows the run's pane alive. */
   capture?: CaptureFacts | null;
+  /** An interactive agent's state after its new signals and the last look at its screen. */
+  tui?: TuiState | null;
+  /** The approvals those new signals decided (agents/answers.ts `approvalEvents`), to journal. */
+  approvals?: JournalDraft<'approval-decided'>[];
   /** Intents not yet carried out, oldest first. */
   intents: IntentRecord[];
   /** A uniform draw in [0, 1): the jitter of a backoff or a limit reset. */
@@ -176,6 +181,7 @@ export type TaskPatch = Partial<
     | 'stopStage'
     | 'stalledAt'
     | 'checkpointAskedAt'
+    | 'tui'
   >
 >;
 
@@ -246,7 +252,8 @@ export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   backoff: ['starting', 'stopped', 'failed'],
   'crash-loop': ['starting', 'backoff', 'stopped', 'failed'],
   'rate-limited': ['starting', 'backoff', 'stopped', 'failed'],
-  'waiting-input': ['starting', 'backoff', 'stopping', 'stopped', 'failed', ...AFTER_EXIT],
+  // An interactive agent's question answered, its run goes on: `running` again.
+  'waiting-input': ['running', 'starting', 'backoff', 'stopping', 'stopped', 'failed', ...AFTER_EXIT],
   succeeded: ['starting', 'backoff'],
   failed: ['starting', 'backoff'],
   stopped: ['starting', 'backoff'],
@@ -333,6 +340,7 @@ class Decider {
   decide(): Decision {
     this.session();
     this.observeRun();
+    this.interactive();
     for (const record of this.o.intents) this.intent(record);
     if (this.d.remove) return this.d;
     this.liveFacts();
@@ -604,6 +612,39 @@ class Decider {
     if (run.pid !== null) this.d.actions.push({ type: 'signal', runId: run.id, pid: run.pid, signal });
   }
 
+  /**
+   * An interactive agent's state as its signals and screen now tell it: written with the offset of
+   * the signals it came from; each change of activity and question journaled; `waiting-input`
+   * while a question is open, `running` again once it is gone.
+   */
+  private interactive(): void {
+    const next = this.o.tui;
+    if (!next || !this.t.spec.agent?.interactive) return;
+    const prev = this.t.tui ?? INITIAL_TUI;
+    this.set({ tui: next });
+    const run = this.run;
+    // Journaled in the decision that consumes their signals: each once, with who decided.
+    for (const approval of this.o.approvals ?? []) this.journal(approval, run?.id ?? null);
+    if (!isLive(run)) return;
+    const via = next.via ?? 'hook';
+    if (next.activity !== null && next.activity !== prev.activity)
+      this.journal(event('activity', { activity: next.activity, from: prev.activity, via }), run.id);
+    const asked = next.question;
+    if (prev.question && prev.question.id !== asked?.id)
+      this.journal(event('question-closed', { id: prev.question.id, via }), run.id);
+    if (asked && asked.id !== prev.question?.id) {
+      const { id, kind, tool, input } = asked;
+      this.journal(event('question-asked', { id, kind, tool, input, via: asked.via }), run.id);
+    }
+    const state = this.t.state;
+    if (asked && (state === 'running' || state === 'starting' || state === 'stalled')) {
+      this.set({ state: 'waiting-input', reason: `question: ${asked.kind}`, stalledAt: null });
+      this.journal(event('waiting-input', { reason: `question: ${asked.kind}` }), run.id);
+    } else if (!asked && state === 'waiting-input') {
+      this.set({ state: 'running', reason: null });
+    }
+  }
+
   /** What the agent said and the log showed about the live run. */
   private liveFacts(): void {
     const run = this.run;
@@ -692,9 +733,17 @@ class Decider {
           },
         });
       }
-      const silence = stallLimit(t.spec, this.o.agent?.toolInFlight ?? false);
-      if (silence !== null && t.state === 'running') {
-        const quietSince = run.lastOutputAt ?? run.startedAt;
+      const tui = t.spec.agent?.interactive ? (t.tui ?? INITIAL_TUI) : null;
+      const silence = stallLimit(
+        t.spec,
+        tui ? tui.toolInFlight === true : (this.o.agent?.toolInFlight ?? false),
+      );
+      // An interactive agent redraws its screen while it waits for a prompt: only a working one
+      // can stall, when no signal came and its screen (timers aside) has not changed.
+      if (silence !== null && t.state === 'running' && (tui === null || tui.activity === 'working')) {
+        const quietSince = tui
+          ? Math.max(tui.lastSignalAt ?? 0, tui.screen?.changedAt ?? 0, tui.activitySince ?? 0, run.startedAt)
+          : (run.lastOutputAt ?? run.startedAt);
         if (due(quietSince + silence)) this.stalled(run, now - quietSince);
       }
       const first = this.o.firstStartedAt;
@@ -716,12 +765,17 @@ class Decider {
     const effective = t.nextRun?.cause ?? cause;
     const budgeted = BUDGETED_CAUSES.has(effective) || t.nextRun?.budgeted === true;
     const n = this.o.lastRunN + 1;
+    const interactive = t.spec.agent?.interactive === true;
+    // A resumed interactive agent whose turn was cut short is told to go on (delivered into its
+    // composer as the run's first input); one that was idle waits for the user as it did.
+    const resumePrompt =
+      interactive && n > 1 && t.tui?.turnInFlight ? (t.spec.agent?.resumePrompt ?? 'continue') : null;
     this.d.newRun = {
       n,
       cause: effective,
       // What this run is for moves from the task onto the run: a run that dies at once must not
       // find a stale "restart" waiting on the task and restart itself forever.
-      prompt: t.nextRun?.prompt ?? null,
+      prompt: t.nextRun?.prompt ?? resumePrompt,
       fresh: t.nextRun?.fresh ?? false,
       budgeted,
     };
@@ -736,6 +790,16 @@ class Decider {
       stopAs: null,
       restarts: t.restarts + (budgeted ? 1 : 0),
       ...RUN_MARKS_CLEARED,
+      // A new TUI knows nothing yet; the signals consumed so far and the session stay.
+      ...(interactive
+        ? {
+            tui: {
+              ...INITIAL_TUI,
+              signalsOffset: t.tui?.signalsOffset ?? 0,
+              sessionId: t.tui?.sessionId ?? null,
+            },
+          }
+        : {}),
     });
     this.journal(event(n === 1 ? 'started' : 'restarted', { run: n, cause: effective }), 'new');
     this.d.actions.push({ type: 'launch' });

@@ -49,8 +49,6 @@ export interface TaskEventData {
   'session-changed': { sessionId: string; previous: string | null };
   'usage-limit-seen': { resetAt: number | null; detail: string | null };
   'permission-denied': { tools: string[]; denials: unknown[] };
-  /** An interactive agent asks to use a tool and no rule answered: the question is the user's. */
-  'approval-asked': { questionId: string; tool: string | null; input: string | null; via: 'hook' | 'screen' };
   /**
    * An approval was answered, and by whom (`rule`: the task's policy, naming the rule; `user`:
    * `holdfast answer`; `dashboard`), delivered through the waiting hook or by keys on the dialog.
@@ -165,7 +163,6 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'session-changed',
   'usage-limit-seen',
   'permission-denied',
-  'approval-asked',
   'approval-decided',
   'checkpoint',
   'checkpoint-skipped',

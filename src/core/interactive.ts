@@ -30,3 +30,48 @@ export type AnswerChoice = 'yes' | 'always' | 'no' | { option: number };
 
 /** Who decided a question, as the journal records every decision (DESIGN invariant 11). */
 export type DecidedBy = 'rule' | 'user' | 'dashboard';
+
+/** What the screen's bottom shows (agents/screen.ts): the states its signatures tell apart. */
+export const SCREEN_STATES = ['working', 'idle', 'approval', 'trust', 'limit', 'unknown'] as const;
+export type ScreenState = (typeof SCREEN_STATES)[number];
+
+/**
+ * What holdfast knows of an interactive agent, folded from its signals and its screen
+ * (agents/tui-state.ts) and written by the decision that read them, with the offset of
+ * `signals.jsonl` they came from: a crash neither skips nor repeats a signal.
+ */
+export interface TuiState {
+  activity: Activity | null;
+  /** When `activity` last changed (the signal's own time, or the screen observation's). */
+  activitySince: number | null;
+  /** What said so last: a hook, notify, or the screen. */
+  via: 'hook' | 'notify' | 'screen' | null;
+  question: Question | null;
+  /** Bytes of `signals.jsonl` consumed (always at the start of a line). */
+  signalsOffset: number;
+  /** When the last signal ran (its `at`). */
+  lastSignalAt: number | null;
+  /** The session (claude) or thread (codex) id the hooks report. */
+  sessionId: string | null;
+  /** A prompt was submitted and its turn has not ended (Stop, notify): a crash now cuts a turn short. */
+  turnInFlight: boolean;
+  /** A tool call has started (PreToolUse) and not ended (PostToolUse): silence is the tool working. */
+  toolInFlight?: boolean;
+  /** The screen's state as last observed, since when, and when its text (timers aside) last changed. */
+  screen: { state: ScreenState; since: number; hash: string; changedAt: number } | null;
+  /** A usage limit the agent reported (claude StopFailure `rate_limit`, either screen), with the reset text. */
+  limit: { at: number; detail: string } | null;
+}
+
+export const INITIAL_TUI: TuiState = {
+  activity: null,
+  activitySince: null,
+  via: null,
+  question: null,
+  signalsOffset: 0,
+  lastSignalAt: null,
+  sessionId: null,
+  turnInFlight: false,
+  screen: null,
+  limit: null,
+};

@@ -1,4 +1,5 @@
 /** The task model shared by every module: what the user asked for (spec) and what holdfast observed. */
+import type { TuiState } from './interactive.js';
 
 export const TASK_STATES = [
   'pending',
@@ -156,6 +157,8 @@ export interface TaskRecord {
   stalledAt: number | null;
   /** When a checkpoint was last asked for (taken or not yet): the next is due an interval after. */
   checkpointAskedAt: number | null;
+  /** An interactive agent's activity, question and signal offset; null for every other task. */
+  tui?: TuiState | null;
 }
 
 export interface NextRun {

@@ -16,6 +16,7 @@ import {
   type PaneFact,
 } from '../core/decide.js';
 import { exitedEvent } from '../core/events.js';
+import type { TuiState } from '../core/interactive.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import type { Store } from './db.js';
 
@@ -23,6 +24,8 @@ export interface ExternalFacts {
   pane: PaneFact;
   agent: AgentFacts | null;
   capture?: CaptureFacts | null;
+  tui?: TuiState | null;
+  approvals?: Observed['approvals'];
 }
 
 export interface DecisionContext {

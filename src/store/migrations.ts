@@ -136,4 +136,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN task_pid INTEGER;
   `,
+  // An interactive agent's state (core/interactive.ts TuiState: activity, question, the offset of
+  // its signals.jsonl consumed), one JSON column written by the decision that read the signals.
+  `
+  ALTER TABLE tasks ADD COLUMN tui TEXT;
+  `,
 ];

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { Intent, IntentKind } from '../core/decide.js';
 import {
+  ACTIVITIES,
+  QUESTION_KINDS,
+  type Question,
+  SCREEN_STATES,
+  type TuiState,
+} from '../core/interactive.js';
+import {
   type AgentSpec,
   type Desired,
   type NextRun,
@@ -131,3 +138,30 @@ export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
     }),
   }),
 ]);
+
+const question: z.ZodType<Question> = z.looseObject({
+  id: z.string(),
+  kind: z.enum(QUESTION_KINDS),
+  tool: z.string().nullable(),
+  input: z.string().nullable(),
+  options: z.array(z.string()),
+  askedAt: z.number(),
+  via: z.enum(['hook', 'screen']),
+});
+
+/** An interactive agent's state (the `tui` column). */
+export const tuiState: z.ZodType<TuiState> = z.looseObject({
+  activity: z.enum(ACTIVITIES).nullable(),
+  activitySince: z.number().nullable(),
+  via: z.enum(['hook', 'notify', 'screen']).nullable(),
+  question: question.nullable(),
+  signalsOffset: int,
+  lastSignalAt: z.number().nullable(),
+  sessionId: z.string().nullable(),
+  turnInFlight: z.boolean(),
+  toolInFlight: z.boolean().optional(),
+  screen: z
+    .looseObject({ state: z.enum(SCREEN_STATES), since: z.number(), hash: z.string(), changedAt: z.number() })
+    .nullable(),
+  limit: z.looseObject({ at: z.number(), detail: z.string() }).nullable(),
+});

@@ -81,7 +81,7 @@ describe('store', () => {
     db.exec('ALTER TABLE runs DROP COLUMN budgeted;');
     db.exec('ALTER TABLE runs DROP COLUMN task_pid;');
     db.exec('DROP TABLE intents;');
-    for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at'])
+    for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at', 'tui'])
       db.prepare(`ALTER TABLE tasks DROP COLUMN ${column}`).run();
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
     db.prepare(

@@ -3,7 +3,7 @@ import type { TaskPatch } from '../core/decide.js';
 import type { Desired, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
 import { INITIAL_SUPERVISION } from '../core/task.js';
 import { type Db, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
-import { desired, nextRun, supervision, taskSpec, taskState } from './schemas.js';
+import { desired, nextRun, supervision, taskSpec, taskState, tuiState } from './schemas.js';
 
 const taskRow = z.object({
   id: int,
@@ -27,6 +27,7 @@ const taskRow = z.object({
   stop_stage: int,
   stalled_at: intOrNull,
   checkpoint_asked_at: intOrNull,
+  tui: json(tuiState).nullable(),
 });
 const infoRow = z.object({ info: json(jsonObject) });
 const versionRow = taskRow.pick({ id: true, updated_at: true });
@@ -56,8 +57,9 @@ const COLUMN: Record<keyof TaskPatch, string> = {
   stopStage: 'stop_stage',
   stalledAt: 'stalled_at',
   checkpointAskedAt: 'checkpoint_asked_at',
+  tui: 'tui',
 };
-const JSON_FIELDS = new Set<keyof TaskPatch>(['supervision', 'nextRun', 'spec']);
+const JSON_FIELDS = new Set<keyof TaskPatch>(['supervision', 'nextRun', 'spec', 'tui']);
 
 export class TaskRepo {
   constructor(private readonly db: Db) {}
@@ -170,5 +172,6 @@ function toTask(raw: unknown): TaskRecord {
     stopStage: row.stop_stage,
     stalledAt: row.stalled_at,
     checkpointAskedAt: row.checkpoint_asked_at,
+    tui: row.tui,
   };
 }

@@ -7,8 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { type ScreenLook, wantsScreen } from '../agents/tui-state.js';
 import type { CaptureFacts, PaneFact } from '../core/decide.js';
 import { event } from '../core/events.js';
+import { INITIAL_TUI } from '../core/interactive.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
 import { noSpaceAt } from '../store/disk-full.js';
@@ -18,7 +20,8 @@ import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
 import { isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
-import { agentFacts, makeAgentLineConsumer } from './steps/session.js';
+import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
+import { isInteractive, lookAtScreen, tuiObservation } from './steps/signals.js';
 import { type LineConsumer, tailRun } from './tailer.js';
 import { ensureWatchdog } from './watchdog.js';
 
@@ -71,6 +74,11 @@ const OUTPUT_SETTLE_MS = 40;
  */
 const CAPTURE_LIST_MS = 250;
 const CAPTURE_LIST_MAX_MS = 5000;
+/**
+ * How often the screen of an interactive agent is looked at while no signal can tell what it does
+ * (agents/tui-state.ts `wantsScreen`); an idle agent's is not looked at.
+ */
+export const SCREEN_MS = 250;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -114,6 +122,10 @@ export class Loop {
   /** How far a loop that never commits the events offset (a CLI's) has read the file. */
   private eventsCursor: number | null = null;
   private readonly consume: LineConsumer;
+  /** The last look at each interactive task's screen, by task id. */
+  private readonly screens = new Map<number, ScreenLook>();
+  /** When the next screen look is due (while any interactive agent's state needs one). */
+  private screenAt = Number.POSITIVE_INFINITY;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
   private readonly listMs: number;
@@ -197,6 +209,8 @@ export class Loop {
       await this.afterListing(snap, now);
     }
     if (now - this.lastTail >= TAIL_MS) this.tail(now);
+    if (now >= this.screenAt || this.dirty.size > 0 || snap.events.kicks.size > 0)
+      await this.lookAtScreens(now);
     // Missions first: a session or gate they hand over to is then started in this same pass.
     if (this.options.missions) await this.options.missions(rt, this.log);
     const applied = this.decide(this.candidates(snap, now), snap, now);
@@ -211,12 +225,43 @@ export class Loop {
       this.captureListAt,
       this.orphanListAt,
       this.lastTail + TAIL_MS,
+      this.screenAt,
     );
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
     if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
     if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
     if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
     return { wakeAt, applied };
+  }
+
+  /**
+   * Looks at the screens of the interactive agents whose state needs one (no more often than
+   * SCREEN_MS each); a screen whose reading changed makes its task dirty.
+   */
+  private async lookAtScreens(now: number): Promise<void> {
+    const { rt } = this;
+    this.screenAt = Number.POSITIVE_INFINITY;
+    const live = new Set<number>();
+    for (const run of rt.store.runs.openPanes()) {
+      if (!this.inScope(run.taskId) || run.pid === null) continue;
+      const task = rt.store.tasks.byId(run.taskId);
+      if (!task || !isInteractive(task) || task.currentRunId !== run.id) continue;
+      live.add(task.id);
+      if (!wantsScreen(task.tui ?? INITIAL_TUI)) continue;
+      const last = this.screens.get(task.id);
+      if (last && now - last.at < SCREEN_MS) {
+        this.screenAt = Math.min(this.screenAt, last.at + SCREEN_MS);
+        continue;
+      }
+      const reading = await lookAtScreen(rt, task);
+      this.screenAt = Math.min(this.screenAt, now + SCREEN_MS);
+      if (reading === null) continue;
+      this.screens.set(task.id, { reading, at: now });
+      const seen = task.tui?.screen;
+      if (!seen || seen.state !== reading.state || seen.hash !== reading.hash || reading.state !== 'unknown')
+        this.markDirty(task.id);
+    }
+    for (const id of this.screens.keys()) if (!live.has(id)) this.screens.delete(id);
   }
 
   /**
@@ -403,7 +448,15 @@ export class Loop {
   }
 
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
-    if (run === null || run.endedAt !== null) return { pane: { kind: 'none' } as PaneFact, agent: null };
+    // An interactive agent's signals are read whether or not its run is live: the offset is
+    // committed with the decision, so each is consumed once.
+    const seen = isInteractive(task)
+      ? tuiObservation(this.rt, task, this.screens.get(task.id) ?? null)
+      : null;
+    const tui = seen?.tui ?? null;
+    const approvals = seen?.approvals ?? [];
+    if (run === null || run.endedAt !== null)
+      return { pane: { kind: 'none' } as PaneFact, agent: null, tui, approvals };
     let pane = this.paneOf(run, snap);
     if (task.spec.agent) pane = this.settled(run, pane);
     const exit = exitOf(pane, now);
@@ -416,8 +469,14 @@ export class Loop {
       tailRun(this.rt, run, this.consume);
     return {
       pane,
-      agent: task.spec.agent ? agentFacts(this.rt, task, run, exit) : null,
+      agent: tui
+        ? interactiveAgentFacts(tui, exit)
+        : task.spec.agent
+          ? agentFacts(this.rt, task, run, exit)
+          : null,
       capture: this.captureFacts(task, run, pane, snap),
+      tui,
+      approvals,
     };
   }
 

@@ -1,3 +1,4 @@
+import type { Activity, Question } from '../core/interactive.js';
 import type { RunRecord, TaskRecord, TaskState } from '../core/task.js';
 
 /** The `--json` contract of `ls` and `status`. Scripts depend on it: add fields, never rename. */
@@ -27,7 +28,23 @@ export interface TaskView {
   /** An agent task's original prompt, in full; null for a command task. */
   prompt: string | null;
   info: Record<string, unknown>;
+  /** Whether the agent's TUI runs in the pane (`run --interactive`). */
+  interactive: boolean;
+  /** An interactive agent's live run: working, idle or waiting-input; null otherwise or not known yet. */
+  activity: Activity | null;
+  activitySince: string | null;
+  /** The question an interactive agent waits on (state `waiting-input` while there is one). */
+  question: QuestionView | null;
   runs: RunView[];
+}
+
+export interface QuestionView {
+  id: string;
+  kind: Question['kind'];
+  tool: string | null;
+  input: string | null;
+  options: string[];
+  askedAt: string;
 }
 
 export interface RunView {
@@ -92,7 +109,22 @@ export function toTaskView(
     mission: task.spec.mission,
     prompt: extra.prompt ?? null,
     info: extra.info ?? {},
+    interactive: task.spec.agent?.interactive === true,
+    activity: live ? (task.tui?.activity ?? null) : null,
+    activitySince: live ? iso(task.tui?.activitySince ?? null) : null,
+    question: live && task.tui?.question ? questionView(task.tui.question) : null,
     runs: runs.map(toRunView),
+  };
+}
+
+function questionView(q: Question): QuestionView {
+  return {
+    id: q.id,
+    kind: q.kind,
+    tool: q.tool,
+    input: q.input,
+    options: q.options,
+    askedAt: iso(q.askedAt)!,
   };
 }
 

@@ -122,6 +122,22 @@ describe('approvals on an interactive claude', () => {
       by: 'rule',
       rule: 'Bash(npm test*)',
     });
+    const journal = await waitFor(
+      () => h.events('c'),
+      (v) => v.some((e) => e.type === 'approval-decided'),
+      { what: 'the decision journaled' },
+    );
+    expect(journal.filter((e) => e.type === 'approval-decided').map((e) => e.data)).toEqual([
+      {
+        tool: 'Bash',
+        input: 'npm test -- --ci',
+        behavior: 'allow',
+        by: 'rule',
+        rule: 'Bash(npm test*)',
+        via: 'hook',
+      },
+    ]);
+    expect(journal.filter((e) => e.type === 'question-asked')).toEqual([]);
   });
 
   it('a tool call a --deny rule matches is refused with the message, and the turn goes on', async () => {
@@ -145,6 +161,14 @@ describe('approvals on an interactive claude', () => {
     expect(lines.filter((l) => l.event === 'PostToolUse')).toEqual([]);
     expect(lines.find((l) => l.event === 'Stop')?.payload.last_assistant_message).toBe('refused then');
     expect(screen(h, 'c')).toContain("Error: holdfast: this task's rule deny Bash(rm *)");
+    const journal = await waitFor(
+      () => h.events('c'),
+      (v) => v.some((e) => e.type === 'approval-decided'),
+      { what: 'the decision journaled' },
+    );
+    expect(journal.filter((e) => e.type === 'approval-decided').map((e) => e.data)).toEqual([
+      expect.objectContaining({ input: 'rm -rf build', behavior: 'deny', by: 'rule', rule: 'Bash(rm *)' }),
+    ]);
   });
 
   it('a tool call no rule matches waits for holdfast answer, which the waiting hook takes once', async () => {
@@ -166,6 +190,17 @@ describe('approvals on an interactive claude', () => {
       { what: "claude's dialog, drawn while the hook waits" },
     );
     expect(records<FakeEvent>(s, 'events.jsonl').filter((e) => e.event === 'dialog-answered')).toEqual([]);
+    const waiting = await waitFor(
+      () => h.status('c'),
+      (t) => t.state === 'waiting-input',
+      { what: 'the task waiting for input' },
+    );
+    expect((waiting as unknown as { question: unknown }).question).toMatchObject({
+      id: asked[0]!.questionId,
+      kind: 'permission',
+      tool: 'Bash',
+      input: 'npm install left-pad',
+    });
     const r = await h.cli(['answer', 'c', 'no', '--message', 'use pnpm, not npm']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -186,6 +221,27 @@ describe('approvals on an interactive claude', () => {
         decision: { behavior: 'deny', message: 'use pnpm, not npm', by: 'user' },
       }),
     ]);
+    const journal = await waitFor(
+      () => h.events('c'),
+      (v) => v.some((e) => e.type === 'approval-decided'),
+      { what: 'the decision journaled' },
+    );
+    expect(journal.filter((e) => e.type === 'approval-decided').map((e) => e.data)).toEqual([
+      {
+        questionId: asked[0]!.questionId,
+        tool: 'Bash',
+        input: 'npm install left-pad',
+        behavior: 'deny',
+        by: 'user',
+        message: 'use pnpm, not npm',
+        via: 'hook',
+      },
+    ]);
+    await waitFor(
+      () => h.status('c'),
+      (t) => t.state === 'running',
+      { what: 'the task running again' },
+    );
     const again = await h.cli(['answer', 'c', 'yes']);
     expect(again.code).toBe(2);
   });

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSignalLine, type SignalLine } from '../../src/agents/signals.js';
 import type { TaskView } from '../../src/views/task.js';
@@ -14,6 +15,7 @@ import { FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome();
+const daemonHome = useHome({ daemon: true });
 const TUI_BIN = join(FIXTURES, 'fake-tui', 'bin');
 const NBSP = '\u00a0';
 
@@ -174,5 +176,233 @@ describe('run --interactive', () => {
     expect(trust.code).toBe(2);
     expect(trust.stderr).toMatch(/^holdfast: --trust is for interactive agents/);
     expect((await h.json<TaskView[]>(['ls'])).length).toBe(0);
+  });
+});
+
+async function status(h: Home, name: string): Promise<TaskView> {
+  return h.json<TaskView>(['status', name]);
+}
+function waitStatus(h: Home, name: string, ok: (v: TaskView) => boolean, what: string, timeoutMs = 10_000) {
+  return waitFor(() => status(h, name), ok, { what, timeoutMs });
+}
+/** Waits ≥ `ms` after a dialog was seen drawn: the dialog ignores keys for 125 ms (§4). */
+async function pause(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms)); // a protocol delay (§4), not a wait for state
+}
+
+describe('interactive state from signals and the screen', () => {
+  it('claude: activity follows the hooks (idle → working → idle), each change reaches the store soon after its signal (p99 reported), and never flaps', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(
+      h,
+      'c',
+      (v) => v.activity === 'idle' && v.state === 'running',
+      'idle after SessionStart',
+    );
+    const TURNS = 8;
+    for (let i = 0; i < TURNS; i++) {
+      await waitFor(
+        () => screen(h, 'c'),
+        (v) => v.includes(`❯${NBSP}`) && !v.includes('esc to interrupt'),
+        { what: 'the empty composer' },
+      );
+      await typeInto(h, 'c', `turn ${i} [[sleep 300]] [[say done ${i}]]`);
+      await waitFor(
+        () => signals(h, 'c').filter((l) => l.event === 'Stop'),
+        (v) => v.length === i + 1,
+        { what: `Stop of turn ${i}` },
+      );
+    }
+    const v = await waitStatus(h, 'c', (t) => t.activity === 'idle', 'idle at the end');
+    expect(v.question).toBeNull();
+    const events = (await h.events('c')).filter((e) => e.type === 'activity');
+    const lines = signals(h, 'c');
+    // Each UserPromptSubmit and Stop is one change, in order, from the hook.
+    const changes = events.map((e) => `${e.data.activity}/${e.data.via}`);
+    expect(changes).toEqual([
+      'idle/hook',
+      ...Array.from({ length: TURNS }, () => ['working/hook', 'idle/hook']).flat(),
+    ]);
+    const latencies: number[] = [];
+    const submits = lines.filter((l) => l.event === 'UserPromptSubmit');
+    const stops = lines.filter((l) => l.event === 'Stop');
+    const working = events.filter((e) => e.data.activity === 'working');
+    const idle = events.filter((e) => e.data.activity === 'idle').slice(1);
+    for (let i = 0; i < TURNS; i++) {
+      latencies.push(working[i]!.at - submits[i]!.at, idle[i]!.at - stops[i]!.at);
+    }
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!;
+    console.log(
+      `signal → store latency over ${latencies.length} changes: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${latencies.at(-1)} ms`,
+    );
+    expect(latencies[0]).toBeGreaterThanOrEqual(0);
+    // The goal is 150 ms (issue 10); a loaded 2-core machine is allowed some slack in a test.
+    expect(p(0.5)).toBeLessThanOrEqual(150);
+  });
+
+  it('claude: an approval dialog (no rule answered the hook) is a permission question, waiting-input, until the dialog is answered on screen', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'go [[tool Bash touch made.txt]] [[say made]]');
+    const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'waiting-input');
+    expect(asked.activity).toBe('waiting-input');
+    expect(asked.question).toMatchObject({ kind: 'permission', tool: 'Bash', input: 'touch made.txt' });
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('Do you want to proceed?'),
+      { what: 'the dialog' },
+    );
+    await pause(300);
+    h.tmux(['send-keys', '-t', '=c:', '1']);
+    const done = await waitStatus(
+      h,
+      'c',
+      (v) => v.state === 'running' && v.activity === 'idle',
+      'running, idle',
+    );
+    expect(done.question).toBeNull();
+    const kinds = (await h.events('c')).map((e) => e.type);
+    expect(kinds.filter((k) => k === 'question-asked')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'question-closed')).toHaveLength(1);
+  });
+
+  it('claude without --trust: the trust dialog is a question of kind trust (seen on the screen), and ~/.claude.json is not touched', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const before = readFileSync(join(s.user, '.claude.json'), 'utf8');
+    await h.json(['run', '--agent', 'claude', '--interactive', '-n', 'c', '-C', s.work], { env: s.env });
+    const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'the trust question');
+    expect(asked.question).toMatchObject({
+      kind: 'trust',
+      tool: null,
+      options: ['Yes, proceed', 'No, exit'],
+    });
+    expect(readFileSync(join(s.user, '.claude.json'), 'utf8')).toBe(before);
+    await pause(300);
+    h.tmux(['send-keys', '-t', '=c:', '1']);
+    const after = await waitStatus(h, 'c', (v) => v.state === 'running' && v.question === null, 'trusted');
+    expect(after.activity).toBe('idle');
+  });
+
+  it('an Esc interrupt (no hook fires) is seen on the screen: working → idle, once, not within 500 ms of the last change', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'forever [[hang]]');
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('esc to interrupt'),
+      { what: 'the working footer' },
+    );
+    h.tmux(['send-keys', '-t', '=c:', 'Escape']);
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle after the interrupt');
+    const events = (await h.events('c')).filter((e) => e.type === 'activity');
+    expect(events.map((e) => `${e.data.activity}/${e.data.via}`)).toEqual([
+      'idle/hook',
+      'working/hook',
+      'idle/screen',
+    ]);
+    expect(events[2]!.at - events[1]!.at).toBeGreaterThanOrEqual(500);
+  });
+});
+
+/** The prompt holdfast recorded for each run of a task (what delivery types in first). */
+function runPrompts(h: Home, task: string): (string | null)[] {
+  const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+  try {
+    return db
+      .prepare('SELECT r.prompt FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.name = ? ORDER BY r.n')
+      .all(task)
+      .map((r) => (r as { prompt: string | null }).prompt);
+  } finally {
+    db.close();
+  }
+}
+
+describe('interactive crash and resume', () => {
+  it('claude: a crash mid-turn comes back in the same pane on --resume <its session>, with "continue" as the next run\'s first input; ls shows the ACTIVITY column', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const task = await h.json<TaskView>(
+      ['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    const ls = await h.cli(['ls']);
+    expect(ls.stdout).toMatch(/NAME\s+STATE\s+ACTIVITY\s+PID/);
+    expect(ls.stdout).toMatch(/\bc\s+running\s+idle\b/);
+    await typeInto(h, 'c', 'work [[sleep 700]] [[crash 3]]');
+    await waitFor(
+      () => invocations(s),
+      (v) => v.length === 2,
+      { what: 'the second start', timeoutMs: 15_000 },
+    );
+    expect(invocations(s)[1]!.argv).toEqual([
+      '--resume',
+      task.sessionId,
+      '--settings',
+      join(h.dir, 'tasks', 'c', 'agent', 'settings.json'),
+    ]);
+    const resumed = await waitStatus(
+      h,
+      'c',
+      (v) => v.runs.length === 2 && v.activity === 'idle',
+      'run 2 idle',
+    );
+    expect(resumed.sessionId).toBe(task.sessionId);
+    expect(resumed.runs[1]).toMatchObject({ cause: 'resume' });
+    expect(runPrompts(h, 'c')).toEqual([null, 'continue']);
+  });
+
+  it('codex: the thread id is captured from its hooks, and a crash resumes it with `codex resume <thread-id> --no-daemon`', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      ['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work, '--resume-prompt', 'go on'],
+      {
+        env: s.env,
+      },
+    );
+    await waitFor(
+      () => screen(h, 'x'),
+      (v) => v.includes('? for shortcuts'),
+      { what: 'idle codex' },
+    );
+    await typeInto(h, 'x', 'first [[say ok]]');
+    const captured = await waitStatus(
+      h,
+      'x',
+      (v) => v.sessionId !== null && v.activity === 'idle',
+      'thread id',
+    );
+    const thread = captured.sessionId!;
+    expect(signals(h, 'x').find((l) => l.event === 'UserPromptSubmit')?.payload.session_id).toBe(thread);
+    await typeInto(h, 'x', 'second [[sleep 500]] [[crash 2]]');
+    await waitFor(
+      () => invocations(s),
+      (v) => v.length === 2,
+      { what: 'the second start', timeoutMs: 15_000 },
+    );
+    expect(invocations(s)[1]!.argv).toEqual([
+      'resume',
+      thread,
+      '--no-daemon',
+      '--dangerously-bypass-hook-trust',
+    ]);
+    await waitStatus(h, 'x', (v) => v.runs.length === 2 && v.state === 'running', 'run 2 running');
+    expect(runPrompts(h, 'x')).toEqual([null, 'go on']);
   });
 });

@@ -4,6 +4,7 @@ import { HoldfastError } from '../../core/errors.js';
 import type { TaskRecord } from '../../core/task.js';
 import { waitingHooks } from '../../supervisor/answers.js';
 import { carryOut, submitIntent } from '../../supervisor/intents.js';
+import { openQuestion } from '../../supervisor/steps/signals.js';
 import { action } from '../action.js';
 
 /** What each option of the agents' approval dialogs means (INTERACTIVE.md §4), by number. */
@@ -63,7 +64,7 @@ export function register(program: Command): void {
           );
         }
         const answer = answerOf(agent.kind, choice, options.message ?? null);
-        const question = openQuestion(ctx.rt.paths, task);
+        const question = questionToAnswer(ctx.rt.paths, task);
         if (question === null) {
           throw new HoldfastError('EUSAGE', `${task.name} has no open question to answer`, {
             hint: `holdfast status ${task.name} shows what it is doing`,
@@ -82,8 +83,19 @@ export function register(program: Command): void {
     );
 }
 
-/** The question to answer: the newest a hook of the task waits on. */
-function openQuestion(paths: Parameters<typeof waitingHooks>[0], task: TaskRecord): string | null {
+/** The question to answer: the task's open question when a hook waits on it, else the newest a hook waits on. */
+function questionToAnswer(paths: Parameters<typeof waitingHooks>[0], task: TaskRecord): string | null {
   const waiting = waitingHooks(paths, task.name);
-  return waiting.at(-1)?.questionId ?? null;
+  const open = openQuestion(task);
+  if (open && waiting.some((w) => w.questionId === open.id)) return open.id;
+  if (waiting.length > 0) return waiting.at(-1)!.questionId;
+  if (open?.via === 'screen') {
+    // The keys path (INTERACTIVE.md §4: claude 1/2/Esc, codex y/p/Esc) is not built yet.
+    throw new HoldfastError(
+      'ESTATE',
+      `${task.name}'s question is on its screen only (no hook waits on it): answer it there`,
+      { hint: `holdfast attach ${task.name}` },
+    );
+  }
+  return null;
 }

@@ -25,8 +25,9 @@ export function register(program: Command): void {
       action<AttachOptions>(async (ctx, [name], options) => {
         const task = ctx.task(name!);
         // Keys typed into a headless agent's pane reach no one who reads them: the pty echoes them
-        // into the log, where they would read as the agent's own words.
-        const headless = task.spec.agent !== null;
+        // into the log, where they would read as the agent's own words. An interactive agent's
+        // pane is its TUI: attached read-write, a human types into it.
+        const headless = task.spec.agent !== null && task.spec.agent.interactive !== true;
         if (headless && !options.raw) {
           process.stderr.write(
             `${task.name} is a headless agent: its transcript follows (Ctrl-C stops watching; the task keeps running; --raw shows its pane, read-only)\n`,

@@ -20,14 +20,27 @@ export function register(program: Command): void {
         ctx.out.result(views, () => {
           if (views.length === 0) return 'no tasks. Start one: holdfast run -- <command>';
           const last = views.map(lastColumn);
+          // Only when an interactive agent is listed: what its TUI is doing.
+          const activity = views.some((v) => v.interactive);
           const text = table(
-            ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'LAST OUTPUT', 'COMMAND'],
+            [
+              'NAME',
+              'STATE',
+              ...(activity ? ['ACTIVITY'] : []),
+              'PID',
+              'UPTIME',
+              'RESTARTS',
+              'EXIT',
+              'LAST OUTPUT',
+              'COMMAND',
+            ],
             views.map((v, i) => [
               v.name,
               stateText(v.state) +
                 (v.nextStartAt ? ` (${startsIn(v.nextStartAt, now)})` : '') +
                 // What it waits for is the one thing to act on; other reasons are in `status`.
                 (v.state === 'waiting-input' && v.reason ? ` (${v.reason})` : ''),
+              ...(activity ? [activityText(v, now)] : []),
               v.pid ?? '-',
               v.uptimeMs === null ? '-' : formatDuration(v.uptimeMs),
               v.restarts,
@@ -46,6 +59,13 @@ export function register(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** `working 12s`, `idle 3m`, `waiting-input 5s`; `-` for a task that is not an interactive agent's live run. */
+function activityText(v: TaskView, now: number): string {
+  if (!v.activity) return '-';
+  const since = v.activitySince === null ? null : now - Date.parse(v.activitySince);
+  return since === null ? v.activity : `${v.activity} ${formatDuration(Math.max(0, since))}`;
 }
 
 /** A command as typed (at most 60 characters); an agent and its last message (or session). */

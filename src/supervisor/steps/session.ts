@@ -8,6 +8,8 @@ import { emptySummary, summarizeLines, toolInFlight } from '../../agents/summary
 import type { AgentAdapter, TranscriptSummary } from '../../agents/types.js';
 import type { AgentFacts } from '../../core/decide.js';
 import { event } from '../../core/events.js';
+import type { TuiState } from '../../core/interactive.js';
+import { classifyCommandExit } from '../../core/lifecycle.js';
 import type { RunExit, RunRecord, TaskRecord } from '../../core/task.js';
 import type { Runtime } from '../runtime.js';
 import { type LineConsumer, tailRun } from '../tailer.js';
@@ -59,5 +61,17 @@ export function agentFacts(rt: Runtime, task: TaskRecord, run: RunRecord, exit: 
     verdict: exit === null ? null : adapter.classify(summary, exit),
     sessionId: summary.sessionId,
     toolInFlight: toolInFlight(summary),
+  };
+}
+
+/**
+ * An interactive run's facts: the session its hooks report, a tool in flight, and, once it has
+ * ended, how: a TUI that exits 0 was quit (`/exit`), any other end is a crash (resumed).
+ */
+export function interactiveAgentFacts(tui: TuiState, exit: RunExit | null): AgentFacts {
+  return {
+    verdict: exit === null ? null : classifyCommandExit(exit),
+    sessionId: tui.sessionId,
+    toolInFlight: tui.toolInFlight === true,
   };
 }

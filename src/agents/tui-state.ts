@@ -1,0 +1,165 @@
+/**
+ * An interactive agent's state, folded from its signals (hooks, notify) and, where no signal
+ * exists, its screen (docs/INTERACTIVE.md §3). Pure: time comes in with each signal and
+ * observation. Hooks win over the screen: the screen changes the activity only when it has said
+ * the same for `SCREEN_SETTLE_MS` and neither a signal nor another change came in the last
+ * `SCREEN_QUIET_MS`, so status from the screen alone never changes twice within 500 ms.
+ */
+import type { Activity, Question, TuiState } from '../core/interactive.js';
+import { describeInput, oneLine } from './json-lines.js';
+import { type ScreenReading, screenQuestionKind } from './screen.js';
+import type { SignalLine } from './signals.js';
+
+/** No two changes from the screen alone within this long, nor one this soon after a signal. */
+export const SCREEN_QUIET_MS = 500;
+/** The screen must have shown the same state this long (two looks) before it is believed. */
+export const SCREEN_SETTLE_MS = 200;
+
+/** Codex's side request for a title, with its own thread id and notify (§3): not the task's turn. */
+const TITLE_PREFIX = 'Generate a concise, single-line task title';
+
+const CLAUDE_OPTIONS = ['Yes', 'Yes, and always allow', 'No'];
+const CODEX_OPTIONS = [
+  'Yes, proceed',
+  "Yes, and don't ask again",
+  'No, and tell Codex what to do differently',
+];
+
+export interface ScreenLook {
+  reading: ScreenReading;
+  at: number;
+}
+
+export function foldSignals(prev: TuiState, lines: readonly SignalLine[]): TuiState {
+  let s = prev;
+  for (const line of lines) s = foldSignal(s, line);
+  return s;
+}
+
+function setActivity(s: TuiState, activity: Activity, at: number, via: TuiState['via']): TuiState {
+  if (s.activity === activity) return { ...s, via };
+  return { ...s, activity, activitySince: at, via };
+}
+
+export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
+  const p = line.payload;
+  const at = line.at;
+  let s: TuiState = { ...prev, lastSignalAt: Math.max(prev.lastSignalAt ?? 0, at) };
+  if (line.source === 'hook' && typeof p.session_id === 'string' && p.session_id !== '')
+    s = { ...s, sessionId: p.session_id };
+  const via = line.source;
+  switch (line.event) {
+    case 'SessionStart':
+      return s.activity === null ? setActivity(s, 'idle', at, via) : s;
+    case 'UserPromptSubmit':
+      return { ...setActivity(s, 'working', at, via), turnInFlight: true, question: null, limit: null };
+    case 'PreToolUse':
+    case 'PostToolUse':
+      return {
+        ...setActivity(s, 'working', at, via),
+        question: null,
+        toolInFlight: line.event === 'PreToolUse',
+      };
+    case 'PermissionRequest': {
+      if (line.decision) {
+        // Answered by a rule or the user's answer through the hook: the tool runs or is refused.
+        const closed = s.question && (line.questionId === undefined || s.question.id === line.questionId);
+        return { ...setActivity(s, 'working', at, via), question: closed ? null : s.question };
+      }
+      const question: Question = {
+        id: line.questionId ?? `q-${at}`,
+        kind: 'permission',
+        tool: typeof p.tool_name === 'string' ? p.tool_name : null,
+        input: p.tool_input === undefined ? null : oneLine(describeInput(p.tool_input), 500),
+        options: line.agent === 'claude' ? CLAUDE_OPTIONS : CODEX_OPTIONS,
+        askedAt: at,
+        // A hook that waits for holdfast's answer names its question; else the dialog takes keys.
+        via: line.questionId === undefined ? 'screen' : 'hook',
+      };
+      return { ...setActivity(s, 'waiting-input', at, via), question };
+    }
+    case 'Notification':
+      if (p.notification_type === 'idle_prompt' && s.question === null)
+        return setActivity(s, 'idle', at, via);
+      return s;
+    case 'Stop':
+    case 'SessionEnd':
+      return { ...setActivity(s, 'idle', at, via), turnInFlight: false, toolInFlight: false, question: null };
+    case 'StopFailure':
+      return {
+        ...setActivity(s, 'idle', at, via),
+        turnInFlight: p.error === 'rate_limit' ? s.turnInFlight : false,
+        limit: p.error === 'rate_limit' ? { at, detail: 'usage limit' } : s.limit,
+      };
+    case 'agent-turn-complete': {
+      const inputs = Array.isArray(p['input-messages']) ? p['input-messages'] : [];
+      if (typeof inputs[0] === 'string' && inputs[0].startsWith(TITLE_PREFIX)) return prev;
+      return { ...setActivity(s, 'idle', at, via), turnInFlight: false, question: null };
+    }
+    default:
+      return s;
+  }
+}
+
+/**
+ * What the screen adds. It is remembered on every look (so a stable state can be told from a
+ * passing frame), and believed only as the top of this file says.
+ */
+export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
+  const { reading, at } = look;
+  const seen = prev.screen;
+  const screen = {
+    state: reading.state,
+    since: seen && seen.state === reading.state ? seen.since : at,
+    hash: reading.hash,
+    changedAt: seen && seen.hash === reading.hash ? seen.changedAt : at,
+  };
+  let s: TuiState = { ...prev, screen };
+  if (reading.state === 'unknown' || at - screen.since < SCREEN_SETTLE_MS) return s;
+  const quietSince = Math.max(
+    s.lastSignalAt ?? Number.NEGATIVE_INFINITY,
+    s.activitySince ?? Number.NEGATIVE_INFINITY,
+  );
+  if (at - quietSince < SCREEN_QUIET_MS) return s;
+  if (reading.state === 'limit') {
+    s = s.limit ? s : { ...s, limit: { at, detail: reading.detail ?? 'usage limit' } };
+    return s;
+  }
+  const kind = screenQuestionKind(reading.state);
+  if (kind !== null) {
+    if (s.question?.kind === kind) return s;
+    const question: Question = {
+      id: `q-${at}`,
+      kind,
+      tool: kind === 'permission' ? toolOf(reading.subject) : null,
+      input: kind === 'permission' ? reading.subject : null,
+      options: reading.options,
+      askedAt: at,
+      via: 'screen',
+    };
+    return { ...setActivity(s, 'waiting-input', at, 'screen'), question };
+  }
+  // working or idle: a dialog that is no longer drawn was answered (keys, Esc) or went away.
+  const activity: Activity = reading.state === 'working' ? 'working' : 'idle';
+  if (s.activity === activity && s.question === null) return s;
+  return {
+    ...setActivity(s, activity, at, 'screen'),
+    question: null,
+    // An Esc interrupt fires no hook (§3): the turn is over once the screen is idle.
+    turnInFlight: activity === 'idle' ? false : s.turnInFlight,
+    toolInFlight: activity === 'idle' ? false : s.toolInFlight,
+  };
+}
+
+function toolOf(subject: string | null): string | null {
+  const m = subject === null ? null : /^([A-Za-z]+)\(/.exec(subject);
+  return m ? m[1]! : null;
+}
+
+/** Whether the screen is worth a look: where no signal tells what the agent does. */
+export function wantsScreen(s: TuiState): boolean {
+  // Idle is left only by a prompt, whose UserPromptSubmit hook says so; every other state can end
+  // silently (an Esc interrupt, a denied approval, a trust dialog answered by keys). Until the
+  // screen itself has shown idle, a first-run dialog may be up whatever the hooks said.
+  return s.activity !== 'idle' || s.question !== null || s.screen?.state !== 'idle';
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { ScreenReading } from '../../src/agents/screen.js';
+import { readScreen } from '../../src/agents/screen.js';
+import type { SignalLine } from '../../src/agents/signals.js';
+import { foldScreen, foldSignal, SCREEN_QUIET_MS } from '../../src/agents/tui-state.js';
+import { INITIAL_TUI, SCREEN_STATES, type TuiState } from '../../src/core/interactive.js';
+import { prng, testSeed } from '../helpers/random.js';
+
+const hook = (event: string, at: number, payload: Record<string, unknown> = {}): SignalLine => ({
+  at,
+  agent: 'claude',
+  source: 'hook',
+  event,
+  payload: { hook_event_name: event, session_id: 's-1', ...payload },
+});
+const reading = (state: ScreenReading['state']): ScreenReading => ({
+  state,
+  options: [],
+  subject: null,
+  detail: null,
+  hash: state,
+});
+
+describe('tui state', () => {
+  it('the screen alone never changes the activity twice within 500 ms, whatever it shows (seeded)', () => {
+    const seed = testSeed();
+    const random = prng(seed);
+    let s: TuiState = INITIAL_TUI;
+    const changes: number[] = [];
+    for (let at = 0; at < 60_000; at += 50 + Math.floor(random() * 200)) {
+      // Mostly working/idle, so a state often holds long enough to be believed; now and then anything.
+      const state =
+        random() < 0.9
+          ? random() < 0.5
+            ? 'working'
+            : 'idle'
+          : SCREEN_STATES[Math.floor(random() * SCREEN_STATES.length)]!;
+      const before = s.activity;
+      s = foldScreen(s, { reading: reading(state), at });
+      if (s.activity !== before) changes.push(at);
+    }
+    const gaps = changes.slice(1).map((at, i) => at - changes[i]!);
+    expect(changes.length, `seed ${seed}`).toBeGreaterThan(0);
+    expect(Math.min(...gaps), `seed ${seed}`).toBeGreaterThanOrEqual(SCREEN_QUIET_MS);
+  });
+
+  it('a hook wins over the screen: a stale idle screen right after UserPromptSubmit does not undo working', () => {
+    let s = foldSignal(INITIAL_TUI, hook('SessionStart', 0));
+    s = foldScreen(s, { reading: reading('idle'), at: 1000 });
+    s = foldSignal(s, hook('UserPromptSubmit', 2000, { prompt: 'x' }));
+    expect(s.activity).toBe('working');
+    for (const at of [2050, 2300, 2450]) s = foldScreen(s, { reading: reading('idle'), at });
+    expect(s).toMatchObject({ activity: 'working', via: 'hook', turnInFlight: true });
+    // Long after the last signal, the screen is believed (an Esc interrupt fires no hook).
+    for (const at of [2600, 2900]) s = foldScreen(s, { reading: reading('idle'), at });
+    expect(s).toMatchObject({ activity: 'idle', via: 'screen', turnInFlight: false });
+  });
+
+  it("an unanswered PermissionRequest opens a question; the hook's decision or the next tool hook closes it; codex's title notify is not the task's turn", () => {
+    let s = foldSignal(INITIAL_TUI, hook('UserPromptSubmit', 0, { prompt: 'x' }));
+    s = foldSignal(
+      s,
+      hook('PermissionRequest', 10, { tool_name: 'Bash', tool_input: { command: 'rm -rf x' } }),
+    );
+    expect(s.activity).toBe('waiting-input');
+    expect(s.question).toMatchObject({ kind: 'permission', tool: 'Bash', input: 'rm -rf x', via: 'screen' });
+    s = foldSignal(s, hook('PostToolUse', 20, { tool_name: 'Bash' }));
+    expect(s).toMatchObject({ activity: 'working', question: null });
+    const asked = foldSignal(s, {
+      ...hook('PermissionRequest', 30, { tool_name: 'Edit' }),
+      questionId: 'q9',
+    });
+    expect(asked.question).toMatchObject({ id: 'q9', via: 'hook' });
+    const answered = foldSignal(asked, {
+      ...hook('PermissionRequest', 40, { tool_name: 'Edit' }),
+      questionId: 'q9',
+      decision: { behavior: 'deny', by: 'user' },
+    });
+    expect(answered).toMatchObject({ activity: 'working', question: null });
+    const title: SignalLine = {
+      at: 50,
+      agent: 'codex',
+      source: 'notify',
+      event: 'agent-turn-complete',
+      payload: {
+        type: 'agent-turn-complete',
+        'thread-id': 'other',
+        'input-messages': ['Generate a concise, single-line task title for: x'],
+      },
+    };
+    expect(foldSignal(answered, title)).toEqual(answered);
+  });
+
+  it("reads the recorded screens' signatures from the bottom only (INTERACTIVE.md §3)", () => {
+    const rule = '─'.repeat(40);
+    const idle = ['● Done.', '', rule, '❯\u00a0', rule, '  ? for shortcuts'].join('\n');
+    expect(readScreen('claude', idle).state).toBe('idle');
+    const old = ['✻ Frosting… (esc to interrupt)', ...Array.from({ length: 20 }, () => ''), idle].join('\n');
+    expect(readScreen('claude', old).state).toBe('idle');
+    const dialog = [
+      'Bash(touch x)',
+      'Do you want to proceed?',
+      '❯ 1. Yes',
+      '  2. Yes, and always allow',
+      '  4. No',
+      'Esc to cancel · Tab to amend',
+    ];
+    expect(readScreen('claude', dialog.join('\n'))).toMatchObject({
+      state: 'approval',
+      subject: 'Bash(touch x)',
+      options: ['Yes', 'Yes, and always allow', 'No'],
+    });
+    expect(readScreen('codex', '◦ Working (12s • esc to interrupt)').state).toBe('working');
+    expect(readScreen('codex', '› Ask Codex to do anything\n  ? for shortcuts').state).toBe('idle');
+  });
+});
