@@ -9,7 +9,7 @@
  * needs to happen once (a signal sent, a checkpoint asked for, a run created) is recorded with it.
  */
 import { HoldfastError } from './errors.js';
-import { event, exitedEvent, type TaskEvent } from './events.js';
+import { event, exitedEvent, type JournalDraft, type TaskEvent } from './events.js';
 import { INITIAL_TUI, type TuiState } from './interactive.js';
 import { classifyCommandExit, type ExitVerdict, planAfterExit, stallLimit } from './lifecycle.js';
 import {
@@ -43,7 +43,17 @@ export type Intent =
   | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
   | { kind: 'remove'; timeoutMs: number }
   /** The mission runner hands a task its next run (a session with its prompt, a gate with its spec). */
-  | { kind: 'run'; cause: 'start' | 'mission'; prompt: string | null; fresh: boolean; spec?: TaskSpec };
+  | { kind: 'run'; cause: 'start' | 'mission'; prompt: string | null; fresh: boolean; spec?: TaskSpec }
+  /** `holdfast answer`: the user's answer to an interactive agent's open question, delivered once. */
+  | { kind: 'answer'; questionId: string; answer: AnswerIntent };
+
+/** An answer as the deliverer needs it: allow (once or always) or deny, a message, and who gave it. */
+export interface AnswerIntent {
+  behavior: 'allow' | 'deny';
+  always: boolean;
+  message: string | null;
+  by: 'user' | 'dashboard';
+}
 
 export type IntentKind = Intent['kind'];
 
@@ -122,6 +132,8 @@ export interface Observed {
   capture?: CaptureFacts | null;
   /** An interactive agent's state after its new signals and the last look at its screen. */
   tui?: TuiState | null;
+  /** The approvals those new signals decided (agents/answers.ts `approvalEvents`), to journal. */
+  approvals?: JournalDraft<'approval-decided'>[];
   /** Intents not yet carried out, oldest first. */
   intents: IntentRecord[];
   /** A uniform draw in [0, 1): the jitter of a backoff or a limit reset. */
@@ -142,7 +154,9 @@ export type Action =
   /** The run's pane lost its `pipe-pane` process: attach the run's log to it again. */
   | { type: 'capture'; runId: number }
   /** The task was removed: its tmux session and files go. */
-  | { type: 'discard' };
+  | { type: 'discard' }
+  /** Deliver a user's answer to the open question (the waiting hook's answer file); at most once. */
+  | { type: 'answer'; questionId: string; answer: AnswerIntent };
 
 /** An entry to journal, and the run it is about: the current one, the one this decision creates, or none. */
 export type DecidedEvent = TaskEvent & { runId: number | 'new' | null };
@@ -504,6 +518,12 @@ class Decider {
           ...(live ? {} : { state: 'backoff', nextStartAt: this.now }),
         });
         break;
+      case 'answer':
+        // Consumed with the decision and so carried out at most once: a repeated answer could
+        // press a key on a later dialog. A lost one leaves the question open, to be answered again.
+        if (live)
+          this.d.actions.push({ type: 'answer', questionId: intent.questionId, answer: intent.answer });
+        break;
     }
     this.d.consumed.push(record.id);
   }
@@ -603,6 +623,8 @@ class Decider {
     const prev = this.t.tui ?? INITIAL_TUI;
     this.set({ tui: next });
     const run = this.run;
+    // Journaled in the decision that consumes their signals: each once, with who decided.
+    for (const approval of this.o.approvals ?? []) this.journal(approval, run?.id ?? null);
     if (!isLive(run)) return;
     const via = next.via ?? 'hook';
     if (next.activity !== null && next.activity !== prev.activity)

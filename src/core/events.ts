@@ -49,6 +49,20 @@ export interface TaskEventData {
   'session-changed': { sessionId: string; previous: string | null };
   'usage-limit-seen': { resetAt: number | null; detail: string | null };
   'permission-denied': { tools: string[]; denials: unknown[] };
+  /**
+   * An approval was answered, and by whom (`rule`: the task's policy, naming the rule; `user`:
+   * `holdfast answer`; `dashboard`), delivered through the waiting hook or by keys on the dialog.
+   */
+  'approval-decided': {
+    questionId?: string;
+    tool: string | null;
+    input: string | null;
+    behavior: 'allow' | 'deny';
+    by: 'rule' | 'user' | 'dashboard';
+    rule?: string;
+    message?: string;
+    via: 'hook' | 'screen';
+  };
   checkpoint: {
     commit: string;
     id: string;
@@ -149,6 +163,7 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'session-changed',
   'usage-limit-seen',
   'permission-denied',
+  'approval-decided',
   'checkpoint',
   'checkpoint-skipped',
   'checkpoints-off',

@@ -72,6 +72,9 @@ export interface AgentSpec {
   limitBackoffMs: number[];
   /** Arguments passed through to the agent after `--`. */
   extraArgs: string[];
+  /** Approval rules (`--allow`, `--deny`, `--rules-file`; agents/policy.ts), also in the task's `policy.json`. */
+  allow?: string[];
+  deny?: string[];
   /** The agent's TUI runs in the pane (claude, codex); absent in specs older than it = headless. */
   interactive?: boolean;
   /** `--trust`: the task's cwd was added to the agent's folder trust (interactive only). */

@@ -10,6 +10,9 @@
  * prints nothing except a `PermissionRequest`'s answer: claude adds a `UserPromptSubmit` hook's
  * output to the model's context. Whatever goes wrong, it exits 0 without output, so a broken or
  * removed task never blocks the agent (and an unanswered dialog is drawn, never allowed).
+ *
+ * A `PermissionRequest` no rule answers, while a daemon runs, gives two lines with one
+ * `questionId`: the question (no decision) as the hook starts to wait, then the user's decision.
  */
 import { readFileSync } from 'node:fs';
 import { type SignalLine, signalLineSchema } from '../agents/signals.js';
@@ -26,22 +29,33 @@ async function main(argv: string[]): Promise<void> {
   const payload = asRecord(notifyJson ?? readFileSync(0, 'utf8'));
   if (!payload) return;
   const event = String(payload.hook_event_name ?? payload.type ?? 'unknown');
-  let decision: SignalLine['decision'];
-  if (event === 'PermissionRequest') {
-    decision = (await answerPermission({ home, task, taskId: Number(id), agent }, payload)) ?? undefined;
+  const append = (extra: Pick<SignalLine, 'questionId' | 'decision'>): boolean => {
+    const line = signalLineSchema.parse({ at: Date.now(), agent, source, event, payload, ...extra });
+    if (!appendExisting(paths.signalsFile(task), `${JSON.stringify(line)}\n`)) return false;
+    appendExisting(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
+    return true;
+  };
+  if (event !== 'PermissionRequest') {
+    append({});
+    return;
   }
-  const line = signalLineSchema.parse({ at: Date.now(), agent, source, event, payload, decision });
-  if (!appendExisting(paths.signalsFile(task), `${JSON.stringify(line)}\n`)) return;
-  appendExisting(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
-  if (decision) {
-    const answer = {
-      behavior: decision.behavior,
-      ...(decision.message ? { message: decision.message } : {}),
-    };
-    process.stdout.write(
-      JSON.stringify({ hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: answer } }),
-    );
+  const { decision, questionId } = await answerPermission(
+    { home, task, taskId: Number(id), agent },
+    payload,
+    {
+      ask: (questionId) => append({ questionId }),
+    },
+  );
+  // A question given up (the daemon went away) has its asking line already; nothing more to say.
+  if (!decision) {
+    if (questionId === undefined) append({});
+    return;
   }
+  if (!append({ ...(questionId ? { questionId } : {}), decision })) return;
+  const answer = { behavior: decision.behavior, ...(decision.message ? { message: decision.message } : {}) };
+  process.stdout.write(
+    JSON.stringify({ hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: answer } }),
+  );
 }
 
 function asRecord(text: string): Record<string, unknown> | null {

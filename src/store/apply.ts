@@ -25,6 +25,7 @@ export interface ExternalFacts {
   agent: AgentFacts | null;
   capture?: CaptureFacts | null;
   tui?: TuiState | null;
+  approvals?: Observed['approvals'];
 }
 
 export interface DecisionContext {

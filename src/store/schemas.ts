@@ -64,6 +64,8 @@ export const agentSpec: z.ZodType<AgentSpec> = z.looseObject({
   onLimit,
   limitBackoffMs: z.array(int),
   extraArgs: z.array(z.string()),
+  allow: z.array(z.string()).optional(),
+  deny: z.array(z.string()).optional(),
   interactive: z.boolean().optional(),
   trust: z.boolean().optional(),
   resumePrompt: z.string().optional(),
@@ -99,7 +101,7 @@ export const nextRun: z.ZodType<NextRun> = z.looseObject({
   budgeted: z.boolean().optional(),
 });
 
-export const intentKind = enumOf<IntentKind>()(['stop', 'restart', 'resume', 'remove', 'run']);
+export const intentKind = enumOf<IntentKind>()(['stop', 'restart', 'resume', 'remove', 'run', 'answer']);
 
 /** An intent's data column: the intent as its recorder gave it, one shape per kind. */
 export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
@@ -124,6 +126,16 @@ export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
     prompt: z.string().nullable(),
     fresh: z.boolean(),
     spec: taskSpec.optional(),
+  }),
+  z.looseObject({
+    kind: z.literal('answer'),
+    questionId: z.string(),
+    answer: z.looseObject({
+      behavior: z.enum(['allow', 'deny']),
+      always: z.boolean(),
+      message: z.string().nullable(),
+      by: z.enum(['user', 'dashboard']),
+    }),
   }),
 ]);
 

@@ -8,6 +8,7 @@ import type { Action } from '../core/decide.js';
 import type { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
 import type { Applied } from '../store/apply.js';
+import { deliverToHook } from './answers.js';
 import { fileSize } from './file-range.js';
 import type { LaunchFailure } from './observe.js';
 import { signalGroup } from './process.js';
@@ -130,6 +131,17 @@ export class Executor {
       case 'capture':
         await this.capture(applied, action.runId);
         return;
+      case 'answer': {
+        const delivered = deliverToHook(rt.paths, applied.before.name, action.questionId, action.answer);
+        // The screen path (keys on the dialog, INTERACTIVE.md §4) needs the screen's reading of the
+        // dialog; until it is there, an answer no hook waits for is not delivered.
+        if (delivered === 'no-hook') {
+          this.hooks.log(
+            `${applied.before.name}: no hook waits on question ${action.questionId}: answer not delivered`,
+          );
+        }
+        return;
+      }
     }
   }
 

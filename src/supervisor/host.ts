@@ -4,7 +4,7 @@
  * death or a CLI's intent, and a clean shutdown. Everything it decides is in the store, so a
  * `kill -9` at any instant loses nothing: the next daemon reads the same store and the same tmux.
  */
-import { existsSync, type FSWatcher, rmSync, watch } from 'node:fs';
+import { existsSync, type FSWatcher, rmSync, utimesSync, watch } from 'node:fs';
 import { event } from '../core/events.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { makePaths } from '../paths.js';
@@ -276,8 +276,18 @@ class Host {
         return;
       }
       this.beatAt = at;
+      this.beatPidFile(at);
     } catch (error) {
       this.log(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** The pid file's mtime is the beat for those who cannot read the store (hook/daemon-live.ts). */
+  private beatPidFile(at: number): void {
+    try {
+      utimesSync(this.rt.paths.daemonPid, new Date(at), new Date(at));
+    } catch {
+      writePrivateFile(this.rt.paths.daemonPid, `${process.pid}\n`);
     }
   }
 

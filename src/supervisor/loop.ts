@@ -21,7 +21,7 @@ import { commitPaneEvents } from './pane-events.js';
 import { isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
-import { isInteractive, lookAtScreen, tuiFacts } from './steps/signals.js';
+import { isInteractive, lookAtScreen, tuiObservation } from './steps/signals.js';
 import { type LineConsumer, tailRun } from './tailer.js';
 import { ensureWatchdog } from './watchdog.js';
 
@@ -450,8 +450,13 @@ export class Loop {
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
     // An interactive agent's signals are read whether or not its run is live: the offset is
     // committed with the decision, so each is consumed once.
-    const tui = isInteractive(task) ? tuiFacts(this.rt, task, this.screens.get(task.id) ?? null) : null;
-    if (run === null || run.endedAt !== null) return { pane: { kind: 'none' } as PaneFact, agent: null, tui };
+    const seen = isInteractive(task)
+      ? tuiObservation(this.rt, task, this.screens.get(task.id) ?? null)
+      : null;
+    const tui = seen?.tui ?? null;
+    const approvals = seen?.approvals ?? [];
+    if (run === null || run.endedAt !== null)
+      return { pane: { kind: 'none' } as PaneFact, agent: null, tui, approvals };
     let pane = this.paneOf(run, snap);
     if (task.spec.agent) pane = this.settled(run, pane);
     const exit = exitOf(pane, now);
@@ -471,6 +476,7 @@ export class Loop {
           : null,
       capture: this.captureFacts(task, run, pane, snap),
       tui,
+      approvals,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import * as answer from './answer.js';
 import * as attach from './attach.js';
 import * as build from './build.js';
 import * as checkpoint from './checkpoint.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   log,
   follow,
   attach,
+  answer,
   stop,
   restart,
   resume,

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { policyFileOf } from '../../agents/policy.js';
 import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
@@ -15,10 +16,11 @@ import {
   readInteractivePrompt,
   readPrompt,
 } from '../agent-options.js';
+import { type ApprovalOptions, collect, policyOf } from '../approval-options.js';
 import { ensureDaemon } from '../daemon-client.js';
 import { normalizeTaskSpec, RESTART_MODES, type SpecOptions, STALL_ACTIONS } from '../spec-options.js';
 
-interface RunOptions extends SpecOptions, AgentOptions {
+interface RunOptions extends SpecOptions, AgentOptions, ApprovalOptions {
   name?: string;
   json?: boolean;
   daemon?: boolean;
@@ -69,6 +71,13 @@ export function register(program: Command): void {
         .default('wait'),
     )
     .option('--limit-backoff <list>', 'waits when a limit gives no reset time', '15m,30m,60m')
+    .option(
+      '--allow <rule>',
+      'approve tool calls matching RULE without asking, e.g. Bash(npm test*) (repeatable)',
+      collect,
+    )
+    .option('--deny <rule>', 'refuse tool calls matching RULE; deny wins over allow (repeatable)', collect)
+    .option('--rules-file <file>', 'approval rules, one a line: "allow RULE" or "deny RULE"')
     .option('--interactive', "run the agent's TUI in the pane (claude, codex); attach to it read-write")
     .option(
       '--trust',
@@ -83,7 +92,9 @@ export function register(program: Command): void {
     .passThroughOptions()
     .action(
       action<RunOptions>(async (ctx, args, options) => {
-        const agent = agentSpecOf(options, args);
+        const agentSpec = agentSpecOf(options, args);
+        const policy = policyOf(options, agentSpec);
+        const agent = agentSpec && policy ? { ...agentSpec, ...policy } : agentSpec;
         if (!agent && args.length === 0) {
           throw new HoldfastError('ENOCOMMAND', 'no command given', {
             hint: 'holdfast run [options] -- <command> [args…]',
@@ -122,7 +133,10 @@ export function register(program: Command): void {
           nameBase: agent ? agent.kind : nameFromCommand(args),
           spec,
           env: process.env,
-          ...(prompt === null ? {} : { files: { 'prompt.txt': prompt } }),
+          files: {
+            ...(prompt === null ? {} : { 'prompt.txt': prompt }),
+            ...(policy ? { 'policy.json': `${JSON.stringify(policyFileOf(policy))}\n` } : {}),
+          },
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
         if (agent?.interactive && agent.trust) grantTrust(rt, created, process.env);

@@ -6,9 +6,11 @@
  * neither skips nor repeats a signal. Also what the other interactive parts read: the current
  * screen's state and the open question.
  */
+import { approvalEvents } from '../../agents/answers.js';
 import { readScreen, type ScreenReading } from '../../agents/screen.js';
 import { parseSignalLine, type SignalLine } from '../../agents/signals.js';
 import { foldScreen, foldSignals, type ScreenLook } from '../../agents/tui-state.js';
+import type { JournalDraft } from '../../core/events.js';
 import { INITIAL_TUI, type Question, type TuiState } from '../../core/interactive.js';
 import type { TaskRecord } from '../../core/task.js';
 import { fileSize, readRange } from '../file-range.js';
@@ -43,12 +45,21 @@ export function readSignals(rt: Runtime, task: string, from: number): { lines: S
 
 /** The task's next state from its new signals and the loop's last look at its screen. */
 export function tuiFacts(rt: Runtime, task: TaskRecord, look: ScreenLook | null): TuiState {
+  return tuiObservation(rt, task, look).tui;
+}
+
+/** tuiFacts, and the approvals decided in the same new signals (journaled with them). */
+export function tuiObservation(
+  rt: Runtime,
+  task: TaskRecord,
+  look: ScreenLook | null,
+): { tui: TuiState; approvals: JournalDraft<'approval-decided'>[] } {
   const prev = task.tui ?? INITIAL_TUI;
   const { lines, end } = readSignals(rt, task.name, prev.signalsOffset);
   let next = foldSignals({ ...prev, signalsOffset: end }, lines);
   // A look older than the last signal says nothing the signal did not: hooks win.
   if (look && look.at >= (next.lastSignalAt ?? 0)) next = foldScreen(next, look);
-  return next;
+  return { tui: next, approvals: lines.flatMap(approvalEvents) };
 }
 
 /** What the pane of an interactive task shows now (null: no pane). */
