@@ -87,6 +87,7 @@ describe('with TZ=Europe/Berlin', () => {
       prompt: `line one\nline two ${'x'.repeat(300)}`,
       info: { lastMessage: 'Done.\nAll green.', turns: 3, costUsd: 0.00014000000000000001 },
       runs: [],
+      inputs: [],
     };
     const lines = renderStatus(view, NOW).split('\n');
     const field = (label: string) =>

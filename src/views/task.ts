@@ -1,4 +1,5 @@
 import type { RunRecord, TaskRecord, TaskState } from '../core/task.js';
+import type { InputView } from './input.js';
 
 /** The `--json` contract of `ls` and `status`. Scripts depend on it: add fields, never rename. */
 export interface TaskView {
@@ -28,6 +29,8 @@ export interface TaskView {
   prompt: string | null;
   info: Record<string, unknown>;
   runs: RunView[];
+  /** Inputs not yet confirmed or failed (`holdfast send`, an interactive run's prompts), oldest first. */
+  inputs: InputView[];
 }
 
 export interface RunView {
@@ -62,7 +65,12 @@ export function toTaskView(
   task: TaskRecord,
   runs: readonly RunRecord[],
   now: number,
-  extra: { lastOutputAt?: number | null; info?: Record<string, unknown>; prompt?: string | null } = {},
+  extra: {
+    lastOutputAt?: number | null;
+    info?: Record<string, unknown>;
+    prompt?: string | null;
+    inputs?: InputView[];
+  } = {},
 ): TaskView {
   const current = runs.find((r) => r.id === task.currentRunId) ?? runs.at(-1) ?? null;
   const live = current !== null && current.endedAt === null;
@@ -93,6 +101,7 @@ export function toTaskView(
     prompt: extra.prompt ?? null,
     info: extra.info ?? {},
     runs: runs.map(toRunView),
+    inputs: extra.inputs ?? [],
   };
 }
 
