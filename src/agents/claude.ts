@@ -11,6 +11,8 @@
  * needs approval is refused (nobody can answer in print mode) and the result lists it in
  * `permission_denials`, still with `subtype:"success"`.
  */
+
+import { hooksObject } from './hook-config.js';
 import {
   asArray,
   asNumber,
@@ -27,7 +29,7 @@ import {
 import { programOf, requireSessionId } from './launch-args.js';
 import { usageLimitEvent } from './reset-time.js';
 import { classifyByResult, renderEvent } from './summary.js';
-import type { AgentAdapter, AgentEvent } from './types.js';
+import type { AgentAdapter, AgentEvent, InteractiveAdapter } from './types.js';
 
 /** Events for an error text: what it says about limits, login or the conversation; [] for none. */
 export type TextDetector = (text: string) => AgentEvent[];
@@ -154,6 +156,37 @@ export function permissionDenials(msg: JsonObject): AgentEvent[] {
   });
 }
 
+/**
+ * The TUI in the pane (docs/INTERACTIVE.md §1, §3):
+ *
+ *   claude --session-id <uuid> --settings <agentDir>/settings.json     fresh, id chosen by us
+ *   claude --resume <uuid> --settings <agentDir>/settings.json         continue it
+ *
+ * The settings file installs holdfast's hooks (they merge with the user's own) and skips the
+ * bypass-mode warning, so a `--unattended` TUI reaches its prompt box. No prompt in argv: the
+ * first prompt is delivered into the composer.
+ */
+const claudeInteractive: InteractiveAdapter = {
+  launch(input) {
+    const argv = [programOf(input, 'claude')];
+    if (input.resume) argv.push('--resume', requireSessionId(input, 'claude', 'resuming'));
+    else if (input.sessionId !== null) argv.push('--session-id', input.sessionId);
+    argv.push('--settings', `${input.agentDir}/settings.json`);
+    if (input.model !== null) argv.push('--model', input.model);
+    const env: Record<string, string> = {};
+    if (input.unattended) {
+      argv.push('--dangerously-skip-permissions');
+      env.IS_SANDBOX = '1';
+    }
+    argv.push(...input.extraArgs);
+    return { argv, env };
+  },
+  files(input) {
+    const settings = { hooks: hooksObject(input.hook), skipDangerousModePermissionPrompt: true };
+    return { 'settings.json': `${JSON.stringify(settings, null, 2)}\n` };
+  },
+};
+
 export const claude: AgentAdapter = {
   kind: 'claude',
   binary: 'claude',
@@ -184,6 +217,7 @@ export const claude: AgentAdapter = {
     return msg.type === 'result' ? [...permissionDenials(msg), ...events] : events;
   },
 
+  interactive: claudeInteractive,
   classify: classifyByResult,
   render: renderEvent,
 };

@@ -10,6 +10,8 @@
  * Each exec is one turn: `turn.completed` is the done signal, `turn.failed` the failure.
  * Offline it retries `Reconnecting...` forever; only holdfast's stall timer ends that.
  */
+
+import { hooksObject, tomlString } from './hook-config.js';
 import {
   asObject,
   asString,
@@ -25,7 +27,7 @@ import {
 import { programOf, requireSessionId } from './launch-args.js';
 import { usageLimitEvent } from './reset-time.js';
 import { classifyByResult, renderEvent } from './summary.js';
-import type { AgentAdapter, AgentEvent } from './types.js';
+import type { AgentAdapter, AgentEvent, InteractiveAdapter } from './types.js';
 
 const LIMIT =
   /you(?:'|’)ve (?:hit|reached) your\b[^\n]*?\blimit\b|\busage_limit_reached\b|exceeded retry limit, last status: 429/i;
@@ -114,6 +116,51 @@ function mcpName(item: JsonObject): string {
   return server ? `${server}.${tool}` : tool;
 }
 
+/**
+ * Models whose first start shows a migration picker where a blind Enter switches the model
+ * (docs/INTERACTIVE.md §1): pre-answered in `[notice.model_migrations]`. The pairs are those the
+ * fake TUI records (test/fixtures/fake-tui/recorded/codex.json); the doc does not name real ones.
+ */
+export const CODEX_MODEL_MIGRATIONS: Readonly<Record<string, string>> = { 'gpt-5.1-codex': 'gpt-5.2-codex' };
+
+/**
+ * The TUI in the pane (docs/INTERACTIVE.md §1, §3), with holdfast's own `CODEX_HOME`:
+ *
+ *   codex --no-daemon --dangerously-bypass-hook-trust                    fresh
+ *   codex resume <thread-id> --no-daemon --dangerously-bypass-hook-trust continue it
+ *
+ * `--no-daemon` keeps the agent in the pane's process tree (its app-server daemon otherwise
+ * outlives the TUI and keeps a turn running after a kill). `config.toml` holds notify, the model
+ * notices and, with `--trust`, the folder trust; `hooks.json` holdfast's hooks, honoured without a
+ * trust step only with `--dangerously-bypass-hook-trust`.
+ */
+const codexInteractive: InteractiveAdapter = {
+  launch(input) {
+    const program = programOf(input, 'codex');
+    const argv = input.resume ? [program, 'resume', requireSessionId(input, 'codex', 'resuming')] : [program];
+    argv.push('--no-daemon', '--dangerously-bypass-hook-trust');
+    if (input.model !== null) argv.push('-m', input.model);
+    if (input.unattended) argv.push('--dangerously-bypass-approvals-and-sandbox');
+    argv.push(...input.extraArgs);
+    return { argv, env: { CODEX_HOME: `${input.agentDir}/codex-home` } };
+  },
+  files(input) {
+    const lines = [
+      `notify = [${[...input.hook].map(tomlString).join(', ')}]`,
+      '',
+      '[notice.model_migrations]',
+      ...Object.entries(CODEX_MODEL_MIGRATIONS).map(
+        ([from, to]) => `${tomlString(from)} = ${tomlString(to)}`,
+      ),
+    ];
+    if (input.trust) lines.push('', `[projects.${tomlString(input.cwd)}]`, 'trust_level = "trusted"');
+    return {
+      'codex-home/config.toml': `${lines.join('\n')}\n`,
+      'codex-home/hooks.json': `${JSON.stringify({ hooks: hooksObject(input.hook) }, null, 2)}\n`,
+    };
+  },
+};
+
 export const codex: AgentAdapter = {
   kind: 'codex',
   binary: 'codex',
@@ -171,6 +218,7 @@ export const codex: AgentAdapter = {
     }
   },
 
+  interactive: codexInteractive,
   classify: classifyByResult,
   render: renderEvent,
 };

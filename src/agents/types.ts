@@ -23,6 +23,34 @@ export interface LaunchInput {
   program: string;
 }
 
+/** An interactive launch: the TUI in the pane, pointed at holdfast's per-task files in `agentDir`. */
+export interface InteractiveLaunchInput {
+  /** claude: the id pre-assigned or resumed; codex: the thread id to resume (null: a fresh thread). */
+  sessionId: string | null;
+  resume: boolean;
+  model: string | null;
+  unattended: boolean;
+  extraArgs: readonly string[];
+  program: string;
+  /** `paths.agentDir(task)`: claude's `settings.json`, codex's `codex-home/`. */
+  agentDir: string;
+}
+
+/** What an interactive agent's per-task files need to know. */
+export interface AgentFilesInput {
+  /** The hook program's argv up to the agent's name: `node <hook> <home> <task> <task-id> <agent>`. */
+  hook: readonly string[];
+  cwd: string;
+  /** Whether the cwd's folder trust is pre-accepted in a file holdfast owns (codex: its config). */
+  trust: boolean;
+}
+
+export interface InteractiveAdapter {
+  launch(input: InteractiveLaunchInput): AgentLaunch;
+  /** The files written under `agentDir` before each launch, by relative path. */
+  files(input: AgentFilesInput): Record<string, string>;
+}
+
 export interface AgentLaunch {
   argv: string[];
   /** Added to the environment of the run: never secrets (they pass through argv of the launcher). */
@@ -93,6 +121,8 @@ export interface AgentAdapter {
   /** Environment that disables self-updaters and other surprises in unattended runs. */
   quietEnv: Record<string, string>;
   launch(input: LaunchInput): AgentLaunch;
+  /** The TUI in the pane (`run --interactive`); absent for agents whose TUI gives no signals holdfast can verify. */
+  interactive?: InteractiveAdapter;
   /**
    * Reads one output line (JSON or plain text). `now` resolves relative reset times such as "12:31pm";
    * `timeZone` (IANA name or `local`, the default) is the zone of wall times printed without one

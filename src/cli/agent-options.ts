@@ -12,7 +12,14 @@ export interface AgentOptions {
   unattended?: boolean;
   onLimit?: string;
   limitBackoff?: string;
+  interactive?: boolean;
+  trust?: boolean;
+  resumePrompt?: string;
 }
+
+/** The agents whose TUI gives signals holdfast verifies (hooks, notify): docs/INTERACTIVE.md. */
+export const INTERACTIVE_AGENTS: readonly string[] = ['claude', 'codex'];
+export const DEFAULT_RESUME_PROMPT = 'continue';
 
 export const DEFAULT_AGENT_STALL_MS = 10 * 60_000;
 
@@ -24,6 +31,9 @@ const AGENT_ONLY_FLAGS = {
   promptFile: '--prompt-file',
   model: '--model',
   unattended: '--unattended',
+  interactive: '--interactive',
+  trust: '--trust',
+  resumePrompt: '--resume-prompt',
 } as const;
 
 /** The agent spec of `run`, or null for a command task (which must not carry agent-only flags). */
@@ -46,6 +56,25 @@ export function normalizeAgentSpec(options: AgentOptions, extraArgs: string[]): 
   if (!(ON_LIMIT_ACTIONS as readonly string[]).includes(onLimit)) {
     throw new HoldfastError('EUSAGE', `--on-limit: expected wait or fail, got ${JSON.stringify(onLimit)}`);
   }
+  const interactive = Boolean(options.interactive);
+  if (interactive && !INTERACTIVE_AGENTS.includes(kind)) {
+    throw new HoldfastError(
+      'EUSAGE',
+      `--interactive: ${kind}'s TUI gives no signals holdfast can verify; interactive agents are ${INTERACTIVE_AGENTS.join(', ')}`,
+      { hint: `run ${kind} headless: drop --interactive` },
+    );
+  }
+  for (const [key, flag] of [
+    ['trust', '--trust'],
+    ['resumePrompt', '--resume-prompt'],
+  ] as const) {
+    if (!interactive && options[key] !== undefined) {
+      throw new HoldfastError('EUSAGE', `${flag} is for interactive agents: it needs --interactive`);
+    }
+  }
+  if (options.resumePrompt !== undefined && options.resumePrompt.trim() === '') {
+    throw new HoldfastError('EUSAGE', '--resume-prompt: the text is empty');
+  }
   return {
     kind,
     model: options.model ?? null,
@@ -55,7 +84,23 @@ export function normalizeAgentSpec(options: AgentOptions, extraArgs: string[]): 
       .split(',')
       .map((d) => parseDuration(d, '--limit-backoff')),
     extraArgs,
+    ...(interactive
+      ? {
+          interactive: true,
+          trust: Boolean(options.trust),
+          resumePrompt: options.resumePrompt ?? DEFAULT_RESUME_PROMPT,
+        }
+      : {}),
   };
+}
+
+/**
+ * An interactive agent's first prompt, from --prompt or --prompt-file only (never stdin: the TUI
+ * may be started without one, to be attached to); null when none was given.
+ */
+export function readInteractivePrompt(options: AgentOptions): string | null {
+  if (options.prompt === undefined && options.promptFile === undefined) return null;
+  return readPrompt(options);
 }
 
 /** The prompt from --prompt, --prompt-file or standard input (when it is not a terminal). */

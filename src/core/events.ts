@@ -69,6 +69,20 @@ export interface TaskEventData {
   /** The agent took it. `latencyMs`: from queued; `enters`: Enters pressed (2 = one more was needed). */
   'input-confirmed': { input: number; latencyMs: number; sentMs: number; enters: number; by: string };
   'input-failed': { input: number; reason: string };
+  /** `--trust`: the folder trust for the task's cwd is set in `file` at `key` (`changed`: holdfast wrote it; false: it was already there). */
+  'trust-granted': { file: string; key: string; changed: boolean };
+  /** An interactive agent's activity changed (`via`: what said so: a hook, notify or the screen). */
+  activity: { activity: string; from: string | null; via: 'hook' | 'notify' | 'screen' };
+  /** An interactive agent asks a question (`waiting-input` until it is answered or gone). */
+  'question-asked': {
+    id: string;
+    kind: string;
+    tool: string | null;
+    input: string | null;
+    via: 'hook' | 'screen';
+  };
+  /** The question is no longer on the agent's screen (answered, denied, or the turn went on). */
+  'question-closed': { id: string; via: 'hook' | 'notify' | 'screen' };
 }
 
 /** What the daemon journals about itself and the tmux server (no task). */
@@ -153,6 +167,10 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'input-sent',
   'input-confirmed',
   'input-failed',
+  'trust-granted',
+  'activity',
+  'question-asked',
+  'question-closed',
   'daemon-started',
   'daemon-stopped',
   'server-lost',

@@ -71,6 +71,12 @@ export interface AgentSpec {
   limitBackoffMs: number[];
   /** Arguments passed through to the agent after `--`. */
   extraArgs: string[];
+  /** The agent's TUI runs in the pane (claude, codex); absent in specs older than it = headless. */
+  interactive?: boolean;
+  /** `--trust`: the task's cwd was added to the agent's folder trust (interactive only). */
+  trust?: boolean;
+  /** Typed into a resumed interactive agent whose turn a crash cut short (default "continue"). */
+  resumePrompt?: string;
 }
 
 export interface TaskSpec {

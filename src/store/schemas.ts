@@ -57,6 +57,9 @@ export const agentSpec: z.ZodType<AgentSpec> = z.looseObject({
   onLimit,
   limitBackoffMs: z.array(int),
   extraArgs: z.array(z.string()),
+  interactive: z.boolean().optional(),
+  trust: z.boolean().optional(),
+  resumePrompt: z.string().optional(),
 });
 
 export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({

@@ -4,6 +4,7 @@ import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
+import { grantTrust } from '../../supervisor/trust.js';
 import { toTaskView } from '../../views/task.js';
 import { action } from '../action.js';
 import {
@@ -11,6 +12,7 @@ import {
   agentSpecOf,
   DEFAULT_AGENT_STALL_MS,
   ON_LIMIT_ACTIONS,
+  readInteractivePrompt,
   readPrompt,
 } from '../agent-options.js';
 import { ensureDaemon } from '../daemon-client.js';
@@ -67,6 +69,15 @@ export function register(program: Command): void {
         .default('wait'),
     )
     .option('--limit-backoff <list>', 'waits when a limit gives no reset time', '15m,30m,60m')
+    .option('--interactive', "run the agent's TUI in the pane (claude, codex); attach to it read-write")
+    .option(
+      '--trust',
+      "interactive: add the cwd to the agent's folder trust (changes ~/.claude.json for claude)",
+    )
+    .option(
+      '--resume-prompt <text>',
+      'interactive: typed into the agent resumed after a crash cut a turn short (default: continue)',
+    )
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
@@ -88,7 +99,11 @@ export function register(program: Command): void {
           }),
           agent,
         };
-        const prompt = agent ? readPrompt(options) : null;
+        const prompt = agent?.interactive
+          ? readInteractivePrompt(options)
+          : agent
+            ? readPrompt(options)
+            : null;
         try {
           resolveProgram(command[0]!, spec.cwd);
         } catch (error) {
@@ -110,6 +125,7 @@ export function register(program: Command): void {
           ...(prompt === null ? {} : { files: { 'prompt.txt': prompt } }),
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
+        if (agent?.interactive && agent.trust) grantTrust(rt, created, process.env);
         const run = await startTask(rt, created.id);
         const task = rt.store.tasks.byId(created.id) ?? created;
         if (options.daemon !== false) await ensureDaemon(ctx);

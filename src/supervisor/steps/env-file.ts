@@ -1,4 +1,4 @@
-import { writePrivateFile } from '../../fs-safe.js';
+import { readOwnText, writePrivateFile } from '../../fs-safe.js';
 
 /** Variables that describe the caller's own tmux, not the pane's: the pane gets its own from tmux. */
 const DROPPED = new Set(['TMUX', 'TMUX_PANE']);
@@ -11,4 +11,15 @@ export function writeEnvFile(path: string, env: Record<string, string | undefine
     )
     .map(([name, value]) => `${name}=${value}\0`);
   writePrivateFile(path, entries.join(''));
+}
+
+/** The variables of an env file written by `writeEnvFile` ({} when it is missing). */
+export function readEnvFile(path: string): Record<string, string> {
+  const text = readOwnText(path) ?? '';
+  const env: Record<string, string> = {};
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
 }

@@ -3,7 +3,9 @@
  * session, and the run's own prompt file (`tasks/<name>/prompt-<n>.txt`, 0600), fed to its stdin.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { findSessionByTitle } from '../../agents/opencode.js';
 import { getAdapter } from '../../agents/registry.js';
 import { isGitWorkTree } from '../../checkpoint/git.js';
@@ -11,6 +13,8 @@ import type { RunCause, RunRecord, TaskRecord } from '../../core/task.js';
 import { writePrivateFile } from '../../fs-safe.js';
 import { originalPromptFile } from '../agent-run.js';
 import type { Runtime } from '../runtime.js';
+import { writeAgentFiles } from './agent-files.js';
+import { readEnvFile } from './env-file.js';
 
 const RESUME_PROMPTS: Partial<Record<RunCause, string>> = {
   'limit-reset': 'The usage limit has reset. Continue the task from where you left off.',
@@ -25,12 +29,50 @@ const DEFAULT_RESUME_PROMPT =
 /** An agent run's launch plan: its prompt is always fed on stdin. */
 export interface AgentLaunch {
   argv: string[];
-  stdinFile: string;
+  /** null: the terminal (an interactive TUI reads its keys from the pane). */
+  stdinFile: string | null;
   env: string[];
+}
+
+/**
+ * An interactive run: the TUI on the pane's terminal, no prompt in argv or on stdin (the first
+ * prompt and a resume's "continue" are delivered into its composer). A later run resumes the
+ * task's session when there is one to resume: claude's transcript exists (it is written ~200 ms
+ * after the first request; killed before that, the id is fresh again), codex's thread id is known.
+ */
+async function planInteractiveLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<AgentLaunch> {
+  const agent = task.spec.agent!;
+  const adapter = getAdapter(agent.kind);
+  writeAgentFiles(rt, task);
+  const sessionId = task.sessionId;
+  const resume =
+    run.n > 1 &&
+    !run.fresh &&
+    sessionId !== null &&
+    (agent.kind !== 'claude' || existsSync(claudeTranscript(rt, task, sessionId)));
+  const launch = adapter.interactive!.launch({
+    sessionId: agent.kind === 'claude' || resume ? sessionId : null,
+    resume,
+    model: agent.model,
+    unattended: agent.unattended,
+    extraArgs: agent.extraArgs,
+    program: '',
+    agentDir: rt.paths.agentDir(task.name),
+  });
+  const env = { ...adapter.quietEnv, ...launch.env };
+  return { argv: launch.argv, stdinFile: null, env: Object.entries(env).map(([k, v]) => `${k}=${v}`) };
+}
+
+/** `~/.claude/projects/<cwd, / → ->/<uuid>.jsonl` in the task's environment (docs/INTERACTIVE.md §3). */
+export function claudeTranscript(rt: Runtime, task: TaskRecord, sessionId: string): string {
+  const env = readEnvFile(rt.paths.envFile(task.name));
+  const config = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
+  return join(config, 'projects', task.spec.cwd.replace(/\//g, '-'), `${sessionId}.jsonl`);
 }
 
 export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<AgentLaunch> {
   const agent = task.spec.agent!;
+  if (agent.interactive) return planInteractiveLaunch(rt, task, run);
   const adapter = getAdapter(agent.kind);
   let sessionId = task.sessionId;
   if (sessionId === null && agent.kind === 'opencode' && run.n > 1) {

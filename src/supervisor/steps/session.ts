@@ -19,7 +19,8 @@ import { type LineConsumer, tailRun } from '../tailer.js';
  */
 export function makeAgentLineConsumer(rt: Runtime): LineConsumer {
   return (task, run, lines, now) => {
-    if (!task.spec.agent) return;
+    // An interactive run's log is its TUI's screen output: its facts come from its hooks instead.
+    if (!task.spec.agent || task.spec.agent.interactive) return;
     const adapter = getAdapter(task.spec.agent.kind);
     const before = rt.store.runs.summary<TranscriptSummary>(run.id) ?? emptySummary();
     const summary = summarizeLines(adapter, lines, now, undefined, before);
