@@ -71,7 +71,7 @@ export interface QueueOptions {
 
 /** Whether the task's agent runs its TUI in the pane (`run --interactive`). */
 export function isInteractive(task: TaskRecord): boolean {
-  return (task.spec.agent as { interactive?: boolean } | null)?.interactive === true;
+  return task.spec.agent?.interactive === true;
 }
 
 /**
