@@ -38,7 +38,9 @@ describe('the hook program', () => {
     const payload = { hook_event_name: 'UserPromptSubmit', session_id: 's1', prompt: 'hi; there\\' };
     const out = await runHook([home, 'fix', '7', 'claude'], JSON.stringify(payload));
     expect(out).toBe('');
-    const lines = readFileSync(join(home, 'tasks', 'fix', 'signals.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(home, 'tasks', 'fix', 'signals.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(1);
     const line = parseSignalLine(lines[0]!);
     expect(line).toMatchObject({ agent: 'claude', source: 'hook', event: 'UserPromptSubmit', payload });

@@ -142,7 +142,13 @@ describe('send', () => {
     const s = scratch();
     await startAgent(h, s, 'codex', 'x');
     const texts = Array.from({ length: 20 }, (_, i) =>
-      i % 4 === 0 ? `run it; ${i};` : i % 4 === 1 ? `path C:\\dir ${i}\\` : i % 4 === 2 ? `a\tb ${i}` : `line one ${i}\nline two\nline three`,
+      i % 4 === 0
+        ? `run it; ${i};`
+        : i % 4 === 1
+          ? `path C:\\dir ${i}\\`
+          : i % 4 === 2
+            ? `a\tb ${i}`
+            : `line one ${i}\nline two\nline three`,
     );
     for (const text of texts) {
       const r = await h.json<InputView>(['send', 'x', text]);
@@ -155,7 +161,7 @@ describe('send', () => {
     expectEachConfirmedOnce(await h.events('x'), 20);
   }, 120_000);
 
-  it("claude: a trailing \\ (§2: it would turn the Enter into a newline), a trailing ; and a multi-line paste each arrive once", async () => {
+  it('claude: a trailing \\ (§2: it would turn the Enter into a newline), a trailing ; and a multi-line paste each arrive once', async () => {
     const h = home();
     const s = scratch();
     await startAgent(h, s, 'claude', 'c');
@@ -181,7 +187,9 @@ describe('send', () => {
     await startAgent(h, s, 'claude', 'c');
     const r = await h.cli(['send', 'c', 'never taken', '--wait']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^holdfast: input 1 to c failed: not confirmed by the agent \d+ s after Enter \(the text is still in its composer\)/);
+    expect(r.stderr).toMatch(
+      /^holdfast: input 1 to c failed: not confirmed by the agent \d+ s after Enter \(the text is still in its composer\)/,
+    );
     expect(fakeEvents(s, 'enter-dropped')).toHaveLength(2);
     expect(received(s)).toEqual([]);
     // Pasted once: the composer holds the text once.
@@ -193,7 +201,11 @@ describe('send', () => {
     const s = scratch();
     await startAgent(h, s, 'claude', 'c');
     h.tmux(['send-keys', '-t', '=c:', '-l', 'half a thought']);
-    await waitFor(() => screen(h, 'c'), (v) => v.includes('❯ half a thought'), { what: 'the draft' });
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('❯ half a thought'),
+      { what: 'the draft' },
+    );
     const sending = h.cli(['send', 'c', 'from holdfast', '--json']);
     await waitFor(
       () => h.events('c'),
@@ -214,12 +226,24 @@ describe('send', () => {
     await startAgent(h, s, 'claude', 'c');
     const client = attachClient(h, 'c');
     cleanups.push(() => client.kill('SIGKILL'));
-    await waitFor(() => h.tmux(['list-clients', '-t', '=c']), (v) => v.trim() !== '', { what: 'an attached client' });
+    await waitFor(
+      () => h.tmux(['list-clients', '-t', '=c']),
+      (v) => v.trim() !== '',
+      { what: 'an attached client' },
+    );
     // A key and its undo: the composer is empty again, only the keyboard was used.
     client.stdin!.write('h');
-    await waitFor(() => screen(h, 'c'), (v) => v.includes('❯ h'), { what: "the human's key" });
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('❯ h'),
+      { what: "the human's key" },
+    );
     client.stdin!.write('\x7f');
-    await waitFor(() => screen(h, 'c'), (v) => v.includes(`❯${NBSP}`), { what: 'the composer empty again' });
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes(`❯${NBSP}`),
+      { what: 'the composer empty again' },
+    );
     const typedAt = Date.now();
     const r = await h.cli(['send', 'c', 'after the human', '--json']);
     expect(r.code).toBe(0);
@@ -232,6 +256,42 @@ describe('send', () => {
     expect(sentAt - typedAt).toBeGreaterThanOrEqual(9000);
     expect(received(s)).toEqual(['after the human']);
   }, 40_000);
+
+  it("a headless agent: send waits while its run goes on, then is its next run's resume prompt, once", async () => {
+    const h = home();
+    const state = join(h.dir, 'fake-state');
+    const env = {
+      PATH: `${join(FIXTURES, 'fake-agent', 'bin')}:${process.env.PATH}`,
+      FAKE_AGENT_STATE: state,
+      FAKE_AGENT_SCENARIO: JSON.stringify({
+        invocations: [[{ sleep: 1500 }, { say: 'first done' }]],
+        default: [{ say: 'again' }],
+      }),
+    };
+    const run = await h.cli(['run', '-n', 'a', '--agent', 'claude', '--prompt', 'start'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const r = await h.cli(['send', 'a', 'and now the changelog', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'resume', state: 'confirmed' });
+    const events = await h.events('a');
+    expect(ofKind(events, 'input-deferred').map((e) => e.data.why)).toEqual(['busy']);
+    const sentAt = ofKind(events, 'input-sent')[0]!.at;
+    const firstEnd = ofKind(events, 'exited')[0]!.at;
+    expect(sentAt).toBeGreaterThanOrEqual(firstEnd);
+    const view = await waitFor(
+      () => h.status('a'),
+      (v) => v.runs.length === 2 && v.runs[1]!.endedAt !== null,
+      { what: 'the resumed run to end' },
+    );
+    expect(view.runs[1]!.cause).toBe('resume');
+    const stdins = readFileSync(join(state, 'invocations.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { stdin: string; resumed: boolean })
+      .filter((i) => i.resumed)
+      .map((i) => i.stdin);
+    expect(stdins).toEqual(['and now the changelog']);
+  });
 
   it('daemon kill -9 at seeded random points of 50 deliveries: every input arrives exactly once, in order', async () => {
     const seed = testSeed();
@@ -253,7 +313,9 @@ describe('send', () => {
       }
     }
     await waitFor(
-      async () => ofKind(await h.events('c'), 'input-confirmed').length + ofKind(await h.events('c'), 'input-failed').length,
+      async () =>
+        ofKind(await h.events('c'), 'input-confirmed').length +
+        ofKind(await h.events('c'), 'input-failed').length,
       (n) => n >= 50,
       { what: `all 50 inputs settled (seed ${seed})`, timeoutMs: 90_000, intervalMs: 200 },
     );

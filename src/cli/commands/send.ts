@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import { DEFER_TEXT, OPEN_INPUT_STATES } from '../../core/input.js';
+import { Loop } from '../../supervisor/loop.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { Courier, queueInput } from '../../supervisor/steps/deliver.js';
 import { toInputView } from '../../views/input.js';
@@ -32,8 +33,11 @@ export function register(program: Command): void {
           await ensureDaemon(ctx);
           if (daemonDisabled()) {
             // No supervisor will type it: this process does, until it is confirmed or has failed.
+            // With the loop's passes for the task: a headless agent's input waits for its run to end.
             const courier = new Courier(ctx.rt, { only: new Set([task.id]) });
+            const loop = new Loop(ctx.rt, { scope: new Set([task.id]), listMs: 500 });
             while (!finished()) {
+              await loop.pass();
               courier.poke();
               await sleep(50);
             }
