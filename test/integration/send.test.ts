@@ -16,6 +16,12 @@ import { FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { prng, testSeed } from '../helpers/random.js';
 import { waitFor } from '../helpers/wait.js';
 
+// Registered before the homes': vitest runs after-hooks last-registered first, so the homes (their
+// tmux servers and the fakes in them) are gone before the fakes' scratch directories are removed.
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
 const home = useHome();
 const withDaemon = useHome({ daemon: true });
 const TUI_BIN = join(FIXTURES, 'fake-tui', 'bin');
@@ -27,10 +33,6 @@ interface Scratch {
   state: string;
   env: NodeJS.ProcessEnv;
 }
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
 
 /** A user HOME where claude's onboarding is done (INTERACTIVE.md §1), a work dir, the fakes' records. */
 function scratch(env: Record<string, string> = {}): Scratch {
