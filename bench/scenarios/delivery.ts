@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { track } from '../lib/cleanup.js';
 import { HoldfastHome } from '../lib/holdfast.js';
-import type { BenchContext, Row, Scenario, ScenarioResult } from '../lib/scenario.js';
+import type { Row, Scenario, ScenarioResult } from '../lib/scenario.js';
 import { medP99, summarize } from '../lib/stats.js';
 import { ROOT } from '../lib/teardown.js';
 import { poll } from '../lib/time.js';
@@ -15,7 +15,7 @@ const TUI_BIN = join(ROOT, 'test', 'fixtures', 'fake-tui', 'bin');
  * the daemon. Includes the 300 ms between paste and Enter that INTERACTIVE.md §2 calls for. Each
  * send waits for the previous turn to end, so no input waits for a busy agent.
  */
-async function measure(ctx: BenchContext, agent: 'claude' | 'codex', sends: number) {
+async function measure(agent: 'claude' | 'codex', sends: number) {
   const hf = new HoldfastHome();
   const scratch = realpathSync(mkdtempSync('/tmp/hfb-tui-'));
   const untrack = track({ kind: 'dir', path: scratch });
@@ -67,7 +67,7 @@ export const delivery: Scenario = {
     const data: Record<string, unknown> = { sends };
     for (const agent of ['claude', 'codex'] as const) {
       ctx.log(`delivery: ${sends} sends to a fake ${agent} TUI`);
-      const m = await measure(ctx, agent, sends);
+      const m = await measure(agent, sends);
       data[agent] = m;
       rows.push(
         {
