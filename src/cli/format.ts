@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { createColors } from 'picocolors';
 import { formatDuration } from '../core/duration.js';
+import { DEFER_TEXT } from '../core/input.js';
 import type { TaskState } from '../core/task.js';
 import type { TaskView } from '../views/task.js';
 
@@ -73,4 +74,13 @@ export function commandText(argv: readonly string[]): string {
 
 export function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+/** A task's open inputs on one line (`ls`, `status`): how many, and why the first waits. Null: none. */
+export function inputsText(v: Pick<TaskView, 'inputs'>): string | null {
+  const first = v.inputs[0];
+  if (!first) return null;
+  const count = v.inputs.length === 1 ? '1 input' : `${v.inputs.length} inputs`;
+  if (first.deferred) return `${count} deferred: ${DEFER_TEXT[first.deferred]}`;
+  return `${count} ${first.state === 'queued' ? 'queued' : 'being sent'}`;
 }

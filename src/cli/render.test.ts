@@ -91,6 +91,7 @@ describe('with TZ=Europe/Berlin', () => {
       activitySince: null,
       question: null,
       runs: [],
+      inputs: [],
     };
     const lines = renderStatus(view, NOW).split('\n');
     const field = (label: string) =>

@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'EGIT'
   | 'EMISSION'
   | 'EUNSAFEPATH'
-  | 'EDISKFULL';
+  | 'EDISKFULL'
+  | 'EINPUT';
 
 export class HoldfastError extends Error {
   readonly code: ErrorCode;

@@ -74,6 +74,15 @@ export interface TaskEventData {
   'checkpoint-skipped': { head: string | null; reason: string };
   'checkpoints-off': { reason: string };
   removed: Record<string, never>;
+  /** An input to the agent was recorded (`holdfast send`, a first prompt, a resume prompt). */
+  'input-queued': { input: number; source: string; mode: string; chars: number; now?: true };
+  /** It waits (core/input.ts DeferReason); journaled when the reason changes. */
+  'input-deferred': { input: number; why: string };
+  /** Pasted and Enter pressed (pane), or the resume asked for (resume). */
+  'input-sent': { input: number; run: number | null; waitedMs: number };
+  /** The agent took it. `latencyMs`: from queued; `enters`: Enters pressed (2 = one more was needed). */
+  'input-confirmed': { input: number; latencyMs: number; sentMs: number; enters: number; by: string };
+  'input-failed': { input: number; reason: string };
   /** `--trust`: the folder trust for the task's cwd is set in `file` at `key` (`changed`: holdfast wrote it; false: it was already there). */
   'trust-granted': { file: string; key: string; changed: boolean };
   /** An interactive agent's activity changed (`via`: what said so: a hook, notify or the screen). */
@@ -168,6 +177,11 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'checkpoint-skipped',
   'checkpoints-off',
   'removed',
+  'input-queued',
+  'input-deferred',
+  'input-sent',
+  'input-confirmed',
+  'input-failed',
   'trust-granted',
   'activity',
   'question-asked',

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { HoldfastError } from '../core/errors.js';
 import { diskFullError } from './disk-full.js';
 import { EventJournal } from './events.js';
+import { InputRepo } from './inputs.js';
 import { IntentRepo } from './intents.js';
 import { LeaseRepo } from './lease.js';
 import { MetaRepo } from './meta.js';
@@ -22,6 +23,7 @@ export interface Store {
   runs: RunRepo;
   events: EventJournal;
   intents: IntentRepo;
+  inputs: InputRepo;
   meta: MetaRepo;
   lease: LeaseRepo;
   missions: MissionRepo;
@@ -64,6 +66,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     runs: new RunRepo(db),
     events: new EventJournal(db),
     intents: new IntentRepo(db),
+    inputs: new InputRepo(db),
     meta: new MetaRepo(db),
     lease: new LeaseRepo(db),
     missions: new MissionRepo(db),

@@ -141,4 +141,32 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tasks ADD COLUMN tui TEXT;
   `,
+  // Input typed into an agent (DESIGN invariant 8): a row before anything is sent, its state moved
+  // along as delivery goes, so a deliverer killed at any point is followed by one that knows what
+  // may already be in the agent's composer. Kept once done: the journal refers to its id.
+  `
+  CREATE TABLE inputs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    now INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    deferred TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    run_id INTEGER,
+    signals_offset INTEGER,
+    buffer TEXT,
+    sending_at INTEGER,
+    sent_at INTEGER,
+    enters INTEGER NOT NULL DEFAULT 0,
+    confirmed_at INTEGER,
+    reason TEXT,
+    owner_pid INTEGER,
+    owner_start TEXT
+  );
+  CREATE INDEX inputs_open ON inputs (task_id, id) WHERE state IN ('queued', 'sending', 'sent');
+  `,
 ];

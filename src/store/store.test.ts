@@ -49,6 +49,7 @@ describe('store', () => {
     expect(tables).toEqual(
       expect.arrayContaining([
         'events',
+        'inputs',
         'intents',
         'lease',
         'meta',
@@ -58,6 +59,29 @@ describe('store', () => {
         'runs',
         'tasks',
       ]),
+    );
+  });
+
+  it('inputs: rows parsed as read; a move applies only to an input still in the state its mover saw', () => {
+    const { store } = fresh();
+    const task = store.tasks.insert({ name: 'a', spec, desired: 'running', state: 'pending', now: 1 });
+    const input = store.inputs.add({
+      taskId: task.id,
+      text: 'hi',
+      source: 'send',
+      mode: 'pane',
+      now: false,
+      at: 5,
+    });
+    expect(input).toMatchObject({ state: 'queued', enters: 0, deferred: null, now: false });
+    expect(store.inputs.update(input.id, 'queued', { state: 'sending', buffer: 'hf-in-1-x' }, 6)).toBe(true);
+    // A second deliverer that still thinks it is queued moves nothing.
+    expect(store.inputs.update(input.id, 'queued', { state: 'sending', buffer: 'other' }, 7)).toBe(false);
+    expect(store.inputs.byId(input.id)).toMatchObject({ state: 'sending', buffer: 'hf-in-1-x' });
+    expect(store.inputs.openTaskIds()).toEqual([task.id]);
+    store.db.prepare("UPDATE inputs SET state = 'lost' WHERE id = ?").run(input.id);
+    expect(() => store.inputs.byId(input.id)).toThrow(
+      /inputs row of input 1 of task a has a bad state column/,
     );
   });
 
@@ -81,6 +105,7 @@ describe('store', () => {
     db.exec('ALTER TABLE runs DROP COLUMN budgeted;');
     db.exec('ALTER TABLE runs DROP COLUMN task_pid;');
     db.exec('DROP TABLE intents;');
+    db.exec('DROP TABLE inputs;');
     for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at', 'tui'])
       db.prepare(`ALTER TABLE tasks DROP COLUMN ${column}`).run();
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
@@ -97,6 +122,7 @@ describe('store', () => {
     expect(upgraded.missions.all()).toEqual([]);
     expect(upgraded.tasks.byName('old')).toMatchObject({ state: 'pending', stopStage: 0, stalledAt: null });
     expect(upgraded.intents.taskIds()).toEqual([]);
+    expect(upgraded.inputs.openTaskIds()).toEqual([]);
   });
 
   it('refuses a store from a newer holdfast and leaves it as it was', () => {

@@ -2,12 +2,14 @@ import { accessSync, constants, lstatSync, rmSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
+import type { InputSource } from '../core/input.js';
 import { uniqueName, validateTaskName } from '../core/names.js';
 import type { RunRecord, TaskRecord, TaskSpec } from '../core/task.js';
 import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
 import { discardFiles } from './execute.js';
 import { carryOut, launchFailure } from './intents.js';
 import type { Runtime } from './runtime.js';
+import { queueInputIn } from './steps/deliver.js';
 import { writeEnvFile } from './steps/env-file.js';
 
 export interface NewTask {
@@ -20,6 +22,8 @@ export interface NewTask {
   files?: Record<string, string>;
   /** Computes a session id chosen before launch (claude, gemini: a uuid; pi: a file), from the final name. */
   sessionFor?: (name: string) => string | null;
+  /** Input queued with the task (an interactive run's first prompt): delivered once its TUI is up. */
+  inputs?: { text: string; source: InputSource }[];
 }
 
 /**
@@ -69,6 +73,8 @@ export async function createTask(rt: Runtime, input: NewTask): Promise<TaskRecor
       for (const [file, content] of Object.entries(input.files ?? {})) {
         writePrivateFile(join(dir, file), content);
       }
+      for (const queued of input.inputs ?? [])
+        queueInputIn(rt.store, created, queued.text, queued.source, now);
       return created;
     });
   } catch (error) {

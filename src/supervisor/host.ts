@@ -16,6 +16,7 @@ import { type Clock, Loop, systemClock } from './loop.js';
 import { advanceMissions } from './missions.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { sleep } from './sleep.js';
+import { Courier } from './steps/deliver.js';
 
 export interface DaemonOptions {
   home: string;
@@ -98,6 +99,8 @@ class Host {
   private watcher: FSWatcher | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly loop: Loop;
+  /** Types queued input into the agents' panes, beside the loop (a delivery takes a second or two). */
+  private readonly courier: Courier;
   /** When the loop last completed a pass (wall time): the heartbeat beats only while this is recent. */
   private progressAt = Date.now();
   /** When this daemon's lease was last beaten (wall time). */
@@ -118,6 +121,7 @@ class Host {
       watchdog: options.watchdog,
       ...(options.clock ? { clock: options.clock } : {}),
     });
+    this.courier = new Courier(rt, { log });
     rt.supervisor = {
       markDirty: (id) => {
         this.loop.markDirty(id);
@@ -166,6 +170,7 @@ class Host {
         }
         this.kicked = false;
         const { wakeAt } = await this.loop.pass();
+        this.courier.poke();
         failures = 0;
         this.progressAt = Date.now();
         await this.sleepUntil(wakeAt);
@@ -295,8 +300,10 @@ class Host {
     const { rt } = this;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.watcher?.close();
-    // A checkpoint under way finishes (bounded): it would be asked for again anyway.
+    // A checkpoint under way finishes (bounded): it would be asked for again anyway. So does an
+    // input being typed (the next daemon would take it over from its state either way).
     try {
+      await this.courier.stop(5000);
       await this.loop.executor.drain(
         rt.store.tasks.all().map((t) => t.id),
         5000,

@@ -166,6 +166,52 @@ export class TmuxClient {
     }
   }
 
+  /** The visible screen of a pane, as text (no history: only the bottom of a TUI's screen is live). */
+  async capturePane(target: string): Promise<string> {
+    return this.exec(['capture-pane', '-p', '-t', target]);
+  }
+
+  /** Loads `text` into the named buffer from stdin: it never passes through argv or tmux's parser. */
+  async loadBuffer(name: string, text: string): Promise<void> {
+    await this.checkVersion();
+    await this.spawn(['-S', this.socket, '-f', this.configFile, 'load-buffer', '-b', name, '-'], text);
+  }
+
+  /** Pastes the named buffer bracketed (`-p`) into the pane and deletes it (`-d`). */
+  async pasteBuffer(name: string, target: string): Promise<void> {
+    await this.exec(['paste-buffer', '-p', '-d', '-b', name, '-t', target]);
+  }
+
+  /** Whether the named buffer exists (a `paste-buffer -d` of it has not run). */
+  async hasBuffer(name: string): Promise<boolean> {
+    try {
+      const out = await this.exec(['list-buffers', '-F', '#{buffer_name}']);
+      return out.split('\n').includes(name);
+    } catch (error) {
+      if (error instanceof TmuxError) return false;
+      throw error;
+    }
+  }
+
+  /** Sends keys by name (`Enter`, `Escape`), never literal text. */
+  async sendKeys(target: string, keys: readonly string[]): Promise<void> {
+    await this.exec(['send-keys', '-t', target, ...keys]);
+  }
+
+  /** When each client attached to the session last used its keyboard (or attached), ms since the epoch. */
+  async clientActivity(session: string): Promise<number[]> {
+    try {
+      const out = await this.exec(['list-clients', '-t', `=${session}`, '-F', '#{client_activity}']);
+      return out
+        .split('\n')
+        .filter((l) => /^\d+$/.test(l))
+        .map((l) => Number(l) * 1000);
+    } catch (error) {
+      if (error instanceof TmuxError) return [];
+      throw error;
+    }
+  }
+
   /** The argv that attaches a terminal to a session on this server (for a foreground child). */
   attachArgv(session: string, readOnly = false): string[] {
     return [
@@ -201,7 +247,7 @@ export class TmuxClient {
     this.versionChecked = true;
   }
 
-  private spawn(argv: readonly string[]): Promise<string> {
+  private spawn(argv: readonly string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
       // In a session of its own, with no controlling terminal (`detached`, which execFile does not
       // offer): the daemon runs in the watchdog's pane, and a hangup of that terminal (the pane
@@ -209,12 +255,16 @@ export class TmuxClient {
       const child = spawn(this.bin, argv, {
         env: this.env,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+      if (input !== undefined) {
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end(input);
+      }
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
       child.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') reject(new TmuxMissingError(this.bin, error));
         else reject(new TmuxError(argv, null, error.message, error));

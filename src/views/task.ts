@@ -1,5 +1,6 @@
 import type { Activity, Question } from '../core/interactive.js';
 import type { RunRecord, TaskRecord, TaskState } from '../core/task.js';
+import type { InputView } from './input.js';
 
 /** The `--json` contract of `ls` and `status`. Scripts depend on it: add fields, never rename. */
 export interface TaskView {
@@ -36,6 +37,8 @@ export interface TaskView {
   /** The question an interactive agent waits on (state `waiting-input` while there is one). */
   question: QuestionView | null;
   runs: RunView[];
+  /** Inputs not yet confirmed or failed (`holdfast send`, an interactive run's prompts), oldest first. */
+  inputs: InputView[];
 }
 
 export interface QuestionView {
@@ -79,7 +82,12 @@ export function toTaskView(
   task: TaskRecord,
   runs: readonly RunRecord[],
   now: number,
-  extra: { lastOutputAt?: number | null; info?: Record<string, unknown>; prompt?: string | null } = {},
+  extra: {
+    lastOutputAt?: number | null;
+    info?: Record<string, unknown>;
+    prompt?: string | null;
+    inputs?: InputView[];
+  } = {},
 ): TaskView {
   const current = runs.find((r) => r.id === task.currentRunId) ?? runs.at(-1) ?? null;
   const live = current !== null && current.endedAt === null;
@@ -114,6 +122,7 @@ export function toTaskView(
     activitySince: live ? iso(task.tui?.activitySince ?? null) : null,
     question: live && task.tui?.question ? questionView(task.tui.question) : null,
     runs: runs.map(toRunView),
+    inputs: extra.inputs ?? [],
   };
 }
 

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { TaskRecord } from '../core/task.js';
 import type { Paths } from '../paths.js';
 import type { Store } from '../store/db.js';
+import { toInputView } from './input.js';
 import { type TaskView, toTaskView } from './task.js';
 
 /** What a view reads: the store, where files are, and the time (a Runtime has all three). */
@@ -18,7 +19,12 @@ export function viewOf(src: ViewSource, task: TaskRecord): TaskView {
     lastOutputAt: logMtime(runs.at(-1)?.logPath),
     info: src.store.tasks.info(task.id),
     prompt: promptOf(src, task),
+    inputs: openInputs(src, task),
   });
+}
+
+function openInputs(src: ViewSource, task: TaskRecord) {
+  return src.store.inputs.open(task.id).map((i) => toInputView(i, task.name));
 }
 
 /** Every task, as `ls` shows them (runs read in one query). */
@@ -31,6 +37,7 @@ export function allViews(src: ViewSource): TaskView[] {
       lastOutputAt: logMtime(runs.at(-1)?.logPath),
       info: src.store.tasks.info(task.id),
       prompt: promptOf(src, task),
+      inputs: openInputs(src, task),
     });
   });
 }

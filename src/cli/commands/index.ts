@@ -15,6 +15,7 @@ import * as restart from './restart.js';
 import * as resume from './resume.js';
 import * as rm from './rm.js';
 import * as run from './run.js';
+import * as send from './send.js';
 import * as status from './status.js';
 import * as stop from './stop.js';
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   follow,
   attach,
   answer,
+  send,
   stop,
   restart,
   resume,

@@ -4,7 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { TaskView } from '../../views/task.js';
 import { allViews } from '../../views/tasks.js';
 import { action } from '../action.js';
-import { ageText, commandText, exitText, stateText, table, truncate } from '../format.js';
+import { ageText, commandText, exitText, inputsText, stateText, table, truncate } from '../format.js';
 
 export function register(program: Command): void {
   program
@@ -39,7 +39,8 @@ export function register(program: Command): void {
               stateText(v.state) +
                 (v.nextStartAt ? ` (${startsIn(v.nextStartAt, now)})` : '') +
                 // What it waits for is the one thing to act on; other reasons are in `status`.
-                (v.state === 'waiting-input' && v.reason ? ` (${v.reason})` : ''),
+                (v.state === 'waiting-input' && v.reason ? ` (${v.reason})` : '') +
+                (inputsText(v) ? `, ${inputsText(v)}` : ''),
               ...(activity ? [activityText(v, now)] : []),
               v.pid ?? '-',
               v.uptimeMs === null ? '-' : formatDuration(v.uptimeMs),

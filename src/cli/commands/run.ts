@@ -137,6 +137,10 @@ export function register(program: Command): void {
             ...(prompt === null ? {} : { 'prompt.txt': prompt }),
             ...(policy ? { 'policy.json': `${JSON.stringify(policyFileOf(policy))}\n` } : {}),
           },
+          // An interactive agent's first prompt is typed into its TUI, once, like any input.
+          ...(agent?.interactive && prompt !== null
+            ? { inputs: [{ text: prompt, source: 'prompt' as const }] }
+            : {}),
           ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
         });
         if (agent?.interactive && agent.trust) grantTrust(rt, created, process.env);

@@ -6,7 +6,7 @@ import type { TaskView } from '../../views/task.js';
 import { DIED_STATES } from '../../views/task.js';
 import { viewOf } from '../../views/tasks.js';
 import { action } from '../action.js';
-import { ageText, commandText, exitText, stateText, table } from '../format.js';
+import { ageText, commandText, exitText, inputsText, stateText, table } from '../format.js';
 import { isoClockText, isoWhenText, moneyText } from '../human.js';
 import { renderTranscript } from '../transcript.js';
 import { waitingHint } from '../waiting.js';
@@ -78,6 +78,8 @@ export function renderStatus(v: TaskView, now: number): string {
   for (const d of denials as { tool: string; input: string }[])
     lines.push(['denied', d.input === '' ? d.tool : `${d.tool} — ${oneLine(d.input, 160)}`]);
   if (v.state === 'waiting-input') lines.push(['next', waitingHint(v)]);
+  const inputs = inputsText(v);
+  if (inputs) lines.push(['input', inputs]);
   for (const [key, label, text] of INFO_LINES) {
     const value = v.info[key];
     if (value !== undefined && value !== null) lines.push([label, text(value)]);

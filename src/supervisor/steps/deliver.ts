@@ -1,0 +1,569 @@
+/**
+ * The delivery step: input typed into an interactive agent's TUI exactly once (DESIGN invariant 8),
+ * or handed to a headless agent as its next `resume --prompt`.
+ *
+ * Into a pane, as docs/INTERACTIVE.md §2 found reliable: an empty composer → the text loaded into
+ * a buffer of its own name and pasted bracketed (`paste-buffer -p -d -b`) → ≥ 300 ms → Enter →
+ * confirmed by the agent's `UserPromptSubmit` carrying the text (its hook's line in the task's
+ * `signals.jsonl`, read from the file's size when sending began) → if not within ~2 s and the text
+ * is still in the composer, Enter once more. The text is never pasted twice.
+ *
+ * Each input's state is in the store before each step it names (`sending` before the paste, `sent`
+ * before the first Enter), held by one deliverer (pid and start time). A deliverer that finds an
+ * input whose holder died looks before it acts: a confirmation past the offset, the buffer still
+ * loaded (not pasted), the text in the composer (pasted, no Enter taken), an empty composer
+ * (nothing arrived: pasted now).
+ *
+ * Never over a human: a client attached to the task's session whose keyboard was used in the last
+ * 10 s, or a composer holding text holdfast did not put there, defers the input (`input-deferred`)
+ * until that is over; a working agent defers it too unless it was sent `--now`.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type Composer,
+  composerHolds,
+  type InteractiveAgent,
+  readComposer,
+  workingOnScreen,
+} from '../../agents/composer.js';
+import { parseSignalLine } from '../../agents/signals.js';
+import { checkIntent, type Intent } from '../../core/decide.js';
+import { HoldfastError } from '../../core/errors.js';
+import { event, type JournalDraft } from '../../core/events.js';
+import {
+  DEFER_TEXT,
+  type DeferReason,
+  type InputRecord,
+  type InputSource,
+  type InputState,
+  normalizeInputText,
+  pastedText,
+} from '../../core/input.js';
+import type { RunRecord, TaskRecord } from '../../core/task.js';
+import type { Store } from '../../store/db.js';
+import type { InputPatch } from '../../store/inputs.js';
+import { fileSize, readRange } from '../file-range.js';
+import { carryOut } from '../intents.js';
+import { kickDaemon } from '../pane-events.js';
+import { isRunning, processStartTime } from '../process.js';
+import type { Runtime } from '../runtime.js';
+import { sleep } from '../sleep.js';
+
+/** §2: from paste to Enter. */
+export const PASTE_SETTLE_MS = 300;
+/** §2: not confirmed this long after Enter, with the text still in the composer: one more Enter. */
+export const SECOND_ENTER_MS = 2000;
+/** Not confirmed this long after the last Enter: failed. */
+export const CONFIRM_TIMEOUT_MS = 10_000;
+/** A human's keyboard used this recently defers an input. */
+export const HUMAN_QUIET_MS = 10_000;
+/**
+ * A deliverer that takes over a `sending` input waits this long first: the dead one's tmux clients
+ * run detached and may still be loading or pasting, and the TUI may not have drawn a paste yet.
+ */
+const TAKEOVER_SETTLE_MS = 1000;
+const POLL_MS = 25;
+
+export interface QueueOptions {
+  /** Do not wait for a busy agent (`send --now`). */
+  now?: boolean;
+}
+
+/** Whether the task's agent runs its TUI in the pane (`run --interactive`). */
+export function isInteractive(task: TaskRecord): boolean {
+  return task.spec.agent?.interactive === true;
+}
+
+/**
+ * Records an input inside the caller's transaction (with `input-queued`): `createTask` queues an
+ * interactive run's first prompt this way, so the task and its prompt commit together.
+ */
+export function queueInputIn(
+  store: Store,
+  task: TaskRecord,
+  text: string,
+  source: InputSource,
+  at: number,
+  options: QueueOptions = {},
+): InputRecord {
+  if (!task.spec.agent) {
+    throw new HoldfastError(
+      'EUSAGE',
+      `${task.name} is not an agent task: there is nothing to send input to`,
+      {
+        hint: 'send works with tasks started with --agent',
+      },
+    );
+  }
+  if (text.trim() === '') throw new HoldfastError('EUSAGE', 'the input is empty');
+  const mode = isInteractive(task) ? 'pane' : 'resume';
+  const input = store.inputs.add({ taskId: task.id, text, source, mode, now: Boolean(options.now), at });
+  store.events.record(
+    { taskId: task.id, taskName: task.name, at },
+    event('input-queued', {
+      input: input.id,
+      source,
+      mode,
+      chars: text.length,
+      ...(options.now ? { now: true as const } : {}),
+    }),
+  );
+  return input;
+}
+
+/** Records an input in its own transaction and wakes the daemon to deliver it. */
+export function queueInput(
+  rt: Runtime,
+  taskId: number,
+  text: string,
+  source: InputSource,
+  options: QueueOptions = {},
+): InputRecord {
+  const input = rt.store.tx(() => {
+    const task = rt.store.tasks.byId(taskId);
+    if (!task) throw new HoldfastError('ENOTASK', `task ${taskId} is gone`);
+    return queueInputIn(rt.store, task, text, source, rt.now(), options);
+  });
+  if (rt.supervisor) rt.supervisor.markDirty(taskId);
+  else kickDaemon(rt, taskId);
+  return input;
+}
+
+/** The confirmation of `text` among `signals.jsonl`'s lines past `offset`: when it was taken, or null. */
+export function findConfirmation(signalsPath: string, offset: number, text: string): number | null {
+  const want = normalizeInputText(text);
+  for (const line of readRange(signalsPath, offset).toString('utf8').split('\n')) {
+    const signal = parseSignalLine(line);
+    if (signal?.event !== 'UserPromptSubmit') continue;
+    const prompt = signal.payload.prompt;
+    if (typeof prompt === 'string' && normalizeInputText(prompt) === want) return signal.at;
+  }
+  return null;
+}
+
+export interface CourierOptions {
+  log?: (line: string) => void;
+  /** Only these tasks (a CLI delivering its own input while no daemon runs). */
+  only?: ReadonlySet<number>;
+}
+
+/**
+ * Delivers every task's open inputs, one task's in order, tasks side by side. The daemon pokes it
+ * after each pass; a CLI with no daemon runs one for its own task. A worker per task lives while
+ * the task has an open input, waiting out deferrals itself.
+ */
+export class Courier {
+  private readonly workers = new Map<number, Promise<void>>();
+  private stopping = false;
+  private readonly me = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly options: CourierOptions = {},
+  ) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Starts a worker for each task with an open input that has none. */
+  poke(): void {
+    if (this.stopping) return;
+    for (const taskId of this.rt.store.inputs.openTaskIds()) {
+      if (this.options.only && !this.options.only.has(taskId)) continue;
+      if (this.workers.has(taskId)) continue;
+      const work = this.work(taskId)
+        .catch((error) =>
+          this.log(`delivery for task ${taskId}: ${error instanceof Error ? error.message : String(error)}`),
+        )
+        .finally(() => this.workers.delete(taskId));
+      this.workers.set(taskId, work);
+    }
+  }
+
+  get idle(): boolean {
+    return this.workers.size === 0;
+  }
+
+  /** Lets inputs under way finish their step (bounded), starts no new one. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    await Promise.race([Promise.all(this.workers.values()), sleep(timeoutMs)]);
+  }
+
+  private async work(taskId: number): Promise<void> {
+    const { store } = this.rt;
+    while (!this.stopping) {
+      const task = store.tasks.byId(taskId);
+      const input = task ? store.inputs.open(taskId)[0] : undefined;
+      if (!task || !input) return;
+      if (!this.claim(input)) {
+        // Another live deliverer (a CLI while the daemon was down, or the other way round) holds it.
+        await sleep(250);
+        continue;
+      }
+      const wait = input.mode === 'pane' ? await this.pane(task, input) : await this.resume(task, input);
+      if (wait > 0) await sleep(wait);
+    }
+  }
+
+  /** Makes this process the input's deliverer, unless a live one holds it. */
+  private claim(input: InputRecord): boolean {
+    if (input.ownerPid === this.me.pid && input.ownerStart === this.me.start) return true;
+    return this.rt.store.tx(() => {
+      const now = this.rt.store.inputs.byId(input.id);
+      if (!now || now.state !== input.state) return false;
+      if (
+        now.ownerPid !== null &&
+        !(now.ownerPid === this.me.pid && now.ownerStart === this.me.start) &&
+        isRunning(now.ownerPid, now.ownerStart ?? '')
+      )
+        return false;
+      if (
+        !this.rt.store.inputs.update(
+          input.id,
+          input.state,
+          { ownerPid: this.me.pid, ownerStart: this.me.start },
+          this.rt.now(),
+        )
+      )
+        return false;
+      input.ownerPid = this.me.pid;
+      input.ownerStart = this.me.start;
+      return true;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ pane
+
+  /** One step of a pane input; how long to wait before the next. */
+  private async pane(task: TaskRecord, input: InputRecord): Promise<number> {
+    const run = liveRun(this.rt, task);
+    const signals = this.rt.paths.signalsFile(task.name);
+    if (input.state !== 'queued') {
+      const at =
+        input.signalsOffset === null ? null : findConfirmation(signals, input.signalsOffset, input.text);
+      if (at !== null) return this.confirm(task, input, at);
+    }
+    if (input.state === 'queued') {
+      if (!run) return this.defer(task, input, 'not-ready', 200);
+      const gate = await this.gate(task, input);
+      if (gate) return this.defer(task, input, gate.why, gate.retryMs);
+      return this.send(task, input, run);
+    }
+    if (input.state === 'sending') return this.resumeSending(task, input, run);
+    return this.resumeSent(task, input, run);
+  }
+
+  /** Why a queued input must wait now, and how long before looking again; null: go. */
+  private async gate(
+    task: TaskRecord,
+    input: InputRecord,
+  ): Promise<{ why: DeferReason; retryMs: number } | null> {
+    const now = this.rt.now();
+    const lastKey = Math.max(0, ...(await this.rt.tmux.clientActivity(task.name)));
+    if (now - lastKey < HUMAN_QUIET_MS)
+      return { why: 'human-typing', retryMs: Math.min(1000, lastKey + HUMAN_QUIET_MS - now + 50) };
+    const screen = await this.screen(task);
+    const composer = readComposer(agentOf(task), screen);
+    if (composer.kind === 'none') return { why: 'not-ready', retryMs: 200 };
+    if (composer.kind === 'draft') return { why: 'draft', retryMs: 500 };
+    if (!input.now && workingOnScreen(screen)) return { why: 'busy', retryMs: 200 };
+    return null;
+  }
+
+  private async send(task: TaskRecord, input: InputRecord, run: RunRecord): Promise<number> {
+    const buffer = `hf-in-${input.id}-${randomBytes(4).toString('hex')}`;
+    const offset = fileSize(this.rt.paths.signalsFile(task.name));
+    const moved = this.move(task, input, 'sending', {
+      runId: run.id,
+      signalsOffset: offset,
+      buffer,
+      sendingAt: this.rt.now(),
+      deferred: null,
+    });
+    if (!moved) return 0;
+    await this.paste(task, buffer, input.text);
+    return this.enter(task, input);
+  }
+
+  private async paste(task: TaskRecord, buffer: string, text: string): Promise<void> {
+    await this.rt.tmux.loadBuffer(buffer, pastedText(text));
+    await this.rt.tmux.pasteBuffer(buffer, target(task));
+  }
+
+  /** After the paste: ≥ 300 ms, the text checked in the composer, `sent`, Enter, then confirm. */
+  private async enter(task: TaskRecord, input: InputRecord): Promise<number> {
+    await sleep(PASTE_SETTLE_MS);
+    const agent = agentOf(task);
+    let composer: Composer = { kind: 'none' };
+    for (const until = Date.now() + SECOND_ENTER_MS; ; ) {
+      composer = readComposer(agent, await this.screen(task));
+      if (composer.kind !== 'none' || Date.now() >= until) break;
+      await sleep(100);
+    }
+    if (!composerHolds(agent, composer, pastedText(input.text))) {
+      // Not pressing Enter on what is there: it is not (only) this text.
+      const shown =
+        composer.kind === 'draft' ? 'other text' : composer.kind === 'empty' ? 'nothing' : 'no prompt box';
+      return this.fail(task, input, `after the paste the composer held ${shown}: not submitted`);
+    }
+    const sentAt = this.rt.now();
+    const waitedMs = sentAt - input.createdAt;
+    if (
+      !this.move(
+        task,
+        input,
+        'sent',
+        { sentAt, enters: 1 },
+        event('input-sent', { input: input.id, run: runNumber(this.rt, input.runId), waitedMs }),
+      )
+    )
+      return 0;
+    await this.rt.tmux.sendKeys(target(task), ['Enter']);
+    return this.awaitConfirmation(task, input, Date.now());
+  }
+
+  /** Polls for the confirmation; one more Enter after ~2 s if the text is still in the composer. */
+  private async awaitConfirmation(task: TaskRecord, input: InputRecord, enteredAt: number): Promise<number> {
+    const signals = this.rt.paths.signalsFile(task.name);
+    const offset = input.signalsOffset ?? 0;
+    const agent = agentOf(task);
+    let lastEnter = enteredAt;
+    for (;;) {
+      const at = findConfirmation(signals, offset, input.text);
+      if (at !== null) return this.confirm(task, input, at);
+      const since = Date.now() - lastEnter;
+      const current = this.rt.store.tasks.byId(task.id);
+      const run = current ? liveRun(this.rt, current) : null;
+      if (!run || run.id !== input.runId) {
+        // One last look: the hook may have written just before the agent went.
+        const late = findConfirmation(signals, offset, input.text);
+        if (late !== null) return this.confirm(task, input, late);
+        return this.fail(task, input, 'the agent exited before it confirmed the input');
+      }
+      if (input.enters < 2 && since >= SECOND_ENTER_MS) {
+        const composer = readComposer(agent, await this.screen(task));
+        if (composerHolds(agent, composer, pastedText(input.text))) {
+          if (!this.move(task, input, 'sent', { enters: 2 })) return 0;
+          await this.rt.tmux.sendKeys(target(task), ['Enter']);
+          lastEnter = Date.now();
+          continue;
+        }
+      }
+      if (since >= CONFIRM_TIMEOUT_MS) {
+        const composer = readComposer(agent, await this.screen(task));
+        const still = composerHolds(agent, composer, pastedText(input.text));
+        return this.fail(
+          task,
+          input,
+          `not confirmed by the agent ${Math.round(since / 1000)} s after Enter${still ? ' (the text is still in its composer)' : ''}`,
+        );
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** A `sending` input whose deliverer died: find out whether the paste happened before going on. */
+  private async resumeSending(task: TaskRecord, input: InputRecord, run: RunRecord | null): Promise<number> {
+    if (!run || run.id !== input.runId) {
+      // The TUI it was being typed into is gone, and with it anything pasted (no Enter was pressed).
+      this.move(task, input, 'queued', { buffer: null, runId: null, signalsOffset: null, sendingAt: null });
+      return 0;
+    }
+    await sleep(TAKEOVER_SETTLE_MS);
+    const signals = this.rt.paths.signalsFile(task.name);
+    const at = findConfirmation(signals, input.signalsOffset ?? 0, input.text);
+    if (at !== null) return this.confirm(task, input, at);
+    if (input.buffer !== null && (await this.rt.tmux.hasBuffer(input.buffer))) {
+      // Loaded, never pasted (a paste deletes it).
+      await this.rt.tmux.pasteBuffer(input.buffer, target(task));
+      this.log(`${task.name}: input ${input.id} was loaded but not pasted: pasted now`);
+      return this.enter(task, input);
+    }
+    const agent = agentOf(task);
+    const composer = readComposer(agent, await this.screen(task));
+    if (composerHolds(agent, composer, pastedText(input.text))) return this.enter(task, input);
+    if (composer.kind === 'empty') {
+      // Nothing arrived: the paste never ran. Pasted now, under a new buffer name.
+      const buffer = `hf-in-${input.id}-${randomBytes(4).toString('hex')}`;
+      if (!this.move(task, input, 'sending', { buffer })) return 0;
+      input.buffer = buffer;
+      await this.paste(task, buffer, input.text);
+      return this.enter(task, input);
+    }
+    if (composer.kind === 'none') return 200;
+    return this.fail(
+      task,
+      input,
+      'the delivery was interrupted and the composer holds other text: not sent again',
+    );
+  }
+
+  /** A `sent` input whose deliverer died: its Enter may or may not have been taken. */
+  private async resumeSent(task: TaskRecord, input: InputRecord, run: RunRecord | null): Promise<number> {
+    if (!run || run.id !== input.runId) {
+      const at = findConfirmation(this.rt.paths.signalsFile(task.name), input.signalsOffset ?? 0, input.text);
+      if (at !== null) return this.confirm(task, input, at);
+      return this.fail(task, input, 'the agent exited before it confirmed the input');
+    }
+    await sleep(TAKEOVER_SETTLE_MS);
+    // From the takeover, not from the dead deliverer's Enter: its clock ran in another process.
+    const enteredAt =
+      Date.now() - (input.enters >= 2 ? SECOND_ENTER_MS : SECOND_ENTER_MS - TAKEOVER_SETTLE_MS);
+    return this.awaitConfirmation(task, input, enteredAt);
+  }
+
+  private async screen(task: TaskRecord): Promise<string> {
+    try {
+      return await this.rt.tmux.capturePane(target(task));
+    } catch {
+      return '';
+    }
+  }
+
+  // --------------------------------------------------------------------------------------- headless
+
+  /** A headless agent: its next run resumes with the text, once its current run has ended. */
+  private async resume(task: TaskRecord, input: InputRecord): Promise<number> {
+    const { store } = this.rt;
+    if (input.state === 'sent') {
+      const current = task.currentRunId === null ? null : store.runs.byId(task.currentRunId);
+      if (current && current.id !== input.runId && current.prompt === input.text)
+        return this.confirm(task, input, current.startedAt, 'resume');
+      if (store.intents.forTask(task.id).some((i) => i.intent.kind === 'resume')) return 200;
+      return this.fail(task, input, `the resume was not carried out (the task is ${task.state})`);
+    }
+    const intent: Intent = { kind: 'resume', prompt: input.text, now: false, unattended: false };
+    const asked = store.tx(() => {
+      const t = store.tasks.byId(task.id);
+      if (!t) return false;
+      const run = t.currentRunId === null ? null : store.runs.byId(t.currentRunId);
+      try {
+        checkIntent(t, run, intent);
+      } catch {
+        return false;
+      }
+      if (run && run.endedAt === null) return false;
+      const at = this.rt.now();
+      if (
+        !store.inputs.update(
+          input.id,
+          'queued',
+          { state: 'sent', runId: t.currentRunId, sentAt: at, deferred: null },
+          at,
+        )
+      )
+        return false;
+      store.intents.add(t.id, intent, at);
+      store.events.record(
+        { taskId: t.id, taskName: t.name, runId: t.currentRunId, at },
+        event('input-sent', { input: input.id, run: run?.n ?? null, waitedMs: at - input.createdAt }),
+      );
+      return true;
+    });
+    if (!asked) return this.defer(task, input, 'busy', 250);
+    const seen = task.currentRunId;
+    await carryOut(
+      this.rt,
+      [task.id],
+      () => {
+        const t = store.tasks.byId(task.id);
+        return !t || (t.currentRunId !== seen && store.intents.forTask(t.id).length === 0);
+      },
+      20_000,
+    );
+    return 0;
+  }
+
+  // ---------------------------------------------------------------------------------------- records
+
+  private defer(task: TaskRecord, input: InputRecord, why: DeferReason, retryMs: number): number {
+    if (input.deferred !== why) {
+      this.move(
+        task,
+        input,
+        input.state,
+        { deferred: why },
+        event('input-deferred', { input: input.id, why }),
+      );
+      this.log(`${task.name}: input ${input.id} waits: ${DEFER_TEXT[why]}`);
+    }
+    return Math.max(retryMs, 20);
+  }
+
+  private confirm(task: TaskRecord, input: InputRecord, at: number, by = 'UserPromptSubmit'): number {
+    const now = this.rt.now();
+    const confirmedAt = Math.min(Math.max(at, input.createdAt), now);
+    this.move(
+      task,
+      input,
+      'confirmed',
+      { confirmedAt, deferred: null },
+      event('input-confirmed', {
+        input: input.id,
+        latencyMs: confirmedAt - input.createdAt,
+        sentMs: input.sentAt === null ? 0 : Math.max(0, confirmedAt - input.sentAt),
+        enters: input.enters,
+        by,
+      }),
+    );
+    return 0;
+  }
+
+  private fail(task: TaskRecord, input: InputRecord, reason: string): number {
+    this.move(
+      task,
+      input,
+      'failed',
+      { reason, deferred: null },
+      event('input-failed', { input: input.id, reason }),
+    );
+    this.log(`${task.name}: input ${input.id} failed: ${reason}`);
+    return 0;
+  }
+
+  /**
+   * Moves the input to `state` with `patch` (and a journal entry) if it is still as this deliverer
+   * last saw it; false when another deliverer moved it meanwhile.
+   */
+  private move(
+    task: TaskRecord,
+    input: InputRecord,
+    state: InputState,
+    patch: InputPatch,
+    entry?: JournalDraft,
+  ): boolean {
+    const { store } = this.rt;
+    const done = store.tx(() => {
+      const at = this.rt.now();
+      if (!store.inputs.update(input.id, input.state, { ...patch, state }, at)) return false;
+      if (entry)
+        store.events.record(
+          { taskId: task.id, taskName: task.name, runId: patch.runId ?? input.runId, at },
+          entry,
+        );
+      return true;
+    });
+    if (done) Object.assign(input, patch, { state });
+    return done;
+  }
+}
+
+function target(task: TaskRecord): string {
+  return `=${task.name}:`;
+}
+
+function agentOf(task: TaskRecord): InteractiveAgent {
+  return task.spec.agent?.kind === 'codex' ? 'codex' : 'claude';
+}
+
+/** The task's current run while its pane is up (launched, not ended). */
+function liveRun(rt: Runtime, task: TaskRecord): RunRecord | null {
+  if (task.currentRunId === null) return null;
+  const run = rt.store.runs.byId(task.currentRunId);
+  return run && run.endedAt === null && run.pid !== null ? run : null;
+}
+
+function runNumber(rt: Runtime, runId: number | null): number | null {
+  return runId === null ? null : (rt.store.runs.byId(runId)?.n ?? null);
+}
