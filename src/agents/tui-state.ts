@@ -7,6 +7,7 @@
  */
 import type { Activity, Question, TuiState } from '../core/interactive.js';
 import { describeInput, oneLine } from './json-lines.js';
+import { parseReset } from './reset-time.js';
 import { type ScreenReading, screenQuestionKind } from './screen.js';
 import type { SignalLine } from './signals.js';
 
@@ -81,6 +82,8 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
     case 'Notification':
       if (p.notification_type === 'idle_prompt' && s.question === null)
         return setActivity(s, 'idle', at, via);
+      // Claude's own continue after the reset (§5): the limit is over, its prompt follows.
+      if (p.notification_type === 'quota_auto_resume_fired') return { ...s, limit: null };
       return s;
     case 'Stop':
     case 'SessionEnd':
@@ -89,7 +92,7 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
       return {
         ...setActivity(s, 'idle', at, via),
         turnInFlight: p.error === 'rate_limit' ? s.turnInFlight : false,
-        limit: p.error === 'rate_limit' ? { at, detail: 'usage limit' } : s.limit,
+        limit: p.error === 'rate_limit' ? (s.limit ?? { at, detail: 'usage limit', resetAt: null }) : s.limit,
       };
     case 'agent-turn-complete': {
       const inputs = Array.isArray(p['input-messages']) ? p['input-messages'] : [];
@@ -122,8 +125,19 @@ export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
   );
   if (at - quietSince < SCREEN_QUIET_MS) return s;
   if (reading.state === 'limit') {
-    s = s.limit ? s : { ...s, limit: { at, detail: reading.detail ?? 'usage limit' } };
-    return s;
+    // The hook says a limit was hit; only the screen says when it resets (§5: no epoch in the payload).
+    if (s.limit && s.limit.resetAt != null) return s;
+    const detail = reading.detail ?? 'usage limit';
+    const reset = parseReset(detail, at);
+    return {
+      ...s,
+      limit: {
+        ...(s.limit ?? { at }),
+        detail,
+        resetAt: reset?.at ?? null,
+        resolution: reset?.resolution ?? null,
+      },
+    };
   }
   const kind = screenQuestionKind(reading.state);
   if (kind !== null) {
@@ -139,8 +153,10 @@ export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
     };
     return { ...setActivity(s, 'waiting-input', at, 'screen'), question };
   }
-  // working or idle: a dialog that is no longer drawn was answered (keys, Esc) or went away.
+  // working or idle: a dialog that is no longer drawn was answered (keys, Esc) or went away, and a
+  // limit no longer the last thing on screen is over (a prompt went in, the agent works again).
   const activity: Activity = reading.state === 'working' ? 'working' : 'idle';
+  if (s.limit) s = { ...s, limit: null };
   if (s.activity === activity && s.question === null) return s;
   return {
     ...setActivity(s, activity, at, 'screen'),
@@ -161,5 +177,5 @@ export function wantsScreen(s: TuiState): boolean {
   // Idle is left only by a prompt, whose UserPromptSubmit hook says so; every other state can end
   // silently (an Esc interrupt, a denied approval, a trust dialog answered by keys). Until the
   // screen itself has shown idle, a first-run dialog may be up whatever the hooks said.
-  return s.activity !== 'idle' || s.question !== null || s.screen?.state !== 'idle';
+  return s.activity !== 'idle' || s.question !== null || s.limit !== null || s.screen?.state !== 'idle';
 }

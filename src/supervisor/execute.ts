@@ -130,6 +130,12 @@ export class Executor {
       case 'capture':
         await this.capture(applied, action.runId);
         return;
+      case 'keys': {
+        // Only into the pane of the run the decision was about: a newer run's TUI did not stall.
+        if (!task || task.currentRunId !== action.runId) return;
+        await rt.tmux.exec(['send-keys', '-t', `=${task.name}:`, ...action.keys]);
+        return;
+      }
     }
   }
 

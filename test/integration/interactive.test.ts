@@ -4,7 +4,15 @@
  * holdfast's per-task files, and its hooks append to the task's signals.jsonl.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -405,4 +413,181 @@ describe('interactive crash and resume', () => {
     await waitStatus(h, 'x', (v) => v.runs.length === 2 && v.state === 'running', 'run 2 running');
     expect(runPrompts(h, 'x')).toEqual([null, 'go on']);
   });
+});
+
+describe('interactive usage limits', () => {
+  it('claude: a limit in the live TUI is rate-limited with the screen’s reset time; its own continue after the reset makes it running again, and holdfast types nothing', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    s.env.FAKE_TUI_CLAUDE_AUTO_RESUME_MS = '500';
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    const typedAt = Date.now();
+    await typeInto(h, 'c', 'go [[limit 2]]');
+    const limited = await waitStatus(
+      h,
+      'c',
+      (v) => v.state === 'rate-limited' && v.limitResetsAt !== null,
+      'rate-limited with a reset time',
+    );
+    // The screen says the minute (`limit resets 7:18am`): sure only at its end.
+    const resetsAt = Date.parse(limited.limitResetsAt!);
+    expect(resetsAt).toBeGreaterThan(typedAt);
+    expect(resetsAt).toBeLessThanOrEqual(typedAt + 2000 + 60_000);
+    expect(new Date(resetsAt).getSeconds()).toBe(0);
+    const back = await waitStatus(h, 'c', (v) => v.state === 'running', 'running after its own continue');
+    expect(back.limitResetsAt).toBeNull();
+    const events = await h.events('c');
+    // The hook comes first and has no reset time (§5); the screen gives it a moment later.
+    expect(events.find((e) => e.type === 'rate-limited')?.data).toMatchObject({ continues: 'agent' });
+    expect(events.find((e) => e.type === 'usage-limit-seen')?.data).toMatchObject({
+      detail: expect.stringMatching(/^⚠ Usage limit reached · limit resets \d{1,2}(:\d\d)?[ap]m$/),
+    });
+    expect(events.find((e) => e.type === 'limit-lifted')?.data).toEqual({ continuedBy: 'agent' });
+    expect(events.filter((e) => e.type === 'limit-continue')).toEqual([]);
+    const prompts = signals(h, 'c')
+      .filter((l) => l.event === 'UserPromptSubmit')
+      .map((l) => l.payload.prompt);
+    expect(prompts).toEqual(['go [[limit 2]]', 'Your claude.ai usage limit has reset. Continue the task…']);
+  });
+
+  it('codex: a limit in the live TUI is rate-limited; at the reset (the minute’s end) holdfast queues its continue once; the prompt going in makes it running again', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      ['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work, '--resume-prompt', 'go on'],
+      { env: s.env },
+    );
+    await waitFor(
+      () => screen(h, 'x'),
+      (v) => v.includes('? for shortcuts'),
+      { what: 'idle codex' },
+    );
+    await typeInto(h, 'x', 'go [[limit 1]]');
+    const limited = await waitStatus(h, 'x', (v) => v.state === 'rate-limited', 'rate-limited');
+    const resetsAt = Date.parse(limited.limitResetsAt!);
+    expect(new Date(resetsAt).getSeconds()).toBe(0);
+    const [cont] = await waitFor(
+      async () => (await h.events('x')).filter((e) => e.type === 'limit-continue'),
+      (v) => v.length > 0,
+      { what: 'the continue after the reset', timeoutMs: 75_000 },
+    );
+    expect(cont!.data).toEqual({ text: 'go on', dueAt: resetsAt });
+    expect(cont!.at).toBeGreaterThanOrEqual(resetsAt);
+    // Delivery types the queued continue (its wiring is the lead's); typed here as it would be.
+    await typeInto(h, 'x', 'go on');
+    await waitStatus(h, 'x', (v) => v.state === 'running', 'running again');
+    const events = await h.events('x');
+    expect(events.find((e) => e.type === 'rate-limited')?.data).toMatchObject({ continues: 'holdfast' });
+    expect(events.find((e) => e.type === 'limit-lifted')?.data).toEqual({ continuedBy: 'holdfast' });
+    expect(events.filter((e) => e.type === 'limit-continue')).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('interactive stall', () => {
+  it('claude: a turn silent for --stall-timeout is sent Escape (journaled); the TUI interrupts it and the task runs on, not restarted', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--stall-timeout',
+        '2s',
+      ],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'forever [[hang]]');
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
+    const kinds = await waitFor(
+      async () => (await h.events('c')).map((e) => e.type),
+      (v) => v.includes('output-resumed'),
+      { what: 'the stall and its end', timeoutMs: 15_000 },
+    );
+    const events = await h.events('c');
+    expect(events.find((e) => e.type === 'stalled')?.data).toMatchObject({ action: 'escape' });
+    expect(kinds.filter((k) => k === 'stalled')).toHaveLength(1);
+    const interrupted = readFileSync(join(s.state, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'interrupted');
+    expect(interrupted).toHaveLength(1);
+    const v = await waitStatus(
+      h,
+      'c',
+      (t) => t.state === 'running' && t.activity === 'idle',
+      'running, idle',
+    );
+    expect(v.runs).toHaveLength(1);
+    expect(invocations(s)).toHaveLength(1);
+  });
+
+  it('claude: a TUI that takes no keys (SIGSTOPped) stays silent after the Escape: killed and resumed on its session with "continue"', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const task = await h.json<TaskView>(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--stall-timeout',
+        '2s',
+      ],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'forever [[hang]]');
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
+    // Stopped once its transcript has the prompt (§3: before that, the session cannot be resumed).
+    const transcript = join(
+      s.user,
+      '.claude',
+      'projects',
+      s.work.replaceAll('/', '-'),
+      `${task.sessionId}.jsonl`,
+    );
+    await waitFor(
+      () => (existsSync(transcript) ? readFileSync(transcript, 'utf8') : ''),
+      (v) => v.includes('"type":"user"'),
+      { what: 'the transcript’s user line' },
+    );
+    const { pid } = invocations(s)[0] as unknown as { pid: number };
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor(
+        () => invocations(s),
+        (v) => v.length === 2,
+        { what: 'the resumed start', timeoutMs: 25_000 },
+      );
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already ended by holdfast's SIGKILL
+      }
+    }
+    expect(invocations(s)[1]!.argv.slice(0, 2)).toEqual(['--resume', task.sessionId]);
+    const stalls = (await h.events('c')).filter((e) => e.type === 'stalled').map((e) => e.data.action);
+    expect(stalls).toEqual(['escape', 'restart']);
+    const v = await waitStatus(h, 'c', (t) => t.runs.length === 2, 'run 2');
+    expect(v.runs[1]).toMatchObject({ cause: 'stall' });
+    expect(runPrompts(h, 'c')).toEqual([null, 'continue']);
+  }, 40_000);
 });
