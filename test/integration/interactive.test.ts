@@ -6,9 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -72,6 +74,16 @@ function signals(h: Home, name: string): SignalLine[] {
     .filter(Boolean)
     .map((l) => parseSignalLine(l))
     .filter((l): l is SignalLine => l !== null);
+}
+function fakeEvents(s: Scratch): Record<string, unknown>[] {
+  try {
+    return readFileSync(join(s.state, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
 }
 function invocations(s: Scratch): { agent: string; argv: string[]; env: Record<string, string | null> }[] {
   try {
@@ -170,6 +182,39 @@ describe('run --interactive', () => {
       source: 'hook',
       payload: { prompt: 'hello [[say hi there]]' },
     });
+  });
+
+  it("codex: the task's CODEX_HOME links the creating environment's auth.json ($CODEX_HOME over ~/.codex) and carries its config.toml settings (the model) under holdfast's keys; the user's files are unchanged", async () => {
+    const h = home();
+    const s = scratch();
+    const mine = join(s.dir, 'my-codex');
+    const dotCodex = join(s.user, '.codex');
+    for (const d of [mine, dotCodex]) mkdirSync(d, { recursive: true });
+    const config =
+      'model = "user-model-x"\nnotify = ["mine"]\n\n[projects."/elsewhere"]\ntrust_level = "trusted"\n';
+    writeFileSync(join(mine, 'config.toml'), config);
+    writeFileSync(join(mine, 'auth.json'), '{"OPENAI_API_KEY":"sk-mine"}');
+    writeFileSync(join(dotCodex, 'config.toml'), 'model = "not-this-one"\n');
+    writeFileSync(join(dotCodex, 'auth.json'), '{}');
+    await h.json(['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work], {
+      env: { ...s.env, CODEX_HOME: mine },
+    });
+    const ready = await waitFor(
+      () => fakeEvents(s).filter((e) => e.event === 'ready'),
+      (v) => v.length === 1,
+      { what: 'codex ready' },
+    );
+    expect(ready[0]!.model).toBe('user-model-x');
+    const codexHome = join(h.dir, 'tasks', 'x', 'agent', 'codex-home');
+    expect(invocations(s)[0]?.env.CODEX_HOME).toBe(codexHome);
+    expect(lstatSync(join(codexHome, 'auth.json')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(codexHome, 'auth.json'))).toBe(join(mine, 'auth.json'));
+    const merged = readFileSync(join(codexHome, 'config.toml'), 'utf8');
+    expect(merged).toMatch(/^model = "user-model-x"\nnotify = \[".*hook\/main\.js"/);
+    expect(merged).not.toContain('"mine"');
+    expect(merged).toContain('[projects."/elsewhere"]');
+    expect(readFileSync(join(mine, 'config.toml'), 'utf8')).toBe(config);
+    expect(lstatSync(join(mine, 'config.toml')).isFile()).toBe(true);
   });
 
   it('refuses --interactive for an agent whose TUI gives no signals, and --trust without --interactive', async () => {
