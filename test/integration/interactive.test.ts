@@ -309,6 +309,10 @@ describe('interactive state from signals and the screen', () => {
     const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'waiting-input');
     expect(asked.activity).toBe('waiting-input');
     expect(asked.question).toMatchObject({ kind: 'permission', tool: 'Bash', input: 'touch made.txt' });
+    const human = (await h.cli(['status', 'c'])).stdout;
+    expect(human).toMatch(/^activity +waiting-input \d+m?s$/m);
+    expect(human).toMatch(/^question +permission: Bash — touch made\.txt \(asked \d+m?s ago\)$/m);
+    expect(human).toMatch(/^options +1\. Yes · 2\. /m);
     await waitFor(
       () => screen(h, 'c'),
       (v) => v.includes('Do you want to proceed?'),
