@@ -16,6 +16,9 @@ export const SCREEN_QUIET_MS = 500;
 /** The screen must have shown the same state this long (two looks) before it is believed. */
 export const SCREEN_SETTLE_MS = 200;
 
+/** An idle screen while a turn is in flight (its end hook not yet come) must hold this long. */
+export const TURN_END_SETTLE_MS = 1000;
+
 /** Codex's side request for a title, with its own thread id and notify (§3): not the task's turn. */
 const TITLE_PREFIX = 'Generate a concise, single-line task title';
 
@@ -53,7 +56,13 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
     case 'SessionStart':
       return s.activity === null ? setActivity(s, 'idle', at, via) : s;
     case 'UserPromptSubmit':
-      return { ...setActivity(s, 'working', at, via), turnInFlight: true, question: null, limit: null };
+      // A prompt ends a limit seen before it; a late hook of the prompt that hit the limit does not.
+      return {
+        ...setActivity(s, 'working', at, via),
+        turnInFlight: true,
+        question: null,
+        limit: s.limit && s.limit.at > at ? s.limit : null,
+      };
     case 'PreToolUse':
     case 'PostToolUse':
       return {
@@ -83,7 +92,8 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
       if (p.notification_type === 'idle_prompt' && s.question === null)
         return setActivity(s, 'idle', at, via);
       // Claude's own continue after the reset (§5): the limit is over, its prompt follows.
-      if (p.notification_type === 'quota_auto_resume_fired') return { ...s, limit: null };
+      if (p.notification_type === 'quota_auto_resume_fired')
+        return { ...s, limit: s.limit && s.limit.at > at ? s.limit : null };
       return s;
     case 'Stop':
     case 'SessionEnd':
@@ -118,7 +128,10 @@ export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
     changedAt: seen && seen.hash === reading.hash ? seen.changedAt : at,
   };
   let s: TuiState = { ...prev, screen };
-  if (reading.state === 'unknown' || at - screen.since < SCREEN_SETTLE_MS) return s;
+  // A turn's end has its own hook (Stop, notify) that may run a little after the screen shows
+  // idle: the screen is believed then only when the hook is late by more than a moment.
+  const settle = reading.state === 'idle' && s.turnInFlight ? TURN_END_SETTLE_MS : SCREEN_SETTLE_MS;
+  if (reading.state === 'unknown' || at - screen.since < settle) return s;
   const quietSince = Math.max(
     s.lastSignalAt ?? Number.NEGATIVE_INFINITY,
     s.activitySince ?? Number.NEGATIVE_INFINITY,

@@ -145,6 +145,23 @@ describe('tui state', () => {
       resetAt: new Date(2026, 0, 10, 7, 18).getTime(),
       resolution: 'minute',
     });
+    // The hook of the prompt that hit the limit, run late (a loaded machine), does not end it.
+    const late = foldSignal(s, {
+      at: at - 100,
+      agent: 'claude',
+      source: 'hook',
+      event: 'UserPromptSubmit',
+      payload: { prompt: 'go' },
+    });
+    expect(late.limit).toEqual(s.limit);
+    const next = foldSignal(s, {
+      at: at + 2000,
+      agent: 'claude',
+      source: 'hook',
+      event: 'UserPromptSubmit',
+      payload: { prompt: 'continue' },
+    });
+    expect(next.limit).toBeNull();
     const codexLimit = '■ You’ve hit your usage limit. Upgrade to Pro or try again at 7:41 AM.';
     const codex = [codexLimit, '', '› Ask Codex to do anything', '', '  ? for shortcuts'];
     expect(readScreen('codex', codex.join('\n')).state).toBe('limit');
