@@ -11,6 +11,8 @@
  * Offline it retries `Reconnecting...` forever; only holdfast's stall timer ends that.
  */
 
+import { join } from 'node:path';
+import { mergeCodexConfig } from './codex-config.js';
 import { hooksObject, tomlString } from './hook-config.js';
 import {
   asObject,
@@ -154,10 +156,19 @@ const codexInteractive: InteractiveAdapter = {
       ),
     ];
     if (input.trust) lines.push('', `[projects.${tomlString(input.cwd)}]`, 'trust_level = "trusted"');
+    // The user's own settings (model, provider, profiles) carry over; holdfast's keys win.
     return {
-      'codex-home/config.toml': `${lines.join('\n')}\n`,
+      'codex-home/config.toml': mergeCodexConfig(input.readUserFile('config.toml'), `${lines.join('\n')}\n`),
       'codex-home/hooks.json': `${JSON.stringify({ hooks: hooksObject(input.hook) }, null, 2)}\n`,
     };
+  },
+  links(input) {
+    // The user's login, shared rather than copied: codex refreshes (and rotates) its tokens in this
+    // file, and a copy would leave one side holding a token the other made invalid.
+    const auth = join(input.userHome, 'auth.json');
+    const links: Record<string, string> = {};
+    if (input.readUserFile('auth.json') !== null) links['codex-home/auth.json'] = auth;
+    return links;
   },
 };
 

@@ -50,7 +50,7 @@ export function readScreen(kind: 'claude' | 'codex', text: string): ScreenReadin
     return { ...base, state: 'approval', options: dialogOptions(lines), subject: dialogSubject(kind, lines) };
   }
   if (p.working.test(live)) return { ...base, state: 'working' };
-  const limit = lines.find((l) => p.limit.test(l));
+  const limit = liveLimit(kind, lines, p.limit);
   if (limit) return { ...base, state: 'limit', detail: limit.trim() };
   if (kind === 'claude' ? claudeIdle(lines) : codexIdle(live)) return { ...base, state: 'idle' };
   return { ...base, state: 'unknown' };
@@ -61,6 +61,24 @@ export function screenQuestionKind(state: ScreenState): QuestionKind | null {
   if (state === 'approval') return 'permission';
   if (state === 'trust') return 'trust';
   return null;
+}
+
+/**
+ * The limit line, while it is the last thing the agent said: nothing but blank lines (and claude's
+ * `Continuing automatically at …` while its own continue is armed) between it and the composer.
+ * Once a prompt went in, the old line stays in the history above and is no longer the state.
+ */
+function liveLimit(kind: 'claude' | 'codex', lines: string[], limit: RegExp): string | null {
+  const at = lines.findLastIndex((l) => limit.test(l));
+  if (at < 0) return null;
+  // The composer is the bottom one (a prompt in the history above looks the same in codex).
+  const composer =
+    kind === 'claude'
+      ? (lines.flatMap((l, i) => (l.startsWith('────') ? [i] : [])).at(-2) ?? -1)
+      : lines.findLastIndex((l) => /^\s*›/.test(l));
+  if (composer < at) return null;
+  const between = lines.slice(at + 1, composer);
+  return between.every((l) => l.trim() === '' || /Continuing automatically at/.test(l)) ? lines[at]! : null;
 }
 
 /** Claude's idle composer: `❯` + U+00A0 (or a draft) between the last two `────` rules. */

@@ -7,6 +7,7 @@
  */
 import type { Activity, Question, TuiState } from '../core/interactive.js';
 import { describeInput, oneLine } from './json-lines.js';
+import { parseReset } from './reset-time.js';
 import { type ScreenReading, screenQuestionKind } from './screen.js';
 import type { SignalLine } from './signals.js';
 
@@ -14,6 +15,9 @@ import type { SignalLine } from './signals.js';
 export const SCREEN_QUIET_MS = 500;
 /** The screen must have shown the same state this long (two looks) before it is believed. */
 export const SCREEN_SETTLE_MS = 200;
+
+/** An idle screen while a turn is in flight (its end hook not yet come) must hold this long. */
+export const TURN_END_SETTLE_MS = 1000;
 
 /** Codex's side request for a title, with its own thread id and notify (§3): not the task's turn. */
 const TITLE_PREFIX = 'Generate a concise, single-line task title';
@@ -52,7 +56,13 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
     case 'SessionStart':
       return s.activity === null ? setActivity(s, 'idle', at, via) : s;
     case 'UserPromptSubmit':
-      return { ...setActivity(s, 'working', at, via), turnInFlight: true, question: null, limit: null };
+      // A prompt ends a limit seen before it; a late hook of the prompt that hit the limit does not.
+      return {
+        ...setActivity(s, 'working', at, via),
+        turnInFlight: true,
+        question: null,
+        limit: s.limit && s.limit.at > at ? s.limit : null,
+      };
     case 'PreToolUse':
     case 'PostToolUse':
       return {
@@ -81,6 +91,9 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
     case 'Notification':
       if (p.notification_type === 'idle_prompt' && s.question === null)
         return setActivity(s, 'idle', at, via);
+      // Claude's own continue after the reset (§5): the limit is over, its prompt follows.
+      if (p.notification_type === 'quota_auto_resume_fired')
+        return { ...s, limit: s.limit && s.limit.at > at ? s.limit : null };
       return s;
     case 'Stop':
     case 'SessionEnd':
@@ -89,7 +102,7 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
       return {
         ...setActivity(s, 'idle', at, via),
         turnInFlight: p.error === 'rate_limit' ? s.turnInFlight : false,
-        limit: p.error === 'rate_limit' ? { at, detail: 'usage limit' } : s.limit,
+        limit: p.error === 'rate_limit' ? (s.limit ?? { at, detail: 'usage limit', resetAt: null }) : s.limit,
       };
     case 'agent-turn-complete': {
       const inputs = Array.isArray(p['input-messages']) ? p['input-messages'] : [];
@@ -115,15 +128,29 @@ export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
     changedAt: seen && seen.hash === reading.hash ? seen.changedAt : at,
   };
   let s: TuiState = { ...prev, screen };
-  if (reading.state === 'unknown' || at - screen.since < SCREEN_SETTLE_MS) return s;
+  // A turn's end has its own hook (Stop, notify) that may run a little after the screen shows
+  // idle: the screen is believed then only when the hook is late by more than a moment.
+  const settle = reading.state === 'idle' && s.turnInFlight ? TURN_END_SETTLE_MS : SCREEN_SETTLE_MS;
+  if (reading.state === 'unknown' || at - screen.since < settle) return s;
   const quietSince = Math.max(
     s.lastSignalAt ?? Number.NEGATIVE_INFINITY,
     s.activitySince ?? Number.NEGATIVE_INFINITY,
   );
   if (at - quietSince < SCREEN_QUIET_MS) return s;
   if (reading.state === 'limit') {
-    s = s.limit ? s : { ...s, limit: { at, detail: reading.detail ?? 'usage limit' } };
-    return s;
+    // The hook says a limit was hit; only the screen says when it resets (§5: no epoch in the payload).
+    if (s.limit && s.limit.resetAt != null) return s;
+    const detail = reading.detail ?? 'usage limit';
+    const reset = parseReset(detail, at);
+    return {
+      ...s,
+      limit: {
+        ...(s.limit ?? { at }),
+        detail,
+        resetAt: reset?.at ?? null,
+        resolution: reset?.resolution ?? null,
+      },
+    };
   }
   const kind = screenQuestionKind(reading.state);
   if (kind !== null) {
@@ -139,8 +166,10 @@ export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
     };
     return { ...setActivity(s, 'waiting-input', at, 'screen'), question };
   }
-  // working or idle: a dialog that is no longer drawn was answered (keys, Esc) or went away.
+  // working or idle: a dialog that is no longer drawn was answered (keys, Esc) or went away, and a
+  // limit no longer the last thing on screen is over (a prompt went in, the agent works again).
   const activity: Activity = reading.state === 'working' ? 'working' : 'idle';
+  if (s.limit) s = { ...s, limit: null };
   if (s.activity === activity && s.question === null) return s;
   return {
     ...setActivity(s, activity, at, 'screen'),
@@ -161,5 +190,5 @@ export function wantsScreen(s: TuiState): boolean {
   // Idle is left only by a prompt, whose UserPromptSubmit hook says so; every other state can end
   // silently (an Esc interrupt, a denied approval, a trust dialog answered by keys). Until the
   // screen itself has shown idle, a first-run dialog may be up whatever the hooks said.
-  return s.activity !== 'idle' || s.question !== null || s.screen?.state !== 'idle';
+  return s.activity !== 'idle' || s.question !== null || s.limit !== null || s.screen?.state !== 'idle';
 }

@@ -43,12 +43,18 @@ export interface AgentFilesInput {
   cwd: string;
   /** Whether the cwd's folder trust is pre-accepted in a file holdfast owns (codex: its config). */
   trust: boolean;
+  /** The user's own agent home in the task's creating environment (codex: `$CODEX_HOME` or `~/.codex`). */
+  userHome: string;
+  /** The text of a file in `userHome` (null: absent); read only, never written. */
+  readUserFile(name: string): string | null;
 }
 
 export interface InteractiveAdapter {
   launch(input: InteractiveLaunchInput): AgentLaunch;
   /** The files written under `agentDir` before each launch, by relative path. */
   files(input: AgentFilesInput): Record<string, string>;
+  /** Symbolic links made under `agentDir` (relative path → absolute target): files the agent itself writes. */
+  links?(input: AgentFilesInput): Record<string, string>;
 }
 
 export interface AgentLaunch {

@@ -104,4 +104,56 @@ describe('with TZ=Europe/Berlin', () => {
     expect(field('cost')).toBe('$0.0001');
     expect(field('prompt')).toBe(`line one line two ${'x'.repeat(200 - 18)}…`);
   });
+
+  it('renderStatus of an interactive agent: its activity, the open question with its options, and how to answer it', () => {
+    const view = {
+      id: 1,
+      name: 'tui',
+      state: 'waiting-input',
+      desired: 'running',
+      reason: 'question: permission',
+      pid: 7,
+      exitCode: null,
+      signal: null,
+      restarts: 0,
+      cwd: '/w',
+      command: ['claude'],
+      createdAt: new Date(NOW - 120_000).toISOString(),
+      updatedAt: new Date(NOW).toISOString(),
+      startedAt: new Date(NOW - 60_000).toISOString(),
+      uptimeMs: 60_000,
+      nextStartAt: null,
+      lastOutputAt: null,
+      restart: 'on-failure',
+      agent: 'claude',
+      sessionId: 's-1',
+      limitResetsAt: null,
+      mission: null,
+      prompt: null,
+      info: {},
+      interactive: true,
+      activity: 'waiting-input',
+      activitySince: new Date(NOW - 5000).toISOString(),
+      question: {
+        id: 'q1',
+        kind: 'permission',
+        tool: 'Bash',
+        input: 'touch made.txt',
+        options: ['Yes', 'Yes, and always allow', 'No'],
+        askedAt: new Date(NOW - 5000).toISOString(),
+      },
+      runs: [],
+      inputs: [],
+    } satisfies TaskView;
+    const lines = renderStatus(view, NOW).split('\n');
+    const field = (label: string) =>
+      lines.find((l) => l.startsWith(`${label} `))?.replace(new RegExp(`^${label} +`), '');
+    expect(field('activity')).toBe('waiting-input 5s');
+    expect(field('question')).toBe('permission: Bash — touch made.txt (asked 5s ago)');
+    expect(field('options')).toBe('1. Yes · 2. Yes, and always allow · 3. No');
+    expect(field('next')).toBe('holdfast answer tui yes | no | <option>');
+    const idle = renderStatus({ ...view, state: 'running', activity: 'idle', question: null }, NOW);
+    expect(idle).toMatch(/^activity +idle 5s$/m);
+    expect(idle).not.toMatch(/^question/m);
+  });
 });

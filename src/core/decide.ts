@@ -10,8 +10,14 @@
  */
 import { HoldfastError } from './errors.js';
 import { event, exitedEvent, type JournalDraft, type TaskEvent } from './events.js';
-import { INITIAL_TUI, type TuiState } from './interactive.js';
-import { classifyCommandExit, type ExitVerdict, planAfterExit, stallLimit } from './lifecycle.js';
+import { INITIAL_TUI, type TuiLimit, type TuiState } from './interactive.js';
+import {
+  classifyCommandExit,
+  type ExitVerdict,
+  LIMIT_MIN_LEAD_MS,
+  planAfterExit,
+  stallLimit,
+} from './lifecycle.js';
 import {
   FINAL_STATES,
   INITIAL_SUPERVISION,
@@ -156,7 +162,21 @@ export type Action =
   /** The task was removed: its tmux session and files go. */
   | { type: 'discard' }
   /** Deliver a user's answer to the open question (the waiting hook's answer file); at most once. */
-  | { type: 'answer'; questionId: string; answer: AnswerIntent };
+  | { type: 'answer'; questionId: string; answer: AnswerIntent }
+
+  /** Keys for an interactive agent's TUI (a stall's Escape), sent once: the decision journals it. */
+  | { type: 'keys'; runId: number; keys: string[] };
+
+/**
+ * Text for an interactive agent's composer that this decision wants typed (a continue after a
+ * usage limit). It is to be queued as an input in the decision's own transaction (delivery's
+ * `queueInputIn`), so a crash neither loses nor doubles it; until that is wired the decision
+ * records it here and journals `limit-continue`.
+ */
+export interface PendingInput {
+  text: string;
+  source: 'limit-continue';
+}
 
 /** An entry to journal, and the run it is about: the current one, the one this decision creates, or none. */
 export type DecidedEvent = TaskEvent & { runId: number | 'new' | null };
@@ -212,12 +232,16 @@ export interface Decision {
   consumed: number[];
   /** The task is removed from the store. */
   remove: boolean;
+  /** Inputs to queue for the task's TUI (see PendingInput). */
+  inputs: PendingInput[];
 }
 
 /** Restarts holdfast decides on its own; a restart the user asks for spends none. */
 export const BUDGETED_CAUSES: ReadonlySet<RunCause> = new Set(['backoff', 'probe', 'stall']);
 /** A stall restart gives the silent run this long between SIGTERM and SIGKILL. */
 export const STALL_STOP_TIMEOUT_MS = 5000;
+/** A stalled TUI sent Escape gets this long (at most its stall timeout) to show life before it is killed. */
+export const STALL_ESCAPE_GRACE_MS = 10_000;
 export const MAX_RUNTIME_STOP_TIMEOUT_MS = 10_000;
 export const RESUME_STOP_TIMEOUT_MS = 5000;
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -251,7 +275,17 @@ export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   stopping: [...AFTER_EXIT],
   backoff: ['starting', 'stopped', 'failed'],
   'crash-loop': ['starting', 'backoff', 'stopped', 'failed'],
-  'rate-limited': ['starting', 'backoff', 'stopped', 'failed'],
+  // An interactive agent's limit is hit and lifted in its live TUI: `running` again.
+  'rate-limited': [
+    'starting',
+    'backoff',
+    'stopped',
+    'failed',
+    'running',
+    'stopping',
+    'stalled',
+    ...AFTER_EXIT,
+  ],
   // An interactive agent's question answered, its run goes on: `running` again.
   'waiting-input': ['running', 'starting', 'backoff', 'stopping', 'stopped', 'failed', ...AFTER_EXIT],
   succeeded: ['starting', 'backoff'],
@@ -326,6 +360,7 @@ class Decider {
     adoptLaunch: null,
     consumed: [],
     remove: false,
+    inputs: [],
   };
 
   constructor(
@@ -643,6 +678,61 @@ class Decider {
     } else if (!asked && state === 'waiting-input') {
       this.set({ state: 'running', reason: null });
     }
+    this.liveLimit(run, prev);
+  }
+
+  /**
+   * A usage limit in a live TUI: `rate-limited` (the run stays, its reset time on the task) while
+   * the agent says so, `running` again once it works again. The continue is `timers()`'s.
+   */
+  private liveLimit(run: RunView, prev: TuiState): void {
+    const t = this.t;
+    const limit = t.tui?.limit ?? null;
+    const state = t.state;
+    if (limit === null) {
+      if (state !== 'rate-limited') return;
+      this.set({ state: 'running', reason: null, limitResetsAt: null });
+      const by = prev.limit?.continuedAt != null ? 'holdfast' : 'agent';
+      this.journal(event('limit-lifted', { continuedBy: by }), run.id);
+      return;
+    }
+    const resetsAt = tuiLimitResetsAt(limit);
+    if (state === 'rate-limited') {
+      if (resetsAt !== null && resetsAt !== t.limitResetsAt) {
+        this.set({ limitResetsAt: resetsAt });
+        this.journal(
+          event('usage-limit-seen', { resetAt: limit.resetAt ?? null, detail: limit.detail }),
+          run.id,
+        );
+      }
+      return;
+    }
+    if (state !== 'running' && state !== 'starting' && state !== 'stalled') return;
+    const continueAt = tuiContinueAt(t.spec, limit);
+    this.set({ state: 'rate-limited', reason: 'usage-limit', limitResetsAt: resetsAt, stalledAt: null });
+    this.journal(
+      event('rate-limited', {
+        resetsAt: resetsAt ?? continueAt,
+        known: resetsAt !== null,
+        nextStartAt: continueAt,
+        continues: t.spec.agent?.kind === 'claude' ? 'agent' : 'holdfast',
+      }),
+      run.id,
+    );
+  }
+
+  /** A live TUI still limited when its continue is due gets it, once (see `tuiContinueAt`). */
+  private limitContinue(run: RunView, due: (at: number) => boolean): void {
+    const t = this.t;
+    const tui = t.tui;
+    const limit = tui?.limit;
+    if (!tui || !limit || limit.continuedAt != null) return;
+    const at = tuiContinueAt(t.spec, limit);
+    if (!due(at)) return;
+    const text = t.spec.agent?.resumePrompt ?? 'continue';
+    this.set({ tui: { ...tui, limit: { ...limit, continuedAt: this.now } } });
+    this.d.inputs.push({ text, source: 'limit-continue' });
+    this.journal(event('limit-continue', { text, dueAt: at }), run.id);
   }
 
   /** What the agent said and the log showed about the live run. */
@@ -654,6 +744,7 @@ class Decider {
       this.set({ state: 'running' });
     if (
       this.t.state === 'stalled' &&
+      !this.t.spec.agent?.interactive &&
       this.t.desired === 'running' &&
       this.t.stopRequestedAt === null &&
       run.lastOutputAt !== null &&
@@ -720,6 +811,7 @@ class Decider {
       }
     }
     if (!live) return;
+    if (t.state === 'rate-limited' && t.spec.agent?.interactive) this.limitContinue(run, due);
     if (t.state === 'running' || t.state === 'stalled') {
       if (t.supervision.healthyRunId !== run.id && due(run.startedAt + policy.healthyAfterMs)) {
         if (t.supervision.crashLoop) this.journal(event('crash-loop-left', { runId: run.id }), run.id);
@@ -741,11 +833,10 @@ class Decider {
       // An interactive agent redraws its screen while it waits for a prompt: only a working one
       // can stall, when no signal came and its screen (timers aside) has not changed.
       if (silence !== null && t.state === 'running' && (tui === null || tui.activity === 'working')) {
-        const quietSince = tui
-          ? Math.max(tui.lastSignalAt ?? 0, tui.screen?.changedAt ?? 0, tui.activitySince ?? 0, run.startedAt)
-          : (run.lastOutputAt ?? run.startedAt);
+        const quietSince = tui ? tuiQuietSince(tui, run) : (run.lastOutputAt ?? run.startedAt);
         if (due(quietSince + silence)) this.stalled(run, now - quietSince);
       }
+      if (tui && silence !== null && this.t.state === 'stalled') this.stalledTui(run, tui, silence, due);
       const first = this.o.firstStartedAt;
       if (
         policy.maxRuntimeMs !== null &&
@@ -808,11 +899,38 @@ class Decider {
   }
 
   private stalled(run: RunView, idleMs: number): void {
+    if (this.t.spec.agent?.interactive) {
+      // A TUI stuck in a turn is first told to stop it, as a human would: Escape.
+      this.set({ state: 'stalled', reason: 'no output', stalledAt: this.now });
+      this.journal(event('stalled', { idleMs, action: 'escape' }), run.id);
+      this.d.actions.push({ type: 'keys', runId: run.id, keys: ['Escape'] });
+      return;
+    }
     const restart = this.t.spec.onStall === 'restart' || this.t.spec.agent !== null;
     this.set({ state: 'stalled', reason: 'no output', stalledAt: this.now });
     this.journal(event('stalled', { idleMs, action: restart ? 'restart' : 'notify' }), run.id);
     if (!restart) return;
     // SIGTERM at once (SIGINT is skipped: the run is not listening), SIGKILL after the stall's timeout.
+    this.set({ stopRequestedAt: this.now, stopTimeoutMs: STALL_STOP_TIMEOUT_MS });
+    this.signal(run, 'SIGTERM', 2);
+  }
+
+  /**
+   * An interactive agent sent Escape for a stall: anything it does since (a signal, a screen that
+   * changed, no longer working) and it runs again; still silent after the grace, it is killed and
+   * resumed on its session (the stall's restart: SIGTERM, SIGKILL after STALL_STOP_TIMEOUT_MS).
+   */
+  private stalledTui(run: RunView, tui: TuiState, silence: number, due: (at: number) => boolean): void {
+    const t = this.t;
+    const stalledAt = t.stalledAt;
+    if (stalledAt === null || t.stopRequestedAt !== null || t.desired !== 'running') return;
+    if (tuiQuietSince(tui, run) > stalledAt || tui.activity !== 'working') {
+      this.set({ state: 'running', reason: null, stalledAt: null });
+      this.journal(event('output-resumed', {}), run.id);
+      return;
+    }
+    if (!due(stalledAt + Math.min(STALL_ESCAPE_GRACE_MS, silence))) return;
+    this.journal(event('stalled', { idleMs: this.now - tuiQuietSince(tui, run), action: 'restart' }), run.id);
     this.set({ stopRequestedAt: this.now, stopTimeoutMs: STALL_STOP_TIMEOUT_MS });
     this.signal(run, 'SIGTERM', 2);
   }
@@ -854,6 +972,35 @@ class Decider {
   }
 }
 
+/** The last time an interactive agent showed life: a signal, a screen change (timers aside), a new activity. */
+function tuiQuietSince(tui: TuiState, run: RunView): number {
+  return Math.max(tui.lastSignalAt ?? 0, tui.screen?.changedAt ?? 0, tui.activitySince ?? 0, run.startedAt);
+}
+
+/** Claude's TUI continues by itself ~90 s after the reset (INTERACTIVE.md §5): holdfast waits this long past it. */
+export const CLAUDE_SELF_CONTINUE_GRACE_MS = 5 * 60_000;
+/** A limit whose reset the agent did not say is tried again after this long (unless --limit-backoff). */
+const TUI_LIMIT_DEFAULT_WAIT_MS = 15 * 60_000;
+
+/** When a live TUI's limit is sure to have lifted: a time printed to the minute, at that minute's end. */
+export function tuiLimitResetsAt(limit: TuiLimit): number | null {
+  if (limit.resetAt == null) return null;
+  return limit.resetAt + (limit.resolution === 'minute' ? 60_000 : 0);
+}
+
+/**
+ * When holdfast types its continue into a TUI still limited: codex does not retry by itself, so
+ * at the reset (never sooner than LIMIT_MIN_LEAD_MS after the limit was seen, a reset already past
+ * being the agent's rounding); claude continues by itself, so only if it has not by the reset +
+ * CLAUDE_SELF_CONTINUE_GRACE_MS.
+ */
+export function tuiContinueAt(spec: TaskSpec, limit: TuiLimit): number {
+  const reset =
+    tuiLimitResetsAt(limit) ?? limit.at + (spec.agent?.limitBackoffMs[0] ?? TUI_LIMIT_DEFAULT_WAIT_MS);
+  const at = Math.max(reset, limit.at + LIMIT_MIN_LEAD_MS);
+  return spec.agent?.kind === 'claude' ? at + CLAUDE_SELF_CONTINUE_GRACE_MS : at;
+}
+
 /** What belongs to one run's stop, stall and checkpoint bookkeeping, cleared when the run ends or a new one starts. */
 const RUN_MARKS_CLEARED = { stopStage: 0, stalledAt: null } as const;
 
@@ -868,6 +1015,7 @@ export function isEmptyDecision(d: Decision): boolean {
     d.runPid === null &&
     d.adoptLaunch === null &&
     d.consumed.length === 0 &&
+    d.inputs.length === 0 &&
     !d.remove
   );
 }

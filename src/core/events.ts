@@ -22,7 +22,21 @@ export interface TaskEventData {
   backoff: { delayMs: number; nextStartAt: number; attempt?: number; probe?: true };
   'crash-loop-entered': { restarts: number; windowMs: number };
   'crash-loop-left': { runId: number };
-  'rate-limited': { resetsAt: number; known: boolean; nextStartAt: number; statedResetAt?: number };
+  /**
+   * `continues`: an interactive agent limited in its live TUI, and who continues it after the reset
+   * (claude itself, holdfast for codex; `nextStartAt` is then when holdfast's continue is due).
+   */
+  'rate-limited': {
+    resetsAt: number;
+    known: boolean;
+    nextStartAt: number;
+    statedResetAt?: number;
+    continues?: 'agent' | 'holdfast';
+  };
+  /** An interactive agent works again after a usage limit: it went on by itself, or after holdfast's continue. */
+  'limit-lifted': { continuedBy: 'agent' | 'holdfast' };
+  /** holdfast queued `text` for a TUI still limited at `dueAt` (once per limit). */
+  'limit-continue': { text: string; dueAt: number };
   'conversation-lost': { runId: number };
   'waiting-input': { reason: string };
   succeeded: { run?: number; reason?: string };
@@ -36,7 +50,8 @@ export interface TaskEventData {
   'stop-survivors': { run: number; pids: number[]; afterKill?: true };
   'restart-requested': Record<string, never>;
   'resume-requested': { from: TaskState; withPrompt?: true; unattended?: true };
-  stalled: { idleMs: number; action: 'restart' | 'notify' };
+  /** `escape`: an interactive agent's TUI is sent Escape first; `restart` follows if it stays silent. */
+  stalled: { idleMs: number; action: 'restart' | 'notify' | 'escape' };
   'output-resumed': Record<string, never>;
   /**
    * The run's output stopped reaching its log (tmux's pipe process died: a full disk, a kill) past
@@ -155,6 +170,8 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'crash-loop-entered',
   'crash-loop-left',
   'rate-limited',
+  'limit-lifted',
+  'limit-continue',
   'conversation-lost',
   'waiting-input',
   'succeeded',

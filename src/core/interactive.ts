@@ -60,7 +60,24 @@ export interface TuiState {
   /** The screen's state as last observed, since when, and when its text (timers aside) last changed. */
   screen: { state: ScreenState; since: number; hash: string; changedAt: number } | null;
   /** A usage limit the agent reported (claude StopFailure `rate_limit`, either screen), with the reset text. */
-  limit: { at: number; detail: string } | null;
+  limit: TuiLimit | null;
+}
+
+/**
+ * A usage limit hit in a live TUI. The fold records what the agent said; the decider records the
+ * continue it sent (once per limit), so a decision after a crash does not send it again.
+ */
+export interface TuiLimit {
+  /** When it was seen (the StopFailure hook's time, or the screen look's). */
+  at: number;
+  /** The screen's limit line, or `usage limit` while only the hook has spoken. */
+  detail: string;
+  /** When the limit resets, as the screen's text gives it (agents/reset-time.ts); null: not said yet. */
+  resetAt?: number | null;
+  /** A time printed to the minute lifts at any second of it: only the minute's end is sure. */
+  resolution?: 'minute' | 'second' | null;
+  /** When holdfast queued its continue (null: not yet; the agent may have gone on by itself). */
+  continuedAt?: number | null;
 }
 
 export const INITIAL_TUI: TuiState = {

@@ -163,5 +163,13 @@ export const tuiState: z.ZodType<TuiState> = z.looseObject({
   screen: z
     .looseObject({ state: z.enum(SCREEN_STATES), since: z.number(), hash: z.string(), changedAt: z.number() })
     .nullable(),
-  limit: z.looseObject({ at: z.number(), detail: z.string() }).nullable(),
+  limit: z
+    .looseObject({
+      at: z.number(),
+      detail: z.string(),
+      resetAt: z.number().nullish(),
+      resolution: z.enum(['minute', 'second']).nullish(),
+      continuedAt: z.number().nullish(),
+    })
+    .nullable(),
 });

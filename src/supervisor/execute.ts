@@ -142,6 +142,12 @@ export class Executor {
         }
         return;
       }
+      case 'keys': {
+        // Only into the pane of the run the decision was about: a newer run's TUI did not stall.
+        if (!task || task.currentRunId !== action.runId) return;
+        await rt.tmux.exec(['send-keys', '-t', `=${task.name}:`, ...action.keys]);
+        return;
+      }
     }
   }
 

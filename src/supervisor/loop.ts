@@ -214,6 +214,7 @@ export class Loop {
     // Missions first: a session or gate they hand over to is then started in this same pass.
     if (this.options.missions) await this.options.missions(rt, this.log);
     const applied = this.decide(this.candidates(snap, now), snap, now);
+    this.screensWanted(applied, now);
     await this.execute(applied);
     if (applied.some((a) => a.decision.actions.some((x) => x.type === 'capture')))
       this.captureListAt = Math.min(this.captureListAt, now + CAPTURE_LIST_MS);
@@ -262,6 +263,18 @@ export class Loop {
         this.markDirty(task.id);
     }
     for (const id of this.screens.keys()) if (!live.has(id)) this.screens.delete(id);
+  }
+
+  /**
+   * A decision that made a screen worth a look (a signal said `working`, and the next may never
+   * come: a usage limit, an Esc interrupt) has it looked at: the looks before it were skipped.
+   */
+  private screensWanted(applied: Applied[], now: number): void {
+    for (const { task } of applied) {
+      if (!task || !isInteractive(task) || !wantsScreen(task.tui ?? INITIAL_TUI)) continue;
+      const last = this.screens.get(task.id);
+      this.screenAt = Math.min(this.screenAt, last ? last.at + SCREEN_MS : now);
+    }
   }
 
   /**

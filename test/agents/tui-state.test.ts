@@ -113,4 +113,70 @@ describe('tui state', () => {
     expect(readScreen('codex', '◦ Working (12s • esc to interrupt)').state).toBe('working');
     expect(readScreen('codex', '› Ask Codex to do anything\n  ? for shortcuts').state).toBe('idle');
   });
+  it('a usage limit: StopFailure rate_limit, then the screen’s reset time; a prompt after the limit line ends it', () => {
+    const at = new Date(2026, 0, 10, 7, 17, 30).getTime();
+    const rule = '─'.repeat(40);
+    const claude = [
+      '⚠ Usage limit reached · limit resets 7:18am',
+      '',
+      'Continuing automatically at 7:18am · Esc to cancel',
+      rule,
+      '❯\u00a0',
+      rule,
+      '  ? for shortcuts',
+    ].join('\n');
+    let s = foldSignal(
+      { ...INITIAL_TUI, activity: 'working', activitySince: at - 5000, turnInFlight: true },
+      {
+        at,
+        agent: 'claude',
+        source: 'hook',
+        event: 'StopFailure',
+        payload: { error: 'rate_limit' },
+      },
+    );
+    expect(s.limit).toEqual({ at, detail: 'usage limit', resetAt: null });
+    const reading = readScreen('claude', claude);
+    expect(reading.state).toBe('limit');
+    for (const dt of [600, 900]) s = foldScreen(s, { reading, at: at + dt });
+    expect(s.limit).toEqual({
+      at,
+      detail: '⚠ Usage limit reached · limit resets 7:18am',
+      resetAt: new Date(2026, 0, 10, 7, 18).getTime(),
+      resolution: 'minute',
+    });
+    // The hook of the prompt that hit the limit, run late (a loaded machine), does not end it.
+    const late = foldSignal(s, {
+      at: at - 100,
+      agent: 'claude',
+      source: 'hook',
+      event: 'UserPromptSubmit',
+      payload: { prompt: 'go' },
+    });
+    expect(late.limit).toEqual(s.limit);
+    const next = foldSignal(s, {
+      at: at + 2000,
+      agent: 'claude',
+      source: 'hook',
+      event: 'UserPromptSubmit',
+      payload: { prompt: 'continue' },
+    });
+    expect(next.limit).toBeNull();
+    const codexLimit = '■ You’ve hit your usage limit. Upgrade to Pro or try again at 7:41 AM.';
+    const codex = [codexLimit, '', '› Ask Codex to do anything', '', '  ? for shortcuts'];
+    expect(readScreen('codex', codex.join('\n')).state).toBe('limit');
+    const after = [codexLimit, '', '› continue', '', '◦ Working (1s • esc to interrupt)'];
+    expect(readScreen('codex', after.join('\n')).state).toBe('working');
+    const idleAfter = [
+      codexLimit,
+      '',
+      '› continue',
+      '',
+      '• ok',
+      '',
+      '› Ask Codex to do anything',
+      '  ? for shortcuts',
+    ];
+    expect(readScreen('codex', idleAfter.join('\n')).state).toBe('idle');
+  });
 });

@@ -4,7 +4,17 @@
  * holdfast's per-task files, and its hooks append to the task's signals.jsonl.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -64,6 +74,16 @@ function signals(h: Home, name: string): SignalLine[] {
     .filter(Boolean)
     .map((l) => parseSignalLine(l))
     .filter((l): l is SignalLine => l !== null);
+}
+function fakeEvents(s: Scratch): Record<string, unknown>[] {
+  try {
+    return readFileSync(join(s.state, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
 }
 function invocations(s: Scratch): { agent: string; argv: string[]; env: Record<string, string | null> }[] {
   try {
@@ -151,7 +171,9 @@ describe('run --interactive', () => {
     await typeInto(h, 'x', 'hello [[say hi there]]');
     const lines = await waitFor(
       () => signals(h, 'x'),
+      // Each hook is a process of its own: the notify may land before UserPromptSubmit's line.
       (v) =>
+        v.some((l) => l.event === 'UserPromptSubmit') &&
         v.some(
           (l) => l.event === 'agent-turn-complete' && l.payload['last-assistant-message'] === 'hi there',
         ),
@@ -162,6 +184,39 @@ describe('run --interactive', () => {
       source: 'hook',
       payload: { prompt: 'hello [[say hi there]]' },
     });
+  });
+
+  it("codex: the task's CODEX_HOME links the creating environment's auth.json ($CODEX_HOME over ~/.codex) and carries its config.toml settings (the model) under holdfast's keys; the user's files are unchanged", async () => {
+    const h = home();
+    const s = scratch();
+    const mine = join(s.dir, 'my-codex');
+    const dotCodex = join(s.user, '.codex');
+    for (const d of [mine, dotCodex]) mkdirSync(d, { recursive: true });
+    const config =
+      'model = "user-model-x"\nnotify = ["mine"]\n\n[projects."/elsewhere"]\ntrust_level = "trusted"\n';
+    writeFileSync(join(mine, 'config.toml'), config);
+    writeFileSync(join(mine, 'auth.json'), '{"OPENAI_API_KEY":"sk-mine"}');
+    writeFileSync(join(dotCodex, 'config.toml'), 'model = "not-this-one"\n');
+    writeFileSync(join(dotCodex, 'auth.json'), '{}');
+    await h.json(['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work], {
+      env: { ...s.env, CODEX_HOME: mine },
+    });
+    const ready = await waitFor(
+      () => fakeEvents(s).filter((e) => e.event === 'ready'),
+      (v) => v.length === 1,
+      { what: 'codex ready' },
+    );
+    expect(ready[0]!.model).toBe('user-model-x');
+    const codexHome = join(h.dir, 'tasks', 'x', 'agent', 'codex-home');
+    expect(invocations(s)[0]?.env.CODEX_HOME).toBe(codexHome);
+    expect(lstatSync(join(codexHome, 'auth.json')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(codexHome, 'auth.json'))).toBe(join(mine, 'auth.json'));
+    const merged = readFileSync(join(codexHome, 'config.toml'), 'utf8');
+    expect(merged).toMatch(/^model = "user-model-x"\nnotify = \[".*hook\/main\.js"/);
+    expect(merged).not.toContain('"mine"');
+    expect(merged).toContain('[projects."/elsewhere"]');
+    expect(readFileSync(join(mine, 'config.toml'), 'utf8')).toBe(config);
+    expect(lstatSync(join(mine, 'config.toml')).isFile()).toBe(true);
   });
 
   it('refuses --interactive for an agent whose TUI gives no signals, and --trust without --interactive', async () => {
@@ -256,6 +311,10 @@ describe('interactive state from signals and the screen', () => {
     const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'waiting-input');
     expect(asked.activity).toBe('waiting-input');
     expect(asked.question).toMatchObject({ kind: 'permission', tool: 'Bash', input: 'touch made.txt' });
+    const human = (await h.cli(['status', 'c'])).stdout;
+    expect(human).toMatch(/^activity +waiting-input \d+m?s$/m);
+    expect(human).toMatch(/^question +permission: Bash — touch made\.txt \(asked \d+m?s ago\)$/m);
+    expect(human).toMatch(/^options +1\. Yes · 2\. /m);
     await waitFor(
       () => screen(h, 'c'),
       (v) => v.includes('Do you want to proceed?'),
@@ -405,4 +464,179 @@ describe('interactive crash and resume', () => {
     await waitStatus(h, 'x', (v) => v.runs.length === 2 && v.state === 'running', 'run 2 running');
     expect(runPrompts(h, 'x')).toEqual([null, 'go on']);
   });
+});
+
+describe('interactive usage limits', () => {
+  it('claude: a limit in the live TUI is rate-limited with the screen’s reset time; its own continue after the reset makes it running again, and holdfast types nothing', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    s.env.FAKE_TUI_CLAUDE_AUTO_RESUME_MS = '500';
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    const typedAt = Date.now();
+    await typeInto(h, 'c', 'go [[limit 2]]');
+    const limited = await waitStatus(
+      h,
+      'c',
+      (v) => v.state === 'rate-limited' && v.limitResetsAt !== null,
+      'rate-limited with a reset time',
+    );
+    // The screen says the minute (`limit resets 7:18am`): sure only at its end.
+    const resetsAt = Date.parse(limited.limitResetsAt!);
+    expect(resetsAt).toBeGreaterThan(typedAt);
+    expect(resetsAt).toBeLessThanOrEqual(typedAt + 2000 + 60_000);
+    expect(new Date(resetsAt).getSeconds()).toBe(0);
+    const back = await waitStatus(h, 'c', (v) => v.state === 'running', 'running after its own continue');
+    expect(back.limitResetsAt).toBeNull();
+    const events = await h.events('c');
+    // The hook has no reset time (§5), the screen gives it: which is folded first depends on the
+    // hook's speed (the order is src/core/decide-tui.test.ts's), the reset time above is the screen's.
+    expect(events.find((e) => e.type === 'rate-limited')?.data).toMatchObject({ continues: 'agent' });
+    expect(events.find((e) => e.type === 'limit-lifted')?.data).toEqual({ continuedBy: 'agent' });
+    expect(events.filter((e) => e.type === 'limit-continue')).toEqual([]);
+    const prompts = signals(h, 'c')
+      .filter((l) => l.event === 'UserPromptSubmit')
+      .map((l) => l.payload.prompt);
+    expect(prompts).toEqual(['go [[limit 2]]', 'Your claude.ai usage limit has reset. Continue the task…']);
+  });
+
+  it('codex: a limit in the live TUI is rate-limited; at the reset (the minute’s end) holdfast queues its continue once; the prompt going in makes it running again', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      ['run', '--agent', 'codex', '--interactive', '-n', 'x', '-C', s.work, '--resume-prompt', 'go on'],
+      { env: s.env },
+    );
+    await waitFor(
+      () => screen(h, 'x'),
+      (v) => v.includes('? for shortcuts'),
+      { what: 'idle codex' },
+    );
+    await typeInto(h, 'x', 'go [[limit 1]]');
+    const limited = await waitStatus(h, 'x', (v) => v.state === 'rate-limited', 'rate-limited');
+    const resetsAt = Date.parse(limited.limitResetsAt!);
+    expect(new Date(resetsAt).getSeconds()).toBe(0);
+    const [cont] = await waitFor(
+      async () => (await h.events('x')).filter((e) => e.type === 'limit-continue'),
+      (v) => v.length > 0,
+      { what: 'the continue after the reset', timeoutMs: 75_000 },
+    );
+    expect(cont!.data).toEqual({ text: 'go on', dueAt: resetsAt });
+    expect(cont!.at).toBeGreaterThanOrEqual(resetsAt);
+    // Delivery types the queued continue (its wiring is the lead's); typed here as it would be.
+    await typeInto(h, 'x', 'go on');
+    await waitStatus(h, 'x', (v) => v.state === 'running', 'running again');
+    const events = await h.events('x');
+    expect(events.find((e) => e.type === 'rate-limited')?.data).toMatchObject({ continues: 'holdfast' });
+    expect(events.find((e) => e.type === 'limit-lifted')?.data).toEqual({ continuedBy: 'holdfast' });
+    expect(events.filter((e) => e.type === 'limit-continue')).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('interactive stall', () => {
+  it('claude: a turn silent for --stall-timeout is sent Escape (journaled); the TUI interrupts it and the task runs on, not restarted', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--stall-timeout',
+        '2s',
+      ],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'forever [[hang]]');
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
+    const kinds = await waitFor(
+      async () => (await h.events('c')).map((e) => e.type),
+      (v) => v.includes('output-resumed'),
+      { what: 'the stall and its end', timeoutMs: 15_000 },
+    );
+    const events = await h.events('c');
+    expect(events.find((e) => e.type === 'stalled')?.data).toMatchObject({ action: 'escape' });
+    expect(kinds.filter((k) => k === 'stalled')).toHaveLength(1);
+    const interrupted = readFileSync(join(s.state, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'interrupted');
+    expect(interrupted).toHaveLength(1);
+    const v = await waitStatus(
+      h,
+      'c',
+      (t) => t.state === 'running' && t.activity === 'idle',
+      'running, idle',
+    );
+    expect(v.runs).toHaveLength(1);
+    expect(invocations(s)).toHaveLength(1);
+  });
+
+  it('claude: a TUI that takes no keys (SIGSTOPped) stays silent after the Escape: killed and resumed on its session with "continue"', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    const task = await h.json<TaskView>(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--stall-timeout',
+        '2s',
+      ],
+      { env: s.env },
+    );
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await typeInto(h, 'c', 'forever [[hang]]');
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
+    // Stopped once its transcript has the prompt (§3: before that, the session cannot be resumed).
+    const transcript = join(
+      s.user,
+      '.claude',
+      'projects',
+      s.work.replaceAll('/', '-'),
+      `${task.sessionId}.jsonl`,
+    );
+    await waitFor(
+      () => (existsSync(transcript) ? readFileSync(transcript, 'utf8') : ''),
+      (v) => v.includes('"type":"user"'),
+      { what: 'the transcript’s user line' },
+    );
+    const { pid } = invocations(s)[0] as unknown as { pid: number };
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor(
+        () => invocations(s),
+        (v) => v.length === 2,
+        { what: 'the resumed start', timeoutMs: 25_000 },
+      );
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already ended by holdfast's SIGKILL
+      }
+    }
+    expect(invocations(s)[1]!.argv.slice(0, 2)).toEqual(['--resume', task.sessionId]);
+    const stalls = (await h.events('c')).filter((e) => e.type === 'stalled').map((e) => e.data.action);
+    expect(stalls).toEqual(['escape', 'restart']);
+    const v = await waitStatus(h, 'c', (t) => t.runs.length === 2, 'run 2');
+    expect(v.runs[1]).toMatchObject({ cause: 'stall' });
+    expect(runPrompts(h, 'c')).toEqual([null, 'continue']);
+  }, 40_000);
 });

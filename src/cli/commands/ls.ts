@@ -63,7 +63,7 @@ export function register(program: Command): void {
 }
 
 /** `working 12s`, `idle 3m`, `waiting-input 5s`; `-` for a task that is not an interactive agent's live run. */
-function activityText(v: TaskView, now: number): string {
+export function activityText(v: TaskView, now: number): string {
   if (!v.activity) return '-';
   const since = v.activitySince === null ? null : now - Date.parse(v.activitySince);
   return since === null ? v.activity : `${v.activity} ${formatDuration(Math.max(0, since))}`;

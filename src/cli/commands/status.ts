@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
 import { recoveryReport } from '../../supervisor/recover.js';
-import type { TaskView } from '../../views/task.js';
+import type { QuestionView, TaskView } from '../../views/task.js';
 import { DIED_STATES } from '../../views/task.js';
 import { viewOf } from '../../views/tasks.js';
 import { action } from '../action.js';
@@ -10,6 +10,7 @@ import { ageText, commandText, exitText, inputsText, stateText, table } from '..
 import { isoClockText, isoWhenText, moneyText } from '../human.js';
 import { renderTranscript } from '../transcript.js';
 import { waitingHint } from '../waiting.js';
+import { activityText } from './ls.js';
 import { missionNextMilestone, renderRecovery } from './recover.js';
 
 export function register(program: Command): void {
@@ -53,6 +54,12 @@ function promptText(prompt: string): string {
   return text.length > PROMPT_SHOWN ? `${text.slice(0, PROMPT_SHOWN)}…` : text;
 }
 
+/** `permission: Bash — npm test (asked 5s ago)`, `trust: this folder (asked 1m ago)`. */
+function questionText(q: QuestionView, now: number): string {
+  const what = q.kind === 'trust' ? 'the folder' : [q.tool, q.input].filter(Boolean).join(' — ') || '-';
+  return `${q.kind}: ${oneLine(what, 160)} (asked ${ageText(q.askedAt, now)})`;
+}
+
 export function renderStatus(v: TaskView, now: number): string {
   const clock = { now };
   const lines: [string, string][] = [
@@ -77,7 +84,14 @@ export function renderStatus(v: TaskView, now: number): string {
   const denials = Array.isArray(v.info.permissionDenials) ? v.info.permissionDenials : [];
   for (const d of denials as { tool: string; input: string }[])
     lines.push(['denied', d.input === '' ? d.tool : `${d.tool} — ${oneLine(d.input, 160)}`]);
-  if (v.state === 'waiting-input') lines.push(['next', waitingHint(v)]);
+  if (v.interactive) lines.push(['activity', activityText(v, now)]);
+  if (v.question) {
+    lines.push(['question', questionText(v.question, now)]);
+    if (v.question.options.length > 0)
+      lines.push(['options', v.question.options.map((o, i) => `${i + 1}. ${o}`).join(' · ')]);
+  }
+  if (v.state === 'waiting-input')
+    lines.push(['next', v.question ? `holdfast answer ${v.name} yes | no | <option>` : waitingHint(v)]);
   const inputs = inputsText(v);
   if (inputs) lines.push(['input', inputs]);
   for (const [key, label, text] of INFO_LINES) {
