@@ -121,7 +121,7 @@ describe('a usage limit in a live TUI', () => {
     ({ t, d } = step(t, NOW + 2 * MIN - 1));
     expect(d.inputs).toEqual([]);
     ({ t, d } = step(t, NOW + 2 * MIN));
-    expect(d.inputs).toEqual([{ text: 'continue', source: 'limit-continue' }]);
+    expect(d.inputs).toEqual([{ text: 'continue', source: 'continue' }]);
     expect(kinds(d)).toEqual(['limit-continue']);
     expect(t.tui?.limit?.continuedAt).toBe(NOW + 2 * MIN);
     // Decided again (another pass, a daemon restarted on the committed state): not sent twice.
@@ -159,7 +159,7 @@ describe('a usage limit in a live TUI', () => {
     // Had it not, holdfast's continue is due at reset + 5 min, not before.
     expect(step(limited, NOW + 2 * MIN + CLAUDE_SELF_CONTINUE_GRACE_MS - 1).d.inputs).toEqual([]);
     expect(step(limited, NOW + 2 * MIN + CLAUDE_SELF_CONTINUE_GRACE_MS).d.inputs).toEqual([
-      { text: 'continue', source: 'limit-continue' },
+      { text: 'continue', source: 'continue' },
     ]);
   });
 });

@@ -10,6 +10,7 @@
  */
 import { HoldfastError } from './errors.js';
 import { event, exitedEvent, type JournalDraft, type TaskEvent } from './events.js';
+import type { InputSource } from './input.js';
 import { INITIAL_TUI, type TuiLimit, type TuiState } from './interactive.js';
 import {
   classifyCommandExit,
@@ -169,13 +170,12 @@ export type Action =
 
 /**
  * Text for an interactive agent's composer that this decision wants typed (a continue after a
- * usage limit). It is to be queued as an input in the decision's own transaction (delivery's
- * `queueInputIn`), so a crash neither loses nor doubles it; until that is wired the decision
- * records it here and journals `limit-continue`.
+ * usage limit). `applyDecision` queues it as an input in the decision's own transaction, so a
+ * crash neither loses nor doubles it.
  */
 export interface PendingInput {
   text: string;
-  source: 'limit-continue';
+  source: InputSource;
 }
 
 /** An entry to journal, and the run it is about: the current one, the one this decision creates, or none. */
@@ -731,7 +731,7 @@ class Decider {
     if (!due(at)) return;
     const text = t.spec.agent?.resumePrompt ?? 'continue';
     this.set({ tui: { ...tui, limit: { ...limit, continuedAt: this.now } } });
-    this.d.inputs.push({ text, source: 'limit-continue' });
+    this.d.inputs.push({ text, source: 'continue' });
     this.journal(event('limit-continue', { text, dueAt: at }), run.id);
   }
 

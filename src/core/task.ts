@@ -218,3 +218,8 @@ export interface RunExit {
   /** Why it ended when the process did not simply exit (e.g. `server-lost`). */
   reason: string | null;
 }
+
+/** Whether the task's agent runs its TUI in the pane (`run --interactive`). */
+export function isInteractive(task: Pick<TaskRecord, 'spec'>): boolean {
+  return task.spec.agent?.interactive === true;
+}

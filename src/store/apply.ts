@@ -17,8 +17,9 @@ import {
 } from '../core/decide.js';
 import { exitedEvent } from '../core/events.js';
 import type { TuiState } from '../core/interactive.js';
-import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
+import { isInteractive, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Store } from './db.js';
+import { queueInputIn } from './queue-input.js';
 
 export interface ExternalFacts {
   pane: PaneFact;
@@ -105,6 +106,11 @@ function write(store: Store, task: TaskRecord, d: Decision, ctx: DecisionContext
     store.events.record({ taskId: task.id, taskName: task.name, runId, at: now }, e);
   }
   store.intents.consume(d.consumed);
+  for (const input of d.inputs) queueInputIn(store, task, input.text, input.source, now);
+  // An interactive agent takes its prompt in its composer, not in argv: a resumed run's prompt
+  // (`--resume-prompt` after a crash mid-turn) is typed into it once its TUI is up.
+  if (d.newRun?.prompt && isInteractive(task))
+    queueInputIn(store, task, d.newRun.prompt, 'resume-prompt', now);
   if (d.remove) {
     store.tasks.remove(task.id);
     return;

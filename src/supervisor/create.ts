@@ -6,10 +6,10 @@ import type { InputSource } from '../core/input.js';
 import { uniqueName, validateTaskName } from '../core/names.js';
 import type { RunRecord, TaskRecord, TaskSpec } from '../core/task.js';
 import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
+import { queueInputIn } from '../store/queue-input.js';
 import { discardFiles } from './execute.js';
 import { carryOut, launchFailure } from './intents.js';
 import type { Runtime } from './runtime.js';
-import { queueInputIn } from './steps/deliver.js';
 import { writeEnvFile } from './steps/env-file.js';
 
 export interface NewTask {

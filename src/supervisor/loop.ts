@@ -11,7 +11,7 @@ import { type ScreenLook, wantsScreen } from '../agents/tui-state.js';
 import type { CaptureFacts, PaneFact } from '../core/decide.js';
 import { event } from '../core/events.js';
 import { INITIAL_TUI } from '../core/interactive.js';
-import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
+import { isInteractive, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
 import { noSpaceAt } from '../store/disk-full.js';
 import { Executor, launchErrors } from './execute.js';
@@ -21,7 +21,7 @@ import { commitPaneEvents } from './pane-events.js';
 import { isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
-import { isInteractive, lookAtScreen, tuiObservation } from './steps/signals.js';
+import { lookAtScreen, tuiObservation } from './steps/signals.js';
 import { type LineConsumer, tailRun } from './tailer.js';
 import { ensureWatchdog } from './watchdog.js';
 

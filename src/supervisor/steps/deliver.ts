@@ -40,8 +40,8 @@ import {
   pastedText,
 } from '../../core/input.js';
 import type { RunRecord, TaskRecord } from '../../core/task.js';
-import type { Store } from '../../store/db.js';
 import type { InputPatch } from '../../store/inputs.js';
+import { type QueueOptions, queueInputIn } from '../../store/queue-input.js';
 import { fileSize, readRange } from '../file-range.js';
 import { carryOut } from '../intents.js';
 import { kickDaemon } from '../pane-events.js';
@@ -63,53 +63,6 @@ export const HUMAN_QUIET_MS = 10_000;
  */
 const TAKEOVER_SETTLE_MS = 1000;
 const POLL_MS = 25;
-
-export interface QueueOptions {
-  /** Do not wait for a busy agent (`send --now`). */
-  now?: boolean;
-}
-
-/** Whether the task's agent runs its TUI in the pane (`run --interactive`). */
-export function isInteractive(task: TaskRecord): boolean {
-  return task.spec.agent?.interactive === true;
-}
-
-/**
- * Records an input inside the caller's transaction (with `input-queued`): `createTask` queues an
- * interactive run's first prompt this way, so the task and its prompt commit together.
- */
-export function queueInputIn(
-  store: Store,
-  task: TaskRecord,
-  text: string,
-  source: InputSource,
-  at: number,
-  options: QueueOptions = {},
-): InputRecord {
-  if (!task.spec.agent) {
-    throw new HoldfastError(
-      'EUSAGE',
-      `${task.name} is not an agent task: there is nothing to send input to`,
-      {
-        hint: 'send works with tasks started with --agent',
-      },
-    );
-  }
-  if (text.trim() === '') throw new HoldfastError('EUSAGE', 'the input is empty');
-  const mode = isInteractive(task) ? 'pane' : 'resume';
-  const input = store.inputs.add({ taskId: task.id, text, source, mode, now: Boolean(options.now), at });
-  store.events.record(
-    { taskId: task.id, taskName: task.name, at },
-    event('input-queued', {
-      input: input.id,
-      source,
-      mode,
-      chars: text.length,
-      ...(options.now ? { now: true as const } : {}),
-    }),
-  );
-  return input;
-}
 
 /** Records an input in its own transaction and wakes the daemon to deliver it. */
 export function queueInput(

@@ -19,10 +19,6 @@ import type { Runtime } from '../runtime.js';
 /** The most read of one task's signals in one decision. */
 const MAX_CHUNK = 1024 * 1024;
 
-export function isInteractive(task: TaskRecord): boolean {
-  return task.spec.agent?.interactive === true;
-}
-
 /** The complete lines past `from`, and the offset after them. */
 export function readSignals(rt: Runtime, task: string, from: number): { lines: SignalLine[]; end: number } {
   const file = rt.paths.signalsFile(task);
