@@ -48,6 +48,7 @@ import { kickDaemon } from '../pane-events.js';
 import { isRunning, processStartTime } from '../process.js';
 import type { Runtime } from '../runtime.js';
 import { sleep } from '../sleep.js';
+import { AnswerKeys } from './answer-keys.js';
 
 /** §2: from paste to Enter. */
 export const PASTE_SETTLE_MS = 300;
@@ -157,12 +158,25 @@ export class Courier {
   private stopping = false;
   private readonly me = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
   private readonly log: (line: string) => void;
+  /** Answers pressed as keys on a dialog (mode `keys`). */
+  private readonly keys: AnswerKeys;
 
   constructor(
     private readonly rt: Runtime,
     private readonly options: CourierOptions = {},
   ) {
     this.log = options.log ?? (() => undefined);
+    this.keys = new AnswerKeys(rt, {
+      screen: (task) => this.screen(task),
+      move: (task, input, state, patch, entry, also) => this.move(task, input, state, patch, entry, also),
+      fail: (task, input, reason) => this.fail(task, input, reason),
+      defer: (task, input, why, retryMs) => this.defer(task, input, why, retryMs),
+      humanWait: (task) => this.humanWait(task),
+      queueIn: (store, task, text, at) => {
+        queueInputIn(store, task, text, 'answer', at);
+      },
+      log: this.log,
+    });
   }
 
   /** Starts a worker for each task with an open input that has none. */
@@ -194,14 +208,21 @@ export class Courier {
     const { store } = this.rt;
     while (!this.stopping) {
       const task = store.tasks.byId(taskId);
-      const input = task ? store.inputs.open(taskId)[0] : undefined;
+      const open = task ? store.inputs.open(taskId) : [];
+      // An answer first: the dialog it answers stands between the agent and any typed input.
+      const input = open.find((i) => i.mode === 'keys') ?? open[0];
       if (!task || !input) return;
       if (!this.claim(input)) {
         // Another live deliverer (a CLI while the daemon was down, or the other way round) holds it.
         await sleep(250);
         continue;
       }
-      const wait = input.mode === 'pane' ? await this.pane(task, input) : await this.resume(task, input);
+      const wait =
+        input.mode === 'pane'
+          ? await this.pane(task, input)
+          : input.mode === 'keys'
+            ? await this.keys.step(task, input, liveRun(this.rt, task))
+            : await this.resume(task, input);
       if (wait > 0) await sleep(wait);
     }
   }
@@ -259,16 +280,21 @@ export class Courier {
     task: TaskRecord,
     input: InputRecord,
   ): Promise<{ why: DeferReason; retryMs: number } | null> {
-    const now = this.rt.now();
-    const lastKey = Math.max(0, ...(await this.rt.tmux.clientActivity(task.name)));
-    if (now - lastKey < HUMAN_QUIET_MS)
-      return { why: 'human-typing', retryMs: Math.min(1000, lastKey + HUMAN_QUIET_MS - now + 50) };
+    const human = await this.humanWait(task);
+    if (human > 0) return { why: 'human-typing', retryMs: human };
     const screen = await this.screen(task);
     const composer = readComposer(agentOf(task), screen);
     if (composer.kind === 'none') return { why: 'not-ready', retryMs: 200 };
     if (composer.kind === 'draft') return { why: 'draft', retryMs: 500 };
     if (!input.now && workingOnScreen(screen)) return { why: 'busy', retryMs: 200 };
     return null;
+  }
+
+  /** How long until a human's keyboard has been quiet for HUMAN_QUIET_MS (≤ 1 s a look); 0: it has. */
+  private async humanWait(task: TaskRecord): Promise<number> {
+    const now = this.rt.now();
+    const lastKey = Math.max(0, ...(await this.rt.tmux.clientActivity(task.name)));
+    return now - lastKey < HUMAN_QUIET_MS ? Math.min(1000, lastKey + HUMAN_QUIET_MS - now + 50) : 0;
   }
 
   private async send(task: TaskRecord, input: InputRecord, run: RunRecord): Promise<number> {
@@ -531,17 +557,19 @@ export class Courier {
     input: InputRecord,
     state: InputState,
     patch: InputPatch,
-    entry?: JournalDraft,
+    entry?: JournalDraft | JournalDraft[],
+    also?: (at: number) => void,
   ): boolean {
     const { store } = this.rt;
     const done = store.tx(() => {
       const at = this.rt.now();
       if (!store.inputs.update(input.id, input.state, { ...patch, state }, at)) return false;
-      if (entry)
+      for (const e of entry === undefined ? [] : Array.isArray(entry) ? entry : [entry])
         store.events.record(
           { taskId: task.id, taskName: task.name, runId: patch.runId ?? input.runId, at },
-          entry,
+          e,
         );
+      also?.(at);
       return true;
     });
     if (done) Object.assign(input, patch, { state });
