@@ -279,3 +279,68 @@ describe('answers by keys on the screen', () => {
     ]);
   });
 });
+
+describe('a restored prompt', () => {
+  it("claude: after an Esc interrupt puts holdfast's own prompt back in the composer, send clears it (Escape, 0.5 s, Escape) and is delivered once, not merged with it", async () => {
+    const h = home();
+    const s = scratch();
+    await start(h, s, 'claude', 'c');
+    expect((await h.cli(['send', 'c', 'forever [[hang]]'])).code).toBe(0);
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('esc to interrupt'),
+      { what: 'the working footer' },
+    );
+    h.tmux(['send-keys', '-t', '=c:', 'Escape']);
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('❯ forever [[hang]]') && !v.includes('esc to interrupt'),
+      { what: 'the interrupted prompt back in the composer' },
+    );
+    expect((await h.cli(['send', 'c', 'next one [[say done]]'])).code).toBe(0);
+    await waitFor(
+      () => received(s),
+      (v) => v.length === 2,
+      { what: 'the second input delivered' },
+    );
+    expect(received(s)).toEqual(['forever [[hang]]', 'next one [[say done]]']);
+    expect(fakeEvents(s, 'interrupted')).toHaveLength(1);
+    const events = await waitFor(
+      () => h.events('c'),
+      (v) => ofKind(v, 'input-confirmed').length === 2,
+      { what: 'both inputs confirmed' },
+    );
+    expect(ofKind(events, 'input-failed')).toEqual([]);
+  });
+
+  it("claude: a draft that is not exactly holdfast's last input is a human's and is never cleared", async () => {
+    const h = home();
+    const s = scratch();
+    await start(h, s, 'claude', 'c');
+    expect((await h.cli(['send', 'c', 'first [[say one]]'])).code).toBe(0);
+    await waitFor(
+      () => received(s),
+      (v) => v.length === 1,
+      { what: 'the first input' },
+    );
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes(`❯${NBSP}`) && !v.includes('esc to interrupt'),
+      { what: 'the composer empty again' },
+    );
+    h.tmux(['send-keys', '-t', '=c:', '-l', 'first [[say one]] and more']);
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('❯ first [[say one]] and more'),
+      { what: "the human's draft" },
+    );
+    expect((await h.cli(['send', 'c', 'from holdfast'])).code).toBe(0);
+    await waitFor(
+      () => h.events('c'),
+      (v) => ofKind(v, 'input-deferred').some((e) => e.data.why === 'draft'),
+      { what: 'input-deferred (draft)' },
+    );
+    expect(screen(h, 'c')).toContain('❯ first [[say one]] and more');
+    expect(received(s)).toEqual(['first [[say one]]']);
+  });
+});

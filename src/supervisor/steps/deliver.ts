@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type Composer,
   composerHolds,
+  composerHoldsExactly,
   type InteractiveAgent,
   readComposer,
   workingOnScreen,
@@ -64,6 +65,8 @@ export const HUMAN_QUIET_MS = 10_000;
  */
 const TAKEOVER_SETTLE_MS = 1000;
 const POLL_MS = 25;
+/** §2: "Escape, 0.5 s, Escape cleared a multi-line draft". */
+const ESC_ESC_MS = 500;
 
 export interface QueueOptions {
   /** Do not wait for a busy agent (`send --now`). */
@@ -160,6 +163,8 @@ export class Courier {
   private readonly log: (line: string) => void;
   /** Answers pressed as keys on a dialog (mode `keys`). */
   private readonly keys: AnswerKeys;
+  /** Inputs for which a restored prompt of holdfast's own was cleared once already. */
+  private readonly cleared = new Set<number>();
 
   constructor(
     private readonly rt: Runtime,
@@ -282,9 +287,13 @@ export class Courier {
   ): Promise<{ why: DeferReason; retryMs: number } | null> {
     const human = await this.humanWait(task);
     if (human > 0) return { why: 'human-typing', retryMs: human };
-    const screen = await this.screen(task);
-    const composer = readComposer(agentOf(task), screen);
+    let screen = await this.screen(task);
+    let composer = readComposer(agentOf(task), screen);
     if (composer.kind === 'none') return { why: 'not-ready', retryMs: 200 };
+    if (composer.kind === 'draft' && (await this.clearOwnPrompt(task, input, composer, screen))) {
+      screen = await this.screen(task);
+      composer = readComposer(agentOf(task), screen);
+    }
     if (composer.kind === 'draft') return { why: 'draft', retryMs: 500 };
     if (!input.now && workingOnScreen(screen)) return { why: 'busy', retryMs: 200 };
     return null;
@@ -295,6 +304,38 @@ export class Courier {
     const now = this.rt.now();
     const lastKey = Math.max(0, ...(await this.rt.tmux.clientActivity(task.name)));
     return now - lastKey < HUMAN_QUIET_MS ? Math.min(1000, lastKey + HUMAN_QUIET_MS - now + 50) : 0;
+  }
+
+  /**
+   * §2: after an Esc interrupt claude puts the interrupted prompt back in the composer, where the
+   * next text would merge with it. A draft that is exactly holdfast's own last input is that
+   * prompt: cleared (Escape, 0.5 s, Escape), once per input. Any other draft is a human's: kept.
+   * Codex does not put it back, and Escape twice there goes back in its history: not pressed.
+   */
+  private async clearOwnPrompt(
+    task: TaskRecord,
+    input: InputRecord,
+    composer: Composer,
+    screen: string,
+  ): Promise<boolean> {
+    const agent = agentOf(task);
+    if (agent !== 'claude' || this.cleared.has(input.id) || workingOnScreen(screen)) return false;
+    const last = this.rt.store.inputs
+      .forTask(task.id)
+      .filter((i) => i.mode === 'pane' && i.state === 'confirmed' && i.id !== input.id)
+      .at(-1);
+    if (!last || !composerHoldsExactly(composer, pastedText(last.text))) return false;
+    this.cleared.add(input.id);
+    this.log(`${task.name}: the composer holds input ${last.id} again (an interrupt put it back): cleared`);
+    await this.rt.tmux.sendKeys(target(task), ['Escape']);
+    await sleep(ESC_ESC_MS);
+    await this.rt.tmux.sendKeys(target(task), ['Escape']);
+    // The TUI redraws the cleared composer shortly after.
+    for (const until = Date.now() + 1000; Date.now() < until; ) {
+      if (readComposer(agent, await this.screen(task)).kind === 'empty') break;
+      await sleep(50);
+    }
+    return true;
   }
 
   private async send(task: TaskRecord, input: InputRecord, run: RunRecord): Promise<number> {
