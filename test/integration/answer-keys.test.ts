@@ -5,10 +5,11 @@
  * codex's "always" (its `p`), and claude's interrupted prompt put back in the composer (§2), which
  * holdfast clears instead of merging the next input with it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSignalLine, type SignalLine } from '../../src/agents/signals.js';
 import type { JournalEvent } from '../../src/store/events.js';
@@ -344,3 +345,131 @@ describe('a restored prompt', () => {
     expect(received(s)).toEqual(['first [[say one]]']);
   });
 });
+
+/**
+ * A daemon killed after it recorded an answer as `sent`, before or after its key: the row as that
+ * daemon left it (its owner a dead process), written while no daemon runs; the next daemon takes
+ * it over. Before the key: the same dialog is up and nothing happened, so it presses, once. After
+ * the key (pressed here by hand): the dialog is gone and the signals moved on, so nothing is pressed.
+ */
+describe('an answer by keys across a daemon kill -9', () => {
+  function recordSent(h: Home, name: string): void {
+    const asked = signals(h, name).find((l) => l.event === 'PermissionRequest')!;
+    const db = new Database(join(h.dir, 'holdfast.db'));
+    try {
+      const task = db.prepare('SELECT id, current_run_id FROM tasks WHERE name = ?').get(name) as {
+        id: number;
+        current_run_id: number;
+      };
+      const answer = {
+        questionId: `q-${asked.at}`,
+        kind: 'permission',
+        tool: 'Bash',
+        input: 'touch made.txt',
+        askedAt: asked.at,
+        behavior: 'allow',
+        always: false,
+        message: null,
+        by: 'user',
+        key: '1',
+      };
+      const at = Date.now();
+      db.prepare(
+        `INSERT INTO inputs (task_id, text, source, mode, state, created_at, updated_at, run_id,
+           signals_offset, sent_at, enters, owner_pid, owner_start)
+         VALUES (?, ?, 'answer', 'keys', 'sent', ?, ?, ?, ?, ?, 1, ?, 'gone')`,
+      ).run(
+        task.id,
+        JSON.stringify(answer),
+        at,
+        at,
+        task.current_run_id,
+        statSync(join(h.dir, 'tasks', name, 'signals.jsonl')).size,
+        at,
+        deadPid(),
+      );
+    } finally {
+      db.close();
+    }
+  }
+
+  it('killed before the key: the next daemon finds the same dialog, nothing after it, and presses once', async () => {
+    const h = home();
+    const s = scratch();
+    await start(h, s, 'claude', 'c');
+    await stopDaemon(h);
+    await typeInto(h, 'c', 'go [[tool Bash touch made.txt]] [[say made]]');
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('Do you want to proceed?'),
+      { what: 'the dialog' },
+    );
+    await waitFor(
+      () => signals(h, 'c'),
+      (v) => v.some((l) => l.event === 'PermissionRequest'),
+      { what: "the hook's line" },
+    );
+    recordSent(h, 'c');
+    await startDaemon(h);
+    await waitFor(
+      () => signals(h, 'c'),
+      (v) => v.some((l) => l.event === 'Stop'),
+      { what: 'the turn to end' },
+    );
+    expect(fakeEvents(s, 'dialog-answered')).toEqual([
+      expect.objectContaining({ behavior: 'allow', by: 'user', option: 1 }),
+    ]);
+    const events = await waitFor(
+      () => h.events('c'),
+      (v) => ofKind(v, 'approval-decided').length > 0,
+      { what: 'the decision journaled' },
+    );
+    expect(ofKind(events, 'approval-decided').map((e) => e.data)).toEqual([
+      expect.objectContaining({ behavior: 'allow', by: 'user', via: 'screen' }),
+    ]);
+    expect(ofKind(events, 'input-confirmed')).toHaveLength(1);
+  });
+
+  it('killed after the key: the next daemon sees the dialog was left and presses nothing', async () => {
+    const h = home();
+    const s = scratch();
+    await start(h, s, 'claude', 'c');
+    await stopDaemon(h);
+    await typeInto(h, 'c', 'go [[tool Bash touch made.txt]] [[say made]]');
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes('Do you want to proceed?'),
+      { what: 'the dialog' },
+    );
+    await waitFor(
+      () => signals(h, 'c'),
+      (v) => v.some((l) => l.event === 'PermissionRequest'),
+      { what: "the hook's line" },
+    );
+    recordSent(h, 'c');
+    await new Promise((r) => setTimeout(r, 300)); // §4: the dialog ignores keys for ~125 ms after drawing
+    h.tmux(['send-keys', '-t', '=c:', '1']);
+    await waitFor(
+      () => signals(h, 'c'),
+      (v) => v.some((l) => l.event === 'Stop'),
+      { what: 'the turn to end' },
+    );
+    await startDaemon(h);
+    const events = await waitFor(
+      () => h.events('c'),
+      (v) => ofKind(v, 'input-confirmed').length > 0,
+      { what: 'the answer confirmed' },
+    );
+    expect(ofKind(events, 'input-failed')).toEqual([]);
+    expect(fakeEvents(s, 'dialog-answered')).toHaveLength(1);
+    // No second key anywhere: the composer is empty.
+    expect(screen(h, 'c')).toContain(`❯${NBSP}`);
+    expect(received(s)).toEqual(['go [[tool Bash touch made.txt]] [[say made]]']);
+  });
+});
+
+/** A pid that no process has now: a child that has exited. */
+function deadPid(): number {
+  const child = spawnSync('true');
+  return child.pid ?? 999_999;
+}
