@@ -94,3 +94,10 @@ export function composerHolds(agent: InteractiveAgent, composer: Composer, text:
   if (got === want) return true;
   return agent === 'codex' && got.length > 0 && composer.lines.length >= 6 && want.endsWith(got);
 }
+
+/** Whether the composer holds exactly `text`, as text (not a paste's placeholder, which says only its line count). */
+export function composerHoldsExactly(composer: Composer, text: string): boolean {
+  if (composer.kind !== 'draft') return false;
+  const shown = composer.lines.join('\n');
+  return !PASTED.test(shown.trim()) && squash(shown) === squash(normalizeInputText(text));
+}

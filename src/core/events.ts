@@ -66,10 +66,13 @@ export interface TaskEventData {
   'permission-denied': { tools: string[]; denials: unknown[] };
   /**
    * An approval was answered, and by whom (`rule`: the task's policy, naming the rule; `user`:
-   * `holdfast answer`; `dashboard`), delivered through the waiting hook or by keys on the dialog.
+   * `holdfast answer`; `dashboard`), delivered through the waiting hook or by keys on the dialog
+   * (`via: screen`, also for the trust dialog).
    */
   'approval-decided': {
     questionId?: string;
+    /** Set for the trust dialog (answered by keys); an approval has none. */
+    kind?: 'trust';
     tool: string | null;
     input: string | null;
     behavior: 'allow' | 'deny';

@@ -20,8 +20,12 @@ export const OPEN_INPUT_STATES: ReadonlySet<InputState> = new Set(['queued', 'se
 export const INPUT_SOURCES = ['send', 'prompt', 'resume-prompt', 'continue', 'answer'] as const;
 export type InputSource = (typeof INPUT_SOURCES)[number];
 
-/** How it reaches the agent: typed into its TUI, or a headless agent's `resume --prompt` once its run ended. */
-export const INPUT_MODES = ['pane', 'resume'] as const;
+/**
+ * How it reaches the agent: typed into its TUI, a headless agent's `resume --prompt` once its run
+ * ended, or an answer pressed as a key on the dialog on its screen (supervisor/steps/answer-keys.ts;
+ * its `text` is the recorded answer).
+ */
+export const INPUT_MODES = ['pane', 'resume', 'keys'] as const;
 export type InputMode = (typeof INPUT_MODES)[number];
 
 /**

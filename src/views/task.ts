@@ -48,6 +48,8 @@ export interface QuestionView {
   input: string | null;
   options: string[];
   askedAt: string;
+  /** How `answer` reaches it: the waiting hook, or keys on the dialog on screen. */
+  via: Question['via'];
 }
 
 export interface RunView {
@@ -134,6 +136,7 @@ function questionView(q: Question): QuestionView {
     input: q.input,
     options: q.options,
     askedAt: iso(q.askedAt)!,
+    via: q.via,
   };
 }
 

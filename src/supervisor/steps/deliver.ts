@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type Composer,
   composerHolds,
+  composerHoldsExactly,
   type InteractiveAgent,
   readComposer,
   workingOnScreen,
@@ -48,6 +49,7 @@ import { kickDaemon } from '../pane-events.js';
 import { isRunning, processStartTime } from '../process.js';
 import type { Runtime } from '../runtime.js';
 import { sleep } from '../sleep.js';
+import { AnswerKeys } from './answer-keys.js';
 
 /** §2: from paste to Enter. */
 export const PASTE_SETTLE_MS = 300;
@@ -63,6 +65,8 @@ export const HUMAN_QUIET_MS = 10_000;
  */
 const TAKEOVER_SETTLE_MS = 1000;
 const POLL_MS = 25;
+/** §2: "Escape, 0.5 s, Escape cleared a multi-line draft". */
+const ESC_ESC_MS = 500;
 
 /** Records an input in its own transaction and wakes the daemon to deliver it. */
 export function queueInput(
@@ -110,12 +114,27 @@ export class Courier {
   private stopping = false;
   private readonly me = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
   private readonly log: (line: string) => void;
+  /** Answers pressed as keys on a dialog (mode `keys`). */
+  private readonly keys: AnswerKeys;
+  /** Inputs for which a restored prompt of holdfast's own was cleared once already. */
+  private readonly cleared = new Set<number>();
 
   constructor(
     private readonly rt: Runtime,
     private readonly options: CourierOptions = {},
   ) {
     this.log = options.log ?? (() => undefined);
+    this.keys = new AnswerKeys(rt, {
+      screen: (task) => this.screen(task),
+      move: (task, input, state, patch, entry, also) => this.move(task, input, state, patch, entry, also),
+      fail: (task, input, reason) => this.fail(task, input, reason),
+      defer: (task, input, why, retryMs) => this.defer(task, input, why, retryMs),
+      humanWait: (task) => this.humanWait(task),
+      queueIn: (store, task, text, at) => {
+        queueInputIn(store, task, text, 'answer', at);
+      },
+      log: this.log,
+    });
   }
 
   /** Starts a worker for each task with an open input that has none. */
@@ -147,14 +166,21 @@ export class Courier {
     const { store } = this.rt;
     while (!this.stopping) {
       const task = store.tasks.byId(taskId);
-      const input = task ? store.inputs.open(taskId)[0] : undefined;
+      const open = task ? store.inputs.open(taskId) : [];
+      // An answer first: the dialog it answers stands between the agent and any typed input.
+      const input = open.find((i) => i.mode === 'keys') ?? open[0];
       if (!task || !input) return;
       if (!this.claim(input)) {
         // Another live deliverer (a CLI while the daemon was down, or the other way round) holds it.
         await sleep(250);
         continue;
       }
-      const wait = input.mode === 'pane' ? await this.pane(task, input) : await this.resume(task, input);
+      const wait =
+        input.mode === 'pane'
+          ? await this.pane(task, input)
+          : input.mode === 'keys'
+            ? await this.keys.step(task, input, liveRun(this.rt, task))
+            : await this.resume(task, input);
       if (wait > 0) await sleep(wait);
     }
   }
@@ -212,16 +238,57 @@ export class Courier {
     task: TaskRecord,
     input: InputRecord,
   ): Promise<{ why: DeferReason; retryMs: number } | null> {
-    const now = this.rt.now();
-    const lastKey = Math.max(0, ...(await this.rt.tmux.clientActivity(task.name)));
-    if (now - lastKey < HUMAN_QUIET_MS)
-      return { why: 'human-typing', retryMs: Math.min(1000, lastKey + HUMAN_QUIET_MS - now + 50) };
-    const screen = await this.screen(task);
-    const composer = readComposer(agentOf(task), screen);
+    const human = await this.humanWait(task);
+    if (human > 0) return { why: 'human-typing', retryMs: human };
+    let screen = await this.screen(task);
+    let composer = readComposer(agentOf(task), screen);
     if (composer.kind === 'none') return { why: 'not-ready', retryMs: 200 };
+    if (composer.kind === 'draft' && (await this.clearOwnPrompt(task, input, composer, screen))) {
+      screen = await this.screen(task);
+      composer = readComposer(agentOf(task), screen);
+    }
     if (composer.kind === 'draft') return { why: 'draft', retryMs: 500 };
     if (!input.now && workingOnScreen(screen)) return { why: 'busy', retryMs: 200 };
     return null;
+  }
+
+  /** How long until a human's keyboard has been quiet for HUMAN_QUIET_MS (≤ 1 s a look); 0: it has. */
+  private async humanWait(task: TaskRecord): Promise<number> {
+    const now = this.rt.now();
+    const lastKey = Math.max(0, ...(await this.rt.tmux.clientActivity(task.name)));
+    return now - lastKey < HUMAN_QUIET_MS ? Math.min(1000, lastKey + HUMAN_QUIET_MS - now + 50) : 0;
+  }
+
+  /**
+   * §2: after an Esc interrupt claude puts the interrupted prompt back in the composer, where the
+   * next text would merge with it. A draft that is exactly holdfast's own last input is that
+   * prompt: cleared (Escape, 0.5 s, Escape), once per input. Any other draft is a human's: kept.
+   * Codex does not put it back, and Escape twice there goes back in its history: not pressed.
+   */
+  private async clearOwnPrompt(
+    task: TaskRecord,
+    input: InputRecord,
+    composer: Composer,
+    screen: string,
+  ): Promise<boolean> {
+    const agent = agentOf(task);
+    if (agent !== 'claude' || this.cleared.has(input.id) || workingOnScreen(screen)) return false;
+    const last = this.rt.store.inputs
+      .forTask(task.id)
+      .filter((i) => i.mode === 'pane' && i.state === 'confirmed' && i.id !== input.id)
+      .at(-1);
+    if (!last || !composerHoldsExactly(composer, pastedText(last.text))) return false;
+    this.cleared.add(input.id);
+    this.log(`${task.name}: the composer holds input ${last.id} again (an interrupt put it back): cleared`);
+    await this.rt.tmux.sendKeys(target(task), ['Escape']);
+    await sleep(ESC_ESC_MS);
+    await this.rt.tmux.sendKeys(target(task), ['Escape']);
+    // The TUI redraws the cleared composer shortly after.
+    for (const until = Date.now() + 1000; Date.now() < until; ) {
+      if (readComposer(agent, await this.screen(task)).kind === 'empty') break;
+      await sleep(50);
+    }
+    return true;
   }
 
   private async send(task: TaskRecord, input: InputRecord, run: RunRecord): Promise<number> {
@@ -484,17 +551,19 @@ export class Courier {
     input: InputRecord,
     state: InputState,
     patch: InputPatch,
-    entry?: JournalDraft,
+    entry?: JournalDraft | JournalDraft[],
+    also?: (at: number) => void,
   ): boolean {
     const { store } = this.rt;
     const done = store.tx(() => {
       const at = this.rt.now();
       if (!store.inputs.update(input.id, input.state, { ...patch, state }, at)) return false;
-      if (entry)
+      for (const e of entry === undefined ? [] : Array.isArray(entry) ? entry : [entry])
         store.events.record(
           { taskId: task.id, taskName: task.name, runId: patch.runId ?? input.runId, at },
-          entry,
+          e,
         );
+      also?.(at);
       return true;
     });
     if (done) Object.assign(input, patch, { state });
