@@ -141,6 +141,7 @@ describe('with TZ=Europe/Berlin', () => {
         input: 'touch made.txt',
         options: ['Yes', 'Yes, and always allow', 'No'],
         askedAt: new Date(NOW - 5000).toISOString(),
+        via: 'hook',
       },
       runs: [],
       inputs: [],
