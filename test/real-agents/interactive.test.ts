@@ -134,7 +134,8 @@ function useRealAgent(kind: Kind, name: string) {
   });
 
   afterAll(async () => {
-    // HOLDFAST_REAL_TUI_KEEP=1 keeps the scratch folder (mock.jsonl: every request) and a copy of the home.
+    // HOLDFAST_REAL_TUI_KEEP=1 keeps the scratch folder (mock.jsonl: every request) and a copy of the
+    // home; read it with HOLDFAST_NO_DAEMON=1, or holdfast starts a daemon there that restarts the task.
     const keep = process.env.HOLDFAST_REAL_TUI_KEEP === '1' && h !== null && dir !== '';
     if (keep)
       cpSync(h!.dir, join(dir, 'holdfast-home'), { recursive: true, filter: (p) => !p.endsWith('.sock') });
