@@ -66,6 +66,40 @@ describe('readComposer: codex (§3)', () => {
       lines: ['a draft', 'second line'],
     });
   });
+  it('the real 0.169.0 footer block: its status line, `← for agents · ? for shortcuts` only while empty, a warnings notice (test/real-agents/interactive.test.ts)', () => {
+    const status = '  gpt-5-codex default · /tmp/hf-rt-codex-z3qWOc/work';
+    const warnings = `${' '.repeat(150)}⚠ 3 warnings · f2 to view`;
+    const real = (composer: string[], footer: string[]) =>
+      ['› an old prompt in the history', '', ...composer, '', ...footer].join('\n');
+    expect(
+      readComposer(
+        'codex',
+        real(['› Ask Codex to do anything'], [status, `  ← for agents · ? for shortcuts${warnings}`]),
+      ),
+    ).toEqual({ kind: 'empty' });
+    expect(
+      readComposer(
+        'codex',
+        real(['› Ask Codex to do anything'], [status, '  ← for agents · ? for shortcuts']),
+      ),
+    ).toEqual({
+      kind: 'empty',
+    });
+    expect(readComposer('codex', real(['› hello there'], [status, warnings]))).toEqual({
+      kind: 'draft',
+      lines: ['hello there'],
+    });
+    expect(readComposer('codex', real(['› hello', '', '  after a blank line'], [status]))).toEqual({
+      kind: 'draft',
+      lines: ['hello', '', 'after a blank line'],
+    });
+    // A dialog's footer is no composer's, whatever › lines are above it.
+    expect(
+      readComposer('codex', real(['› 1. Yes, proceed (y)'], ['Press enter to confirm or esc to cancel'])),
+    ).toEqual({
+      kind: 'none',
+    });
+  });
   it('no composer under its approval dialog (the › marks an option, no footer)', () => {
     const dialog = [
       'Would you like to run the following command?',

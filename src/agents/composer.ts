@@ -23,6 +23,10 @@ const CODEX_PROMPT = '›';
 const CODEX_PLACEHOLDER = 'Ask Codex to do anything';
 /** §3: codex's footer under the composer (idle), or the armed Ctrl-C notice in its place. */
 const CODEX_FOOTERS = ['? for shortcuts', 'ctrl + c again to quit'];
+/** codex's status line under its composer: `<model> [<effort>] · <cwd>`. */
+const CODEX_STATUS = /^\S+(?: \S+)? · [~/].*$/;
+/** codex's startup warnings notice, alone or right of the shortcuts hint. */
+const CODEX_WARNINGS = /(?:^|\s)⚠ \d+ warnings? · f2 to view$/;
 /** §3: both TUIs' working footer. */
 const WORKING = 'esc to interrupt';
 /** §2: Claude shows a multi-line or large paste as this placeholder. */
@@ -49,20 +53,38 @@ function claudeComposer(lines: string[]): Composer {
   return shown.length === 0 ? { kind: 'empty' } : { kind: 'draft', lines: shown };
 }
 
-/** §3: `› <draft>` (or the placeholder) above a blank line and the footer, at the bottom. */
+/**
+ * §3: `› <draft>` (or the placeholder) above a blank line and the footer block, at the bottom. The
+ * real codex 0.169.0 draws that block as its status line `  gpt-5-codex default · <cwd>` and, only
+ * while the composer is empty, `  ← for agents · ? for shortcuts`, a `⚠ 3 warnings · f2 to view`
+ * at its right or on a line of its own (seen by test/real-agents/interactive.test.ts); the fake a
+ * lone `? for shortcuts`. The block is the lines after the last blank one, so a draft's own blank
+ * lines stay in the draft.
+ */
 function codexComposer(lines: string[]): Composer {
   let end = lines.length - 1;
   while (end >= 0 && lines[end] === '') end--;
-  const footer = lines[end]?.trim();
-  if (footer === undefined || !CODEX_FOOTERS.includes(footer)) return { kind: 'none' };
-  let start = end - 1;
+  let blank = end;
+  while (blank >= 0 && lines[blank] !== '') blank--;
+  const footer = lines.slice(blank + 1, end + 1).map((l) => l.trim());
+  if (footer.length === 0 || !footer.every(isCodexFooter)) return { kind: 'none' };
+  let start = blank - 1;
   while (start >= 0 && !lines[start]!.startsWith(CODEX_PROMPT)) start--;
   if (start < 0) return { kind: 'none' };
   const head = lines[start]!.slice(CODEX_PROMPT.length).replace(/^ /, '');
   if (head === CODEX_PLACEHOLDER) return { kind: 'empty' };
-  const shown = [head, ...lines.slice(start + 1, end).map((l) => l.replace(/^ {2}/, ''))];
+  const shown = [head, ...lines.slice(start + 1, blank).map((l) => l.replace(/^ {2}/, ''))];
   while (shown.length > 0 && shown.at(-1) === '') shown.pop();
   return shown.length === 0 ? { kind: 'empty' } : { kind: 'draft', lines: shown };
+}
+
+/** A line of codex's footer block: the shortcuts hint, the Ctrl-C notice, its status line, its warnings. */
+function isCodexFooter(line: string): boolean {
+  return (
+    CODEX_FOOTERS.some((f) => line === f || line.endsWith(` · ${f}`) || line.includes(` · ${f} `)) ||
+    CODEX_STATUS.test(line) ||
+    CODEX_WARNINGS.test(line)
+  );
 }
 
 /** Whether the bottom of the screen says the agent is working (§3: `esc to interrupt`). */

@@ -183,6 +183,18 @@ describe('send', () => {
     expect(fakeEvents(s, 'enter-dropped')).toHaveLength(1);
   });
 
+  it('claude: a paste the TUI draws late (a loaded machine; seen on the real claude) is waited for, not failed, and arrives once', async () => {
+    const h = home();
+    const s = scratch({ FAKE_TUI_INPUT_LAG_MS: '900' });
+    await startAgent(h, s, 'claude', 'c');
+    for (const text of ['drawn late one', 'drawn late two']) {
+      const r = await h.json<InputView>(['send', 'c', text]);
+      expect(r).toMatchObject({ state: 'confirmed', reason: null });
+    }
+    expect(received(s)).toEqual(['drawn late one', 'drawn late two']);
+    expect(ofKind(await h.events('c'), 'input-failed')).toEqual([]);
+  }, 60_000);
+
   it('send --wait exits 1 with the reason when the agent never takes the Enter, and the text is never typed twice', async () => {
     const h = home();
     const s = scratch({ FAKE_TUI_CLAUDE_ENTER_GRACE_MS: '600000' });

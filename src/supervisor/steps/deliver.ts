@@ -316,9 +316,11 @@ export class Courier {
     await sleep(PASTE_SETTLE_MS);
     const agent = agentOf(task);
     let composer: Composer = { kind: 'none' };
+    // Until the paste is drawn: a loaded TUI drew it more than 300 ms late (the real claude, right
+    // after a turn ended), and failing on the empty composer left the text there, typed, unsent.
     for (const until = Date.now() + SECOND_ENTER_MS; ; ) {
       composer = readComposer(agent, await this.screen(task));
-      if (composer.kind !== 'none' || Date.now() >= until) break;
+      if (composerHolds(agent, composer, pastedText(input.text)) || Date.now() >= until) break;
       await sleep(100);
     }
     if (!composerHolds(agent, composer, pastedText(input.text))) {
