@@ -73,7 +73,8 @@ export function inputLine(input: unknown): string | null {
  * here. The daemon's reader of `signals.jsonl` journals it with the line.
  */
 export function approvalEvents(line: SignalLine): JournalDraft<'approval-decided'>[] {
-  if (line.event !== 'PermissionRequest') return [];
+  // A PreToolUse line has a decision only when a deny rule refused the call before it ran.
+  if (line.event !== 'PermissionRequest' && line.event !== 'PreToolUse') return [];
   const tool = typeof line.payload.tool_name === 'string' ? line.payload.tool_name : null;
   const input = inputLine(line.payload.tool_input);
   if (line.decision) {

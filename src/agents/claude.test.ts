@@ -426,3 +426,28 @@ describe('claude render', () => {
     ]);
   });
 });
+
+describe('claude interactive settings file', () => {
+  const input = (hasRules: boolean) => ({
+    hook: ['node', '/hf/hook.js', '/home', 't', '1', 'claude'],
+    cwd: '/work',
+    trust: false,
+    hasRules,
+    userHome: '/u/.claude',
+    readUserFile: () => null,
+  });
+  const settings = (hasRules: boolean) =>
+    JSON.parse(claude.interactive!.files(input(hasRules))['settings.json']!) as Record<string, unknown>;
+
+  it('starts a task with approval rules in the default permission mode, so its rules are asked (the real TUI defaults to auto)', () => {
+    expect(settings(true).permissions).toEqual({ defaultMode: 'default' });
+    expect(settings(false).permissions).toBeUndefined();
+  });
+
+  it('gives a PermissionRequest hook a day to wait for an answer, SessionEnd 3 s (codex clamps it), the others 60 s', () => {
+    const hooks = settings(false).hooks as Record<string, { hooks: { timeout: number }[] }[]>;
+    expect(hooks.PermissionRequest![0]!.hooks[0]!.timeout).toBe(86_400);
+    expect(hooks.SessionEnd![0]!.hooks[0]!.timeout).toBe(3);
+    expect(hooks.PreToolUse![0]!.hooks[0]!.timeout).toBe(60);
+  });
+});

@@ -182,7 +182,14 @@ const claudeInteractive: InteractiveAdapter = {
     return { argv, env };
   },
   files(input) {
-    const settings = { hooks: hooksObject(input.hook), skipDangerousModePermissionPrompt: true };
+    const settings = {
+      hooks: hooksObject(input.hook),
+      skipDangerousModePermissionPrompt: true,
+      // Claude 2.1.329's TUI starts in auto mode, where a tool call runs without a
+      // PermissionRequest (seen with the real CLI), so holdfast's rules would never be asked. With
+      // rules the task starts in the default mode; a --permission-mode of the user's still wins.
+      ...(input.hasRules ? { permissions: { defaultMode: 'default' } } : {}),
+    };
     return { 'settings.json': `${JSON.stringify(settings, null, 2)}\n` };
   },
 };

@@ -17,8 +17,15 @@ export const HOOK_EVENTS = [
   'SessionEnd',
 ] as const;
 
-/** A PermissionRequest hook may wait for the user's answer: a day, not the agents' 60 s default. */
-const HOOK_TIMEOUT_S = 86_400;
+/**
+ * Seconds each hook may take. A PermissionRequest hook may wait for the user's answer: a day, not
+ * the agents' 60 s default; codex 0.169.0 clamps SessionEnd to 3 s and warns on screen of a longer
+ * one (seen with the real CLI); the others keep the agents' default.
+ */
+function hookTimeout(event: (typeof HOOK_EVENTS)[number]): number {
+  if (event === 'PermissionRequest') return 86_400;
+  return event === 'SessionEnd' ? 3 : 60;
+}
 
 /** One argument for a POSIX shell, quoted so it reaches the program byte for byte. */
 export function shellQuote(arg: string): string {
@@ -31,7 +38,18 @@ export function hooksObject(hook: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(
     HOOK_EVENTS.map((name) => [
       name,
-      [{ matcher: '', hooks: [{ type: 'command', command, timeout: HOOK_TIMEOUT_S }] }],
+      [
+        {
+          matcher: '',
+          hooks: [
+            {
+              type: 'command',
+              command,
+              timeout: hookTimeout(name),
+            },
+          ],
+        },
+      ],
     ]),
   );
 }

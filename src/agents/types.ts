@@ -43,6 +43,8 @@ export interface AgentFilesInput {
   cwd: string;
   /** Whether the cwd's folder trust is pre-accepted in a file holdfast owns (codex: its config). */
   trust: boolean;
+  /** The task has approval rules (`--allow`, `--deny`): the agent must ask holdfast's hook. */
+  hasRules: boolean;
   /** The user's own agent home in the task's creating environment (codex: `$CODEX_HOME` or `~/.codex`). */
   userHome: string;
   /** The text of a file in `userHome` (null: absent); read only, never written. */

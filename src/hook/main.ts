@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { type SignalLine, signalLineSchema } from '../agents/signals.js';
 import { appendExisting } from '../fs-safe.js';
 import { makePaths } from '../paths.js';
-import { answerPermission } from './permission.js';
+import { answerPermission, denyBeforeUse } from './permission.js';
 
 async function main(argv: string[]): Promise<void> {
   const [home, task, id, agentArg, notifyJson] = argv;
@@ -35,6 +35,17 @@ async function main(argv: string[]): Promise<void> {
     appendExisting(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
     return true;
   };
+  if (event === 'PreToolUse') {
+    const denied = denyBeforeUse({ home, task, taskId: Number(id), agent }, payload);
+    if (!append(denied ? { decision: denied } : {}) || !denied) return;
+    const output = {
+      hookEventName: 'PreToolUse',
+      permissionDecision: 'deny',
+      permissionDecisionReason: denied.message,
+    };
+    process.stdout.write(JSON.stringify({ hookSpecificOutput: output }));
+    return;
+  }
   if (event !== 'PermissionRequest') {
     append({});
     return;

@@ -49,31 +49,11 @@ export async function answerPermission(
   options: PermissionOptions = {},
 ): Promise<PermissionAnswer> {
   const paths = makePaths(ctx.home);
-  const tool = typeof payload.tool_name === 'string' ? payload.tool_name : null;
-  if (tool === null) return { decision: null };
-  const input =
-    payload.tool_input !== null &&
-    typeof payload.tool_input === 'object' &&
-    !Array.isArray(payload.tool_input)
-      ? (payload.tool_input as Record<string, unknown>)
-      : {};
-  const cwd = typeof payload.cwd === 'string' ? payload.cwd : process.cwd();
-  const verdict = judge(readRules(paths.policyFile(ctx.task)), {
-    tool,
-    input,
-    cwd,
-    home: process.env.HOME ?? homedir(),
-  });
-  if (verdict) {
-    return {
-      decision: {
-        behavior: verdict.effect,
-        by: 'rule',
-        rule: verdict.rule,
-        ...(verdict.effect === 'deny' ? { message: denyMessage(verdict.rule) } : {}),
-      },
-    };
-  }
+  const call = toolCall(payload);
+  if (call === null) return { decision: null };
+  const { tool, input, cwd } = call;
+  const byRule = ruleDecision(paths.policyFile(ctx.task), call);
+  if (byRule) return { decision: byRule };
   const now = options.now ?? Date.now;
   if (!options.ask || !daemonLive(paths.daemonPid, now())) return { decision: null };
   const questionId = randomUUID();
@@ -114,6 +94,47 @@ export async function answerPermission(
     cleanup();
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, onSignal);
   }
+}
+
+/**
+ * A `PreToolUse` the task's deny rules refuse: fired before every call, also in a mode where the
+ * agent asks nothing (claude's auto mode, a bypass), so a deny rule holds whatever the mode.
+ * Allow rules are left to `PermissionRequest`: an allow here would skip the agent's own checks.
+ */
+export function denyBeforeUse(ctx: PermissionContext, payload: Record<string, unknown>): Decision | null {
+  const call = toolCall(payload);
+  if (call === null) return null;
+  const decision = ruleDecision(makePaths(ctx.home).policyFile(ctx.task), call);
+  return decision?.behavior === 'deny' ? decision : null;
+}
+
+interface ToolCall {
+  tool: string;
+  input: Record<string, unknown>;
+  cwd: string;
+}
+
+function toolCall(payload: Record<string, unknown>): ToolCall | null {
+  const tool = typeof payload.tool_name === 'string' ? payload.tool_name : null;
+  if (tool === null) return null;
+  const input =
+    payload.tool_input !== null &&
+    typeof payload.tool_input === 'object' &&
+    !Array.isArray(payload.tool_input)
+      ? (payload.tool_input as Record<string, unknown>)
+      : {};
+  return { tool, input, cwd: typeof payload.cwd === 'string' ? payload.cwd : process.cwd() };
+}
+
+function ruleDecision(policyFile: string, call: ToolCall): Decision | null {
+  const verdict = judge(readRules(policyFile), { ...call, home: process.env.HOME ?? homedir() });
+  if (!verdict) return null;
+  return {
+    behavior: verdict.effect,
+    by: 'rule',
+    rule: verdict.rule,
+    ...(verdict.effect === 'deny' ? { message: denyMessage(verdict.rule) } : {}),
+  };
 }
 
 /** The message a denied tool call gives the model (it goes on with its turn: INTERACTIVE.md §4). */

@@ -140,36 +140,41 @@ describe('approvals on an interactive claude', () => {
     expect(journal.filter((e) => e.type === 'question-asked')).toEqual([]);
   });
 
-  it('a tool call a --deny rule matches is refused with the message, and the turn goes on', async () => {
-    const h = home();
-    const s = scratch({ FAKE_TUI_CLAUDE_DIALOG_DELAY_MS: '20000' });
-    await startClaude(h, s, 'c', ['--allow', 'Bash', '--deny', 'Bash(rm *)']);
-    await typeInto(h, 'c', 'go [[tool Bash rm -rf build]] [[say refused then]]');
-    const lines = await waitFor(
-      () => signals(h, 'c'),
-      (v) => v.some((l) => l.event === 'Stop'),
-      { what: 'the turn to end' },
-    );
-    const answered = records<FakeEvent>(s, 'events.jsonl').filter((e) => e.event === 'dialog-answered');
-    expect(answered).toEqual([
-      expect.objectContaining({
-        behavior: 'deny',
-        by: 'hook',
-        message: expect.stringContaining('deny Bash(rm *)'),
-      }),
-    ]);
-    expect(lines.filter((l) => l.event === 'PostToolUse')).toEqual([]);
-    expect(lines.find((l) => l.event === 'Stop')?.payload.last_assistant_message).toBe('refused then');
-    expect(screen(h, 'c')).toContain("Error: holdfast: this task's rule deny Bash(rm *)");
-    const journal = await waitFor(
-      () => h.events('c'),
-      (v) => v.some((e) => e.type === 'approval-decided'),
-      { what: 'the decision journaled' },
-    );
-    expect(journal.filter((e) => e.type === 'approval-decided').map((e) => e.data)).toEqual([
-      expect.objectContaining({ input: 'rm -rf build', behavior: 'deny', by: 'rule', rule: 'Bash(rm *)' }),
-    ]);
-  });
+  it.each([
+    ['the default mode', [] as string[]],
+    // Claude's auto mode (its TUI's default) and a bypass ask nothing: the deny holds before the call.
+    ['a mode that asks nothing (--unattended: bypassPermissions)', ['--unattended']],
+  ])(
+    'a tool call a --deny rule matches is refused with the message in %s, and the turn goes on',
+    async (_mode, extra) => {
+      const h = home();
+      const s = scratch({ FAKE_TUI_CLAUDE_DIALOG_DELAY_MS: '20000' });
+      await startClaude(h, s, 'c', ['--allow', 'Bash', '--deny', 'Bash(rm *)', ...extra]);
+      await typeInto(h, 'c', 'go [[tool Bash rm -rf build]] [[say refused then]]');
+      const lines = await waitFor(
+        () => signals(h, 'c'),
+        (v) => v.some((l) => l.event === 'Stop'),
+        { what: 'the turn to end' },
+      );
+      const events = records<FakeEvent>(s, 'events.jsonl');
+      expect(events.filter((e) => e.event === 'pre-tool-denied')).toEqual([
+        expect.objectContaining({ tool: 'Bash', message: expect.stringContaining('deny Bash(rm *)') }),
+      ]);
+      expect(events.filter((e) => e.event === 'dialog-drawn' || e.event === 'dialog-answered')).toEqual([]);
+      expect(lines.filter((l) => l.event === 'PermissionRequest')).toEqual([]);
+      expect(lines.filter((l) => l.event === 'PostToolUse')).toEqual([]);
+      expect(lines.find((l) => l.event === 'Stop')?.payload.last_assistant_message).toBe('refused then');
+      expect(screen(h, 'c')).toContain("Error: holdfast: this task's rule deny Bash(rm *)");
+      const journal = await waitFor(
+        () => h.events('c'),
+        (v) => v.some((e) => e.type === 'approval-decided'),
+        { what: 'the decision journaled' },
+      );
+      expect(journal.filter((e) => e.type === 'approval-decided').map((e) => e.data)).toEqual([
+        expect.objectContaining({ input: 'rm -rf build', behavior: 'deny', by: 'rule', rule: 'Bash(rm *)' }),
+      ]);
+    },
+  );
 
   it('a tool call no rule matches waits for holdfast answer, which the waiting hook takes once', async () => {
     const h = home();

@@ -343,16 +343,16 @@ describe.each<Kind>(['claude', 'codex'])('real %s TUI supervised by holdfast', (
 });
 
 /**
- * Upstream behaviour holdfast's approvals depend on, checked so a change is seen: claude 2.1.329's
- * TUI starts in auto mode (`⏵⏵ auto mode on`), and there it ran a Bash call with no
- * PermissionRequest hook, so `--allow`/`--deny` were never asked (the main steps above run it with
- * `--permission-mode default`). Recorded: whether PreToolUse, which could enforce a deny, fired.
+ * claude 2.1.329's TUI starts in auto mode (`⏵⏵ auto mode on`), and there it ran a Bash call with
+ * no PermissionRequest hook, so holdfast's rules were never asked. holdfast now starts a task with
+ * rules in the default mode (its settings file) and enforces deny rules at PreToolUse, which fires
+ * in every mode: this runs the TUI in auto mode on purpose and checks the deny holds there.
  */
-describe('real claude TUI in its own default (auto) mode', () => {
+describe('real claude TUI in auto mode', () => {
   const agent = useRealAgent('claude', 'auto');
   const { home, until, idle } = agent;
 
-  it("runs a Bash call no rule allows with no PermissionRequest and no question: holdfast's rules are not asked", async () => {
+  it('a --deny rule holds in auto mode, where claude asks nothing: refused at PreToolUse, journaled by rule', async () => {
     if (agent.skip()) return;
     await home().json<TaskView>(
       [
@@ -369,6 +369,9 @@ describe('real claude TUI in its own default (auto) mode', () => {
         'Bash(touch denied-*)',
         '--prompt',
         'please [[bash touch denied-1]]',
+        '--',
+        '--permission-mode',
+        'auto',
       ],
       { env: agent.env() },
     );
@@ -383,10 +386,11 @@ describe('real claude TUI in its own default (auto) mode', () => {
     const events = lines.map((l) => l.event);
     console.log(`[real-agents] claude auto mode: hooks fired ${JSON.stringify(events)}`);
     expect(agent.screen()).toContain('auto mode on');
-    expect(events).not.toContain('PermissionRequest');
-    // The --deny rule did not stop it: the file is there.
-    expect(existsSync(join(agent.work(), 'denied-1'))).toBe(true);
-    expect(ofKind(await home().events('auto'), 'approval-decided')).toEqual([]);
+    expect(events).toContain('PreToolUse');
+    expect(existsSync(join(agent.work(), 'denied-1'))).toBe(false);
+    expect(ofKind(await home().events('auto'), 'approval-decided').map((e) => e.data)).toEqual([
+      expect.objectContaining({ behavior: 'deny', by: 'rule', rule: 'Bash(touch denied-*)' }),
+    ]);
   });
 });
 

@@ -44,6 +44,7 @@ export function writeAgentFiles(rt: Runtime, task: TaskRecord): void {
     hook: hookArgv(rt, task),
     cwd: task.spec.cwd,
     trust: agent.trust === true,
+    hasRules: (agent.allow?.length ?? 0) + (agent.deny?.length ?? 0) > 0,
     userHome,
     readUserFile: (name) => (ours ? null : readUserFile(join(userHome, name))),
   };
