@@ -275,6 +275,35 @@ describe('interactive state from signals and the screen', () => {
     expect(kinds.filter((k) => k === 'question-closed')).toHaveLength(1);
   });
 
+  it('claude: a hook line that says working after the turn ended (the screen stays idle, nothing else comes) is taken back by the screen: idle again', async () => {
+    const h = daemonHome();
+    const s = scratch();
+    await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
+      env: s.env,
+    });
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    // Until the screen has been seen idle the loop keeps looking anyway (wantsScreen).
+    await waitFor(
+      () => storedTui(h, 'c')?.screen?.state,
+      (v) => v === 'idle',
+      { what: 'the idle screen stored' },
+    );
+    // What claude's PostToolUse hook runs, late: the task's own hook command with its payload.
+    const settings = JSON.parse(readFileSync(join(h.dir, 'tasks', 'c', 'agent', 'settings.json'), 'utf8'));
+    const command: string = settings.hooks.PostToolUse[0].hooks[0].command;
+    const sessionId = signals(h, 'c')[0]!.payload.session_id;
+    const payload = { session_id: sessionId, cwd: s.work, hook_event_name: 'PostToolUse', tool_name: 'Read' };
+    execFileSync('sh', ['-c', command], { input: JSON.stringify(payload), env: h.env });
+    await waitStatus(h, 'c', (v) => v.activity === 'working', 'working from the late line');
+    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle again from the screen');
+    const events = (await h.events('c')).filter((e) => e.type === 'activity');
+    expect(events.map((e) => `${e.data.activity}/${e.data.via}`)).toEqual([
+      'idle/hook',
+      'working/hook',
+      'idle/screen',
+    ]);
+  });
+
   it('claude without --trust: the trust dialog is a question of kind trust (seen on the screen), and ~/.claude.json is not touched', async () => {
     const h = daemonHome();
     const s = scratch();
@@ -318,6 +347,19 @@ describe('interactive state from signals and the screen', () => {
     expect(events[2]!.at - events[1]!.at).toBeGreaterThanOrEqual(500);
   });
 });
+
+/** The task's interactive state as the daemon last wrote it (the screen it last believed included). */
+function storedTui(h: Home, task: string): { screen: { state: string } | null } | null {
+  const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+  try {
+    const row = db.prepare('SELECT tui FROM tasks WHERE name = ?').get(task) as
+      | { tui: string | null }
+      | undefined;
+    return row?.tui ? JSON.parse(row.tui) : null;
+  } finally {
+    db.close();
+  }
+}
 
 /** The prompt holdfast recorded for each run of a task (what delivery types in first). */
 function runPrompts(h: Home, task: string): (string | null)[] {
