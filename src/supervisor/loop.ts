@@ -415,13 +415,6 @@ export class Loop {
       this.seen.set(id, a.task.updatedAt);
       if (a.decision.wakeAt === null) this.wakes.delete(id);
       else this.wakes.set(id, a.decision.wakeAt);
-      // This pass chose its looks on the state before the decision: one that left the agent where
-      // only its screen can tell (a late hook line said working, the screen stays idle) is looked
-      // at on time, not when some output or signal happens to come.
-      if (isInteractive(a.task) && wantsScreen(a.task.tui ?? INITIAL_TUI)) {
-        const last = this.screens.get(id);
-        this.screenAt = Math.min(this.screenAt, last ? last.at + SCREEN_MS : now);
-      }
       if (this.options.onApplied && a.decision.events.length + a.decision.actions.length > 0)
         this.options.onApplied(id);
     }
