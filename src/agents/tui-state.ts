@@ -76,13 +76,16 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
         const closed = s.question && (line.questionId === undefined || s.question.id === line.questionId);
         return { ...setActivity(s, 'working', at, via), question: closed ? null : s.question };
       }
+      // The dialog is drawn 0.4 s after the hook fires (§4); a slow hook's asking line can come after
+      // the screen already showed it: the same question, now answered through the hook.
+      const seen = s.question?.via === 'screen' && s.question.kind === 'permission' ? s.question : null;
       const question: Question = {
-        id: line.questionId ?? `q-${at}`,
+        id: line.questionId ?? seen?.id ?? `q-${at}`,
         kind: 'permission',
         tool: typeof p.tool_name === 'string' ? p.tool_name : null,
         input: p.tool_input === undefined ? null : oneLine(describeInput(p.tool_input), 500),
         options: line.agent === 'claude' ? CLAUDE_OPTIONS : CODEX_OPTIONS,
-        askedAt: at,
+        askedAt: seen?.askedAt ?? at,
         // A hook that waits for holdfast's answer names its question; else the dialog takes keys.
         via: line.questionId === undefined ? 'screen' : 'hook',
       };

@@ -665,9 +665,13 @@ class Decider {
     if (next.activity !== null && next.activity !== prev.activity)
       this.journal(event('activity', { activity: next.activity, from: prev.activity, via }), run.id);
     const asked = next.question;
-    if (prev.question && prev.question.id !== asked?.id)
+    // A question first seen on the screen whose hook then asked it (the hook was slower than the
+    // dialog's drawing) is the same question: it is answered through the hook from now on.
+    const adopted =
+      prev.question?.via === 'screen' && asked?.via === 'hook' && prev.question.askedAt === asked.askedAt;
+    if (prev.question && prev.question.id !== asked?.id && !adopted)
       this.journal(event('question-closed', { id: prev.question.id, via }), run.id);
-    if (asked && asked.id !== prev.question?.id) {
+    if (asked && asked.id !== prev.question?.id && !adopted) {
       const { id, kind, tool, input } = asked;
       this.journal(event('question-asked', { id, kind, tool, input, via: asked.via }), run.id);
     }

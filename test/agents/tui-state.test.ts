@@ -91,6 +91,17 @@ describe('tui state', () => {
     expect(foldSignal(answered, title)).toEqual(answered);
   });
 
+  it('a hook slower than the dialog asks the question the screen already showed: the same question, now the hook answers it', () => {
+    let s = foldSignal(INITIAL_TUI, hook('UserPromptSubmit', 0, { prompt: 'x' }));
+    s = foldSignal(s, hook('PermissionRequest', 10, { tool_name: 'Bash', tool_input: { command: 'ls' } }));
+    expect(s.question).toMatchObject({ via: 'screen', askedAt: 10 });
+    const asked = foldSignal(s, {
+      ...hook('PermissionRequest', 30, { tool_name: 'Bash', tool_input: { command: 'ls' } }),
+      questionId: 'q9',
+    });
+    expect(asked.question).toMatchObject({ id: 'q9', via: 'hook', askedAt: 10 });
+  });
+
   it("reads the recorded screens' signatures from the bottom only (INTERACTIVE.md §3)", () => {
     const rule = '─'.repeat(40);
     const idle = ['● Done.', '', rule, '❯\u00a0', rule, '  ? for shortcuts'].join('\n');
