@@ -122,12 +122,14 @@ export function lastWordAt(s: TuiState): number {
 }
 
 /**
- * What claude's session registry adds: its status when it changed after the last hook line (an
- * Esc interrupt or a denied approval makes it `idle` with no hook). Not before the first hook
- * (SessionStart): at launch it says `idle` while a first-run dialog may be up.
+ * What claude's session registry adds: its status, while the file was written after the last hook
+ * line ran (an Esc interrupt or a denied approval makes it `idle` with no hook). A state, not an
+ * event: a hook line that ran before the file was written but lands after it does not undo it.
+ * Not before the first hook (SessionStart): at launch it says `idle` while a first-run dialog may
+ * be up.
  */
 export function foldRegistry(prev: TuiState, reading: RegistryReading): TuiState {
-  if (prev.activity === null || reading.at <= lastWordAt(prev)) return prev;
+  if (prev.activity === null || reading.at <= (prev.lastSignalAt ?? 0)) return prev;
   const at = reading.at;
   const s: TuiState = { ...prev, registryAt: at };
   switch (reading.status) {
@@ -143,21 +145,11 @@ export function foldRegistry(prev: TuiState, reading: RegistryReading): TuiState
       // A dialog answered by its keys: the tool runs.
       if (s.activity === 'working' && s.question === null) return s;
       return { ...setActivity(s, 'working', at, 'registry'), question: null, turnInFlight: true };
-    case 'waiting': {
-      if (reading.waitingFor !== 'permission prompt') return prev;
-      if (s.activity === 'waiting-input' && s.question !== null) return s;
-      // The PermissionRequest hook names the tool; without it, the dialog's keys answer.
-      const question: Question = s.question ?? {
-        id: `q-${at}`,
-        kind: 'permission',
-        tool: null,
-        input: null,
-        options: CLAUDE_OPTIONS,
-        askedAt: at,
-        via: 'screen',
-      };
-      return { ...setActivity(s, 'waiting-input', at, 'registry'), question };
-    }
+    case 'waiting':
+      // Which tool asks is the PermissionRequest hook's to say (or the screen's): a hook line that
+      // lands after the file would otherwise open the same question twice.
+      if (reading.waitingFor !== 'permission prompt' || s.question === null) return prev;
+      return s.activity === 'waiting-input' ? s : setActivity(s, 'waiting-input', at, 'registry');
   }
 }
 
