@@ -1,11 +1,13 @@
 /**
- * An interactive agent's state, folded from its signals (hooks, notify) and, where no signal
- * exists, its screen (docs/INTERACTIVE.md §3). Pure: time comes in with each signal and
- * observation. Hooks win over the screen: the screen changes the activity only when it has said
- * the same for `SCREEN_SETTLE_MS` and neither a signal nor another change came in the last
+ * An interactive agent's state, folded from its signals (hooks, notify), claude's session
+ * registry and, where neither tells, its screen (docs/INTERACTIVE.md §3). Pure: time comes in with
+ * each signal and observation. Hooks win over the registry (one written before the last hook line
+ * is stale), both over the screen: the screen changes the activity only when it has said the same
+ * for `SCREEN_SETTLE_MS` and neither a signal nor another change came in the last
  * `SCREEN_QUIET_MS`, so status from the screen alone never changes twice within 500 ms.
  */
-import type { Activity, Question, TuiState } from '../core/interactive.js';
+import type { Activity, Question, TuiState, TuiVia } from '../core/interactive.js';
+import type { RegistryReading } from './claude-registry.js';
 import { describeInput, oneLine } from './json-lines.js';
 import { parseReset } from './reset-time.js';
 import { type ScreenReading, screenQuestionKind } from './screen.js';
@@ -40,7 +42,7 @@ export function foldSignals(prev: TuiState, lines: readonly SignalLine[]): TuiSt
   return s;
 }
 
-function setActivity(s: TuiState, activity: Activity, at: number, via: TuiState['via']): TuiState {
+function setActivity(s: TuiState, activity: Activity, at: number, via: TuiVia): TuiState {
   if (s.activity === activity) return { ...s, via };
   return { ...s, activity, activitySince: at, via };
 }
@@ -117,6 +119,43 @@ export function foldSignal(prev: TuiState, line: SignalLine): TuiState {
   }
 }
 
+/** When the last structured word came (a hook, notify, the registry): the screen is older news. */
+export function lastWordAt(s: TuiState): number {
+  return Math.max(s.lastSignalAt ?? 0, s.registryAt ?? 0);
+}
+
+/**
+ * What claude's session registry adds: its status, while the file was written after the last hook
+ * line ran (an Esc interrupt or a denied approval makes it `idle` with no hook). A state, not an
+ * event: a hook line that ran before the file was written but lands after it does not undo it.
+ * Not before the first hook (SessionStart): at launch it says `idle` while a first-run dialog may
+ * be up.
+ */
+export function foldRegistry(prev: TuiState, reading: RegistryReading): TuiState {
+  if (prev.activity === null || reading.at <= (prev.lastSignalAt ?? 0)) return prev;
+  const at = reading.at;
+  const s: TuiState = { ...prev, registryAt: at };
+  switch (reading.status) {
+    case 'idle':
+      if (s.activity === 'idle' && s.question === null) return s;
+      return {
+        ...setActivity(s, 'idle', at, 'registry'),
+        question: null,
+        turnInFlight: false,
+        toolInFlight: false,
+      };
+    case 'busy':
+      // A dialog answered by its keys: the tool runs.
+      if (s.activity === 'working' && s.question === null) return s;
+      return { ...setActivity(s, 'working', at, 'registry'), question: null, turnInFlight: true };
+    case 'waiting':
+      // Which tool asks is the PermissionRequest hook's to say (or the screen's): a hook line that
+      // lands after the file would otherwise open the same question twice.
+      if (reading.waitingFor !== 'permission prompt' || s.question === null) return prev;
+      return s.activity === 'waiting-input' ? s : setActivity(s, 'waiting-input', at, 'registry');
+  }
+}
+
 /**
  * What the screen adds. It is remembered on every look (so a stable state can be told from a
  * passing frame), and believed only as the top of this file says.
@@ -137,6 +176,7 @@ export function foldScreen(prev: TuiState, look: ScreenLook): TuiState {
   if (reading.state === 'unknown' || at - screen.since < settle) return s;
   const quietSince = Math.max(
     s.lastSignalAt ?? Number.NEGATIVE_INFINITY,
+    s.registryAt ?? Number.NEGATIVE_INFINITY,
     s.activitySince ?? Number.NEGATIVE_INFINITY,
   );
   if (at - quietSince < SCREEN_QUIET_MS) return s;

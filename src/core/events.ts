@@ -2,6 +2,8 @@
  * Every kind of journal entry with the data it carries. The journal is what `holdfast events`
  * prints and what tests read, so a kind's data only ever gains fields.
  */
+
+import type { TuiVia } from './interactive.js';
 import type { RunCause, RunExit, TaskState } from './task.js';
 
 /** What a task's own decisions and observations journal. */
@@ -104,7 +106,7 @@ export interface TaskEventData {
   /** `--trust`: the folder trust for the task's cwd is set in `file` at `key` (`changed`: holdfast wrote it; false: it was already there). */
   'trust-granted': { file: string; key: string; changed: boolean };
   /** An interactive agent's activity changed (`via`: what said so: a hook, notify or the screen). */
-  activity: { activity: string; from: string | null; via: 'hook' | 'notify' | 'screen' };
+  activity: { activity: string; from: string | null; via: TuiVia };
   /** An interactive agent asks a question (`waiting-input` until it is answered or gone). */
   'question-asked': {
     id: string;
@@ -114,7 +116,7 @@ export interface TaskEventData {
     via: 'hook' | 'screen';
   };
   /** The question is no longer on the agent's screen (answered, denied, or the turn went on). */
-  'question-closed': { id: string; via: 'hook' | 'notify' | 'screen' };
+  'question-closed': { id: string; via: TuiVia };
 }
 
 /** What the daemon journals about itself and the tmux server (no task). */

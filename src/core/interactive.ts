@@ -35,6 +35,9 @@ export type DecidedBy = 'rule' | 'user' | 'dashboard';
 export const SCREEN_STATES = ['working', 'idle', 'approval', 'trust', 'limit', 'unknown'] as const;
 export type ScreenState = (typeof SCREEN_STATES)[number];
 
+/** What said what an interactive agent does, most trusted first. */
+export type TuiVia = 'hook' | 'notify' | 'registry' | 'screen';
+
 /**
  * What holdfast knows of an interactive agent, folded from its signals and its screen
  * (agents/tui-state.ts) and written by the decision that read them, with the offset of
@@ -44,13 +47,15 @@ export interface TuiState {
   activity: Activity | null;
   /** When `activity` last changed (the signal's own time, or the screen observation's). */
   activitySince: number | null;
-  /** What said so last: a hook, notify, or the screen. */
-  via: 'hook' | 'notify' | 'screen' | null;
+  /** What said so last: a hook, notify, claude's session registry, or the screen. */
+  via: TuiVia | null;
   question: Question | null;
   /** Bytes of `signals.jsonl` consumed (always at the start of a line). */
   signalsOffset: number;
   /** When the last signal ran (its `at`). */
   lastSignalAt: number | null;
+  /** The mtime of claude's session registry when it was last folded in (agents/claude-registry.ts). */
+  registryAt?: number | null;
   /** The session (claude) or thread (codex) id the hooks report. */
   sessionId: string | null;
   /** A prompt was submitted and its turn has not ended (Stop, notify): a crash now cuts a turn short. */

@@ -153,10 +153,11 @@ const question: z.ZodType<Question> = z.looseObject({
 export const tuiState: z.ZodType<TuiState> = z.looseObject({
   activity: z.enum(ACTIVITIES).nullable(),
   activitySince: z.number().nullable(),
-  via: z.enum(['hook', 'notify', 'screen']).nullable(),
+  via: z.enum(['hook', 'notify', 'registry', 'screen']).nullable(),
   question: question.nullable(),
   signalsOffset: int,
   lastSignalAt: z.number().nullable(),
+  registryAt: z.number().nullish(),
   sessionId: z.string().nullable(),
   turnInFlight: z.boolean(),
   toolInFlight: z.boolean().optional(),

@@ -20,6 +20,7 @@ import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
 import { isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
+import { claudeRegistryFile, readClaudeRegistry, registryMtime } from './steps/claude-registry.js';
 import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
 import { lookAtScreen, tuiObservation } from './steps/signals.js';
 import { type LineConsumer, tailRun } from './tailer.js';
@@ -79,6 +80,8 @@ const CAPTURE_LIST_MAX_MS = 5000;
  * (agents/tui-state.ts `wantsScreen`); an idle agent's is not looked at.
  */
 export const SCREEN_MS = 250;
+/** How often claude's session registry is looked at meanwhile: a stat, so sooner than the screen. */
+export const REGISTRY_MS = 100;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -124,6 +127,8 @@ export class Loop {
   private readonly consume: LineConsumer;
   /** The last look at each interactive task's screen, by task id. */
   private readonly screens = new Map<number, ScreenLook>();
+  /** Claude's registry file of each open interactive run (by run id), and its mtime at the last look. */
+  private readonly registries = new Map<number, { file: string | null; mtime: number | null }>();
   /** When the next screen look is due (while any interactive agent's state needs one). */
   private screenAt = Number.POSITIVE_INFINITY;
   private readonly log: (line: string) => void;
@@ -243,12 +248,22 @@ export class Loop {
     const { rt } = this;
     this.screenAt = Number.POSITIVE_INFINITY;
     const live = new Set<number>();
+    const liveRuns = new Set<number>();
     for (const run of rt.store.runs.openPanes()) {
       if (!this.inScope(run.taskId) || run.pid === null) continue;
       const task = rt.store.tasks.byId(run.taskId);
       if (!task || !isInteractive(task) || task.currentRunId !== run.id) continue;
       live.add(task.id);
+      liveRuns.add(run.id);
       if (!wantsScreen(task.tui ?? INITIAL_TUI)) continue;
+      const registry = this.registryOf(task, run.id);
+      if (registry) {
+        const seen = this.registries.get(run.id)!;
+        const mtime = registryMtime(registry);
+        if (mtime !== seen.mtime) this.markDirty(task.id);
+        seen.mtime = mtime;
+        this.screenAt = Math.min(this.screenAt, now + REGISTRY_MS);
+      }
       const last = this.screens.get(task.id);
       if (last && now - last.at < SCREEN_MS) {
         this.screenAt = Math.min(this.screenAt, last.at + SCREEN_MS);
@@ -263,6 +278,18 @@ export class Loop {
         this.markDirty(task.id);
     }
     for (const id of this.screens.keys()) if (!live.has(id)) this.screens.delete(id);
+    for (const id of this.registries.keys()) if (!liveRuns.has(id)) this.registries.delete(id);
+  }
+
+  /** Claude's registry file of an interactive run, once claude has written it. */
+  private registryOf(task: TaskRecord, runId: number): string | null {
+    if (!isInteractive(task) || task.spec.agent?.kind !== 'claude') return null;
+    const known = this.registries.get(runId);
+    if (known?.file) return known.file;
+    const taskPid = this.rt.store.runs.byId(runId)?.taskPid ?? null;
+    const file = taskPid === null ? null : claudeRegistryFile(this.rt, task, taskPid);
+    this.registries.set(runId, { file, mtime: known?.mtime ?? null });
+    return file;
   }
 
   /**
@@ -463,8 +490,14 @@ export class Loop {
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
     // An interactive agent's signals are read whether or not its run is live: the offset is
     // committed with the decision, so each is consumed once.
+    const registry = run && run.endedAt === null ? this.registryOf(task, run.id) : null;
     const seen = isInteractive(task)
-      ? tuiObservation(this.rt, task, this.screens.get(task.id) ?? null)
+      ? tuiObservation(
+          this.rt,
+          task,
+          this.screens.get(task.id) ?? null,
+          registry === null ? null : readClaudeRegistry(registry),
+        )
       : null;
     const tui = seen?.tui ?? null;
     const approvals = seen?.approvals ?? [];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseRegistry, type RegistryReading } from '../../src/agents/claude-registry.js';
 import type { ScreenReading } from '../../src/agents/screen.js';
 import { readScreen } from '../../src/agents/screen.js';
 import type { SignalLine } from '../../src/agents/signals.js';
-import { foldScreen, foldSignal, SCREEN_QUIET_MS } from '../../src/agents/tui-state.js';
+import { foldRegistry, foldScreen, foldSignal, SCREEN_QUIET_MS } from '../../src/agents/tui-state.js';
 import { INITIAL_TUI, SCREEN_STATES, type TuiState } from '../../src/core/interactive.js';
 import { prng, testSeed } from '../helpers/random.js';
 
@@ -12,6 +13,11 @@ const hook = (event: string, at: number, payload: Record<string, unknown> = {}):
   source: 'hook',
   event,
   payload: { hook_event_name: event, session_id: 's-1', ...payload },
+});
+const registry = (status: RegistryReading['status'], at: number, waitingFor?: string): RegistryReading => ({
+  status,
+  waitingFor: waitingFor ?? null,
+  at,
 });
 const reading = (state: ScreenReading['state']): ScreenReading => ({
   state,
@@ -189,5 +195,100 @@ describe('tui state', () => {
       '  ? for shortcuts',
     ];
     expect(readScreen('codex', idleAfter.join('\n')).state).toBe('idle');
+  });
+
+  it('an Esc interrupt (no hook, §3): the registry turning idle ends the turn at once, with no 500 ms wait, and the screen does not undo it', () => {
+    let s = foldSignal(INITIAL_TUI, hook('SessionStart', 0));
+    s = foldSignal(s, hook('UserPromptSubmit', 1000, { prompt: 'x' }));
+    s = foldSignal(s, hook('PreToolUse', 1010, { tool_name: 'Bash' }));
+    s = foldRegistry(s, registry('busy', 1020));
+    expect(s).toMatchObject({ activity: 'working', via: 'hook', activitySince: 1000 });
+    s = foldRegistry(s, registry('idle', 1100));
+    expect(s).toMatchObject({
+      activity: 'idle',
+      via: 'registry',
+      activitySince: 1100,
+      turnInFlight: false,
+      toolInFlight: false,
+      registryAt: 1100,
+    });
+    // A stale working screen right after it is not believed (the registry ranks above the screen).
+    for (const at of [1150, 1400, 1590]) s = foldScreen(s, { reading: reading('working'), at });
+    expect(s).toMatchObject({ activity: 'idle', via: 'registry' });
+  });
+
+  it('a hook line newer than the registry wins, an older one landing late does not; folding a reading again changes nothing; before the first hook the registry is no signal', () => {
+    // At launch it says idle while a first-run dialog may be up: SessionStart starts the state.
+    expect(foldRegistry(INITIAL_TUI, registry('idle', 10))).toEqual(INITIAL_TUI);
+    let s = foldSignal(INITIAL_TUI, hook('SessionStart', 0));
+    s = foldSignal(s, hook('UserPromptSubmit', 1000, { prompt: 'x' }));
+    // Written before the prompt's hook ran (the last turn's idle): stale.
+    expect(foldRegistry(s, registry('idle', 990))).toEqual(s);
+    expect(foldRegistry(s, registry('idle', 1000))).toEqual(s);
+    s = foldSignal(s, hook('Stop', 2000));
+    const stale = foldRegistry(s, registry('busy', 1500));
+    expect(stale).toEqual(s);
+    // Idle after Stop agrees: nothing changes but what was read.
+    const agreed = foldRegistry(s, registry('idle', 2001));
+    expect(agreed).toEqual({ ...s, registryAt: 2001 });
+    // A later hook beats the registry read in the same decision only if it is newer than the file.
+    let t = foldSignal(agreed, hook('UserPromptSubmit', 3000, { prompt: 'y' }));
+    t = foldRegistry(t, registry('busy', 3050));
+    const interrupted = foldRegistry(t, registry('idle', 4000));
+    expect(interrupted).toMatchObject({ activity: 'idle', via: 'registry', activitySince: 4000 });
+    expect(foldRegistry(interrupted, registry('idle', 4000))).toEqual(interrupted);
+    // The next prompt's hook ran at 4500, its line landed late: an interrupt written at 4600 holds.
+    let late = foldRegistry(interrupted, registry('idle', 4600));
+    late = foldSignal(late, hook('UserPromptSubmit', 4500, { prompt: 'z' }));
+    expect(late.activity).toBe('working');
+    late = foldRegistry(late, registry('idle', 4600));
+    expect(late).toMatchObject({ activity: 'idle', via: 'registry', turnInFlight: false });
+  });
+
+  it('a denied approval (Esc or 4 on the dialog, no hook): registry waiting keeps the question, idle closes it; busy after a dialog answered by keys closes it too; waiting opens none', () => {
+    let s = foldSignal(INITIAL_TUI, hook('SessionStart', 0));
+    s = foldSignal(s, hook('UserPromptSubmit', 1000, { prompt: 'x' }));
+    s = foldSignal(
+      s,
+      hook('PermissionRequest', 1100, { tool_name: 'Bash', tool_input: { command: 'rm x' } }),
+    );
+    const asked = s.question;
+    expect(asked).toMatchObject({ kind: 'permission', tool: 'Bash', input: 'rm x' });
+    s = foldRegistry(s, registry('waiting', 1500, 'permission prompt'));
+    expect(s).toMatchObject({ activity: 'waiting-input', via: 'hook', question: asked });
+    const denied = foldRegistry(s, registry('idle', 4000));
+    expect(denied).toMatchObject({ activity: 'idle', via: 'registry', question: null, turnInFlight: false });
+    const allowed = foldRegistry(s, registry('busy', 4000));
+    expect(allowed).toMatchObject({
+      activity: 'working',
+      via: 'registry',
+      question: null,
+      turnInFlight: true,
+    });
+    // A dialog whose hook line has not landed yet: the hook (or the screen) opens the question, once.
+    const quiet = foldSignal(foldSignal(INITIAL_TUI, hook('SessionStart', 0)), hook('UserPromptSubmit', 10));
+    expect(foldRegistry(quiet, registry('waiting', 500, 'permission prompt'))).toEqual(quiet);
+    // A wait the doc does not record is no signal.
+    expect(foldRegistry(quiet, registry('waiting', 500, 'something else'))).toEqual(quiet);
+  });
+
+  it('the registry file: a missing, half-written or unknown one is no signal', () => {
+    const full = JSON.stringify({
+      pid: 7,
+      sessionId: 's',
+      status: 'waiting',
+      waitingFor: 'permission prompt',
+    });
+    expect(parseRegistry(full, 5)).toEqual({ status: 'waiting', waitingFor: 'permission prompt', at: 5 });
+    expect(parseRegistry(JSON.stringify({ status: 'idle' }), 6)).toEqual({
+      status: 'idle',
+      waitingFor: null,
+      at: 6,
+    });
+    expect(parseRegistry(null, 5)).toBeNull();
+    expect(parseRegistry(full.slice(0, full.length - 9), 5)).toBeNull();
+    expect(parseRegistry('', 5)).toBeNull();
+    expect(parseRegistry(JSON.stringify({ status: 'thinking' }), 5)).toBeNull();
+    expect(parseRegistry(JSON.stringify({ pid: 7 }), 5)).toBeNull();
   });
 });

@@ -7,9 +7,16 @@
  * screen's state and the open question.
  */
 import { approvalEvents } from '../../agents/answers.js';
+import type { RegistryReading } from '../../agents/claude-registry.js';
 import { readScreen, type ScreenReading } from '../../agents/screen.js';
 import { parseSignalLine, type SignalLine } from '../../agents/signals.js';
-import { foldScreen, foldSignals, type ScreenLook } from '../../agents/tui-state.js';
+import {
+  foldRegistry,
+  foldScreen,
+  foldSignals,
+  lastWordAt,
+  type ScreenLook,
+} from '../../agents/tui-state.js';
 import type { JournalDraft } from '../../core/events.js';
 import { INITIAL_TUI, type Question, type TuiState } from '../../core/interactive.js';
 import type { TaskRecord } from '../../core/task.js';
@@ -39,22 +46,22 @@ export function readSignals(rt: Runtime, task: string, from: number): { lines: S
   return { lines, end: offset + cut };
 }
 
-/** The task's next state from its new signals and the loop's last look at its screen. */
-export function tuiFacts(rt: Runtime, task: TaskRecord, look: ScreenLook | null): TuiState {
-  return tuiObservation(rt, task, look).tui;
-}
-
-/** tuiFacts, and the approvals decided in the same new signals (journaled with them). */
+/**
+ * The task's next state from its new signals, claude's registry as read now, and the loop's last
+ * look at its screen; and the approvals decided in the same new signals (journaled with them).
+ */
 export function tuiObservation(
   rt: Runtime,
   task: TaskRecord,
   look: ScreenLook | null,
+  registry: RegistryReading | null = null,
 ): { tui: TuiState; approvals: JournalDraft<'approval-decided'>[] } {
   const prev = task.tui ?? INITIAL_TUI;
   const { lines, end } = readSignals(rt, task.name, prev.signalsOffset);
   let next = foldSignals({ ...prev, signalsOffset: end }, lines);
+  if (registry) next = foldRegistry(next, registry);
   // A look older than the last signal says nothing the signal did not: hooks win.
-  if (look && look.at >= (next.lastSignalAt ?? 0)) next = foldScreen(next, look);
+  if (look && look.at >= lastWordAt(next)) next = foldScreen(next, look);
   return { tui: next, approvals: lines.flatMap(approvalEvents) };
 }
 
