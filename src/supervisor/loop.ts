@@ -12,11 +12,12 @@ import { event } from '../core/events.js';
 import type { RunExit, RunRecord, TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
 import { noSpaceAt } from '../store/disk-full.js';
+import type { PaneRun } from '../store/runs.js';
 import { Executor, launchErrors } from './execute.js';
 import { fileSize } from './file-range.js';
 import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
-import { isRunning, nudgeReap, processStartTime } from './process.js';
+import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { agentFacts, makeAgentLineConsumer } from './steps/session.js';
 import { type LineConsumer, tailRun } from './tailer.js';
@@ -194,7 +195,14 @@ export class Loop {
       this.lastList = now;
       this.reconcileLaunches(snap);
       this.watchCapture(snap, now);
-      await this.afterListing(snap, now);
+      try {
+        await this.afterListing(snap, now);
+      } catch (error) {
+        // A server or watchdog that could not be started (a full disk, a failed tmux call) is looked
+        // for again at the next pass, which comes after the daemon's backoff, not 10 s on.
+        this.listSoon = true;
+        throw error;
+      }
     }
     if (now - this.lastTail >= TAIL_MS) this.tail(now);
     // Missions first: a session or gate they hand over to is then started in this same pass.
@@ -384,12 +392,21 @@ export class Loop {
 
   /**
    * What the snapshot says about an open run, with one grace: a run whose starter died before it
-   * recorded a pid is relaunched only when a listing ORPHAN_GRACE_MS after that was first seen
-   * still lacks its pane. The starter's tmux client is a process of its own (detached, so it
-   * outlives the starter) and may put the pane there after an earlier listing; relaunching then
-   * would respawn over the run's first process, and the run's log would hold both.
+   * recorded a pid is judged only when a listing ORPHAN_GRACE_MS after that was first seen still
+   * lacks its pane. The starter's tmux client is a process of its own (detached, so it outlives the
+   * starter) and may put the pane there after an earlier listing; relaunching then would respawn
+   * over the run's first process, and the run's log would hold both.
+   *
+   * Once judged, a run that had reached a tmux server (its task reported a pid, or wrote to its
+   * log) and is in none now ended with that server: the starter died together with it (a daemon
+   * killed with the server, or killed mid-launch before the server died). It is lost, and the
+   * restart policy starts a new run with a log of its own; launching the same run again would put
+   * its first lines into its log twice. A run that never got that far is launched again.
    */
-  private paneOf(run: Pick<RunRecord, 'id' | 'pid' | 'starterPid'>, snap: Snapshot): PaneFact {
+  private paneOf(
+    run: Pick<PaneRun, 'id' | 'pid' | 'starterPid' | 'taskPid' | 'logPath'>,
+    snap: Snapshot,
+  ): PaneFact {
     const fact = paneFact(run, snap, this.executor.launchFailures);
     if (fact.kind !== 'unlaunched') {
       if (snap.listed) this.orphans.delete(run.id);
@@ -397,9 +414,13 @@ export class Loop {
     }
     const since = this.orphans.get(run.id) ?? snap.at;
     this.orphans.set(run.id, since);
-    if (snap.at - since >= ORPHAN_GRACE_MS) return fact;
-    this.orphanListAt = Math.min(this.orphanListAt, since + ORPHAN_GRACE_MS);
-    return { kind: 'none' };
+    if (snap.at - since < ORPHAN_GRACE_MS) {
+      this.orphanListAt = Math.min(this.orphanListAt, since + ORPHAN_GRACE_MS);
+      return { kind: 'none' };
+    }
+    if (run.taskPid !== null || fileSize(run.logPath) > 0)
+      return { kind: 'lost', reason: 'server-lost', at: snap.at };
+    return fact;
   }
 
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
@@ -496,15 +517,24 @@ export class Loop {
     } else this.unreapedSince = null;
     if (!this.options.keepServer) return;
     if (snap.panes === null) {
-      const runsEnded = rt.store.runs.open().filter((r) => snap.launchedBefore.has(r.id)).length;
+      const open = rt.store.runs.open();
+      const runsEnded = open.filter((r) => snap.launchedBefore.has(r.id)).length;
+      // Runs whose starter died before they reached tmux (with the server they were launched into,
+      // often) need a server as much as lost ones do: it comes with its watchdog, before they are
+      // launched into it, so that no server runs tasks while nothing brings the daemon back.
+      const stranded = open.some(
+        (r) => r.pid === null && r.endedAt === null && (r.starterPid === null || !isLive(r.starterPid)),
+      );
       // A home that never had a server (no task has run yet) has nothing to bring back.
-      if (this.serverWasUp !== true && runsEnded === 0) {
+      if (this.serverWasUp !== true && runsEnded === 0 && !stranded) {
         this.serverWasUp = false;
         return;
       }
-      if (this.serverWasUp !== false) {
+      if (this.serverWasUp === true || (this.serverWasUp === null && runsEnded > 0)) {
         this.log('the tmux server is gone: starting a fresh one and restarting what should run');
         rt.store.tx(() => rt.store.events.record({ at: rt.now() }, event('server-lost', { runsEnded })));
+      } else if (this.serverWasUp === null) {
+        this.log('no tmux server runs: starting one for the runs still to be put into tmux');
       }
       this.serverWasUp = false;
       // Without the watchdog (systemd), the tasks' launches start the server they need.

@@ -4,10 +4,10 @@
  * needs to know about one open run.
  */
 import type { PaneFact } from '../core/decide.js';
-import type { RunRecord } from '../core/task.js';
+import type { PaneRun } from '../store/runs.js';
 import type { PaneInfo } from '../tmux/panes.js';
 import { type PaneEvents, readPaneEvents } from './pane-events.js';
-import { isAlive } from './process.js';
+import { isLive } from './process.js';
 import type { Runtime } from './runtime.js';
 
 export interface Snapshot {
@@ -76,7 +76,7 @@ export interface LaunchFailure {
 
 /** What the snapshot says about one open run (`none`: nothing new). */
 export function paneFact(
-  run: Pick<RunRecord, 'id' | 'pid' | 'starterPid'>,
+  run: Pick<PaneRun, 'id' | 'pid' | 'starterPid'>,
   snap: Snapshot,
   launchFailures: ReadonlyMap<number, LaunchFailure>,
 ): PaneFact {
@@ -86,8 +86,9 @@ export function paneFact(
   // the server ran its command, the pid could not be read or recorded): tmux is asked first, and
   // only a listing without the pane tagged with this run makes it a failed launch.
   const failure = launchFailures.get(run.id);
-  // A run whose starter is alive and has not recorded a pid yet is being put into tmux right now.
-  const launching = run.pid === null && run.starterPid !== null && isAlive(run.starterPid);
+  // A run whose starter is alive and has not recorded a pid yet is being put into tmux right now (a
+  // killed starter not reaped yet is no longer doing anything).
+  const launching = run.pid === null && run.starterPid !== null && isLive(run.starterPid);
   if (!snap.listed) return launching || failure ? { kind: 'launching' } : { kind: 'none' };
   const pane = snap.panes?.get(run.id);
   if (!pane && failure) return { kind: 'launch-failed', error: failure.message, at: failure.at };
@@ -97,7 +98,9 @@ export function paneFact(
     return { kind: 'dead', exitCode: pane.deadStatus, signal: pane.deadSignal, at: snap.at, pid: pane.pid };
   }
   if (launching) return { kind: 'launching' };
-  if (run.pid === null) return snap.panes === null ? { kind: 'none' } : { kind: 'unlaunched' };
+  // Its starter died before recording a pid, and no server has the pane: with no server at all too
+  // (the starter died with the server it launched into), or nothing would ever launch it.
+  if (run.pid === null) return { kind: 'unlaunched' };
   if (!snap.launchedBefore.has(run.id)) return { kind: 'none' };
   return { kind: 'lost', reason: snap.panes === null ? 'server-lost' : 'pane-lost', at: snap.at };
 }
