@@ -72,6 +72,8 @@ const OUTPUT_SETTLE_MS = 40;
  */
 const CAPTURE_LIST_MS = 250;
 const CAPTURE_LIST_MAX_MS = 5000;
+/** While a lost pipe waits for room on a full disk, the disk is looked at this often. */
+const SPACE_POLL_MS = 100;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -107,6 +109,12 @@ export class Loop {
   /** When the next listing is due for a lost pipe, and how many listings in a row have found one. */
   private captureListAt = Number.POSITIVE_INFINITY;
   private captureListings = 0;
+  /**
+   * The folders of those runs' logs that were full at that listing. A pipe cannot be attached again
+   * before there is room, and the listings for it back off while the disk stays full: the moment
+   * there is room again (a statfs, cheap) is a listing at once, so the gap in the log ends there.
+   */
+  private fullLogDirs: string[] = [];
   /** Agent runs whose death waits for their log to stop growing (see `settled`). */
   private readonly settling = new Map<
     number,
@@ -162,6 +170,7 @@ export class Loop {
       this.unreapedSince !== null ||
       now >= this.listAt ||
       now >= this.captureListAt ||
+      this.spaceBack() ||
       now >= this.orphanListAt ||
       now - this.lastList >= this.listMs;
     let snap = await takeSnapshot(rt, now, list, this.eventsCursor);
@@ -223,6 +232,7 @@ export class Loop {
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
     if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
     if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
+    if (this.fullLogDirs.length > 0) wakeAt = Math.min(wakeAt, now + SPACE_POLL_MS);
     if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
     return { wakeAt, applied };
   }
@@ -257,12 +267,16 @@ export class Loop {
    */
   private watchCapture(snap: Snapshot, now: number): void {
     const lost = new Map<number, number>();
+    const dirs = new Set<string>();
     for (const run of this.rt.store.runs.openPanes()) {
       const pane = snap.panes?.get(run.id);
-      if (pane && !pane.dead && !pane.piped) lost.set(run.id, run.taskId);
+      if (!pane || pane.dead || pane.piped) continue;
+      lost.set(run.id, run.taskId);
+      dirs.add(dirname(run.logPath));
     }
     for (const taskId of [...this.lostPipes.values(), ...lost.values()]) this.markDirty(taskId);
     this.lostPipes = lost;
+    this.fullLogDirs = [...dirs].filter((dir) => noSpaceAt(dir));
     this.captureListAt = Number.POSITIVE_INFINITY;
     if (lost.size === 0) {
       this.captureListings = 0;
@@ -270,6 +284,11 @@ export class Loop {
     }
     this.captureListAt = now + Math.min(CAPTURE_LIST_MS * 2 ** this.captureListings, CAPTURE_LIST_MAX_MS);
     this.captureListings++;
+  }
+
+  /** Whether a log folder that was full when a run's pipe was found lost has room again. */
+  private spaceBack(): boolean {
+    return this.fullLogDirs.some((dir) => !noSpaceAt(dir));
   }
 
   /** Whether a launcher said a run is gone whose end nothing has recorded yet (a listing will tell). */
