@@ -55,9 +55,6 @@ export const LIST_MS = 10_000;
 /** A listing that failed while the server runs is tried again this soon. */
 const SERVER_RETRY_MS = 200;
 
-/** How long a run whose starter died mid-launch waits before a listing may call it unlaunched. */
-const ORPHAN_GRACE_MS = 2_000;
-
 /** A launcher's `gone` line is followed by a listing this soon, unless tmux's hook has said it all. */
 const GONE_LIST_MS = 50;
 /** How often logs are checked for new bytes (agent facts and last output in `ls`; a stall reads its log fresh). */
@@ -97,10 +94,6 @@ export class Loop {
   private listAt = Number.POSITIVE_INFINITY;
   /** The tmux server the last good listing came from (pid and start time). */
   private server: { pid: number; start: string } | null = null;
-  /** Runs whose starter died before recording a pid, by when that was first seen. */
-  private readonly orphans = new Map<number, number>();
-  /** When such a run's grace ends and a listing must look for its pane again. */
-  private orphanListAt = Number.POSITIVE_INFINITY;
   private gone: { task: string; n: number | null }[] = [];
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
@@ -171,7 +164,6 @@ export class Loop {
       now >= this.listAt ||
       now >= this.captureListAt ||
       this.spaceBack() ||
-      now >= this.orphanListAt ||
       now - this.lastList >= this.listMs;
     let snap = await takeSnapshot(rt, now, list, this.eventsCursor);
     // A listing that says "no server" while the server seen last is still running is a client that
@@ -199,7 +191,6 @@ export class Loop {
     if (snap.listed) {
       this.listSoon = false;
       this.listAt = Number.POSITIVE_INFINITY;
-      this.orphanListAt = Number.POSITIVE_INFINITY;
       this.gone = [];
       this.lastList = now;
       this.reconcileLaunches(snap);
@@ -226,7 +217,6 @@ export class Loop {
       this.lastList + this.listMs,
       this.listAt,
       this.captureListAt,
-      this.orphanListAt,
       this.lastTail + TAIL_MS,
     );
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
@@ -410,34 +400,20 @@ export class Loop {
   }
 
   /**
-   * What the snapshot says about an open run, with one grace: a run whose starter died before it
-   * recorded a pid is judged only when a listing ORPHAN_GRACE_MS after that was first seen still
-   * lacks its pane. The starter's tmux client is a process of its own (detached, so it outlives the
-   * starter) and may put the pane there after an earlier listing; relaunching then would respawn
-   * over the run's first process, and the run's log would hold both.
-   *
-   * Once judged, a run that had reached a tmux server (its task reported a pid, or wrote to its
-   * log) and is in none now ended with that server: the starter died together with it (a daemon
-   * killed with the server, or killed mid-launch before the server died). It is lost, and the
-   * restart policy starts a new run with a log of its own; launching the same run again would put
-   * its first lines into its log twice. A run that never got that far is launched again.
+   * What the snapshot says about an open run. A run whose starter died before it recorded a pid,
+   * that no tmux client was still putting into tmux, and that is in no pane, never will be: the
+   * snapshot looked for both before listing (observe.ts). If it had reached a tmux server (its task
+   * reported a pid, or wrote to its log), it ended with that server: the starter died together with
+   * it (a daemon killed with the server, or killed mid-launch before the server died). It is lost,
+   * and the restart policy starts a new run with a log of its own; launching the same run again
+   * would put its first lines into its log twice. A run that never got that far is launched again.
    */
   private paneOf(
     run: Pick<PaneRun, 'id' | 'pid' | 'starterPid' | 'taskPid' | 'logPath'>,
     snap: Snapshot,
   ): PaneFact {
     const fact = paneFact(run, snap, this.executor.launchFailures);
-    if (fact.kind !== 'unlaunched') {
-      if (snap.listed) this.orphans.delete(run.id);
-      return fact;
-    }
-    const since = this.orphans.get(run.id) ?? snap.at;
-    this.orphans.set(run.id, since);
-    if (snap.at - since < ORPHAN_GRACE_MS) {
-      this.orphanListAt = Math.min(this.orphanListAt, since + ORPHAN_GRACE_MS);
-      return { kind: 'none' };
-    }
-    if (run.taskPid !== null || fileSize(run.logPath) > 0)
+    if (fact.kind === 'unlaunched' && (run.taskPid !== null || fileSize(run.logPath) > 0))
       return { kind: 'lost', reason: 'server-lost', at: snap.at };
     return fact;
   }

@@ -8,7 +8,9 @@ import type { PaneRun } from '../store/runs.js';
 import type { PaneInfo } from '../tmux/panes.js';
 import { type PaneEvents, readPaneEvents } from './pane-events.js';
 import { isLive } from './process.js';
+import { launchingClients } from './process-tree.js';
 import type { Runtime } from './runtime.js';
+import { RUN_OPTION } from './steps/launch.js';
 
 export interface Snapshot {
   at: number;
@@ -26,6 +28,12 @@ export interface Snapshot {
   launchedBefore: ReadonlySet<number>;
   /** Runs whose pane is dead but not reaped by tmux yet (status unknown). */
   unreaped: number[];
+  /**
+   * The open runs without a pid that were being put into tmux when the listing was taken: their
+   * starter was alive, or a tmux client of theirs was still running. Looked at before the listing,
+   * so a run in neither and not in the listing never reached tmux and nothing will put it there.
+   */
+  launching: ReadonlySet<number>;
 }
 
 export async function takeSnapshot(
@@ -44,18 +52,21 @@ export async function takeSnapshot(
     serverPid: null,
     launchedBefore: new Set(),
     unreaped: [],
+    launching: new Set(),
   };
   if (!list) return snap;
-  const launchedBefore = new Set(
-    rt.store.runs
-      .openPanes()
-      .filter((r) => r.pid !== null)
-      .map((r) => r.id),
-  );
+  const open = rt.store.runs.openPanes();
+  const launchedBefore = new Set(open.filter((r) => r.pid !== null).map((r) => r.id));
+  const launching = new Set<number>();
+  const pending = open.filter((r) => r.pid === null);
+  for (const r of pending) if (r.starterPid !== null && isLive(r.starterPid)) launching.add(r.id);
+  if (pending.some((r) => !launching.has(r.id)))
+    for (const id of launchingClients(rt.paths.socket, RUN_OPTION)) launching.add(id);
   const panes = await rt.tmux.listPanes();
   snap.listed = true;
   snap.list = panes;
   snap.launchedBefore = launchedBefore;
+  snap.launching = launching;
   snap.serverPid = panes?.[0]?.serverPid ?? null;
   if (panes === null) {
     snap.panes = null;
@@ -97,9 +108,9 @@ export function paneFact(
     if (pane.deadStatus === null && pane.deadSignal === null) return { kind: 'awaiting-reap', pid: pane.pid };
     return { kind: 'dead', exitCode: pane.deadStatus, signal: pane.deadSignal, at: snap.at, pid: pane.pid };
   }
-  if (launching) return { kind: 'launching' };
-  // Its starter died before recording a pid, and no server has the pane: with no server at all too
-  // (the starter died with the server it launched into), or nothing would ever launch it.
+  if (launching || snap.launching.has(run.id)) return { kind: 'launching' };
+  // Its starter died before recording a pid, no client of its is still at work, and no server has
+  // the pane: with no server at all too (the starter died with the server it launched into).
   if (run.pid === null) return { kind: 'unlaunched' };
   if (!snap.launchedBefore.has(run.id)) return { kind: 'none' };
   return { kind: 'lost', reason: snap.panes === null ? 'server-lost' : 'pane-lost', at: snap.at };

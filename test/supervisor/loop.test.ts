@@ -3,7 +3,7 @@
  * timers happen when the test says it is time, never by waiting. The processes are real (a private
  * tmux server): only their deaths are waited for.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, type TaskSpec } from '../../src/core/task.js';
@@ -118,7 +118,7 @@ const state = (rt: Runtime, id: number) => rt.store.tasks.byId(id)!.state;
 const runs = (rt: Runtime, id: number) => rt.store.runs.forTask(id);
 
 describe('the loop on a fake clock', () => {
-  it('relaunches a run whose starter died before recording a pid only when, 2 s on, tmux still lacks its pane', async () => {
+  it('does not launch again a run whose starter died while a tmux client of its is still at work, and does once none is', async () => {
     const { rt, clock, loop, home } = setup();
     // A server with a task in it: the orphan's pane is looked for in a real listing.
     const keeper = await createTask(rt, {
@@ -128,56 +128,49 @@ describe('the loop on a fake clock', () => {
       env: { PATH: process.env.PATH },
     });
     await passUntil(loop, () => state(rt, keeper.id) === 'running', 'the keeper running');
-    const task = await createTask(rt, {
-      name: 'orphan',
-      nameBase: 'orphan',
-      spec: spec(home.dir, ['sleep', '30']),
-      env: { PATH: process.env.PATH },
-    });
-    // What a starter killed mid-launch leaves: a run row with no pid, and a starter that is gone.
-    const deadStarter = spawnSync('true').pid!;
-    rt.store.tx(() => {
-      const run = rt.store.runs.insert({
-        taskId: task.id,
-        n: 1,
-        cause: 'start',
-        startedAt: clock.now(),
-        logPath: rt.paths.runLog('orphan', 1),
-        starterPid: deadStarter,
-      });
-      rt.store.tasks.update(
-        task.id,
-        { state: 'starting', currentRunId: run.id, nextStartAt: null },
-        clock.now(),
-      );
-    });
-    const resumed = () => rt.store.events.forTask(task.id).filter((e) => e.type === 'launch-resumed');
-    // Its tmux client may still be putting the pane there: not relaunched yet, however many passes.
-    for (let i = 0; i < 3; i++) {
-      loop.lookAgain();
-      const pass = await loop.pass();
-      expect(pass.wakeAt).toBeLessThanOrEqual(clock.t + 2000);
+    const { taskId, runId } = await strandedRun(rt, clock, home.dir, 'orphan');
+    // What the dead starter's detached tmux client looks like while it is still putting the pane
+    // there: a process with the socket and the run's `@hf_run` in its argv (steps/launch.ts).
+    const client = spawn(
+      'bash',
+      [
+        '-c',
+        'sleep 30; true',
+        'tmux',
+        '-S',
+        home.socket,
+        'set-option',
+        '-p',
+        '-t',
+        '=orphan:',
+        '@hf_run',
+        String(runId),
+      ],
+      { stdio: 'ignore' },
+    );
+    const resumed = () => rt.store.events.forTask(taskId).filter((e) => e.type === 'launch-resumed');
+    try {
+      for (let i = 0; i < 3; i++) {
+        loop.lookAgain();
+        await loop.pass();
+      }
+      expect(resumed()).toHaveLength(0);
+      expect(runs(rt, taskId)[0]!.pid).toBeNull();
+    } finally {
+      client.kill('SIGKILL');
     }
-    expect(resumed()).toHaveLength(0);
-    expect(runs(rt, task.id)[0]!.pid).toBeNull();
-    clock.advance(2000);
-    await passUntil(loop, () => runs(rt, task.id)[0]!.pid !== null, 'the run relaunched');
+    await new Promise((resolve) => client.once('exit', resolve));
+    await passUntil(loop, () => runs(rt, taskId)[0]!.pid !== null, 'the run relaunched');
     expect(resumed()).toHaveLength(1);
-    expect(runs(rt, task.id)).toHaveLength(1);
+    expect(runs(rt, taskId)).toHaveLength(1);
   });
 
-  it('launches, 2 s on, a run whose starter died before recording a pid when no tmux server runs at all', async () => {
+  it('launches again a run whose starter died before recording a pid when no tmux server runs at all', async () => {
     // The starter died with the server it was launching into (a daemon and the tmux server killed
     // together): with no server left, nothing else would ever put the run into tmux.
     const { rt, clock, loop, home } = setup();
     const { taskId } = await strandedRun(rt, clock, home.dir, 'orphan');
     expect(serverRuns(home)).toBe(false);
-    for (let i = 0; i < 3; i++) {
-      loop.lookAgain();
-      await loop.pass();
-    }
-    expect(runs(rt, taskId)[0]!.pid).toBeNull();
-    clock.advance(2000);
     await passUntil(loop, () => state(rt, taskId) === 'running', 'the run launched and running');
     expect(rt.store.events.forTask(taskId).filter((e) => e.type === 'launch-resumed')).toHaveLength(1);
     expect(runs(rt, taskId)).toHaveLength(1);
@@ -200,9 +193,6 @@ describe('the loop on a fake clock', () => {
       writeFileSync(log, evidence === 'log' ? 'L 1 1 1796136934.521410\r\n' : '');
       if (evidence === 'pid') rt.store.tx(() => rt.store.runs.setTaskPid(runId, spawnSync('true').pid!));
       const before = readFileSync(log, 'utf8');
-      loop.lookAgain();
-      await loop.pass();
-      clock.advance(2000);
       await passUntil(
         loop,
         () => runs(rt, taskId).length === 2 && runs(rt, taskId)[1]!.pid !== null,
