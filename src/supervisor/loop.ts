@@ -15,7 +15,7 @@ import { noSpaceAt } from '../store/disk-full.js';
 import type { PaneRun } from '../store/runs.js';
 import { Executor, launchErrors } from './execute.js';
 import { fileSize } from './file-range.js';
-import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
+import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
 import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
@@ -336,8 +336,10 @@ export class Loop {
     const { rt } = this;
     const applied: Applied[] = [];
     const commit = this.options.scope === undefined && snap.events.end !== null;
+    const seenServer = snap.server === null ? null : rt.store.meta.get(SERVER_KEY);
+    const newServer = this.options.scope === undefined && snap.server !== null && snap.server !== seenServer;
     // Nothing to decide and nothing to commit: no transaction (an idle daemon's usual pass).
-    if (ids.size === 0 && snap.events.deaths.size === 0 && !commit) return applied;
+    if (ids.size === 0 && snap.events.deaths.size === 0 && !commit && !newServer) return applied;
     const ctx: DecisionContext = {
       now,
       jitter: this.random(),
@@ -369,6 +371,9 @@ export class Loop {
       // A task's pid its launch did not wait long enough for (it records the ones it sees itself).
       for (const { task, n, pid } of snap.events.pids) rt.store.runs.setTaskPidOf(task, n, pid);
       if (commit) commitPaneEvents(rt, snap.events.end!);
+      // The server the runs just decided were judged against: the daemon decides every task, so a
+      // run missing from a later server is told lost with its server from one killed in this one.
+      if (newServer) rt.store.meta.set(SERVER_KEY, snap.server!);
     });
     for (const a of applied) {
       const id = a.before.id;

@@ -7,7 +7,7 @@ import type { PaneFact } from '../core/decide.js';
 import type { PaneRun } from '../store/runs.js';
 import type { PaneInfo } from '../tmux/panes.js';
 import { type PaneEvents, readPaneEvents } from './pane-events.js';
-import { isLive } from './process.js';
+import { isLive, processStartTime } from './process.js';
 import { launchingClients } from './process-tree.js';
 import type { Runtime } from './runtime.js';
 import { RUN_OPTION } from './steps/launch.js';
@@ -34,7 +34,17 @@ export interface Snapshot {
    * so a run in neither and not in the listing never reached tmux and nothing will put it there.
    */
   launching: ReadonlySet<number>;
+  /** The listed tmux server (`pid:start time`); null when none runs or it cannot be told. */
+  server: string | null;
+  /**
+   * Whether it is another server than the one the daemon listed last (the store's SERVER_KEY): the
+   * panes missing from it went with the server that died, not with a session killed in this one.
+   */
+  serverChanged: boolean;
 }
+
+/** The tmux server the daemon's last listing came from, in the store's meta table. */
+export const SERVER_KEY = 'tmux-server';
 
 export async function takeSnapshot(
   rt: Runtime,
@@ -53,6 +63,8 @@ export async function takeSnapshot(
     launchedBefore: new Set(),
     unreaped: [],
     launching: new Set(),
+    server: null,
+    serverChanged: false,
   };
   if (!list) return snap;
   const open = rt.store.runs.openPanes();
@@ -72,6 +84,10 @@ export async function takeSnapshot(
     snap.panes = null;
     return snap;
   }
+  const start = snap.serverPid === null ? null : processStartTime(snap.serverPid);
+  snap.server = start === null ? null : `${snap.serverPid}:${start}`;
+  const seen = rt.store.meta.get(SERVER_KEY);
+  snap.serverChanged = snap.server !== null && seen !== null && seen !== snap.server;
   for (const pane of panes) {
     if (pane.runId === null) continue;
     snap.panes!.set(pane.runId, pane);
@@ -113,5 +129,6 @@ export function paneFact(
   // the pane: with no server at all too (the starter died with the server it launched into).
   if (run.pid === null) return { kind: 'unlaunched' };
   if (!snap.launchedBefore.has(run.id)) return { kind: 'none' };
-  return { kind: 'lost', reason: snap.panes === null ? 'server-lost' : 'pane-lost', at: snap.at };
+  const reason = snap.panes === null || snap.serverChanged ? 'server-lost' : 'pane-lost';
+  return { kind: 'lost', reason, at: snap.at };
 }

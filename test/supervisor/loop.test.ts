@@ -210,6 +210,31 @@ describe('the loop on a fake clock', () => {
     },
   );
 
+  it('ends as lost with its server a run whose tmux server was killed, though another server answers by the next look', async () => {
+    // A launch (of another daemon, a CLI) can start a fresh server before this loop lists again:
+    // the run's pane is missing from a server that is not the one it ran in, which is a lost
+    // server (the line in flight may be missing), not a session killed in that server.
+    const { rt, loop, home } = setup();
+    const task = await createTask(rt, {
+      name: 'a',
+      nameBase: 'a',
+      spec: spec(home.dir, ['sleep', '30'], {}, { mode: 'always' }),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, task.id) === 'running', 'running');
+    const tmux = (args: string[]) =>
+      spawnSync('tmux', ['-S', home.socket, '-f', rt.paths.tmuxConf, ...args], { encoding: 'utf8' });
+    const server = Number(tmux(['display-message', '-p', '#{pid}']).stdout.trim());
+    process.kill(server, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (tmux(['list-sessions']).status === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(tmux(['new-session', '-d', '-s', 'other', '--', 'sleep', '30']).status).toBe(0);
+    await passUntil(loop, () => runs(rt, task.id)[0]!.endedAt !== null, 'run 1 ended');
+    expect(runs(rt, task.id)[0]!.endReason).toBe('server-lost');
+    expect(runs(rt, task.id)[1]?.cause).toBe('server-restarted');
+  });
+
   it('backs off a crash exactly as long as the policy says, whatever the real time', async () => {
     const { rt, clock, loop, home } = setup();
     const task = await createTask(rt, {
