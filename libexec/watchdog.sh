@@ -8,9 +8,10 @@
 # the daemon brings back this script and the tmux server; tmux's pane-died hook respawns this script
 # when a signal kills it. A hangup means this pane is gone: the session was killed (daemon stop), the
 # pane respawned over it, or the whole tmux server died. In the last case nothing else is left, so
-# the script stays, keeping a daemon alive, until the server answers again (the daemon starts a
-# fresh one with a new watchdog); then, or at once in the other cases (the server still answers),
-# it ends.
+# the script stays, keeping a daemon alive, until a new server answers with a live watchdog of its
+# own (the daemon starts one); then, or at once in the other cases (the server this pane ran in still
+# answers), it ends. A new server without a watchdog (one a task's launch started) is not enough:
+# until the daemon has put a watchdog there, this script is all that would bring a killed daemon back.
 #
 # usage: watchdog.sh HOME NODE CLI
 export HOLDFAST_HOME=$1
@@ -22,11 +23,24 @@ socket="$HOLDFAST_HOME/tmux.sock"
 orphaned=0
 child=
 trap 'orphaned=1' HUP
+# The server this pane runs in: tmux sets TMUX to "socket,server pid,session" (the launcher keeps it).
+own_server=${TMUX#*,}
+own_server=${own_server%%,*}
+
+# Whether this script may end after a hangup: the server on the socket is the one it ran in (its
+# session was killed or its pane respawned), or another one whose watchdog pane runs.
+replaced() {
+  local server
+  server=$(tmux -S "$socket" display-message -p '#{pid}' 2>/dev/null) || return 1
+  [ -n "$server" ] || return 1
+  if [ -z "$own_server" ] || [ "$server" = "$own_server" ]; then return 0; fi
+  [ "$(tmux -S "$socket" display-message -p -t "=_holdfast-watchdog:" '#{pane_dead}' 2>/dev/null)" = 0 ]
+}
 
 # It ends when the store is gone: a deleted home is not brought back.
 while [ -f "$HOLDFAST_HOME/holdfast.db" ]; do
-  # list-sessions never starts a server: it only says whether one answers on the socket.
-  if [ "$orphaned" = 1 ] && tmux -S "$socket" list-sessions >/dev/null 2>&1; then exit 0; fi
+  # display-message never starts a server: it only asks the one that answers on the socket.
+  if [ "$orphaned" = 1 ] && replaced; then exit 0; fi
   # The daemon this script started counts before it has written its pid file.
   if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
     sleep 0.2

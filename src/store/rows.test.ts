@@ -119,7 +119,9 @@ describe('store rows are parsed, not cast', () => {
 
   it("the open runs' narrow reads (panes, logs) are checked column by column too", () => {
     const { store, runId } = withTask();
-    expect(store.runs.openPanes()).toEqual([{ id: runId, taskId: 1, pid: null, starterPid: 1 }]);
+    expect(store.runs.openPanes()).toEqual([
+      { id: runId, taskId: 1, pid: null, starterPid: 1, taskPid: null, logPath: '/l' },
+    ]);
     expect(store.runs.openLogs()).toEqual([{ id: runId, taskId: 1, logPath: '/l', bytes: 0, logOffset: 0 }]);
     const bad = /^the store is corrupt: the runs row of run 1 \(id 1\) of task build \(id 1\) has a bad /;
     store.db.prepare("UPDATE runs SET pid = 'twelve' WHERE id = ?").run(runId);

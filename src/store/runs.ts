@@ -27,7 +27,15 @@ const runRow = z.object({
 });
 
 /** The narrow reads a pass makes of every open run: only the columns they use, checked the same. */
-const paneRow = runRow.pick({ id: true, task_id: true, n: true, pid: true, starter_pid: true });
+const paneRow = runRow.pick({
+  id: true,
+  task_id: true,
+  n: true,
+  pid: true,
+  starter_pid: true,
+  task_pid: true,
+  log_path: true,
+});
 const logRow = runRow.pick({
   id: true,
   task_id: true,
@@ -36,6 +44,9 @@ const logRow = runRow.pick({
   bytes: true,
   log_offset: true,
 });
+
+/** What a pane listing is compared with for one open run. */
+export type PaneRun = Pick<RunRecord, 'id' | 'taskId' | 'pid' | 'starterPid' | 'taskPid' | 'logPath'>;
 
 export class RunRepo {
   constructor(private readonly db: Db) {}
@@ -103,14 +114,24 @@ export class RunRepo {
       .map((row) => this.toRun(row));
   }
 
-  /** The open runs' ids, tasks, pids and starters: what a pane listing is compared with. */
-  openPanes(): Pick<RunRecord, 'id' | 'taskId' | 'pid' | 'starterPid'>[] {
+  /**
+   * The open runs' ids, tasks, pids, starters and logs: what a pane listing is compared with (the
+   * task's pid and the log tell whether a run whose starter died had reached tmux).
+   */
+  openPanes(): PaneRun[] {
     return this.db
-      .prepare('SELECT id, task_id, n, pid, starter_pid FROM runs WHERE ended_at IS NULL')
+      .prepare('SELECT id, task_id, n, pid, starter_pid, task_pid, log_path FROM runs WHERE ended_at IS NULL')
       .all()
       .map((raw) => {
         const row = parseRow(paneRow, 'runs', raw, this.whose);
-        return { id: row.id, taskId: row.task_id, pid: row.pid, starterPid: row.starter_pid };
+        return {
+          id: row.id,
+          taskId: row.task_id,
+          pid: row.pid,
+          starterPid: row.starter_pid,
+          taskPid: row.task_pid,
+          logPath: row.log_path,
+        };
       });
   }
 

@@ -14,11 +14,12 @@ import { INITIAL_TUI } from '../core/interactive.js';
 import { isInteractive, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
 import { noSpaceAt } from '../store/disk-full.js';
+import type { PaneRun } from '../store/runs.js';
 import { Executor, launchErrors } from './execute.js';
 import { fileSize } from './file-range.js';
-import { paneFact, type Snapshot, takeSnapshot } from './observe.js';
+import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents } from './pane-events.js';
-import { isRunning, nudgeReap, processStartTime } from './process.js';
+import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { claudeRegistryFile, readClaudeRegistry, registryMtime } from './steps/claude-registry.js';
 import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
@@ -58,9 +59,6 @@ export const LIST_MS = 10_000;
 /** A listing that failed while the server runs is tried again this soon. */
 const SERVER_RETRY_MS = 200;
 
-/** How long a run whose starter died mid-launch waits before a listing may call it unlaunched. */
-const ORPHAN_GRACE_MS = 2_000;
-
 /** A launcher's `gone` line is followed by a listing this soon, unless tmux's hook has said it all. */
 const GONE_LIST_MS = 50;
 /** How often logs are checked for new bytes (agent facts and last output in `ls`; a stall reads its log fresh). */
@@ -82,6 +80,8 @@ const CAPTURE_LIST_MAX_MS = 5000;
 export const SCREEN_MS = 250;
 /** How often claude's session registry is looked at meanwhile: a stat, so sooner than the screen. */
 export const REGISTRY_MS = 100;
+/** While a lost pipe waits for room on a full disk, the disk is looked at this often. */
+const SPACE_POLL_MS = 100;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -105,10 +105,6 @@ export class Loop {
   private listAt = Number.POSITIVE_INFINITY;
   /** The tmux server the last good listing came from (pid and start time). */
   private server: { pid: number; start: string } | null = null;
-  /** Runs whose starter died before recording a pid, by when that was first seen. */
-  private readonly orphans = new Map<number, number>();
-  /** When such a run's grace ends and a listing must look for its pane again. */
-  private orphanListAt = Number.POSITIVE_INFINITY;
   private gone: { task: string; n: number | null }[] = [];
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
@@ -117,6 +113,12 @@ export class Loop {
   /** When the next listing is due for a lost pipe, and how many listings in a row have found one. */
   private captureListAt = Number.POSITIVE_INFINITY;
   private captureListings = 0;
+  /**
+   * The folders of those runs' logs that were full at that listing. A pipe cannot be attached again
+   * before there is room, and the listings for it back off while the disk stays full: the moment
+   * there is room again (a statfs, cheap) is a listing at once, so the gap in the log ends there.
+   */
+  private fullLogDirs: string[] = [];
   /** Agent runs whose death waits for their log to stop growing (see `settled`). */
   private readonly settling = new Map<
     number,
@@ -178,7 +180,7 @@ export class Loop {
       this.unreapedSince !== null ||
       now >= this.listAt ||
       now >= this.captureListAt ||
-      now >= this.orphanListAt ||
+      this.spaceBack() ||
       now - this.lastList >= this.listMs;
     let snap = await takeSnapshot(rt, now, list, this.eventsCursor);
     // A listing that says "no server" while the server seen last is still running is a client that
@@ -206,12 +208,18 @@ export class Loop {
     if (snap.listed) {
       this.listSoon = false;
       this.listAt = Number.POSITIVE_INFINITY;
-      this.orphanListAt = Number.POSITIVE_INFINITY;
       this.gone = [];
       this.lastList = now;
       this.reconcileLaunches(snap);
       this.watchCapture(snap, now);
-      await this.afterListing(snap, now);
+      try {
+        await this.afterListing(snap, now);
+      } catch (error) {
+        // A server or watchdog that could not be started (a full disk, a failed tmux call) is looked
+        // for again at the next pass, which comes after the daemon's backoff, not 10 s on.
+        this.listSoon = true;
+        throw error;
+      }
     }
     if (now - this.lastTail >= TAIL_MS) this.tail(now);
     if (now >= this.screenAt || this.dirty.size > 0 || snap.events.kicks.size > 0)
@@ -229,13 +237,13 @@ export class Loop {
       this.lastList + this.listMs,
       this.listAt,
       this.captureListAt,
-      this.orphanListAt,
       this.lastTail + TAIL_MS,
       this.screenAt,
     );
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
     if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
     if (this.settling.size > 0) wakeAt = Math.min(wakeAt, now + OUTPUT_SETTLE_MS / 2);
+    if (this.fullLogDirs.length > 0) wakeAt = Math.min(wakeAt, now + SPACE_POLL_MS);
     if (this.dirty.size > 0 || this.listSoon) wakeAt = now;
     return { wakeAt, applied };
   }
@@ -334,12 +342,16 @@ export class Loop {
    */
   private watchCapture(snap: Snapshot, now: number): void {
     const lost = new Map<number, number>();
+    const dirs = new Set<string>();
     for (const run of this.rt.store.runs.openPanes()) {
       const pane = snap.panes?.get(run.id);
-      if (pane && !pane.dead && !pane.piped) lost.set(run.id, run.taskId);
+      if (!pane || pane.dead || pane.piped) continue;
+      lost.set(run.id, run.taskId);
+      dirs.add(dirname(run.logPath));
     }
     for (const taskId of [...this.lostPipes.values(), ...lost.values()]) this.markDirty(taskId);
     this.lostPipes = lost;
+    this.fullLogDirs = [...dirs].filter((dir) => noSpaceAt(dir));
     this.captureListAt = Number.POSITIVE_INFINITY;
     if (lost.size === 0) {
       this.captureListings = 0;
@@ -347,6 +359,11 @@ export class Loop {
     }
     this.captureListAt = now + Math.min(CAPTURE_LIST_MS * 2 ** this.captureListings, CAPTURE_LIST_MAX_MS);
     this.captureListings++;
+  }
+
+  /** Whether a log folder that was full when a run's pipe was found lost has room again. */
+  private spaceBack(): boolean {
+    return this.fullLogDirs.some((dir) => !noSpaceAt(dir));
   }
 
   /** Whether a launcher said a run is gone whose end nothing has recorded yet (a listing will tell). */
@@ -404,8 +421,10 @@ export class Loop {
     const { rt } = this;
     const applied: Applied[] = [];
     const commit = this.options.scope === undefined && snap.events.end !== null;
+    const seenServer = snap.server === null ? null : rt.store.meta.get(SERVER_KEY);
+    const newServer = this.options.scope === undefined && snap.server !== null && snap.server !== seenServer;
     // Nothing to decide and nothing to commit: no transaction (an idle daemon's usual pass).
-    if (ids.size === 0 && snap.events.deaths.size === 0 && !commit) return applied;
+    if (ids.size === 0 && snap.events.deaths.size === 0 && !commit && !newServer) return applied;
     const ctx: DecisionContext = {
       now,
       jitter: this.random(),
@@ -437,6 +456,9 @@ export class Loop {
       // A task's pid its launch did not wait long enough for (it records the ones it sees itself).
       for (const { task, n, pid } of snap.events.pids) rt.store.runs.setTaskPidOf(task, n, pid);
       if (commit) commitPaneEvents(rt, snap.events.end!);
+      // The server the runs just decided were judged against: the daemon decides every task, so a
+      // run missing from a later server is told lost with its server from one killed in this one.
+      if (newServer) rt.store.meta.set(SERVER_KEY, snap.server!);
     });
     for (const a of applied) {
       const id = a.before.id;
@@ -468,23 +490,22 @@ export class Loop {
   }
 
   /**
-   * What the snapshot says about an open run, with one grace: a run whose starter died before it
-   * recorded a pid is relaunched only when a listing ORPHAN_GRACE_MS after that was first seen
-   * still lacks its pane. The starter's tmux client is a process of its own (detached, so it
-   * outlives the starter) and may put the pane there after an earlier listing; relaunching then
-   * would respawn over the run's first process, and the run's log would hold both.
+   * What the snapshot says about an open run. A run whose starter died before it recorded a pid,
+   * that no tmux client was still putting into tmux, and that is in no pane, never will be: the
+   * snapshot looked for both before listing (observe.ts). If it had reached a tmux server (its task
+   * reported a pid, or wrote to its log), it ended with that server: the starter died together with
+   * it (a daemon killed with the server, or killed mid-launch before the server died). It is lost,
+   * and the restart policy starts a new run with a log of its own; launching the same run again
+   * would put its first lines into its log twice. A run that never got that far is launched again.
    */
-  private paneOf(run: Pick<RunRecord, 'id' | 'pid' | 'starterPid'>, snap: Snapshot): PaneFact {
+  private paneOf(
+    run: Pick<PaneRun, 'id' | 'pid' | 'starterPid' | 'taskPid' | 'logPath'>,
+    snap: Snapshot,
+  ): PaneFact {
     const fact = paneFact(run, snap, this.executor.launchFailures);
-    if (fact.kind !== 'unlaunched') {
-      if (snap.listed) this.orphans.delete(run.id);
-      return fact;
-    }
-    const since = this.orphans.get(run.id) ?? snap.at;
-    this.orphans.set(run.id, since);
-    if (snap.at - since >= ORPHAN_GRACE_MS) return fact;
-    this.orphanListAt = Math.min(this.orphanListAt, since + ORPHAN_GRACE_MS);
-    return { kind: 'none' };
+    if (fact.kind === 'unlaunched' && (run.taskPid !== null || fileSize(run.logPath) > 0))
+      return { kind: 'lost', reason: 'server-lost', at: snap.at };
+    return fact;
   }
 
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
@@ -601,15 +622,24 @@ export class Loop {
     } else this.unreapedSince = null;
     if (!this.options.keepServer) return;
     if (snap.panes === null) {
-      const runsEnded = rt.store.runs.open().filter((r) => snap.launchedBefore.has(r.id)).length;
+      const open = rt.store.runs.open();
+      const runsEnded = open.filter((r) => snap.launchedBefore.has(r.id)).length;
+      // Runs whose starter died before they reached tmux (with the server they were launched into,
+      // often) need a server as much as lost ones do: it comes with its watchdog, before they are
+      // launched into it, so that no server runs tasks while nothing brings the daemon back.
+      const stranded = open.some(
+        (r) => r.pid === null && r.endedAt === null && (r.starterPid === null || !isLive(r.starterPid)),
+      );
       // A home that never had a server (no task has run yet) has nothing to bring back.
-      if (this.serverWasUp !== true && runsEnded === 0) {
+      if (this.serverWasUp !== true && runsEnded === 0 && !stranded) {
         this.serverWasUp = false;
         return;
       }
-      if (this.serverWasUp !== false) {
+      if (this.serverWasUp === true || (this.serverWasUp === null && runsEnded > 0)) {
         this.log('the tmux server is gone: starting a fresh one and restarting what should run');
         rt.store.tx(() => rt.store.events.record({ at: rt.now() }, event('server-lost', { runsEnded })));
+      } else if (this.serverWasUp === null) {
+        this.log('no tmux server runs: starting one for the runs still to be put into tmux');
       }
       this.serverWasUp = false;
       // Without the watchdog (systemd), the tasks' launches start the server they need.

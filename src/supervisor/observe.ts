@@ -4,11 +4,13 @@
  * needs to know about one open run.
  */
 import type { PaneFact } from '../core/decide.js';
-import type { RunRecord } from '../core/task.js';
+import type { PaneRun } from '../store/runs.js';
 import type { PaneInfo } from '../tmux/panes.js';
 import { type PaneEvents, readPaneEvents } from './pane-events.js';
-import { isAlive } from './process.js';
+import { isLive, processStartTime } from './process.js';
+import { launchingClients } from './process-tree.js';
 import type { Runtime } from './runtime.js';
+import { RUN_OPTION } from './steps/launch.js';
 
 export interface Snapshot {
   at: number;
@@ -26,7 +28,23 @@ export interface Snapshot {
   launchedBefore: ReadonlySet<number>;
   /** Runs whose pane is dead but not reaped by tmux yet (status unknown). */
   unreaped: number[];
+  /**
+   * The open runs without a pid that were being put into tmux when the listing was taken: their
+   * starter was alive, or a tmux client of theirs was still running. Looked at before the listing,
+   * so a run in neither and not in the listing never reached tmux and nothing will put it there.
+   */
+  launching: ReadonlySet<number>;
+  /** The listed tmux server (`pid:start time`); null when none runs or it cannot be told. */
+  server: string | null;
+  /**
+   * Whether it is another server than the one the daemon listed last (the store's SERVER_KEY): the
+   * panes missing from it went with the server that died, not with a session killed in this one.
+   */
+  serverChanged: boolean;
 }
+
+/** The tmux server the daemon's last listing came from, in the store's meta table. */
+export const SERVER_KEY = 'tmux-server';
 
 export async function takeSnapshot(
   rt: Runtime,
@@ -44,23 +62,32 @@ export async function takeSnapshot(
     serverPid: null,
     launchedBefore: new Set(),
     unreaped: [],
+    launching: new Set(),
+    server: null,
+    serverChanged: false,
   };
   if (!list) return snap;
-  const launchedBefore = new Set(
-    rt.store.runs
-      .openPanes()
-      .filter((r) => r.pid !== null)
-      .map((r) => r.id),
-  );
+  const open = rt.store.runs.openPanes();
+  const launchedBefore = new Set(open.filter((r) => r.pid !== null).map((r) => r.id));
+  const launching = new Set<number>();
+  const pending = open.filter((r) => r.pid === null);
+  for (const r of pending) if (r.starterPid !== null && isLive(r.starterPid)) launching.add(r.id);
+  if (pending.some((r) => !launching.has(r.id)))
+    for (const id of launchingClients(rt.paths.socket, RUN_OPTION)) launching.add(id);
   const panes = await rt.tmux.listPanes();
   snap.listed = true;
   snap.list = panes;
   snap.launchedBefore = launchedBefore;
+  snap.launching = launching;
   snap.serverPid = panes?.[0]?.serverPid ?? null;
   if (panes === null) {
     snap.panes = null;
     return snap;
   }
+  const start = snap.serverPid === null ? null : processStartTime(snap.serverPid);
+  snap.server = start === null ? null : `${snap.serverPid}:${start}`;
+  const seen = rt.store.meta.get(SERVER_KEY);
+  snap.serverChanged = snap.server !== null && seen !== null && seen !== snap.server;
   for (const pane of panes) {
     if (pane.runId === null) continue;
     snap.panes!.set(pane.runId, pane);
@@ -76,7 +103,7 @@ export interface LaunchFailure {
 
 /** What the snapshot says about one open run (`none`: nothing new). */
 export function paneFact(
-  run: Pick<RunRecord, 'id' | 'pid' | 'starterPid'>,
+  run: Pick<PaneRun, 'id' | 'pid' | 'starterPid'>,
   snap: Snapshot,
   launchFailures: ReadonlyMap<number, LaunchFailure>,
 ): PaneFact {
@@ -86,8 +113,9 @@ export function paneFact(
   // the server ran its command, the pid could not be read or recorded): tmux is asked first, and
   // only a listing without the pane tagged with this run makes it a failed launch.
   const failure = launchFailures.get(run.id);
-  // A run whose starter is alive and has not recorded a pid yet is being put into tmux right now.
-  const launching = run.pid === null && run.starterPid !== null && isAlive(run.starterPid);
+  // A run whose starter is alive and has not recorded a pid yet is being put into tmux right now (a
+  // killed starter not reaped yet is no longer doing anything).
+  const launching = run.pid === null && run.starterPid !== null && isLive(run.starterPid);
   if (!snap.listed) return launching || failure ? { kind: 'launching' } : { kind: 'none' };
   const pane = snap.panes?.get(run.id);
   if (!pane && failure) return { kind: 'launch-failed', error: failure.message, at: failure.at };
@@ -96,8 +124,11 @@ export function paneFact(
     if (pane.deadStatus === null && pane.deadSignal === null) return { kind: 'awaiting-reap', pid: pane.pid };
     return { kind: 'dead', exitCode: pane.deadStatus, signal: pane.deadSignal, at: snap.at, pid: pane.pid };
   }
-  if (launching) return { kind: 'launching' };
-  if (run.pid === null) return snap.panes === null ? { kind: 'none' } : { kind: 'unlaunched' };
+  if (launching || snap.launching.has(run.id)) return { kind: 'launching' };
+  // Its starter died before recording a pid, no client of its is still at work, and no server has
+  // the pane: with no server at all too (the starter died with the server it launched into).
+  if (run.pid === null) return { kind: 'unlaunched' };
   if (!snap.launchedBefore.has(run.id)) return { kind: 'none' };
-  return { kind: 'lost', reason: snap.panes === null ? 'server-lost' : 'pane-lost', at: snap.at };
+  const reason = snap.panes === null || snap.serverChanged ? 'server-lost' : 'pane-lost';
+  return { kind: 'lost', reason, at: snap.at };
 }

@@ -173,3 +173,29 @@ export function signalRun(panePid: number, cookie: RunCookie, signal: NodeJS.Sig
   );
   return found;
 }
+
+/**
+ * The runs that a tmux client still running is putting into tmux on this socket: a launch's
+ * client (new-session or respawn-pane, chained with `set-option … @hf_run <run id>`) is a process
+ * of its own, detached, so it outlives a starter killed mid-launch and may still put the pane
+ * there. Zombies are done and left out.
+ */
+export function launchingClients(socket: string, option: string): Set<number> {
+  const found = new Set<number>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = readNulList(`/proc/${name}/cmdline`);
+    const at = argv.indexOf(option);
+    if (at === -1 || !argv.includes(socket)) continue;
+    const runId = Number(argv[at + 1]);
+    if (!Number.isInteger(runId)) continue;
+    if (readStat(Number(name))?.zombie === false) found.add(runId);
+  }
+  return found;
+}

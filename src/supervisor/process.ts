@@ -9,6 +9,23 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is a process that still runs: alive, and not a zombie. A process killed whose parent
+ * has not reaped it yet (one re-parented to an init that reaps every few seconds, or to a parent
+ * that never does) answers signal 0 all the same, though it will never do anything again.
+ */
+export function isLive(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    // No /proc (or the process ended meanwhile): signal 0 is all there is to go by.
+    return isAlive(pid);
+  }
+}
+
 /** Sends a signal to a whole process group (agent launchers fork their real binary). */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -14,7 +14,19 @@ export interface TmuxClientOptions {
    */
   serverEnv: NodeJS.ProcessEnv;
   tmuxBin?: string;
+  /** How long one call may take before it is killed and fails (default `TMUX_CALL_TIMEOUT_MS`). */
+  timeoutMs?: number;
 }
+
+/**
+ * How long one tmux call may take. A call answers in milliseconds; on a loaded 2-core machine (the
+ * chaos suite's 200 faults over 21 tasks next to other test suites) the slowest seen took 0.6 s, a
+ * respawn-pane. One that has not answered in 5 s is stuck (a server stopped or wedged mid-command)
+ * and would hold up everything after it in the daemon's pass: it fails like any failed call, and
+ * the pass is retried. Under half the daemon's 10 s without a completed pass (host.ts,
+ * STUCK_AFTER_MS), so one hung call is a failed pass, never a daemon taken for stuck and replaced.
+ */
+export const TMUX_CALL_TIMEOUT_MS = 5000;
 
 export interface PaneLaunch {
   /** Session name (new-session) or pane target (respawn). */
@@ -38,12 +50,14 @@ export class TmuxClient {
   private readonly bin: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly attachEnv: NodeJS.ProcessEnv;
+  private readonly timeoutMs: number;
   private versionChecked = false;
 
   constructor(options: TmuxClientOptions) {
     this.socket = options.socket;
     this.configFile = options.configFile;
     this.bin = options.tmuxBin ?? 'tmux';
+    this.timeoutMs = options.timeoutMs ?? TMUX_CALL_TIMEOUT_MS;
     // The server inherits the environment of the call that starts it (the hook reads the events path
     // there). Commands sent to a running server carry it too: tmux copies `update-environment`
     // variables from the client into sessions.
@@ -263,18 +277,35 @@ export class TmuxClient {
       }
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const timer = setTimeout(() => {
+        // The call fails now, whatever it still does: the client is killed, and what the server did
+        // for it (a pane created) is for the caller to find in a listing, as after any failed call.
+        child.kill('SIGKILL');
+        settle(() => reject(new TmuxError(argv, null, `no answer in ${this.timeoutMs} ms: killed`)));
+      }, this.timeoutMs);
       child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
       child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') reject(new TmuxMissingError(this.bin, error));
-        else reject(new TmuxError(argv, null, error.message, error));
-      });
-      child.on('close', (code, signal) => {
-        const stdout = Buffer.concat(out).toString('utf8');
-        if (code === 0) return resolve(stdout);
-        const stderr = Buffer.concat(err).toString('utf8');
-        reject(new TmuxError(argv, code, stderr || (signal ? `killed by ${signal}` : `exit ${code}`)));
-      });
+      child.on('error', (error: NodeJS.ErrnoException) =>
+        settle(() => {
+          if (error.code === 'ENOENT') reject(new TmuxMissingError(this.bin, error));
+          else reject(new TmuxError(argv, null, error.message, error));
+        }),
+      );
+      child.on('close', (code, signal) =>
+        settle(() => {
+          const stdout = Buffer.concat(out).toString('utf8');
+          if (code === 0) return resolve(stdout);
+          const stderr = Buffer.concat(err).toString('utf8');
+          reject(new TmuxError(argv, code, stderr || (signal ? `killed by ${signal}` : `exit ${code}`)));
+        }),
+      );
     });
   }
 }

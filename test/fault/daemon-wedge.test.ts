@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
+import { STUCK_AFTER_MS } from '../../src/supervisor/host.js';
+import { TMUX_CALL_TIMEOUT_MS } from '../../src/tmux/client.js';
+import { currentDaemonPid, daemonStatus, paneOf, waitForDaemon } from '../helpers/daemon.js';
 import { type Home, isAlive, useHome } from '../helpers/home.js';
 import { installTmuxFaults } from '../helpers/tmux-faults.js';
 import { waitFor } from '../helpers/wait.js';
@@ -76,19 +78,55 @@ describe('fault: a daemon whose step fails or hangs is never left wedged', () =>
     await killAndExpectRestart(h, 't', 20_000);
   });
 
-  it('a daemon whose loop is stuck stops beating, ends, and is replaced; a killed task is then restarted', async () => {
+  it('a tmux call is given 5 s: long for a loaded machine, and well short of a daemon taken for stuck', () => {
+    expect(TMUX_CALL_TIMEOUT_MS).toBe(5000);
+    // One hung call must be a failed pass, retried, never a daemon that stops beating for it.
+    expect(TMUX_CALL_TIMEOUT_MS).toBeLessThanOrEqual(STUCK_AFTER_MS / 2);
+  });
+
+  it('a tmux call that never returns fails at its timeout: the same daemon carries on and restarts a killed task', async () => {
     const h = home();
     const faults = installTmuxFaults(h);
     try {
       expect((await h.cli(['run', '--name', 't', ...FOREVER])).code).toBe(0);
       const first = await waitForDaemon(h);
-      // The daemon's next listing never returns (at most 10 s away: the safety-net listing).
+      // The daemon's next listing never returns by itself (at most 10 s away: the safety-net listing).
       faults.arm('daemon', 'list-panes', 'hang');
       await waitFor(
         () => faults.taken('daemon', 'list-panes', 'hang'),
         (taken) => taken,
         { what: "the daemon's listing to hang", timeoutMs: 15_000 },
       );
+      const [client] = faults.hung();
+      // Killed by the daemon once TMUX_CALL_TIMEOUT_MS (5 s) has passed, long before the fault's 120 s.
+      await waitFor(
+        () => isAlive(client!),
+        (alive) => !alive,
+        { what: 'the hung tmux client to be killed at its timeout', timeoutMs: 10_000, intervalMs: 100 },
+      );
+      // The call failed like any failed call: the pass was retried, the daemon never stopped beating.
+      const status = await waitFor(
+        () => daemonStatus(h),
+        (s) => s.running && s.heartbeatAt !== null && Date.now() - Date.parse(s.heartbeatAt) < 4000,
+        { what: 'the daemon beating', timeoutMs: 5_000 },
+      );
+      expect(status.pid).toBe(first);
+
+      await killAndExpectRestart(h, 't', 10_000);
+      expect(currentDaemonPid(h)).toBe(first);
+    } finally {
+      faults.release();
+    }
+  });
+
+  it('a daemon whose passes all fail stops beating, ends, and is replaced; a killed task is then restarted', async () => {
+    const h = home();
+    const faults = installTmuxFaults(h);
+    try {
+      expect((await h.cli(['run', '--name', 't', ...FOREVER])).code).toBe(0);
+      const first = await waitForDaemon(h);
+      // Every listing of the daemon's fails from now on (the safety-net listing is at most 10 s away).
+      faults.break('daemon', 'list-panes');
       // Its heartbeat stops while the process lives on: `daemon status` sees the beat age grow.
       const silent = await waitFor(
         () => daemonStatus(h),
@@ -97,16 +135,22 @@ describe('fault: a daemon whose step fails or hangs is never left wedged', () =>
           isAlive(first) &&
           s.heartbeatAt !== null &&
           Date.now() - Date.parse(s.heartbeatAt) >= 8000,
-        { what: 'the stuck daemon to stop beating', timeoutMs: 25_000, intervalMs: 250 },
+        // The first failing listing up to 10 s away, then 10 s without a pass, then 8 s of silence.
+        { what: 'the stuck daemon to stop beating', timeoutMs: 40_000, intervalMs: 250 },
       );
       expect(silent.pid).toBe(first);
+      await waitFor(
+        () => isAlive(first),
+        (alive) => !alive,
+        { what: 'the stuck daemon to end', timeoutMs: 25_000, intervalMs: 250 },
+      );
+      faults.mend();
       const next = await waitForDaemon(h, first, 25_000);
       expect(next).not.toBe(first);
-      expect(isAlive(first)).toBe(false);
 
       await killAndExpectRestart(h, 't', 10_000);
     } finally {
-      faults.release();
+      faults.mend();
     }
   });
 });

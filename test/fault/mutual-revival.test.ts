@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentDaemonPid, paneOf, waitForDaemon } from '../helpers/daemon.js';
 import { type Home, isAlive, useHome } from '../helpers/home.js';
+import { installTmuxFaults } from '../helpers/tmux-faults.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Nothing in these tests runs a holdfast command between the kills and the checks: what comes back
@@ -30,6 +32,21 @@ function cmdline(pid: number): string[] {
   } catch {
     return [];
   }
+}
+
+/** The child of `parent` whose command line ends with `name`. */
+function childOf(parent: number, name: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && cmdline(Number(entry)).some((a) => a.endsWith(name))) return Number(entry);
+    } catch {
+      // exited while we looked
+    }
+  }
+  throw new Error(`no child ${name} of ${parent}`);
 }
 
 async function startTask(h: Home): Promise<{ task: number; daemon: number; watchdog: number }> {
@@ -118,6 +135,60 @@ describe('fault: the daemon and the watchdog bring each other back', () => {
       (alive) => !alive,
       { what: 'the old watchdog to end' },
     );
+  });
+
+  it('the tmux server killed, and a new one answers without a watchdog: the old watchdog stays, brings back a daemon killed meanwhile, and ends once that daemon has put a watchdog there', async () => {
+    const h = home();
+    // Before anything starts: the daemon finds tmux on the PATH it is started with.
+    const faults = installTmuxFaults(h);
+    const before = await startTask(h);
+    // The script itself (the pane's process is the launcher it runs under).
+    const script = childOf(before.watchdog, 'watchdog.sh');
+    try {
+      // The daemon's fresh server with its watchdog does not come: its new-session hangs.
+      faults.arm('daemon', 'new-session', 'hang');
+      const server = Number(h.tmux(['display-message', '-p', '#{pid}']).trim());
+      process.kill(server, 'SIGKILL');
+      await waitFor(
+        () => faults.taken('daemon', 'new-session', 'hang'),
+        (taken) => taken,
+        { what: 'the daemon to start a fresh server' },
+      );
+      // A server with no watchdog in it, as a task's launch starts one (new-session on an empty socket).
+      h.tmux(['-f', join(h.dir, 'tmux.conf'), 'new-session', '-d', '-s', 'bare', '--', 'sleep', '600']);
+      // Twice the script's poll and more: one that ended on any answering server has ended by now.
+      const until = Date.now() + 1500;
+      await waitFor(() => Date.now() >= until, Boolean, {
+        what: 'the watchdog to have looked',
+        timeoutMs: 3000,
+      });
+      expect(isAlive(script)).toBe(true);
+
+      process.kill(before.daemon, 'SIGKILL');
+      const daemon = await waitFor(
+        () => currentDaemonPid(h),
+        (p) => p !== null && p !== before.daemon,
+        { what: 'a daemon started by the old watchdog', timeoutMs: 15_000 },
+      );
+      expect(daemon).not.toBe(before.daemon);
+      await waitFor(
+        () => watchdogPane(h),
+        (p) => p !== null && !p.dead,
+        { what: 'a watchdog in the new server', timeoutMs: 15_000 },
+      );
+      await waitFor(
+        () => paneOf(h, 'work'),
+        (p) => p !== null && !p.dead && p.pid !== before.task,
+        { what: 'the task running again', timeoutMs: 15_000 },
+      );
+      await waitFor(
+        () => isAlive(script),
+        (alive) => !alive,
+        { what: 'the old watchdog to end', timeoutMs: 10_000 },
+      );
+    } finally {
+      faults.release();
+    }
   });
 
   it('daemon stop still ends the watchdog for good: no daemon comes back', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Home } from './home.js';
 import { isAlive } from './home.js';
@@ -24,6 +24,14 @@ export interface TmuxFaults {
   taken(caller: Caller, command: TmuxCommand, fault: TmuxFault): boolean;
   /** Kills the calls a `hang` fault holds. */
   release(): void;
+  /** The pids of the calls a `hang` fault took, alive or not. */
+  hung(): number[];
+  /**
+   * Fails every matching call until `mend`, with tmux's `protocol version mismatch` (what a client
+   * says to a server of another tmux version): an error, and not a lost server.
+   */
+  break(caller: Caller, command: TmuxCommand): void;
+  mend(): void;
 }
 
 /**
@@ -47,8 +55,14 @@ for arg in "$@"; do
 done
 if [ -n "$cmd" ]; then
   for w in "$who" any; do
+    if [ -e "$faults/$w.$cmd.broken" ]; then
+      echo 'protocol version mismatch (client 8, server 7)' >&2
+      exit 1
+    fi
+  done
+  for w in "$who" any; do
     for f in "$faults/$w.$cmd".*; do
-      case $f in *.taken) continue ;; esac
+      case $f in *.taken | *.broken) continue ;; esac
       [ -e "$f" ] || continue
       # One caller takes it: the rename succeeds for exactly one.
       mv "$f" "$f.taken" 2>/dev/null || continue
@@ -70,15 +84,21 @@ exec "$real" "$@"
   h.env.PATH = `${bin}:${h.env.PATH ?? ''}`;
   const file = (caller: Caller, command: TmuxCommand, fault: TmuxFault) =>
     join(faults, `${caller}.${command}.${fault}`);
+  const hung = () =>
+    readdirSync(faults)
+      .filter((entry) => entry.startsWith('hung.'))
+      .map((entry) => Number(readFileSync(join(faults, entry), 'utf8').trim()))
+      .filter((pid) => pid > 0);
   return {
     arm: (caller, command, fault) => writeFileSync(file(caller, command, fault), ''),
     taken: (caller, command, fault) => existsSync(`${file(caller, command, fault)}.taken`),
     release: () => {
-      for (const entry of readdirSync(faults)) {
-        if (!entry.startsWith('hung.')) continue;
-        const pid = Number(readFileSync(join(faults, entry), 'utf8').trim());
-        if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
-      }
+      for (const pid of hung()) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    },
+    hung,
+    break: (caller, command) => writeFileSync(join(faults, `${caller}.${command}.broken`), ''),
+    mend: () => {
+      for (const entry of readdirSync(faults)) if (entry.endsWith('.broken')) rmSync(join(faults, entry));
     },
   };
 }

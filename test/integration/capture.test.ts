@@ -212,6 +212,56 @@ describe('capture of a run whose pipe-pane process died', () => {
       execFileSync('umount', ['-l', tasks]);
     }
   });
+
+  it('a pipe lost to a disk full for seconds is attached again within moments of the space being freed, not at the next backed-off listing', async () => {
+    const h = home();
+    const tasks = join(h.dir, 'tasks');
+    mkdirSync(tasks, { mode: 0o700 });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tasks]);
+    const filler = join(tasks, 'filler');
+    try {
+      expect((await h.cli(['run', '--name', 'ticker', '--', ...TICKER])).code).toBe(0);
+      const log = join(tasks, 'ticker', 'run-1.log');
+      await waitFor(
+        () => lastTick(log),
+        (n) => n >= 3,
+        { what: 'the first ticks in the log' },
+      );
+      const pipe = pipeProcesses(h, log);
+      fill(filler);
+      await waitFor(
+        () => isAlive(pipe[0]!),
+        (alive) => !alive,
+        { what: 'dd to die of ENOSPC' },
+      );
+      await waitFor(
+        () => h.events('ticker'),
+        (e) => ofKind(e, 'capture-lost').length > 0,
+        { what: 'capture-lost', timeoutMs: 25_000 },
+      );
+      // Full for 8 s more: the listings that look for the pipe back off meanwhile (250 ms, doubling
+      // to 5 s), so the next one would come seconds after the space is freed.
+      const until = Date.now() + 8000;
+      await waitFor(() => Date.now() >= until, Boolean, { what: '8 s of a full disk', timeoutMs: 10_000 });
+      expect(pipeProcesses(h, log)).toEqual([]);
+
+      rmSync(filler);
+      const freed = Date.now();
+      await waitFor(
+        () => pipeProcesses(h, log),
+        (p) => p.length === 1,
+        { what: 'the pipe attached again', timeoutMs: 10_000, intervalMs: 20 },
+      );
+      expect(Date.now() - freed).toBeLessThan(2000);
+    } finally {
+      try {
+        h.tmux(['kill-server']);
+      } catch {
+        // no server
+      }
+      execFileSync('umount', ['-l', tasks]);
+    }
+  });
 });
 
 /** Writes a file until the disk refuses (ENOSPC). */

@@ -3,7 +3,8 @@
  * timers happen when the test says it is time, never by waiting. The processes are real (a private
  * tmux server): only their deaths are waited for.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, type TaskSpec } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
@@ -71,11 +72,53 @@ async function passUntil(loop: Loop, done: () => boolean, what: string): Promise
   }
 }
 
+/**
+ * What a starter killed mid-launch leaves: a run row with no pid, and a starter that is gone (the
+ * task created and the run made current, as the starter's decision did).
+ */
+async function strandedRun(
+  rt: Runtime,
+  clock: FakeClock,
+  dir: string,
+  name: string,
+  policy: Partial<RestartPolicy> = {},
+): Promise<{ taskId: number; runId: number }> {
+  const task = await createTask(rt, {
+    name,
+    nameBase: name,
+    spec: spec(dir, ['sleep', '30'], {}, policy),
+    env: { PATH: process.env.PATH },
+  });
+  const deadStarter = spawnSync('true').pid!;
+  const runId = rt.store.tx(() => {
+    const run = rt.store.runs.insert({
+      taskId: task.id,
+      n: 1,
+      cause: 'start',
+      startedAt: clock.now(),
+      logPath: rt.paths.runLog(name, 1),
+      starterPid: deadStarter,
+    });
+    rt.store.tasks.update(
+      task.id,
+      { state: 'starting', currentRunId: run.id, nextStartAt: null },
+      clock.now(),
+    );
+    return run.id;
+  });
+  return { taskId: task.id, runId };
+}
+
+/** Whether this home's tmux server answers. */
+function serverRuns(home: Home): boolean {
+  return spawnSync('tmux', ['-S', home.socket, 'list-sessions'], { stdio: 'ignore' }).status === 0;
+}
+
 const state = (rt: Runtime, id: number) => rt.store.tasks.byId(id)!.state;
 const runs = (rt: Runtime, id: number) => rt.store.runs.forTask(id);
 
 describe('the loop on a fake clock', () => {
-  it('relaunches a run whose starter died before recording a pid only when, 2 s on, tmux still lacks its pane', async () => {
+  it('does not launch again a run whose starter died while a tmux client of its is still at work, and does once none is', async () => {
     const { rt, clock, loop, home } = setup();
     // A server with a task in it: the orphan's pane is looked for in a real listing.
     const keeper = await createTask(rt, {
@@ -85,42 +128,111 @@ describe('the loop on a fake clock', () => {
       env: { PATH: process.env.PATH },
     });
     await passUntil(loop, () => state(rt, keeper.id) === 'running', 'the keeper running');
+    const { taskId, runId } = await strandedRun(rt, clock, home.dir, 'orphan');
+    // What the dead starter's detached tmux client looks like while it is still putting the pane
+    // there: a process with the socket and the run's `@hf_run` in its argv (steps/launch.ts).
+    const client = spawn(
+      'bash',
+      [
+        '-c',
+        'sleep 30; true',
+        'tmux',
+        '-S',
+        home.socket,
+        'set-option',
+        '-p',
+        '-t',
+        '=orphan:',
+        '@hf_run',
+        String(runId),
+      ],
+      { stdio: 'ignore' },
+    );
+    const resumed = () => rt.store.events.forTask(taskId).filter((e) => e.type === 'launch-resumed');
+    try {
+      for (let i = 0; i < 3; i++) {
+        loop.lookAgain();
+        await loop.pass();
+      }
+      expect(resumed()).toHaveLength(0);
+      expect(runs(rt, taskId)[0]!.pid).toBeNull();
+    } finally {
+      client.kill('SIGKILL');
+    }
+    await new Promise((resolve) => client.once('exit', resolve));
+    await passUntil(loop, () => runs(rt, taskId)[0]!.pid !== null, 'the run relaunched');
+    expect(resumed()).toHaveLength(1);
+    expect(runs(rt, taskId)).toHaveLength(1);
+  });
+
+  it('launches again a run whose starter died before recording a pid when no tmux server runs at all', async () => {
+    // The starter died with the server it was launching into (a daemon and the tmux server killed
+    // together): with no server left, nothing else would ever put the run into tmux.
+    const { rt, clock, loop, home } = setup();
+    const { taskId } = await strandedRun(rt, clock, home.dir, 'orphan');
+    expect(serverRuns(home)).toBe(false);
+    await passUntil(loop, () => state(rt, taskId) === 'running', 'the run launched and running');
+    expect(rt.store.events.forTask(taskId).filter((e) => e.type === 'launch-resumed')).toHaveLength(1);
+    expect(runs(rt, taskId)).toHaveLength(1);
+    expect(runs(rt, taskId)[0]!.pid).not.toBeNull();
+    expect(serverRuns(home)).toBe(true);
+  });
+
+  it.each([
+    ['its log holds the output of its task', 'log'],
+    ['its launcher reported the pid of its task', 'pid'],
+  ] as const)(
+    'ends as lost with its server, and does not launch again, a run whose starter died after it reached tmux (%s)',
+    async (_what, evidence) => {
+      // It reached a server that is gone now: launching the same run again would put its first lines
+      // into its log twice (chaos found this after `launch-resumed`). It ends; the policy starts run 2.
+      const { rt, clock, loop, home } = setup();
+      const { taskId, runId } = await strandedRun(rt, clock, home.dir, 'reached', { mode: 'always' });
+      const log = runs(rt, taskId)[0]!.logPath;
+      // The launch creates the log (empty) before it puts the run into tmux.
+      writeFileSync(log, evidence === 'log' ? 'L 1 1 1796136934.521410\r\n' : '');
+      if (evidence === 'pid') rt.store.tx(() => rt.store.runs.setTaskPid(runId, spawnSync('true').pid!));
+      const before = readFileSync(log, 'utf8');
+      await passUntil(
+        loop,
+        () => runs(rt, taskId).length === 2 && runs(rt, taskId)[1]!.pid !== null,
+        'run 2 running',
+      );
+      const [first, second] = runs(rt, taskId);
+      expect(first).toMatchObject({ n: 1, pid: null, endReason: 'server-lost' });
+      expect(first!.endedAt).not.toBeNull();
+      expect(second).toMatchObject({ n: 2, endedAt: null });
+      const journal = rt.store.events.forTask(taskId).map((e) => e.type);
+      expect(journal).not.toContain('launch-resumed');
+      expect(journal.filter((e) => e === 'exited')).toHaveLength(1);
+      expect(readFileSync(log, 'utf8')).toBe(before);
+      expect(second!.logPath).not.toBe(log);
+    },
+  );
+
+  it('ends as lost with its server a run whose tmux server was killed, though another server answers by the next look', async () => {
+    // A launch (of another daemon, a CLI) can start a fresh server before this loop lists again:
+    // the run's pane is missing from a server that is not the one it ran in, which is a lost
+    // server (the line in flight may be missing), not a session killed in that server.
+    const { rt, loop, home } = setup();
     const task = await createTask(rt, {
-      name: 'orphan',
-      nameBase: 'orphan',
-      spec: spec(home.dir, ['sleep', '30']),
+      name: 'a',
+      nameBase: 'a',
+      spec: spec(home.dir, ['sleep', '30'], {}, { mode: 'always' }),
       env: { PATH: process.env.PATH },
     });
-    // What a starter killed mid-launch leaves: a run row with no pid, and a starter that is gone.
-    const deadStarter = spawnSync('true').pid!;
-    rt.store.tx(() => {
-      const run = rt.store.runs.insert({
-        taskId: task.id,
-        n: 1,
-        cause: 'start',
-        startedAt: clock.now(),
-        logPath: rt.paths.runLog('orphan', 1),
-        starterPid: deadStarter,
-      });
-      rt.store.tasks.update(
-        task.id,
-        { state: 'starting', currentRunId: run.id, nextStartAt: null },
-        clock.now(),
-      );
-    });
-    const resumed = () => rt.store.events.forTask(task.id).filter((e) => e.type === 'launch-resumed');
-    // Its tmux client may still be putting the pane there: not relaunched yet, however many passes.
-    for (let i = 0; i < 3; i++) {
-      loop.lookAgain();
-      const pass = await loop.pass();
-      expect(pass.wakeAt).toBeLessThanOrEqual(clock.t + 2000);
-    }
-    expect(resumed()).toHaveLength(0);
-    expect(runs(rt, task.id)[0]!.pid).toBeNull();
-    clock.advance(2000);
-    await passUntil(loop, () => runs(rt, task.id)[0]!.pid !== null, 'the run relaunched');
-    expect(resumed()).toHaveLength(1);
-    expect(runs(rt, task.id)).toHaveLength(1);
+    await passUntil(loop, () => state(rt, task.id) === 'running', 'running');
+    const tmux = (args: string[]) =>
+      spawnSync('tmux', ['-S', home.socket, '-f', rt.paths.tmuxConf, ...args], { encoding: 'utf8' });
+    const server = Number(tmux(['display-message', '-p', '#{pid}']).stdout.trim());
+    process.kill(server, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (tmux(['list-sessions']).status === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(tmux(['new-session', '-d', '-s', 'other', '--', 'sleep', '30']).status).toBe(0);
+    await passUntil(loop, () => runs(rt, task.id)[0]!.endedAt !== null, 'run 1 ended');
+    expect(runs(rt, task.id)[0]!.endReason).toBe('server-lost');
+    expect(runs(rt, task.id)[1]?.cause).toBe('server-restarted');
   });
 
   it('backs off a crash exactly as long as the policy says, whatever the real time', async () => {
