@@ -21,6 +21,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSignalLine, type SignalLine } from '../../src/agents/signals.js';
 import { SCREEN_SETTLE_MS } from '../../src/agents/tui-state.js';
+import { LIMIT_MIN_LEAD_MS } from '../../src/core/lifecycle.js';
 import type { TaskView } from '../../src/views/task.js';
 import { FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
@@ -611,11 +612,24 @@ describe('interactive usage limits', () => {
       (v) => v.length > 0,
       { what: 'the continue after the reset', timeoutMs: 75_000 },
     );
-    expect(cont!.data).toEqual({ text: 'go on', dueAt: resetsAt });
-    expect(cont!.at).toBeGreaterThanOrEqual(resetsAt);
-    // Delivery types the queued continue (its wiring is the lead's); typed here as it would be.
-    await typeInto(h, 'x', 'go on');
+    // Due at the reset, or LIMIT_MIN_LEAD_MS after the limit was seen when the reset is sooner.
+    const due = (cont!.data as { dueAt: number }).dueAt;
+    expect(cont!.data).toEqual({ text: 'go on', dueAt: due });
+    expect(due).toBeGreaterThanOrEqual(resetsAt);
+    expect(due - resetsAt).toBeLessThanOrEqual(LIMIT_MIN_LEAD_MS);
+    expect(cont!.at).toBeGreaterThanOrEqual(due);
+    // The continue is an input: typed by delivery into the TUI, once.
     await waitStatus(h, 'x', (v) => v.state === 'running', 'running again');
+    const model = await waitFor(
+      () =>
+        readFileSync(join(s.state, 'inputs.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { prompt: string }).prompt),
+      (v) => v.includes('go on'),
+      { what: 'the continue in the fake model' },
+    );
+    expect(model.filter((p) => p === 'go on')).toHaveLength(1);
     const events = await h.events('x');
     expect(events.find((e) => e.type === 'rate-limited')?.data).toMatchObject({ continues: 'holdfast' });
     expect(events.find((e) => e.type === 'limit-lifted')?.data).toEqual({ continuedBy: 'holdfast' });

@@ -87,6 +87,12 @@ describe('scripts/setup.sh and the global holdfast', () => {
     const other = realpathSync(mkdtempSync(join(h.dir, 'other-checkout-')));
     mkdirSync(join(prefix, 'lib', 'node_modules'), { recursive: true });
     symlinkSync(other, join(prefix, 'lib', 'node_modules', 'holdfast'));
+    // As `npm link` in the other checkout left it: its bin first on PATH, so the test does not
+    // depend on whatever holdfast this machine has on PATH.
+    mkdirSync(join(other, 'bin'));
+    writeFileSync(join(other, 'bin', 'holdfast.js'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    mkdirSync(join(prefix, 'bin'));
+    symlinkSync(join(other, 'bin', 'holdfast.js'), join(prefix, 'bin', 'holdfast'));
     const r = await setup(h.dir, prefix);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toContain(`== the global holdfast points at ${other}, not this checkout: left as it is`);
