@@ -66,6 +66,7 @@ const session = (n: number, over: Partial<SessionProgress> = {}): SessionProgres
   milestone: 0,
   firstRun: n,
   fresh: n === 1,
+  startedAt: NOW - HOUR,
   endedAt: null,
   endedHow: null,
   gateRun: null,
@@ -89,6 +90,12 @@ const agent = (over: Partial<AgentObserved> = {}): AgentObserved => ({
   currentRunId: 11,
   live: true,
   runs: [{ n: 1, logBytes: 100, costUsd: 0.25 }],
+  interactive: false,
+  activity: null,
+  activitySince: null,
+  turnInFlight: false,
+  openInputs: 0,
+  lastInput: null,
   ...over,
 });
 
@@ -650,7 +657,122 @@ const gate: Row[] = [
   ],
 ];
 
+/** An interactive agent's live TUI, idle, its newest input typed at `sentAt` and confirmed. */
+const tui = (over: Partial<AgentObserved> = {}): AgentObserved =>
+  agent({
+    interactive: true,
+    activity: 'idle',
+    activitySince: NOW - 1000,
+    lastInput: { createdAt: NOW - 60_000, state: 'confirmed', sentAt: NOW - 59_000, reason: null },
+    ...over,
+  });
+const resumeMode = { ...SETTINGS, continueMode: 'resume' as const };
+const tuiSession = session(1, { startedAt: NOW - 61_000 });
+
+const interactive: Row[] = [
+  [
+    'a live idle TUI gets the continuation prompt as an input in its current run, no new run',
+    mission({ sessions: 1, settings: resumeMode }),
+    observed({ sessions: [ended(1)], agent: tui(), prompt: FACTS }),
+    decided(
+      {
+        mission: { phase: 'session', sessions: 2 },
+        newSession: { n: 2, milestone: 0, firstRun: 1, fresh: false, startedAt: NOW },
+      },
+      [event('mission-session', { session: 2, milestone: 'Alpha', fresh: false })],
+      [{ type: 'queue-session-prompt', prompt: continuation(2) }],
+    ),
+  ],
+  [
+    'a live TUI that works (a human sent it something) is not given the next prompt yet',
+    mission({ sessions: 1, settings: resumeMode }),
+    observed({ sessions: [ended(1)], agent: tui({ activity: 'working' }), prompt: FACTS }),
+    NOTHING,
+  ],
+  [
+    'a live TUI with an input still to deliver is not given the next prompt yet',
+    mission({ sessions: 1, settings: resumeMode }),
+    observed({ sessions: [ended(1)], agent: tui({ openInputs: 1 }), prompt: FACTS }),
+    NOTHING,
+  ],
+  [
+    'a fresh session for a live TUI ends the TUI first (a new run follows once it has stopped)',
+    mission({ sessions: 1, settings: { ...SETTINGS, continueMode: 'fresh' } }),
+    observed({ sessions: [ended(1)], agent: tui(), prompt: FACTS }),
+    decided({}, [], [{ type: 'stop-session', reason: 'a fresh session' }]),
+  ],
+  [
+    'a TUI waiting for an answer keeps its session: the mission neither pauses nor moves on',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({ state: 'waiting-input', reason: 'permission: Bash', activity: 'waiting-input' }),
+    }),
+    NOTHING,
+  ],
+  [
+    'the TUI idle after the session prompt was typed, nothing queued: the turn ended, the gate runs',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({ sessions: [tuiSession], agent: tui() }),
+    decided(
+      {
+        mission: { phase: 'gate', gateRun: 1 },
+        endSession: { n: 1, endedAt: NOW, endedHow: "the agent's turn ended", costUsd: 0.25, gateRun: 1 },
+      },
+      [event('mission-gate', { session: 1, gate: 'test -f a.txt', run: 1 })],
+    ),
+  ],
+  [
+    'an idle seen before the prompt was typed is not the end of its turn',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({ sessions: [tuiSession], agent: tui({ activitySince: NOW - 59_500 }) }),
+    NOTHING,
+  ],
+  [
+    'a turn still in flight (its Stop not seen yet) is waited for',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({ sessions: [tuiSession], agent: tui({ turnInFlight: true }) }),
+    NOTHING,
+  ],
+  [
+    "the session's prompt not queued yet (only an older input): the session waits",
+    mission({ phase: 'session', sessions: 1 }),
+    observed({ sessions: [session(1, { startedAt: NOW - 30_000 })], agent: tui() }),
+    NOTHING,
+  ],
+  [
+    "a session prompt that could not be delivered pauses the mission with the deliverer's reason",
+    mission({ phase: 'session', sessions: 1 }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({
+        lastInput: { createdAt: NOW - 60_000, state: 'failed', sentAt: null, reason: 'never taken' },
+      }),
+    }),
+    decided(
+      {
+        mission: {
+          state: 'paused',
+          phase: 'idle',
+          reason: 'session 1: its prompt was not delivered (never taken)',
+        },
+        endSession: {
+          n: 1,
+          endedAt: NOW,
+          endedHow: "the session's prompt was not delivered",
+          costUsd: 0.25,
+        },
+      },
+      [paused('session 1: its prompt was not delivered (never taken)')],
+    ),
+  ],
+];
+
 describe('decideMission', () => {
+  test.each(interactive)('interactive agent: %s', (_title, m, o, expected) => {
+    expect(decideMission(m, o, NOW)).toEqual(expected);
+  });
+
   test.each([
     ...done.map((r) => ['done', ...r] as const),
     ...pending.map((r) => ['pending', ...r] as const),

@@ -42,6 +42,7 @@ export interface SessionProgress {
   /** The agent task's first run number for this session. */
   firstRun: number;
   fresh: boolean;
+  startedAt: number;
   endedAt: number | null;
   endedHow: string | null;
   gateRun: number | null;

@@ -3,6 +3,8 @@
  * and gate tasks as the store has them, and (only when asked) the facts its next prompt quotes.
  */
 import { diffSinceCheckpoint } from '../checkpoint/index.js';
+import { OPEN_INPUT_STATES } from '../core/input.js';
+import { isInteractive } from '../core/task.js';
 import type { AgentObserved, GateObserved, MissionObserved } from '../mission/decide.js';
 import type { MissionDefinition } from '../mission/mission-file.js';
 import {
@@ -42,6 +44,9 @@ function observeAgent(rt: Runtime, name: string): AgentObserved | null {
   if (!task) return null;
   const runs = rt.store.runs.forTask(task.id);
   const current = runs.find((r) => r.id === task.currentRunId);
+  const interactive = isInteractive(task);
+  const inputs = interactive ? rt.store.inputs.forTask(task.id) : [];
+  const last = inputs.at(-1);
   return {
     state: task.state,
     reason: task.reason,
@@ -53,6 +58,14 @@ function observeAgent(rt: Runtime, name: string): AgentObserved | null {
       logBytes: fileSize(r.logPath),
       costUsd: rt.store.runs.summary<{ costUsd?: number | null }>(r.id)?.costUsd ?? null,
     })),
+    interactive,
+    activity: task.tui?.activity ?? null,
+    activitySince: task.tui?.activitySince ?? null,
+    turnInFlight: task.tui?.turnInFlight ?? false,
+    openInputs: inputs.filter((x) => OPEN_INPUT_STATES.has(x.state)).length,
+    lastInput: last
+      ? { createdAt: last.createdAt, state: last.state, sentAt: last.sentAt, reason: last.reason }
+      : null,
   };
 }
 
