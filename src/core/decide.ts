@@ -890,13 +890,14 @@ class Decider {
       stopAs: null,
       restarts: t.restarts + (budgeted ? 1 : 0),
       ...RUN_MARKS_CLEARED,
-      // A new TUI knows nothing yet; the signals consumed so far and the session stay.
+      // A new TUI knows nothing yet; the signals consumed so far and the session stay (a fresh
+      // run's old session would be reported back over the new one: it goes).
       ...(interactive
         ? {
             tui: {
               ...INITIAL_TUI,
               signalsOffset: t.tui?.signalsOffset ?? 0,
-              sessionId: t.tui?.sessionId ?? null,
+              sessionId: t.nextRun?.fresh ? null : (t.tui?.sessionId ?? null),
             },
           }
         : {}),

@@ -66,7 +66,6 @@ const session = (n: number, over: Partial<SessionProgress> = {}): SessionProgres
   milestone: 0,
   firstRun: n,
   fresh: n === 1,
-  startedAt: NOW - HOUR,
   endedAt: null,
   endedHow: null,
   gateRun: null,
@@ -92,7 +91,6 @@ const agent = (over: Partial<AgentObserved> = {}): AgentObserved => ({
   runs: [{ n: 1, logBytes: 100, costUsd: 0.25 }],
   interactive: false,
   activity: null,
-  activitySince: null,
   turnInFlight: false,
   openInputs: 0,
   lastInput: null,
@@ -657,17 +655,16 @@ const gate: Row[] = [
   ],
 ];
 
-/** An interactive agent's live TUI, idle, its newest input typed at `sentAt` and confirmed. */
+/** An interactive agent's live TUI, idle, its newest input confirmed and that turn's start folded. */
 const tui = (over: Partial<AgentObserved> = {}): AgentObserved =>
   agent({
     interactive: true,
     activity: 'idle',
-    activitySince: NOW - 1000,
-    lastInput: { createdAt: NOW - 60_000, state: 'confirmed', sentAt: NOW - 59_000, reason: null },
+    lastInput: { state: 'confirmed', reason: null, folded: true },
     ...over,
   });
 const resumeMode = { ...SETTINGS, continueMode: 'resume' as const };
-const tuiSession = session(1, { startedAt: NOW - 61_000 });
+const tuiSession = session(1);
 
 const interactive: Row[] = [
   [
@@ -723,9 +720,12 @@ const interactive: Row[] = [
     ),
   ],
   [
-    'an idle seen before the prompt was typed is not the end of its turn',
+    "an idle seen before the prompt's UserPromptSubmit was folded is not the end of its turn",
     mission({ phase: 'session', sessions: 1 }),
-    observed({ sessions: [tuiSession], agent: tui({ activitySince: NOW - 59_500 }) }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({ lastInput: { state: 'confirmed', reason: null, folded: false } }),
+    }),
     NOTHING,
   ],
   [
@@ -735,9 +735,12 @@ const interactive: Row[] = [
     NOTHING,
   ],
   [
-    "the session's prompt not queued yet (only an older input): the session waits",
+    'a session prompt still being typed is waited for',
     mission({ phase: 'session', sessions: 1 }),
-    observed({ sessions: [session(1, { startedAt: NOW - 30_000 })], agent: tui() }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({ openInputs: 1, lastInput: { state: 'sent', reason: null, folded: false } }),
+    }),
     NOTHING,
   ],
   [
@@ -746,7 +749,7 @@ const interactive: Row[] = [
     observed({
       sessions: [tuiSession],
       agent: tui({
-        lastInput: { createdAt: NOW - 60_000, state: 'failed', sentAt: null, reason: 'never taken' },
+        lastInput: { state: 'failed', reason: 'never taken', folded: false },
       }),
     }),
     decided(

@@ -45,13 +45,16 @@ export interface AgentObserved {
   interactive: boolean;
   /** What the TUI does, from its hooks and screen (null: headless, or not known yet). */
   activity: Activity | null;
-  activitySince: number | null;
   /** A prompt was submitted and its turn has not ended. */
   turnInFlight: boolean;
   /** Inputs queued, being typed or sent and not yet confirmed. */
   openInputs: number;
-  /** The task's newest input: the turn a session waits for is the one it began. */
-  lastInput: { createdAt: number; state: InputState; sentAt: number | null; reason: string | null } | null;
+  /**
+   * The task's newest input: the turn a session waits for is the one it began. `folded`: the
+   * signal that confirmed it (its UserPromptSubmit) is already folded into `activity`, so an idle
+   * seen now is that turn's end, not the wait before it.
+   */
+  lastInput: { state: InputState; reason: string | null; folded: boolean } | null;
 }
 
 /** The gate task. */
@@ -244,7 +247,7 @@ function decideSession(m: Mission, o: MissionObserved, now: number): MissionDeci
   if (agent.interactive && agent.live) {
     // Its question waits for `holdfast answer` in the same TUI, and the turn goes on after it:
     // the mission neither pauses nor counts it stalled.
-    const ended = turnEnded(agent, session);
+    const ended = turnEnded(agent);
     if (ended === 'failed') {
       const reason = `session ${session.n}: its prompt was not delivered (${agent.lastInput?.reason ?? 'failed'})`;
       return decision(
@@ -303,14 +306,14 @@ function decideSession(m: Mission, o: MissionObserved, now: number): MissionDeci
  * Whether a live TUI's session turn is over: the agent idle (its Stop hook, codex's notify) after
  * the newest input was typed, and nothing queued. `failed`: that input was never delivered.
  */
-function turnEnded(agent: AgentObserved, session: SessionProgress): boolean | 'failed' {
+function turnEnded(agent: AgentObserved): boolean | 'failed' {
+  // The session's prompt is in the store by now: it commits with the session (same TUI), the
+  // task (created) or the session's run (a new one), and `lastRun < firstRun` waited for that.
   const input = agent.lastInput;
-  // No input since the session began: its prompt is not queued yet.
-  if (input === null || input.createdAt < session.startedAt || agent.openInputs > 0) return false;
+  if (input === null || agent.openInputs > 0) return false;
   if (input.state === 'failed') return 'failed';
   if (agent.state !== 'running' || agent.activity !== 'idle' || agent.turnInFlight) return false;
-  // An idle seen before the input was typed is the TUI waiting for it, not the turn's end.
-  return input.sentAt !== null && (agent.activitySince ?? 0) >= input.sentAt;
+  return input.folded;
 }
 
 /** The session's agent is done: to the gate, or on when the milestone was marked done. */

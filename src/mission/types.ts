@@ -42,7 +42,6 @@ export interface SessionProgress {
   /** The agent task's first run number for this session. */
   firstRun: number;
   fresh: boolean;
-  startedAt: number;
   endedAt: number | null;
   endedHow: string | null;
   gateRun: number | null;
