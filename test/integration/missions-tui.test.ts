@@ -169,6 +169,11 @@ gate: true
     expect(starts[0]!.argv[1]).not.toBe(starts[1]!.argv[1]);
     const task = await h.status('two');
     expect(task.runs).toHaveLength(2);
+    const journal = await h.events('two');
+    expect(journal.filter((e) => e.type === 'input-queued').map((e) => e.data.source)).toEqual([
+      'mission',
+      'mission',
+    ]);
     expect(task.sessionId).toBe(starts[1]!.argv[1]);
     const inputs = records<{ prompt: string }>(s, 'inputs.jsonl');
     expect(
