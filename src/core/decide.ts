@@ -50,7 +50,15 @@ export type Intent =
   | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
   | { kind: 'remove'; timeoutMs: number }
   /** The mission runner hands a task its next run (a session with its prompt, a gate with its spec). */
-  | { kind: 'run'; cause: 'start' | 'mission'; prompt: string | null; fresh: boolean; spec?: TaskSpec }
+  | {
+      kind: 'run';
+      cause: 'start' | 'mission';
+      prompt: string | null;
+      fresh: boolean;
+      spec?: TaskSpec;
+      /** A fresh conversation under a new pre-assigned id (claude refuses `--session-id` of one that exists). */
+      sessionId?: string;
+    }
   /** `holdfast answer`: the user's answer to an interactive agent's open question, delivered once. */
   | { kind: 'answer'; questionId: string; answer: AnswerIntent };
 
@@ -550,6 +558,7 @@ class Decider {
           reason: null,
           nextRun: { cause: intent.cause, prompt: intent.prompt, fresh: intent.fresh },
           ...(intent.spec ? { spec: intent.spec } : {}),
+          ...(intent.sessionId ? { sessionId: intent.sessionId } : {}),
           ...(live ? {} : { state: 'backoff', nextStartAt: this.now }),
         });
         break;
@@ -885,13 +894,14 @@ class Decider {
       stopAs: null,
       restarts: t.restarts + (budgeted ? 1 : 0),
       ...RUN_MARKS_CLEARED,
-      // A new TUI knows nothing yet; the signals consumed so far and the session stay.
+      // A new TUI knows nothing yet; the signals consumed so far and the session stay (a fresh
+      // run's old session would be reported back over the new one: it goes).
       ...(interactive
         ? {
             tui: {
               ...INITIAL_TUI,
               signalsOffset: t.tui?.signalsOffset ?? 0,
-              sessionId: t.tui?.sessionId ?? null,
+              sessionId: t.nextRun?.fresh ? null : (t.tui?.sessionId ?? null),
             },
           }
         : {}),

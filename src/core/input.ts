@@ -16,8 +16,11 @@ export type InputState = (typeof INPUT_STATES)[number];
 
 export const OPEN_INPUT_STATES: ReadonlySet<InputState> = new Set(['queued', 'sending', 'sent']);
 
-/** Who asked: the user's `send`, an interactive run's first prompt, a resume's prompt, a continue, an answer. */
-export const INPUT_SOURCES = ['send', 'prompt', 'resume-prompt', 'continue', 'answer'] as const;
+/**
+ * Who asked: the user's `send`, an interactive run's first prompt, a resume's prompt, a continue,
+ * an answer, a mission's next session typed into the same TUI.
+ */
+export const INPUT_SOURCES = ['send', 'prompt', 'resume-prompt', 'continue', 'answer', 'mission'] as const;
 export type InputSource = (typeof INPUT_SOURCES)[number];
 
 /**

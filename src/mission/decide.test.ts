@@ -89,6 +89,11 @@ const agent = (over: Partial<AgentObserved> = {}): AgentObserved => ({
   currentRunId: 11,
   live: true,
   runs: [{ n: 1, logBytes: 100, costUsd: 0.25 }],
+  interactive: false,
+  activity: null,
+  turnInFlight: false,
+  openInputs: 0,
+  lastInput: null,
   ...over,
 });
 
@@ -650,7 +655,127 @@ const gate: Row[] = [
   ],
 ];
 
+/** An interactive agent's live TUI, idle, its newest input confirmed and that turn's start folded. */
+const tui = (over: Partial<AgentObserved> = {}): AgentObserved =>
+  agent({
+    interactive: true,
+    activity: 'idle',
+    lastInput: { state: 'confirmed', reason: null, folded: true },
+    ...over,
+  });
+const resumeMode = { ...SETTINGS, continueMode: 'resume' as const };
+const tuiSession = session(1);
+
+const interactive: Row[] = [
+  [
+    'a live idle TUI gets the continuation prompt as an input in its current run, no new run',
+    mission({ sessions: 1, settings: resumeMode }),
+    observed({ sessions: [ended(1)], agent: tui(), prompt: FACTS }),
+    decided(
+      {
+        mission: { phase: 'session', sessions: 2 },
+        newSession: { n: 2, milestone: 0, firstRun: 1, fresh: false, startedAt: NOW },
+      },
+      [event('mission-session', { session: 2, milestone: 'Alpha', fresh: false })],
+      [{ type: 'queue-session-prompt', prompt: continuation(2) }],
+    ),
+  ],
+  [
+    'a live TUI that works (a human sent it something) is not given the next prompt yet',
+    mission({ sessions: 1, settings: resumeMode }),
+    observed({ sessions: [ended(1)], agent: tui({ activity: 'working' }), prompt: FACTS }),
+    NOTHING,
+  ],
+  [
+    'a live TUI with an input still to deliver is not given the next prompt yet',
+    mission({ sessions: 1, settings: resumeMode }),
+    observed({ sessions: [ended(1)], agent: tui({ openInputs: 1 }), prompt: FACTS }),
+    NOTHING,
+  ],
+  [
+    'a fresh session for a live TUI ends the TUI first (a new run follows once it has stopped)',
+    mission({ sessions: 1, settings: { ...SETTINGS, continueMode: 'fresh' } }),
+    observed({ sessions: [ended(1)], agent: tui(), prompt: FACTS }),
+    decided({}, [], [{ type: 'stop-session', reason: 'a fresh session' }]),
+  ],
+  [
+    'a TUI waiting for an answer keeps its session: the mission neither pauses nor moves on',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({ state: 'waiting-input', reason: 'permission: Bash', activity: 'waiting-input' }),
+    }),
+    NOTHING,
+  ],
+  [
+    'the TUI idle after the session prompt was typed, nothing queued: the turn ended, the gate runs',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({ sessions: [tuiSession], agent: tui() }),
+    decided(
+      {
+        mission: { phase: 'gate', gateRun: 1 },
+        endSession: { n: 1, endedAt: NOW, endedHow: "the agent's turn ended", costUsd: 0.25, gateRun: 1 },
+      },
+      [event('mission-gate', { session: 1, gate: 'test -f a.txt', run: 1 })],
+    ),
+  ],
+  [
+    "an idle seen before the prompt's UserPromptSubmit was folded is not the end of its turn",
+    mission({ phase: 'session', sessions: 1 }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({ lastInput: { state: 'confirmed', reason: null, folded: false } }),
+    }),
+    NOTHING,
+  ],
+  [
+    'a turn still in flight (its Stop not seen yet) is waited for',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({ sessions: [tuiSession], agent: tui({ turnInFlight: true }) }),
+    NOTHING,
+  ],
+  [
+    'a session prompt still being typed is waited for',
+    mission({ phase: 'session', sessions: 1 }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({ openInputs: 1, lastInput: { state: 'sent', reason: null, folded: false } }),
+    }),
+    NOTHING,
+  ],
+  [
+    "a session prompt that could not be delivered pauses the mission with the deliverer's reason",
+    mission({ phase: 'session', sessions: 1 }),
+    observed({
+      sessions: [tuiSession],
+      agent: tui({
+        lastInput: { state: 'failed', reason: 'never taken', folded: false },
+      }),
+    }),
+    decided(
+      {
+        mission: {
+          state: 'paused',
+          phase: 'idle',
+          reason: 'session 1: its prompt was not delivered (never taken)',
+        },
+        endSession: {
+          n: 1,
+          endedAt: NOW,
+          endedHow: "the session's prompt was not delivered",
+          costUsd: 0.25,
+        },
+      },
+      [paused('session 1: its prompt was not delivered (never taken)')],
+    ),
+  ],
+];
+
 describe('decideMission', () => {
+  test.each(interactive)('interactive agent: %s', (_title, m, o, expected) => {
+    expect(decideMission(m, o, NOW)).toEqual(expected);
+  });
+
   test.each([
     ...done.map((r) => ['done', ...r] as const),
     ...pending.map((r) => ['pending', ...r] as const),

@@ -8,11 +8,15 @@
  *     └────────────────────────┴── failed / stopped / waiting / budget ──▶ paused (idle)
  *
  * A mission's sessions are runs of one agent task named after it; its gates are runs of one
- * command task `<name>-gate`. A hand-over records the run it expects next (the session's first
+ * command task `<name>-gate`. An interactive agent's session is a turn of its live TUI instead:
+ * the prompt is queued as an input into it, and the session ends when the agent is idle again
+ * after that turn with nothing left to deliver. A hand-over records the run it expects next (the session's first
  * run, the gate's run), so whoever decides after a crash finds the very step the mission was at:
  * no gate runs twice, no second session starts for the same milestone.
  */
 import type { MissionEvent } from '../core/events.js';
+import type { InputState } from '../core/input.js';
+import type { Activity } from '../core/interactive.js';
 import { FINAL_STATES, type TaskState } from '../core/task.js';
 import { budgetOver } from './budget.js';
 import { effectiveGate } from './mission-file.js';
@@ -37,6 +41,20 @@ export interface AgentObserved {
   live: boolean;
   /** Every run: its number, the size of its log (the conversation) and the cost its agent reported. */
   runs: readonly { n: number; logBytes: number; costUsd: number | null }[];
+  /** Its TUI runs in the pane (`--interactive`): a session is a turn of it, not a run. */
+  interactive: boolean;
+  /** What the TUI does, from its hooks and screen (null: headless, or not known yet). */
+  activity: Activity | null;
+  /** A prompt was submitted and its turn has not ended. */
+  turnInFlight: boolean;
+  /** Inputs queued, being typed or sent and not yet confirmed. */
+  openInputs: number;
+  /**
+   * The task's newest input: the turn a session waits for is the one it began. `folded`: the
+   * signal that confirmed it (its UserPromptSubmit) is already folded into `activity`, so an idle
+   * seen now is that turn's end, not the wait before it.
+   */
+  lastInput: { state: InputState; reason: string | null; folded: boolean } | null;
 }
 
 /** The gate task. */
@@ -91,6 +109,8 @@ export type MissionAction =
   | { type: 'create-session-task'; prompt: string }
   /** Start the agent task's next run (guarded by its current run being `after`), fresh or resumed. */
   | { type: 'start-session'; prompt: string; fresh: boolean; after: number | null }
+  /** Queue the prompt as an input into the agent's live TUI, in the decision's own transaction. */
+  | { type: 'queue-session-prompt'; prompt: string }
   /** Start gate run number `run`: by creating the gate task, or by starting its next run. */
   | { type: 'run-gate'; run: number; command: string; create: boolean; after: number | null }
   /** Stop the session's live run. */
@@ -145,8 +165,11 @@ function decideIdle(m: Mission, o: MissionObserved, now: number): MissionDecisio
   if (o.milestones[m.active]?.status === 'done') return advance(m, o, false);
   const over = budgetOver(m.settings, missionUse(m, o.sessions, now));
   if (over) return pause(over.label);
+  const tui = o.agent?.live && o.agent.interactive ? o.agent : null;
   // Resumed by hand while the mission was paused (`resume --unattended`): let that run end first.
-  if (o.agent?.live) return NOTHING();
+  if (o.agent?.live && tui === null) return NOTHING();
+  // A live TUI takes the next prompt once it is idle with nothing left to type (a human's `send`).
+  if (tui && (tui.state !== 'running' || tui.activity !== 'idle' || tui.openInputs > 0)) return NOTHING();
   const milestone = o.milestones[m.active]!;
   if (milestone.startedAt === null) {
     return decision(
@@ -158,6 +181,8 @@ function decideIdle(m: Mission, o: MissionObserved, now: number): MissionDecisio
   if (o.prompt === null) return NEEDS_PROMPT();
   const n = m.sessions + 1;
   const fresh = o.agent === null || chooseFresh(m, o.sessions, o.agent);
+  // A fresh conversation is a new run: the TUI holding the old one is ended first.
+  if (tui && fresh) return decision({}, [], [{ type: 'stop-session', reason: 'a fresh session' }]);
   const prompt = renderSessionPrompt(m, o.milestones, o.sessions, o.prompt);
   return decision(
     {
@@ -165,7 +190,8 @@ function decideIdle(m: Mission, o: MissionObserved, now: number): MissionDecisio
       newSession: {
         n,
         milestone: m.active,
-        firstRun: (o.agent?.lastRun ?? 0) + 1,
+        // The same TUI: this session's turn is in its current run.
+        firstRun: (o.agent?.lastRun ?? 0) + (tui ? 0 : 1),
         fresh,
         startedAt: now,
       },
@@ -179,7 +205,9 @@ function decideIdle(m: Mission, o: MissionObserved, now: number): MissionDecisio
     [
       o.agent === null
         ? { type: 'create-session-task', prompt }
-        : { type: 'start-session', prompt, fresh, after: o.agent.currentRunId },
+        : tui
+          ? { type: 'queue-session-prompt', prompt }
+          : { type: 'start-session', prompt, fresh, after: o.agent.currentRunId },
     ],
   );
 }
@@ -216,6 +244,23 @@ function decideSession(m: Mission, o: MissionObserved, now: number): MissionDeci
     );
   }
   if (agent.lastRun < session.firstRun) return NOTHING();
+  if (agent.interactive && agent.live) {
+    // Its question waits for `holdfast answer` in the same TUI, and the turn goes on after it:
+    // the mission neither pauses nor counts it stalled.
+    const ended = turnEnded(agent);
+    if (ended === 'failed') {
+      const reason = `session ${session.n}: its prompt was not delivered (${agent.lastInput?.reason ?? 'failed'})`;
+      return decision(
+        {
+          mission: { state: 'paused', phase: 'idle', reason },
+          endSession: sessionEnd(m, o, now, "the session's prompt was not delivered"),
+        },
+        [{ type: 'mission-paused', data: { reason } }],
+      );
+    }
+    if (!ended) return NOTHING();
+    return finished(m, o, now, true);
+  }
   if (agent.state === 'waiting-input') {
     // The agent waits for a person (its tools were denied): another session would only be denied
     // again, each a paid run, so the mission pauses until the person has answered.
@@ -254,6 +299,27 @@ function decideSession(m: Mission, o: MissionObserved, now: number): MissionDeci
       [{ type: 'mission-paused', data: { reason } }],
     );
   }
+  return finished(m, o, now, false);
+}
+
+/**
+ * Whether a live TUI's session turn is over: the agent idle (its Stop hook, codex's notify) after
+ * the newest input was typed, and nothing queued. `failed`: that input was never delivered.
+ */
+function turnEnded(agent: AgentObserved): boolean | 'failed' {
+  // The session's prompt is in the store by now: it commits with the session (same TUI), the
+  // task (created) or the session's run (a new one), and `lastRun < firstRun` waited for that.
+  const input = agent.lastInput;
+  if (input === null || agent.openInputs > 0) return false;
+  if (input.state === 'failed') return 'failed';
+  if (agent.state !== 'running' || agent.activity !== 'idle' || agent.turnInFlight) return false;
+  return input.folded;
+}
+
+/** The session's agent is done: to the gate, or on when the milestone was marked done. */
+function finished(m: Mission, o: MissionObserved, now: number, turn: boolean): MissionDecision {
+  const session = currentSession(m, o);
+  const how = turn ? "the agent's turn ended" : 'the agent said it finished';
   const def = m.definition;
   const gate = effectiveGate(def, def.milestones[m.active]!);
   if (gate !== null) {
@@ -261,18 +327,25 @@ function decideSession(m: Mission, o: MissionObserved, now: number): MissionDeci
     return decision(
       {
         mission: { phase: 'gate', gateRun: run },
-        endSession: { ...sessionEnd(m, o, now, 'the agent said it finished'), gateRun: run },
+        endSession: { ...sessionEnd(m, o, now, how), gateRun: run },
       },
       [{ type: 'mission-gate', data: { session: session.n, gate, run } }],
     );
   }
   if (o.milestones[m.active]?.status === 'done') {
-    const ended = sessionEnd(m, o, now, 'the agent finished and marked the milestone done');
+    const ended = sessionEnd(
+      m,
+      o,
+      now,
+      turn
+        ? "the agent's turn ended and the milestone was marked done"
+        : 'the agent finished and marked the milestone done',
+    );
     return withSessionEnd(advance(m, o, false), ended);
   }
   return decision({
     mission: { phase: 'idle' },
-    endSession: sessionEnd(m, o, now, 'the agent said it finished, but did not mark the milestone done'),
+    endSession: sessionEnd(m, o, now, `${how}, but did not mark the milestone done`),
   });
 }
 

@@ -108,9 +108,16 @@ function write(store: Store, task: TaskRecord, d: Decision, ctx: DecisionContext
   store.intents.consume(d.consumed);
   for (const input of d.inputs) queueInputIn(store, task, input.text, input.source, now);
   // An interactive agent takes its prompt in its composer, not in argv: a resumed run's prompt
-  // (`--resume-prompt` after a crash mid-turn) is typed into it once its TUI is up.
+  // (`--resume-prompt` after a crash mid-turn) or a mission session's is typed into it once its
+  // TUI is up.
   if (d.newRun?.prompt && isInteractive(task))
-    queueInputIn(store, task, d.newRun.prompt, 'resume-prompt', now);
+    queueInputIn(
+      store,
+      task,
+      d.newRun.prompt,
+      d.newRun.cause === 'mission' ? 'mission' : 'resume-prompt',
+      now,
+    );
   if (d.remove) {
     store.tasks.remove(task.id);
     return;

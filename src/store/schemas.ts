@@ -126,6 +126,7 @@ export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
     prompt: z.string().nullable(),
     fresh: z.boolean(),
     spec: taskSpec.optional(),
+    sessionId: z.string().optional(),
   }),
   z.looseObject({
     kind: z.literal('answer'),

@@ -2,7 +2,11 @@
  * What `decideMission` is given: the mission row parsed, its milestones and sessions, its agent
  * and gate tasks as the store has them, and (only when asked) the facts its next prompt quotes.
  */
+
+import { parseSignalLine } from '../agents/signals.js';
 import { diffSinceCheckpoint } from '../checkpoint/index.js';
+import { type InputRecord, normalizeInputText, OPEN_INPUT_STATES } from '../core/input.js';
+import { isInteractive } from '../core/task.js';
 import type { AgentObserved, GateObserved, MissionObserved } from '../mission/decide.js';
 import type { MissionDefinition } from '../mission/mission-file.js';
 import {
@@ -42,6 +46,9 @@ function observeAgent(rt: Runtime, name: string): AgentObserved | null {
   if (!task) return null;
   const runs = rt.store.runs.forTask(task.id);
   const current = runs.find((r) => r.id === task.currentRunId);
+  const interactive = isInteractive(task);
+  const inputs = interactive ? rt.store.inputs.forTask(task.id) : [];
+  const last = inputs.at(-1);
   return {
     state: task.state,
     reason: task.reason,
@@ -53,7 +60,39 @@ function observeAgent(rt: Runtime, name: string): AgentObserved | null {
       logBytes: fileSize(r.logPath),
       costUsd: rt.store.runs.summary<{ costUsd?: number | null }>(r.id)?.costUsd ?? null,
     })),
+    interactive,
+    activity: task.tui?.activity ?? null,
+    turnInFlight: task.tui?.turnInFlight ?? false,
+    openInputs: inputs.filter((x) => OPEN_INPUT_STATES.has(x.state)).length,
+    lastInput: last
+      ? {
+          state: last.state,
+          reason: last.reason,
+          folded:
+            last.state === 'confirmed' && confirmationFolded(rt, name, last, task.tui?.signalsOffset ?? 0),
+        }
+      : null,
   };
+}
+
+/**
+ * Whether the UserPromptSubmit line that confirmed `input` lies before `folded`, the offset the
+ * task's activity has been folded to: the deliverer reads `signals.jsonl` itself and may confirm
+ * an input before the loop has folded the line that begins its turn.
+ */
+function confirmationFolded(rt: Runtime, task: string, input: InputRecord, folded: number): boolean {
+  const from = input.signalsOffset ?? 0;
+  if (folded <= from) return false;
+  const want = normalizeInputText(input.text);
+  // Both offsets are at the start of a line: every line read is whole, and folded.
+  return readRange(rt.paths.signalsFile(task), from, folded)
+    .toString('utf8')
+    .split('\n')
+    .some((line) => {
+      const signal = parseSignalLine(line);
+      const prompt = signal?.event === 'UserPromptSubmit' ? signal.payload.prompt : undefined;
+      return typeof prompt === 'string' && normalizeInputText(prompt) === want;
+    });
 }
 
 function observeGate(rt: Runtime, record: MissionRecord): GateObserved | null {

@@ -11,6 +11,7 @@ import { preassignedSession } from './agent-run.js';
 import { createTask } from './create.js';
 import { carryOut, settledAfter } from './intents.js';
 import type { Runtime } from './runtime.js';
+import { grantTrust } from './trust.js';
 
 const missionDir = (rt: Runtime, mission: string): string => join(rt.paths.home, 'missions', mission);
 const envFile = (rt: Runtime, mission: string) => join(missionDir(rt, mission), 'env.json');
@@ -51,15 +52,19 @@ export async function createSessionTask(
     checkpointEveryMs: 5 * 60_000,
     mission: m.name,
   };
+  const env = missionEnv(rt, m.name);
   try {
-    await createTask(rt, {
+    const created = await createTask(rt, {
       name: m.name,
       nameBase: m.name,
       spec,
-      env: missionEnv(rt, m.name),
+      env,
       files: { 'prompt.txt': prompt },
+      // An interactive agent's first prompt is typed into its TUI, once, like any input.
+      ...(agent.interactive ? { inputs: [{ text: prompt, source: 'mission' as const }] } : {}),
       sessionFor: (name) => preassignedSession(agent.kind, rt.paths, name),
     });
+    if (agent.interactive && agent.trust) grantTrust(rt, created, env);
     return null;
   } catch (error) {
     if (rt.store.tasks.byName(m.name)) return null;

@@ -5,9 +5,10 @@
  * next (a session's first run, a gate's run), so a daemon killed at any instant is followed by
  * one that finds the very step the mission was at.
  */
+import { randomUUID } from 'node:crypto';
 import { takeCheckpoint } from '../checkpoint/index.js';
 import { event } from '../core/events.js';
-import type { AgentSpec } from '../core/task.js';
+import { type AgentSpec, isInteractive } from '../core/task.js';
 import {
   decideMission,
   type MissionAction,
@@ -16,6 +17,7 @@ import {
 } from '../mission/decide.js';
 import type { Mission } from '../mission/types.js';
 import type { MilestoneRecord, MissionRecord } from '../store/missions.js';
+import { queueInputIn } from '../store/queue-input.js';
 import { gatherPromptFacts, missionOf, observeMission } from './mission-observe.js';
 import { createSessionTask, settleTask, startGateRun } from './mission-tasks.js';
 import type { Runtime } from './runtime.js';
@@ -119,12 +121,23 @@ function apply(rt: Runtime, record: MissionRecord, observed: MissionObserved, d:
       // The session's run is an intent on the agent task, in this transaction: if this process
       // dies before starting it, the daemon's timers start it.
       if (action.type === 'start-session' && agentTask) {
+        // A fresh claude TUI needs an id of its own: it refuses `--session-id` of one that exists.
+        const newId = action.fresh && isInteractive(agentTask) && agentTask.spec.agent?.kind === 'claude';
         rt.store.intents.add(
           agentTask.id,
-          { kind: 'run', cause: 'mission', prompt: action.prompt, fresh: action.fresh },
+          {
+            kind: 'run',
+            cause: 'mission',
+            prompt: action.prompt,
+            fresh: action.fresh,
+            ...(newId ? { sessionId: randomUUID() } : {}),
+          },
           now,
         );
       }
+      // Into the live TUI, as an input that commits with the session it starts (invariant 8).
+      if (action.type === 'queue-session-prompt' && agentTask)
+        queueInputIn(rt.store, agentTask, action.prompt, 'mission', now);
     }
     return true;
   });
@@ -171,6 +184,12 @@ async function act(
     case 'start-session': {
       const task = rt.store.tasks.byName(m.name);
       if (task) await settleTask(rt, task.id, action.after);
+      return false;
+    }
+    case 'queue-session-prompt': {
+      // Queued with the decision: the daemon's deliverer, poked after its pass, types it.
+      const task = rt.store.tasks.byName(m.name);
+      if (task) rt.supervisor?.markDirty(task.id);
       return false;
     }
     case 'run-gate':

@@ -86,6 +86,14 @@ export function addInitOptions(command: Command): Command {
     )
     .option('--model <model>', "the agent's model")
     .option('--unattended', 'let the agent act without asking')
+    .option(
+      '--interactive',
+      "run the agent's TUI in the pane (claude, codex): a session is a turn of it; attach to it read-write",
+    )
+    .option(
+      '--trust',
+      "interactive: add the cwd to the agent's folder trust (changes ~/.claude.json for claude)",
+    )
     .option('--stall-timeout <duration>', 'no output for this long → resume the session', '10m');
 }
 

@@ -1,3 +1,5 @@
+import type { Activity, Question } from '../../../core/interactive.js';
+import { isInteractive } from '../../../core/task.js';
 import { budgetOver, suggestedRaise } from '../../../mission/budget.js';
 import { missionCost, missionUse } from '../../../mission/decide.js';
 import { milestoneSlug } from '../../../mission/mission-file.js';
@@ -16,6 +18,13 @@ export interface MissionView {
   phase: string;
   cwd: string;
   agent: string;
+  /**
+   * An interactive agent's: what its TUI does (`waiting-input` while a question is open: the
+   * mission waits for `holdfast answer`, it is not stalled); null for a headless agent.
+   */
+  activity: Activity | null;
+  /** The question it waits on, as `holdfast status <task>` shows it. */
+  question: Pick<Question, 'kind' | 'tool' | 'input' | 'options'> | null;
   milestones: {
     n: number;
     title: string;
@@ -55,6 +64,9 @@ export function missionView(ctx: Context, record: MissionRecord): MissionView {
   const over = budgetOver(m.settings, missionUse(m, sessions, rt.now()));
   // A budget that keeps the mission from going on is named with a raise that would do.
   const raise = over ? ` ${over.flag} ${suggestedRaise(over)}` : '';
+  const tui = task && isInteractive(task) ? (task.tui ?? null) : null;
+  const question = task?.state === 'waiting-input' ? (tui?.question ?? null) : null;
+  const activity = tui === null ? null : question ? 'waiting-input' : (tui.activity ?? null);
   const next =
     m.state === 'done'
       ? 'nothing: every milestone is done'
@@ -64,9 +76,11 @@ export function missionView(ctx: Context, record: MissionRecord): MissionView {
           ? `holdfast mission start ${m.name}`
           : m.phase === 'gate'
             ? `running the gate of "${active?.title}"`
-            : m.phase === 'session'
-              ? `session ${m.sessions} is working on "${active?.title}"`
-              : `a new session for "${active?.title}"`;
+            : m.phase === 'session' && question
+              ? `session ${m.sessions} waits for an answer (${askedText(question)}): holdfast answer ${m.name} yes|always|no`
+              : m.phase === 'session'
+                ? `session ${m.sessions} is working on "${active?.title}"`
+                : `a new session for "${active?.title}"`;
   return {
     name: m.name,
     title: def.title,
@@ -75,6 +89,10 @@ export function missionView(ctx: Context, record: MissionRecord): MissionView {
     phase: m.phase,
     cwd: m.cwd,
     agent: (record.agent as { kind: string }).kind,
+    activity,
+    question: question
+      ? { kind: question.kind, tool: question.tool, input: question.input, options: question.options }
+      : null,
     milestones: def.milestones.map((x, i) => ({
       n: i + 1,
       title: x.title,
@@ -107,7 +125,8 @@ export function missionView(ctx: Context, record: MissionRecord): MissionView {
 }
 
 export function renderMission(v: MissionView): string {
-  const head = `mission ${v.name} — ${v.title}: ${v.state}${v.reason ? ` (${v.reason})` : ''}`;
+  const waiting = v.activity === 'waiting-input' ? ', waiting-input' : '';
+  const head = `mission ${v.name} — ${v.title}: ${v.state}${waiting}${v.reason ? ` (${v.reason})` : ''}`;
   const milestones = table(
     ['#', 'MILESTONE', 'STATUS', 'GATE'],
     v.milestones.map((x) => [x.n, x.title, x.status, x.gate ?? '-']),
@@ -127,4 +146,12 @@ export function renderMission(v: MissionView): string {
         );
   const spent = `spent: ${Math.round(v.spentMs / 60_000)} min, $${v.costUsd.toFixed(2)}, ${plural(v.sessions.length, 'session')}, ${plural(v.checkpoints, 'checkpoint')}`;
   return [head, '', milestones, '', sessions, '', spent, `next: ${v.next}`].join('\n');
+}
+
+/** `permission: Bash npm install` / `trust`: what the agent asks, on one line. */
+function askedText(q: Pick<Question, 'kind' | 'tool' | 'input'>): string {
+  return [`${q.kind}:`, q.tool, q.input]
+    .filter((x) => x !== null)
+    .join(' ')
+    .replace(/:$/, '');
 }
