@@ -5,56 +5,16 @@
  * the gate runs, and the continuation goes into the same TUI. A question the agent asks keeps the
  * mission waiting for `holdfast answer`, neither paused nor stalled.
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MissionView } from '../../src/cli/commands/mission/view.js';
-import { FIXTURES, type Home, useHome } from '../helpers/home.js';
+import { claudeScratches, type Scratch } from '../helpers/fake-tui.js';
+import { type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
-const scratches: string[] = [];
-// Registered before the home's, so it runs after it (hooks run as a stack): the fakes end with the
-// home's tmux server before their records' folder goes.
-afterEach(() => {
-  for (const d of scratches.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { scratch, records } = claudeScratches('hf-mtui-');
 const home = useHome({ daemon: true });
-const TUI_BIN = join(FIXTURES, 'fake-tui', 'bin');
-
-interface Scratch {
-  dir: string;
-  work: string;
-  state: string;
-  env: NodeJS.ProcessEnv;
-}
-/** A user HOME where claude's onboarding is done (INTERACTIVE.md §1), a work dir, the fake's records. */
-function scratch(env: NodeJS.ProcessEnv = {}): Scratch {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'hf-mtui-')));
-  scratches.push(dir);
-  const user = join(dir, 'user');
-  const work = join(dir, 'work');
-  const state = join(dir, 'state');
-  for (const d of [user, work, state]) mkdirSync(d, { recursive: true });
-  writeFileSync(join(user, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
-  return {
-    dir,
-    work,
-    state,
-    env: { PATH: `${TUI_BIN}:${process.env.PATH}`, HOME: user, FAKE_TUI_STATE: state, ...env },
-  };
-}
-
-function records<T = Record<string, unknown>>(s: Scratch, file: string): T[] {
-  try {
-    return readFileSync(join(s.state, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as T);
-  } catch {
-    return [];
-  }
-}
 
 const missionStatus = (h: Home, name: string) => h.json<MissionView>(['mission', 'status', name]);
 
