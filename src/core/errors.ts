@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'EMISSION'
   | 'EUNSAFEPATH'
   | 'EDISKFULL'
-  | 'EINPUT';
+  | 'EINPUT'
+  | 'ECONFIG';
 
 export class HoldfastError extends Error {
   readonly code: ErrorCode;
