@@ -9,7 +9,9 @@
  * - `failed`, `succeeded`, `stalled`, `start-failed`: the run (a stall that resumes and stalls
  *   again in the same run is one episode; the next run's stall is another).
  * - `needs-input`: the question (its id) for an interactive agent; the run for a headless agent
- *   that ended waiting for input.
+ *   that ended waiting for input. A dialog read from the screen gets a new id each time it is seen
+ *   anew, so one asked again in the same run with the same kind, tool and input within
+ *   `SCREEN_FLAP_MS` of the last notified one is that one (the screen lost it for a moment).
  * - `crash-loop`: from entering the breaker until it resets (a run stays up `--healthy-after`,
  *   journaled `crash-loop-left`); the decider journals `crash-loop-entered` once per such episode,
  *   and the key names the run that tripped it.
@@ -54,11 +56,25 @@ export interface NotificationBody {
 /** A journal entry of the decision, with the run it is about resolved (id and number). */
 export type NotifiedEvent = TaskEvent & { run: { id: number; n: number } | null };
 
+/** A notification of the task already in the outbox (what `SCREEN_FLAP_MS` compares with). */
+export interface RecentNotification {
+  key: string;
+  event: NotifyEvent;
+  runId: number | null;
+  createdAt: number;
+  data: Record<string, unknown>;
+}
+
+/** A question on the screen seen again this soon after the same one was notified is the same episode. */
+export const SCREEN_FLAP_MS = 2 * 60_000;
+
 interface TaskContext {
   before: TaskRecord;
   /** Null when the decision removed the task. */
   after: TaskRecord | null;
   events: readonly NotifiedEvent[];
+  now: number;
+  recent: readonly RecentNotification[];
 }
 
 interface Rule {
@@ -68,7 +84,7 @@ interface Rule {
     data: Record<string, unknown>,
     ctx: TaskContext,
     e: NotifiedEvent,
-  ): { data: Record<string, unknown>; text: string; episode?: string } | null;
+  ): { data: Record<string, unknown>; text: string; episode?: string; sameAs?: string } | null;
 }
 
 const name = (ctx: TaskContext) => ctx.before.name;
@@ -88,11 +104,24 @@ function exitOf(ctx: TaskContext, e: NotifiedEvent): Record<string, unknown> {
 export const TASK_NOTIFICATIONS: Readonly<Partial<Record<TaskEvent['type'], Rule>>> = {
   'question-asked': {
     notify: 'needs-input',
-    make: (d, ctx) => {
+    make: (d, ctx, e) => {
       const q = ctx.after?.tui?.question;
       const options = q && q.id === d.id ? q.options : [];
       const what = d.tool ? `${d.tool}${d.input ? `: ${d.input}` : ''}` : `a ${d.kind} question`;
+      const again =
+        d.via === 'screen'
+          ? ctx.recent.find(
+              (r) =>
+                r.event === 'needs-input' &&
+                r.runId === (e.run?.id ?? null) &&
+                ctx.now - r.createdAt <= SCREEN_FLAP_MS &&
+                r.data.kind === d.kind &&
+                r.data.tool === d.tool &&
+                r.data.input === d.input,
+            )
+          : undefined;
       return {
+        ...(again ? { sameAs: again.key } : {}),
         episode: String(d.id),
         data: { questionId: d.id, kind: d.kind, tool: d.tool, input: d.input, options },
         text: `${name(ctx)} needs input: ${what}`,
@@ -118,9 +147,17 @@ export const TASK_NOTIFICATIONS: Readonly<Partial<Record<TaskEvent['type'], Rule
     notify: 'failed',
     make: (d, ctx, e) => {
       const reason = (d.reason as string | undefined) ?? ctx.after?.reason ?? null;
+      const exit = exitOf(ctx, e);
+      const how =
+        reason ??
+        (exit.signal
+          ? `killed by ${String(exit.signal)}`
+          : exit.exitCode != null
+            ? `exit ${String(exit.exitCode)}`
+            : null);
       return {
-        data: { reason, ...exitOf(ctx, e) },
-        text: `${name(ctx)} failed${runText(e)}${reason ? `: ${reason}` : ''}`,
+        data: { reason, ...exit },
+        text: `${name(ctx)} failed${runText(e)}${how ? `: ${how}` : ''}`,
       };
     },
   },
@@ -176,14 +213,16 @@ export function notificationsFor(
   after: TaskRecord | null,
   events: readonly NotifiedEvent[],
   now: number,
+  recent: readonly RecentNotification[] = [],
 ): NotificationDraft[] {
-  const ctx: TaskContext = { before, after, events };
+  const ctx: TaskContext = { before, after, events, now, recent };
   const out: NotificationDraft[] = [];
   for (const e of events) {
     const rule = TASK_NOTIFICATIONS[e.type];
     const made = rule?.make(e.data as Record<string, unknown>, ctx, e);
     if (!rule || !made) continue;
-    const key = keyOf(`task/${before.id}/run/${e.run?.id ?? '-'}/${rule.notify}`, made.episode ?? null);
+    const key =
+      made.sameAs ?? keyOf(`task/${before.id}/run/${e.run?.id ?? '-'}/${rule.notify}`, made.episode ?? null);
     if (out.some((n) => n.key === key)) continue;
     out.push({
       key,

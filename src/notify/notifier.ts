@@ -69,6 +69,11 @@ export class Notifier {
     return this.inFlight.size;
   }
 
+  /** Resolves once nothing is being sent (tests; `stop` for the daemon). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
+  }
+
   /** Lets the sends under way finish (bounded), starts no new one. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;

@@ -45,8 +45,9 @@ export function sendToSink(
 
 /** The environment a command sink runs with: the daemon's, and what the notification is about. */
 export function commandEnv(body: NotificationBody, env: Env): NodeJS.ProcessEnv {
+  const { HOLDFAST_WATCHDOG_CHILD: _child, ...inherited } = env;
   return {
-    ...env,
+    ...inherited,
     HOLDFAST_EVENT: body.event,
     HOLDFAST_TASK: body.task,
     HOLDFAST_STATE: body.state,

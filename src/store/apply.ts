@@ -17,7 +17,12 @@ import {
 } from '../core/decide.js';
 import { exitedEvent } from '../core/events.js';
 import type { TuiState } from '../core/interactive.js';
-import { type NotifiedEvent, notificationsFor, TASK_NOTIFICATIONS } from '../core/notifications.js';
+import {
+  type NotifiedEvent,
+  notificationsFor,
+  SCREEN_FLAP_MS,
+  TASK_NOTIFICATIONS,
+} from '../core/notifications.js';
 import { isInteractive, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Store } from './db.js';
 import { queueInputIn } from './queue-input.js';
@@ -154,7 +159,9 @@ function enqueueNotifications(
     .filter((e) => e.type === 'exited' || TASK_NOTIFICATIONS[e.type] !== undefined)
     .map((e) => ({ ...e, run: runOf(e.runId === 'new' ? newRunId : e.runId) }) as NotifiedEvent);
   if (events.length === 0) return;
-  for (const n of notificationsFor(before, after, events, now))
+  const asked = events.some((e) => e.type === 'question-asked');
+  const recent = asked ? store.outbox.recent(before.id, now - SCREEN_FLAP_MS) : [];
+  for (const n of notificationsFor(before, after, events, now, recent))
     store.outbox.enqueue(n, before.name, sinks, now);
 }
 

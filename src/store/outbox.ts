@@ -5,7 +5,7 @@
  * to `pending` with its next attempt's time, or `failed` once it may not be tried again.
  */
 import { z } from 'zod';
-import type { NotificationBody, NotificationDraft } from '../core/notifications.js';
+import type { NotificationBody, NotificationDraft, RecentNotification } from '../core/notifications.js';
 import { NOTIFY_EVENTS, type NotifyEvent, type SinkSpec } from '../core/notify.js';
 import { type Db, enumOf, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
 import { sinkSpec } from './schemas.js';
@@ -167,6 +167,21 @@ export class OutboxRepo {
           owner.start,
         ).changes > 0
     );
+  }
+
+  /** The task's notifications enqueued since `since` (what core/notifications.ts compares a flap with). */
+  recent(taskId: number, since: number): RecentNotification[] {
+    return this.db
+      .prepare('SELECT * FROM outbox WHERE task_id = ? AND created_at >= ? ORDER BY id')
+      .all(taskId, since)
+      .map(toRecord)
+      .map((r) => ({
+        key: r.key,
+        event: r.event,
+        runId: r.runId,
+        createdAt: r.createdAt,
+        data: r.body.data,
+      }));
   }
 
   /** Newest last; a task's only, when given. */
