@@ -1,5 +1,6 @@
 /** The task model shared by every module: what the user asked for (spec) and what holdfast observed. */
 import type { TuiState } from './interactive.js';
+import type { SinkSpec } from './notify.js';
 
 export const TASK_STATES = [
   'pending',
@@ -101,6 +102,8 @@ export interface TaskSpec {
   /** 0 or null = off. */
   checkpointEveryMs: number | null;
   mission: string | null;
+  /** `run --notify`: absent = the config's global sinks (read when sending); `[]` = none; else exactly these. */
+  notify?: SinkSpec[];
 }
 
 /** A tool running this long without a word (a test suite, a build) is taken for a stall. */

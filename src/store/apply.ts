@@ -17,6 +17,12 @@ import {
 } from '../core/decide.js';
 import { exitedEvent } from '../core/events.js';
 import type { TuiState } from '../core/interactive.js';
+import {
+  type NotifiedEvent,
+  notificationsFor,
+  SCREEN_FLAP_MS,
+  TASK_NOTIFICATIONS,
+} from '../core/notifications.js';
 import { isInteractive, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
 import type { Store } from './db.js';
 import { queueInputIn } from './queue-input.js';
@@ -72,14 +78,16 @@ export function applyDecision(store: Store, taskId: number, ctx: DecisionContext
     };
     const decision = decide(task, observed, ctx.now);
     if (isEmptyDecision(decision)) return { decision, task, run, before: task };
-    write(store, task, decision, ctx);
+    const newRunId = write(store, task, decision, ctx);
     const after = decision.remove ? null : store.tasks.byId(task.id);
+    enqueueNotifications(store, task, after, decision, newRunId, ctx.now);
     const current = after?.currentRunId == null ? null : store.runs.byId(after.currentRunId);
     return { decision, task: after, run: current, before: task };
   });
 }
 
-function write(store: Store, task: TaskRecord, d: Decision, ctx: DecisionContext): void {
+/** Returns the id of the run the decision created, if any. */
+function write(store: Store, task: TaskRecord, d: Decision, ctx: DecisionContext): number | null {
   const { now } = ctx;
   if (d.endRun) store.runs.end(d.endRun.runId, d.endRun.exit);
   if (d.runPid) store.runs.setPid(d.runPid.runId, d.runPid.pid);
@@ -120,9 +128,41 @@ function write(store: Store, task: TaskRecord, d: Decision, ctx: DecisionContext
     );
   if (d.remove) {
     store.tasks.remove(task.id);
-    return;
+    return newRunId;
   }
   store.tasks.update(task.id, patch, now);
+  return newRunId;
+}
+
+/**
+ * The decision's notifications, into the outbox in its own transaction (rule 12 of
+ * docs/architecture.md): a key already there (the same decision made again) adds nothing. The
+ * task's own sinks go with the row; without its own, the config's are read when sending.
+ */
+function enqueueNotifications(
+  store: Store,
+  before: TaskRecord,
+  after: TaskRecord | null,
+  d: Decision,
+  newRunId: number | null,
+  now: number,
+): void {
+  const sinks = (after ?? before).spec.notify ?? null;
+  if (sinks !== null && sinks.length === 0) return;
+  const runOf = (id: number | null): { id: number; n: number } | null => {
+    if (id === null) return null;
+    const run = store.runs.byId(id);
+    return run ? { id, n: run.n } : null;
+  };
+  // Only the entries a notification is made of (or reads: the run's exit) need their run looked up.
+  const events = d.events
+    .filter((e) => e.type === 'exited' || TASK_NOTIFICATIONS[e.type] !== undefined)
+    .map((e) => ({ ...e, run: runOf(e.runId === 'new' ? newRunId : e.runId) }) as NotifiedEvent);
+  if (events.length === 0) return;
+  const asked = events.some((e) => e.type === 'question-asked');
+  const recent = asked ? store.outbox.recent(before.id, now - SCREEN_FLAP_MS) : [];
+  for (const n of notificationsFor(before, after, events, now, recent))
+    store.outbox.enqueue(n, before.name, sinks, now);
 }
 
 /** Ends an open run that is no task's current one (its task moved on or is gone). */

@@ -10,6 +10,7 @@ import { LeaseRepo } from './lease.js';
 import { MetaRepo } from './meta.js';
 import { MIGRATIONS } from './migrations.js';
 import { MissionRepo } from './missions.js';
+import { OutboxRepo } from './outbox.js';
 import type { Db } from './rows.js';
 import { RunRepo } from './runs.js';
 import { TaskRepo } from './tasks.js';
@@ -27,6 +28,7 @@ export interface Store {
   meta: MetaRepo;
   lease: LeaseRepo;
   missions: MissionRepo;
+  outbox: OutboxRepo;
   /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken up front, so read-then-write is atomic. */
   tx<T>(fn: () => T): T;
   close(): void;
@@ -70,6 +72,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     meta: new MetaRepo(db),
     lease: new LeaseRepo(db),
     missions: new MissionRepo(db),
+    outbox: new OutboxRepo(db),
     tx,
     close: () => db.close(),
   };

@@ -76,6 +76,17 @@ export class EventJournal {
     return rows.length === 0 ? null : toEvent(rows[0]);
   }
 
+  /** The latest entry of these kinds journaled under `taskName` (a mission's `mission:<name>`), or null. */
+  lastNamed(taskId: number | null, taskName: string, types: readonly string[]): JournalEvent | null {
+    const kinds = types.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events WHERE task_id IS ? AND task_name = ? AND type IN (${kinds}) ORDER BY id DESC LIMIT 1`,
+      )
+      .all(taskId, taskName, ...types);
+    return rows.length === 0 ? null : toEvent(rows[0]);
+  }
+
   all(afterId = 0, limit = 10_000): JournalEvent[] {
     const rows = this.db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit);
     return rows.map(toEvent);

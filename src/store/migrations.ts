@@ -169,4 +169,32 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX inputs_open ON inputs (task_id, id) WHERE state IN ('queued', 'sending', 'sent');
   `,
+  // Notifications (notify/): each written here in the transaction of the change that causes it,
+  // once per key (task, run, event, episode: core/notifications.ts), then sent by the daemon's
+  // notifier off the supervision path. `sinks`: the task's own list (JSON) at enqueue, NULL = the
+  // config's global sinks, read when sending. `deliveries`: per sink label, what each attempt did.
+  `
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    event TEXT NOT NULL,
+    task_id INTEGER,
+    task_name TEXT NOT NULL,
+    run_id INTEGER,
+    sinks TEXT,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    sending_at INTEGER,
+    owner_pid INTEGER,
+    owner_start TEXT,
+    sent_at INTEGER,
+    error TEXT,
+    deliveries TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state IN ('pending', 'sending');
+  CREATE INDEX outbox_task ON outbox (task_id, id);
+  `,
 ];

@@ -7,6 +7,7 @@ import {
   SCREEN_STATES,
   type TuiState,
 } from '../core/interactive.js';
+import { NOTIFY_EVENTS, type SinkSpec, WEBHOOK_FORMATS } from '../core/notify.js';
 import {
   type AgentSpec,
   type Desired,
@@ -71,6 +72,21 @@ export const agentSpec: z.ZodType<AgentSpec> = z.looseObject({
   resumePrompt: z.string().optional(),
 });
 
+const sinkCommon = { name: z.string().optional(), events: z.array(z.enum(NOTIFY_EVENTS)).optional() };
+/** A notification sink as a task's spec and the outbox keep it (core/notify.ts SinkSpec). */
+export const sinkSpec: z.ZodType<SinkSpec> = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('command'), argv: z.array(z.string()).min(1), ...sinkCommon }),
+  z.looseObject({
+    type: z.literal('webhook'),
+    url: z.string(),
+    format: z.enum(WEBHOOK_FORMATS),
+    secret: z.string().optional(),
+    secretEnv: z.string().optional(),
+    ...sinkCommon,
+  }),
+  z.looseObject({ type: z.literal('desktop'), ...sinkCommon }),
+]);
+
 export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   command: z.array(z.string()),
   cwd: z.string(),
@@ -82,6 +98,7 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   agent: agentSpec.nullable(),
   checkpointEveryMs: intOrNull,
   mission: z.string().nullable(),
+  notify: z.array(sinkSpec).optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */

@@ -5,8 +5,10 @@
  * `kill -9` at any instant loses nothing: the next daemon reads the same store and the same tmux.
  */
 import { existsSync, type FSWatcher, rmSync, utimesSync, watch } from 'node:fs';
+import { loadConfig } from '../config/load.js';
 import { event } from '../core/events.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
+import { Notifier } from '../notify/index.js';
 import { makePaths } from '../paths.js';
 import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
@@ -14,6 +16,7 @@ import { daemonLogger } from './daemon-log.js';
 import { acquireLease, HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop, systemClock } from './loop.js';
 import { advanceMissions } from './missions.js';
+import { isRunning, processStartTime } from './process.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { sleep } from './sleep.js';
 import { Courier } from './steps/deliver.js';
@@ -101,6 +104,8 @@ class Host {
   private readonly loop: Loop;
   /** Types queued input into the agents' panes, beside the loop (a delivery takes a second or two). */
   private readonly courier: Courier;
+  /** Sends the outbox's notifications beside the loop: a pass pokes it and never waits for it. */
+  private readonly notifier: Notifier;
   /** When the loop last completed a pass (wall time): the heartbeat beats only while this is recent. */
   private progressAt = Date.now();
   /** When this daemon's lease was last beaten (wall time). */
@@ -122,6 +127,14 @@ class Host {
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.courier = new Courier(rt, { log });
+    this.notifier = new Notifier(rt.store, {
+      env: process.env,
+      now: rt.now,
+      me: { pid: process.pid, start: processStartTime(process.pid) ?? '' },
+      running: (owner) => isRunning(owner.pid, owner.start),
+      config: () => loadConfig(process.env),
+      log,
+    });
     rt.supervisor = {
       markDirty: (id) => {
         this.loop.markDirty(id);
@@ -171,6 +184,7 @@ class Host {
         this.kicked = false;
         const { wakeAt } = await this.loop.pass();
         this.courier.poke();
+        this.notifier.poke();
         failures = 0;
         this.progressAt = Date.now();
         await this.sleepUntil(wakeAt);
@@ -304,6 +318,7 @@ class Host {
     // input being typed (the next daemon would take it over from its state either way).
     try {
       await this.courier.stop(5000);
+      await this.notifier.stop(2000);
       await this.loop.executor.drain(
         rt.store.tasks.all().map((t) => t.id),
         5000,

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { takeCheckpoint } from '../checkpoint/index.js';
-import { event } from '../core/events.js';
+import { event, type MissionEvent } from '../core/events.js';
+import { missionNotificationsFor } from '../core/notifications.js';
 import { type AgentSpec, isInteractive } from '../core/task.js';
 import {
   decideMission,
@@ -117,6 +118,7 @@ function apply(rt: Runtime, record: MissionRecord, observed: MissionObserved, d:
         entry,
       );
     }
+    enqueueMissionNotifications(rt, record.id, d.events, now);
     for (const action of d.actions) {
       // The session's run is an intent on the agent task, in this transaction: if this process
       // dies before starting it, the daemon's timers start it.
@@ -234,9 +236,46 @@ function pauseFor(rt: Runtime, record: MissionRecord, reason: string): void {
     if (rt.store.missions.byId(record.id)?.state !== 'running') return;
     const now = rt.now();
     rt.store.missions.update(record.id, { state: 'paused', reason }, now);
+    const entry = event('mission-paused', { reason });
     rt.store.events.record(
       { taskId: rt.store.tasks.byName(record.name)?.id ?? null, taskName: `mission:${record.name}`, at: now },
-      event('mission-paused', { reason }),
+      entry,
     );
+    enqueueMissionNotifications(rt, record.id, [entry], now);
   });
+}
+
+/**
+ * A mission's notifications, in the transaction that journals what causes them. Its sinks are its
+ * agent task's (`run --notify` does not apply to missions: so the config's global ones, unless the
+ * task's spec names its own).
+ */
+function enqueueMissionNotifications(
+  rt: Runtime,
+  missionId: number,
+  events: readonly MissionEvent[],
+  now: number,
+): void {
+  if (
+    !events.some(
+      (e) => e.type === 'milestone-done' || e.type === 'mission-done' || e.type === 'mission-paused',
+    )
+  )
+    return;
+  const mission = rt.store.missions.byId(missionId);
+  if (!mission) return;
+  const task = rt.store.tasks.byName(mission.name);
+  const sinks = task?.spec.notify ?? null;
+  if (sinks !== null && sinks.length === 0) return;
+  const taskName = `mission:${mission.name}`;
+  const started = rt.store.events.lastNamed(task?.id ?? null, taskName, [
+    'mission-started',
+    'mission-resumed',
+  ]);
+  const drafts = missionNotificationsFor(
+    { id: mission.id, name: mission.name, state: mission.state, startedBy: started?.id ?? null },
+    events,
+    now,
+  );
+  for (const n of drafts) rt.store.outbox.enqueue(n, taskName, sinks, now);
 }

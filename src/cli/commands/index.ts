@@ -10,6 +10,7 @@ import * as killall from './killall.js';
 import * as log from './log.js';
 import * as ls from './ls.js';
 import * as mission from './mission/index.js';
+import * as notify from './notify.js';
 import * as recover from './recover.js';
 import * as restart from './restart.js';
 import * as resume from './resume.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   rm,
   killall,
   events,
+  notify,
   recover,
   checkpoint,
   mission,

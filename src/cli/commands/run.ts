@@ -3,6 +3,7 @@ import { policyFileOf } from '../../agents/policy.js';
 import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
+import { parseSinkArg, type SinkSpec } from '../../core/notify.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
 import { grantTrust } from '../../supervisor/trust.js';
@@ -22,6 +23,7 @@ import { normalizeTaskSpec, RESTART_MODES, type SpecOptions, STALL_ACTIONS } fro
 
 interface RunOptions extends SpecOptions, AgentOptions, ApprovalOptions {
   name?: string;
+  notify?: string[];
   json?: boolean;
   daemon?: boolean;
 }
@@ -87,6 +89,11 @@ export function register(program: Command): void {
       '--resume-prompt <text>',
       'interactive: typed into the agent resumed after a crash cut a turn short (default: continue)',
     )
+    .option(
+      '--notify <sink>',
+      "send notifications to SINK: command:<path> [args…], webhook:<url>, desktop, or none (repeatable; default: the config file's sinks)",
+      collect,
+    )
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
@@ -109,6 +116,7 @@ export function register(program: Command): void {
             defaultStallMs: agent ? DEFAULT_AGENT_STALL_MS : null,
           }),
           agent,
+          ...(options.notify === undefined ? {} : { notify: notifySinks(options.notify) }),
         };
         const prompt = agent?.interactive
           ? readInteractivePrompt(options)
@@ -159,4 +167,14 @@ export function register(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** `--notify`, repeated: `none` alone is no sinks at all (not even the config file's). */
+export function notifySinks(values: string[]): SinkSpec[] {
+  if (values.includes('none')) {
+    if (values.length > 1)
+      throw new HoldfastError('EUSAGE', '--notify none: cannot be combined with other sinks');
+    return [];
+  }
+  return values.map(parseSinkArg);
 }
