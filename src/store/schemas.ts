@@ -82,6 +82,9 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   agent: agentSpec.nullable(),
   checkpointEveryMs: intOrNull,
   mission: z.string().nullable(),
+  logMaxBytes: int.optional(),
+  keepRuns: int.optional(),
+  keepFinishedMs: intOrNull.optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */

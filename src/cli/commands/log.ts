@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/task.js';
-import { readRunLog } from '../../supervisor/run-log.js';
+import { firstWholeLine, readRunLog } from '../../supervisor/run-log.js';
 import { promptOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
@@ -40,7 +40,9 @@ export function register(program: Command): void {
         const runs = selectRuns(ctx, task.id, options.run);
         const lines = options.lines === undefined ? null : parseLines(options.lines);
         for (const run of runs) {
-          const from = lines === null ? 0 : tailOffset(run.logPath, lines);
+          // --raw: every byte still on disk; otherwise whole lines only (rotation cuts one).
+          const from =
+            lines !== null ? tailOffset(run.logPath, lines) : options.raw ? 0 : firstWholeLine(run.logPath);
           const bytes = readRunLog(run.logPath, from, run.endedAt !== null);
           if (options.raw) {
             ctx.out.raw(bytes);
