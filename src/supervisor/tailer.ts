@@ -49,6 +49,8 @@ export function tailRun(rt: Runtime, run: RunRecord, consume: LineConsumer | nul
     if (!current || current.logOffset !== run.logOffset) return;
     const task = rt.store.tasks.byId(run.taskId);
     if (task && lines.length > 0 && consume) consume(task, current, lines, now);
+    // Every byte up to the log's end was captured by now: `log --timestamps` reads this.
+    if (size > current.bytes) rt.store.logTimes.record(run.id, size, now);
     rt.store.runs.advanceLog(run.id, {
       offset,
       lastOutputAt: grew ? now : null,

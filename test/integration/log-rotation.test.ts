@@ -13,6 +13,7 @@ import { useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome();
+const daemonHome = useHome({ daemon: true });
 const PAD = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3).slice(0, 90);
 /** One line as the pane's log holds it: 12 digits, a space, the pad, and the terminal's CRLF. */
 const LINE_BYTES = 12 + 1 + PAD.length + 2;
@@ -160,5 +161,39 @@ describe('run logs rotated by size', () => {
     expect(log.stdout).toBe(kept);
     expect(view.start).toBe(view.segments[0]!.k * limit);
     expect(runRow(h.dir, 'many').log_offset).toBe(lines * LINE_BYTES + QUERY.length);
+  });
+});
+
+describe('log --timestamps', () => {
+  it('prefixes each line with when the tailer found it in the log, from its line-offset → time index', async () => {
+    const h = daemonHome();
+    const before = Date.now();
+    const run = await h.cli([
+      'run',
+      '--name',
+      'stamped',
+      '--',
+      'bash',
+      '-c',
+      'echo first; sleep 4; echo second',
+    ]);
+    expect(run.code).toBe(0);
+    await waitFor(
+      async () => (await h.status('stamped')).state,
+      (s) => s === 'succeeded',
+      { what: 'the task to end', timeoutMs: 20_000 },
+    );
+    const after = Date.now();
+    const out = await h.cli(['log', 'stamped', '--timestamps']);
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual(['first', 'second']);
+    const times = lines.map((l) => Date.parse(l.split(' ')[0]!));
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(before);
+    for (const t of times) expect(t).toBeLessThanOrEqual(after);
+    // Read every 2 s at most: 4 s apart when printed, at least 2 s apart when found.
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(2000);
+    const raw = await h.cli(['log', 'stamped', '--timestamps', '--raw']);
+    expect(raw.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z first\r\n\d{4}-\d\d-\d\dT[\d:.]+Z second\r\n/);
   });
 });
