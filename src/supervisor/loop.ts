@@ -18,7 +18,7 @@ import type { PaneRun } from '../store/runs.js';
 import { Executor, launchErrors } from './execute.js';
 import { logSize } from './log-segments.js';
 import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js';
-import { commitPaneEvents } from './pane-events.js';
+import { commitPaneEvents, type EventsCursor } from './pane-events.js';
 import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { claudeRegistryFile, readClaudeRegistry, registryMtime } from './steps/claude-registry.js';
@@ -125,7 +125,7 @@ export class Loop {
     { taskId: number; fact: PaneFact; size: number; since: number }
   >();
   /** How far a loop that never commits the events offset (a CLI's) has read the file. */
-  private eventsCursor: number | null = null;
+  private eventsCursor: EventsCursor | null = null;
   private readonly consume: LineConsumer;
   /** The last look at each interactive task's screen, by task id. */
   private readonly screens = new Map<number, ScreenLook>();
