@@ -106,6 +106,7 @@ describe('store', () => {
     db.exec('ALTER TABLE runs DROP COLUMN task_pid;');
     db.exec('DROP TABLE intents;');
     db.exec('DROP TABLE inputs;');
+    db.exec('DROP TABLE log_times;');
     for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at', 'tui'])
       db.prepare(`ALTER TABLE tasks DROP COLUMN ${column}`).run();
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
@@ -123,6 +124,7 @@ describe('store', () => {
     expect(upgraded.tasks.byName('old')).toMatchObject({ state: 'pending', stopStage: 0, stalledAt: null });
     expect(upgraded.intents.taskIds()).toEqual([]);
     expect(upgraded.inputs.openTaskIds()).toEqual([]);
+    expect(upgraded.logTimes.forRun(1)).toEqual([]);
   });
 
   it('refuses a store from a newer holdfast and leaves it as it was', () => {
