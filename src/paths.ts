@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HoldfastError } from './core/errors.js';
 
@@ -66,6 +66,29 @@ export function makePaths(home: string): Paths {
     policyFile: (name) => join(taskDir(name), 'policy.json'),
     answersDir: (name) => join(taskDir(name), 'answers'),
   };
+}
+
+/**
+ * Segment k of a run's log (supervisor/log-segments.ts): `run-3.log` is segment 0, then
+ * `run-3.1.log`, `run-3.2.log`, …
+ */
+export function logSegmentPath(logPath: string, k: number): string {
+  if (k === 0) return logPath;
+  return join(dirname(logPath), `${logStem(logPath)}.${k}.log`);
+}
+
+/** Which segment of `logPath` a file of its folder is; null when it is none of them. */
+export function logSegmentIndex(logPath: string, fileName: string): number | null {
+  if (fileName === basename(logPath)) return 0;
+  const stem = logStem(logPath);
+  if (!fileName.startsWith(`${stem}.`) || !fileName.endsWith('.log')) return null;
+  const k = fileName.slice(stem.length + 1, -4);
+  return /^[1-9]\d*$/.test(k) ? Number(k) : null;
+}
+
+function logStem(logPath: string): string {
+  const name = basename(logPath);
+  return name.endsWith('.log') ? name.slice(0, -4) : name;
 }
 
 export function checkSocketPath(socket: string): void {

@@ -2,7 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseBackoff, parseDuration } from '../core/duration.js';
 import { HoldfastError } from '../core/errors.js';
+import { parseSize } from '../core/size.js';
 import {
+  DEFAULT_KEEP_FINISHED_MS,
+  DEFAULT_KEEP_RUNS,
+  DEFAULT_LOG_MAX_BYTES,
   DEFAULT_RESTART_POLICY,
   DEFAULT_TOOL_TIMEOUT_MS,
   type RestartMode,
@@ -25,6 +29,9 @@ export interface SpecOptions {
   toolTimeout?: string;
   onStall?: string;
   checkpointEvery?: string;
+  logMax?: string;
+  keepRuns?: string;
+  keepFinished?: string;
 }
 
 export const RESTART_MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
@@ -125,5 +132,32 @@ export function normalizeTaskSpec(
     agent: null,
     checkpointEveryMs: normalizeCheckpointEvery(options.checkpointEvery),
     mission: null,
+    ...normalizeRetention(options),
   };
+}
+
+/** The smallest `--log-max` other than 0: smaller segments would mean a file per few lines. */
+export const MIN_LOG_MAX_BYTES = 4096;
+
+/** `--log-max`, `--keep-runs`, `--keep-finished`, with their built-in defaults (`0`: never). */
+export function normalizeRetention(options: Pick<SpecOptions, 'logMax' | 'keepRuns' | 'keepFinished'>): {
+  logMaxBytes: number;
+  keepRuns: number;
+  keepFinishedMs: number | null;
+} {
+  const logMaxBytes =
+    options.logMax === undefined ? DEFAULT_LOG_MAX_BYTES : parseSize(options.logMax, '--log-max');
+  if (logMaxBytes !== 0 && logMaxBytes < MIN_LOG_MAX_BYTES)
+    throw new HoldfastError(
+      'EUSAGE',
+      `--log-max: at least 4KB (or 0 for no rotation), got ${options.logMax}`,
+    );
+  const keepRuns =
+    options.keepRuns === undefined ? DEFAULT_KEEP_RUNS : wholeNumber(options.keepRuns, '--keep-runs');
+  if (keepRuns < 1) throw new HoldfastError('EUSAGE', '--keep-runs: at least 1 (the current run)');
+  const keepFinishedMs =
+    options.keepFinished === undefined
+      ? DEFAULT_KEEP_FINISHED_MS
+      : parseDuration(options.keepFinished, '--keep-finished');
+  return { logMaxBytes, keepRuns, keepFinishedMs: keepFinishedMs === 0 ? null : keepFinishedMs };
 }

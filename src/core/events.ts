@@ -62,6 +62,8 @@ export interface TaskEventData {
   'capture-lost': { run: number; offset: number; diskFull?: true };
   /** The run's output reaches its log again from `offset` on; what it printed in between is missing. */
   'capture-resumed': { run: number; offset: number };
+  /** Retention removed these runs' log files (`--keep-runs`, or `--keep-finished` after the task ended). */
+  'logs-removed': { runs: number[]; reason: 'keep-runs' | 'keep-finished' };
   'session-captured': { sessionId: string; previous: string | null };
   'session-changed': { sessionId: string; previous: string | null };
   'usage-limit-seen': { resetAt: number | null; detail: string | null };
@@ -190,6 +192,7 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'output-resumed',
   'capture-lost',
   'capture-resumed',
+  'logs-removed',
   'session-captured',
   'session-changed',
   'usage-limit-seen',

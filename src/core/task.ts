@@ -104,6 +104,28 @@ export interface TaskSpec {
   mission: string | null;
   /** `run --notify`: absent = the config's global sinks (read when sending); `[]` = none; else exactly these. */
   notify?: SinkSpec[];
+  /** `--log-max`: a run's log rotates at this many bytes (0 = never). Absent (older specs) = the default. */
+  logMaxBytes?: number;
+  /** `--keep-runs`: the logs of this many newest runs are kept, older runs' removed. Absent = the default. */
+  keepRuns?: number;
+  /** `--keep-finished`: a finished task's logs go this long after it finished; null = kept. Absent = the default. */
+  keepFinishedMs?: number | null;
+}
+
+export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_KEEP_RUNS = 20;
+export const DEFAULT_KEEP_FINISHED_MS = 14 * 86_400_000;
+
+export function retentionOf(spec: TaskSpec): {
+  logMaxBytes: number;
+  keepRuns: number;
+  keepFinishedMs: number | null;
+} {
+  return {
+    logMaxBytes: spec.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES,
+    keepRuns: spec.keepRuns ?? DEFAULT_KEEP_RUNS,
+    keepFinishedMs: spec.keepFinishedMs === undefined ? DEFAULT_KEEP_FINISHED_MS : spec.keepFinishedMs,
+  };
 }
 
 /** A tool running this long without a word (a test suite, a build) is taken for a stall. */

@@ -7,6 +7,7 @@ import { EventJournal } from './events.js';
 import { InputRepo } from './inputs.js';
 import { IntentRepo } from './intents.js';
 import { LeaseRepo } from './lease.js';
+import { LogTimesRepo } from './log-times.js';
 import { MetaRepo } from './meta.js';
 import { MIGRATIONS } from './migrations.js';
 import { MissionRepo } from './missions.js';
@@ -26,6 +27,7 @@ export interface Store {
   intents: IntentRepo;
   inputs: InputRepo;
   meta: MetaRepo;
+  logTimes: LogTimesRepo;
   lease: LeaseRepo;
   missions: MissionRepo;
   outbox: OutboxRepo;
@@ -70,6 +72,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     intents: new IntentRepo(db),
     inputs: new InputRepo(db),
     meta: new MetaRepo(db),
+    logTimes: new LogTimesRepo(db),
     lease: new LeaseRepo(db),
     missions: new MissionRepo(db),
     outbox: new OutboxRepo(db),

@@ -197,4 +197,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state IN ('pending', 'sending');
   CREATE INDEX outbox_task ON outbox (task_id, id);
   `,
+  // When a run's log bytes were captured (store/log-times.ts), for `log --timestamps`: one row per
+  // tailer read that found the log grown. Deleted with the run's log files by retention.
+  `
+  CREATE TABLE log_times (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    offset INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, offset)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -99,6 +99,9 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   checkpointEveryMs: intOrNull,
   mission: z.string().nullable(),
   notify: z.array(sinkSpec).optional(),
+  logMaxBytes: int.optional(),
+  keepRuns: int.optional(),
+  keepFinishedMs: intOrNull.optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */

@@ -107,6 +107,7 @@ describe('store', () => {
     db.exec('DROP TABLE intents;');
     db.exec('DROP TABLE inputs;');
     db.exec('DROP TABLE outbox;');
+    db.exec('DROP TABLE log_times;');
     for (const column of ['stop_stage', 'stalled_at', 'checkpoint_asked_at', 'tui'])
       db.prepare(`ALTER TABLE tasks DROP COLUMN ${column}`).run();
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
@@ -125,6 +126,7 @@ describe('store', () => {
     expect(upgraded.intents.taskIds()).toEqual([]);
     expect(upgraded.inputs.openTaskIds()).toEqual([]);
     expect(upgraded.outbox.list()).toEqual([]);
+    expect(upgraded.logTimes.forRun(1)).toEqual([]);
   });
 
   it('refuses a store from a newer holdfast and leaves it as it was', () => {

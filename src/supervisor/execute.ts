@@ -9,7 +9,7 @@ import type { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
 import type { Applied } from '../store/apply.js';
 import { deliverToHook } from './answers.js';
-import { fileSize } from './file-range.js';
+import { logSize } from './log-segments.js';
 import type { LaunchFailure } from './observe.js';
 import { signalGroup } from './process.js';
 import {
@@ -22,7 +22,7 @@ import {
 } from './process-tree.js';
 import type { Runtime } from './runtime.js';
 import { checkpointTask } from './steps/checkpoint.js';
-import { launchRun, RUN_OPTION } from './steps/launch.js';
+import { launchRun, logRotationOf, RUN_OPTION } from './steps/launch.js';
 
 /** Why a run this process launched could not be put into tmux, for the CLI that asked for it. */
 export const launchErrors = new Map<number, HoldfastError>();
@@ -168,9 +168,10 @@ export class Executor {
       nextAt: now + Math.min(CAPTURE_RETRY_MS * 2 ** retry.tries, CAPTURE_RETRY_MAX_MS),
     });
     try {
-      const from = fileSize(run.logPath);
+      const from = logSize(run.logPath);
       const target = `=${applied.before.name}:`;
-      if (await this.rt.tmux.reattachPipe(target, run.logPath, RUN_OPTION, String(run.id))) {
+      const rotation = logRotationOf(applied.before.spec);
+      if (await this.rt.tmux.reattachPipe(target, run.logPath, RUN_OPTION, String(run.id), rotation)) {
         this.reattached.set(runId, from);
         this.hooks.log(`${applied.before.name}: run ${run.n}'s output is captured again from byte ${from}`);
       }

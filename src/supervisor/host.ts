@@ -13,6 +13,7 @@ import { makePaths } from '../paths.js';
 import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
 import { daemonLogger } from './daemon-log.js';
+import { HOUSEKEEPING_EVERY_MS, housekeep } from './housekeeping.js';
 import { acquireLease, HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop, systemClock } from './loop.js';
 import { advanceMissions } from './missions.js';
@@ -111,6 +112,8 @@ class Host {
   /** When this daemon's lease was last beaten (wall time). */
   private beatAt = Date.now();
   private stuck = false;
+  /** When retention, rotation and vacuum last ran (the loop's clock). */
+  private housekeptAt: number | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -187,7 +190,8 @@ class Host {
         this.notifier.poke();
         failures = 0;
         this.progressAt = Date.now();
-        await this.sleepUntil(wakeAt);
+        const due = this.housekeep();
+        await this.sleepUntil(Math.min(wakeAt, due));
       } catch (error) {
         failures++;
         const delay = retryDelay(failures);
@@ -197,6 +201,32 @@ class Host {
       }
     }
     return this.shutdown();
+  }
+
+  /**
+   * Retention, rotation and vacuum (housekeeping.ts), once a minute between passes. A failure is
+   * logged and tried again next time: it never stops supervision. Returns when it is next due.
+   */
+  private housekeep(): number {
+    const { rt } = this;
+    const now = rt.now();
+    if (this.housekeptAt !== null && now - this.housekeptAt < HOUSEKEEPING_EVERY_MS)
+      return this.housekeptAt + HOUSEKEEPING_EVERY_MS;
+    this.housekeptAt = now;
+    try {
+      const done = housekeep(rt, now);
+      if (done.eventsRotated) {
+        // The watch follows the file it was put on, which is `.1` now.
+        this.watcher?.close();
+        this.watcher = watch(rt.paths.eventsFile, () => this.kick());
+        this.kick();
+      }
+      if (done.logsRemoved > 0) this.log(`retention: removed the logs of ${done.logsRemoved} run(s)`);
+      if (done.vacuumed) this.log('the store was vacuumed (it had grown by half since the last time)');
+    } catch (error) {
+      this.log(`housekeeping failed: ${errorText(error)}; trying again in a minute`);
+    }
+    return now + HOUSEKEEPING_EVERY_MS;
   }
 
   private kick(): void {

@@ -16,9 +16,9 @@ import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '
 import { noSpaceAt } from '../store/disk-full.js';
 import type { PaneRun } from '../store/runs.js';
 import { Executor, launchErrors } from './execute.js';
-import { fileSize } from './file-range.js';
+import { logSize } from './log-segments.js';
 import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js';
-import { commitPaneEvents } from './pane-events.js';
+import { commitPaneEvents, type EventsCursor } from './pane-events.js';
 import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
 import { claudeRegistryFile, readClaudeRegistry, registryMtime } from './steps/claude-registry.js';
@@ -125,7 +125,7 @@ export class Loop {
     { taskId: number; fact: PaneFact; size: number; since: number }
   >();
   /** How far a loop that never commits the events offset (a CLI's) has read the file. */
-  private eventsCursor: number | null = null;
+  private eventsCursor: EventsCursor | null = null;
   private readonly consume: LineConsumer;
   /** The last look at each interactive task's screen, by task id. */
   private readonly screens = new Map<number, ScreenLook>();
@@ -503,7 +503,7 @@ export class Loop {
     snap: Snapshot,
   ): PaneFact {
     const fact = paneFact(run, snap, this.executor.launchFailures);
-    if (fact.kind === 'unlaunched' && (run.taskPid !== null || fileSize(run.logPath) > 0))
+    if (fact.kind === 'unlaunched' && (run.taskPid !== null || logSize(run.logPath) > 0))
       return { kind: 'lost', reason: 'server-lost', at: snap.at };
     return fact;
   }
@@ -559,7 +559,7 @@ export class Loop {
     const last = this.rt.store.events.lastOf(task.id, run.id, ['capture-lost', 'capture-resumed']);
     return {
       piped: info.piped,
-      logBytes: fileSize(run.logPath),
+      logBytes: logSize(run.logPath),
       // dd writes up to 64 KiB at a time: a log's filesystem with less than that would kill it again.
       writable: info.piped || !noSpaceAt(dirname(run.logPath)),
       lostAt: last?.type === 'capture-lost' ? Number(last.data.offset) : null,
@@ -575,7 +575,7 @@ export class Loop {
     const seen = this.settling.get(run.id);
     const death = pane.kind === 'dead' || pane.kind === 'lost' ? pane : seen?.fact;
     if (!death) return pane;
-    const size = fileSize(run.logPath);
+    const size = logSize(run.logPath);
     const at = Date.now();
     if (!seen || seen.size !== size) {
       this.settling.set(run.id, { taskId: run.taskId, fact: death, size, since: at });
@@ -600,7 +600,7 @@ export class Loop {
     for (const log of rt.store.runs.openLogs()) {
       if (!this.inScope(log.taskId)) continue;
       // Most logs have not changed since the last look: a stat says so without reading the run.
-      const size = fileSize(log.logPath);
+      const size = logSize(log.logPath);
       if (size === log.bytes && size >= log.logOffset) continue;
       const run = rt.store.runs.byId(log.id);
       if (run && tailRun(rt, run, this.consume)) this.markDirty(run.taskId);

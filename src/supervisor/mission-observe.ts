@@ -18,7 +18,8 @@ import {
 import { parseSettings } from '../mission/settings.js';
 import { gateTaskName, type Mission } from '../mission/types.js';
 import type { MissionRecord } from '../store/missions.js';
-import { fileSize, readRange } from './file-range.js';
+import { readRange } from './file-range.js';
+import { logSize, readLog } from './log-segments.js';
 import type { Runtime } from './runtime.js';
 
 /** The row as mission/ reads it: settings checked, the definition as `mission init` stored it. */
@@ -57,7 +58,7 @@ function observeAgent(rt: Runtime, name: string): AgentObserved | null {
     live: current !== undefined && current.endedAt === null,
     runs: runs.map((r) => ({
       n: r.n,
-      logBytes: fileSize(r.logPath),
+      logBytes: logSize(r.logPath),
       costUsd: rt.store.runs.summary<{ costUsd?: number | null }>(r.id)?.costUsd ?? null,
     })),
     interactive,
@@ -126,9 +127,9 @@ export async function gatherPromptFacts(
     lastGate: gateRun
       ? {
           exitCode: gateRun.exitCode,
-          logTail: readRange(
+          logTail: readLog(
             gateRun.logPath,
-            Math.max(0, fileSize(gateRun.logPath) - GATE_LOG_TAIL_BYTES),
+            Math.max(0, logSize(gateRun.logPath) - GATE_LOG_TAIL_BYTES),
           ).toString('utf8'),
         }
       : null,

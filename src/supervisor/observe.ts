@@ -6,7 +6,7 @@
 import type { PaneFact } from '../core/decide.js';
 import type { PaneRun } from '../store/runs.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { type PaneEvents, readPaneEvents } from './pane-events.js';
+import { type EventsCursor, type PaneEvents, readPaneEvents } from './pane-events.js';
 import { isLive, processStartTime } from './process.js';
 import { launchingClients } from './process-tree.js';
 import type { Runtime } from './runtime.js';
@@ -50,7 +50,7 @@ export async function takeSnapshot(
   rt: Runtime,
   at: number,
   list: boolean,
-  eventsFrom: number | null = null,
+  eventsFrom: EventsCursor | null = null,
 ): Promise<Snapshot> {
   const events = readPaneEvents(rt, eventsFrom);
   const snap: Snapshot = {

@@ -9,7 +9,7 @@ import {
   workTreeStatus,
 } from '../checkpoint/index.js';
 import type { TaskRecord, TaskState } from '../core/task.js';
-import { fileSize, readRange } from './file-range.js';
+import { logSize, readLog } from './log-segments.js';
 import type { Runtime } from './runtime.js';
 
 export interface RecoveryReport {
@@ -91,11 +91,11 @@ function resumeCommand(task: TaskRecord, inGitRepo: boolean): string[] {
 }
 
 function tailLines(path: string, count: number, agent: boolean, readable: (raw: string) => string): string[] {
-  const size = fileSize(path);
+  const size = logSize(path);
   // An agent's stream lines are long (its init line alone is several KB): read far enough back
   // that the readable tail is still there.
   const from = Math.max(0, size - (agent ? 1 << 20 : 16_384));
-  let text = readRange(path, from, size).toString('utf8');
+  let text = readLog(path, from, size).toString('utf8');
   // A line cut by the window's start is no line at all (for an agent, half a JSON object).
   if (from > 0) text = text.slice(text.indexOf('\n') + 1);
   return readable(text)

@@ -26,6 +26,8 @@ export interface Runtime {
 /** The package root, found from this file (src/ under tsx, dist/ when built: both two levels down). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
+/** The pipe-pane program that writes a run's log in segments. */
+export const LOG_WRITER = resolve(PACKAGE_ROOT, 'libexec', 'log-pipe.pl');
 /** Not a valid task name (underscore), so it can never collide with a task's session. */
 export const WATCHDOG_SESSION = '_holdfast-watchdog';
 

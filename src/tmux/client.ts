@@ -37,8 +37,20 @@ export interface PaneLaunch {
   options: Record<string, string>;
   /** File the pane's raw output is appended to, attached in the same invocation as the start. */
   logFile: string;
+  /** A writer that rotates `logFile` by size (see LogRotation); without it, one file grows. */
+  logRotation?: LogRotation;
   width?: number;
   height?: number;
+}
+
+/**
+ * The program that writes a pane's output in segments (libexec/log-pipe.pl): perl WRITER LOG MAX
+ * KEEP. Where perl is missing the pipe falls back to dd, one unrotated file.
+ */
+export interface LogRotation {
+  writer: string;
+  maxBytes: number;
+  keep: number;
 }
 
 const MIN_VERSION: [number, number] = [3, 2];
@@ -113,7 +125,7 @@ export class TmuxClient {
         ...launch.argv.map(escapeTmuxArg),
       ],
       ...optionCommands(target, launch.options),
-      pipeCommand(target, launch.logFile),
+      pipeCommand(target, launch.logFile, true, launch.logRotation),
     ]);
     return parsePid(out);
   }
@@ -126,7 +138,7 @@ export class TmuxClient {
     const out = await this.chain([
       ['respawn-pane', '-k', '-t', target, '-c', cwdArg(launch.cwd), '--', ...launch.argv.map(escapeTmuxArg)],
       ...optionCommands(target, launch.options),
-      pipeCommand(target, launch.logFile, false),
+      pipeCommand(target, launch.logFile, false, launch.logRotation),
       ['display-message', '-p', '-t', target, '#{pane_pid}'],
     ]);
     return parsePid(out);
@@ -137,7 +149,13 @@ export class TmuxClient {
    * user option `option` = `value` (it was not respawned for something else meanwhile). A pane that
    * has a pipe keeps it (`-o`). False when the pane is gone or carries another value.
    */
-  async reattachPipe(target: string, logFile: string, option: string, value: string): Promise<boolean> {
+  async reattachPipe(
+    target: string,
+    logFile: string,
+    option: string,
+    value: string,
+    rotation?: LogRotation,
+  ): Promise<boolean> {
     let current: string;
     try {
       current = (await this.exec(['display-message', '-p', '-t', target, `#{${option}}`])).trim();
@@ -146,7 +164,7 @@ export class TmuxClient {
       throw error;
     }
     if (current !== value) return false;
-    await this.exec(pipeCommand(target, logFile));
+    await this.exec(pipeCommand(target, logFile, true, rotation));
     return true;
   }
 
@@ -322,11 +340,16 @@ function optionCommands(target: string, options: Record<string, string>): string
   });
 }
 
-function pipeCommand(target: string, logFile: string, onlyIfNone = true): string[] {
+function pipeCommand(target: string, logFile: string, onlyIfNone = true, rotation?: LogRotation): string[] {
   // tmux expands formats in this string (`#(…)` would run): the path must reach it literally. Not
-  // `cat >>`: dd's oflag=nofollow refuses a link planted at the log after holdfast created it.
+  // `cat >>`: dd's oflag=nofollow refuses a link planted at the log after holdfast created it, as
+  // the writer's O_NOFOLLOW does.
+  const quote = (text: string) => escapeFormat(shellQuote(text));
   const sink = `of=${logFile}`;
-  const command = `exec dd ${escapeFormat(shellQuote(sink))} oflag=append,nofollow conv=notrunc bs=64K status=none`;
+  const dd = `exec dd ${quote(sink)} oflag=append,nofollow conv=notrunc bs=64K status=none`;
+  const command = rotation
+    ? `command -v perl >/dev/null 2>&1 && exec perl ${[rotation.writer, logFile, String(rotation.maxBytes), String(rotation.keep)].map(quote).join(' ')}; ${dd}`
+    : dd;
   return ['pipe-pane', ...(onlyIfNone ? ['-o'] : []), '-t', target, command];
 }
 

@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { TaskRecord } from '../core/task.js';
-import type { Paths } from '../paths.js';
+import { logSegmentIndex, logSegmentPath, type Paths } from '../paths.js';
 import type { Store } from '../store/db.js';
 import { toInputView } from './input.js';
 import { type TaskView, toTaskView } from './task.js';
@@ -52,11 +53,17 @@ export function promptOf(src: Pick<ViewSource, 'paths'>, task: TaskRecord): stri
   }
 }
 
-/** When a run's log last grew, from the file itself: true whether or not a daemon watches. */
+/**
+ * When a run's log last grew, from its newest segment (rotated logs: supervisor/log-segments.ts):
+ * true whether or not a daemon watches.
+ */
 export function logMtime(path: string | undefined): number | null {
   if (!path) return null;
   try {
-    const st = statSync(path);
+    let newest = 0;
+    for (const name of readdirSync(dirname(path)))
+      newest = Math.max(newest, logSegmentIndex(path, name) ?? -1);
+    const st = statSync(logSegmentPath(path, newest));
     return st.size > 0 ? st.mtimeMs : null;
   } catch {
     return null;

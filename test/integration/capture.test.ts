@@ -1,5 +1,5 @@
 /**
- * A run's output reaches its log through tmux's `pipe-pane` process (dd). When that process dies
+ * A run's output reaches its log through tmux's `pipe-pane` process (the segment writer). When that process dies
  * (killed, or a write the disk refused) the daemon journals the loss with the log's size and
  * attaches the pipe again, once the log's filesystem has room.
  */
@@ -34,7 +34,10 @@ const TICKER = [
   'i=0; while :; do i=$((i+1)); printf "tick=%d %0500d\\n" $i 0; sleep 0.1; done',
 ];
 
-/** The pids of the tmux server's children whose argv names this log: the run's pipe-pane process. */
+/**
+ * The pids of the tmux server's children whose argv names this log: the run's pipe-pane process
+ * (the segment writer, libexec/log-pipe.pl, or dd where perl is missing).
+ */
 function pipeProcesses(h: Home, log: string): number[] {
   const server = Number(h.tmux(['display-message', '-p', '#{pid}']).trim());
   const found: number[] = [];
@@ -44,7 +47,8 @@ function pipeProcesses(h: Home, log: string): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (ppid === server && argv.includes(`of=${log}`) && isAlive(Number(entry))) found.push(Number(entry));
+      if (ppid === server && (argv.includes(log) || argv.includes(`of=${log}`)) && isAlive(Number(entry)))
+        found.push(Number(entry));
     } catch {
       // exited while we looked
     }

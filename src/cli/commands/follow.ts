@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
-import { fileSize, readRange } from '../../supervisor/file-range.js';
+import { readLog, viewLog } from '../../supervisor/log-segments.js';
 import { closingQuery, heldBack, readRunLog } from '../../supervisor/run-log.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { action } from '../action.js';
@@ -68,11 +68,14 @@ export async function follow(ctx: Context, name: string, lines: number, raw: boo
     const current = ctx.rt.store.tasks.byId(task.id);
     if (!current) return 0;
     if (run) {
-      const size = fileSize(run.logPath);
+      const view = viewLog(run.logPath);
+      const size = view.end;
       if (size < offset) offset = size;
+      // Segments dropped before they were shown (a reader that fell 4 segments behind) are gone.
+      if (offset < view.start) offset = view.start;
       const ended = run.endedAt !== null;
       if (size > offset) {
-        const bytes = readRange(run.logPath, offset, size);
+        const bytes = readLog(view, offset, size);
         const shown = bytes.length - (ended ? closingQuery(bytes) : heldBack(bytes));
         emit(bytes.subarray(0, shown), false);
         offset += shown;
@@ -126,7 +129,7 @@ export function startPoint(logs: readonly string[], lines: number): { index: num
 }
 
 function countLines(path: string): number {
-  const bytes = readRange(path, 0);
+  const bytes = readLog(path, 0);
   let n = 0;
   for (const b of bytes) if (b === 0x0a) n++;
   return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? n + 1 : n;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
-import type { RunRecord } from '../../core/task.js';
-import { readRunLog } from '../../supervisor/run-log.js';
+import type { RunRecord, TaskRecord } from '../../core/task.js';
+import { logMtimeMs } from '../../supervisor/log-segments.js';
+import { firstWholeLine, readRunLog } from '../../supervisor/run-log.js';
 import { promptOf } from '../../views/tasks.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
@@ -14,6 +15,7 @@ interface LogOptions {
   raw?: boolean;
   run?: string;
   prompt?: boolean;
+  timestamps?: boolean;
 }
 
 export function register(program: Command): void {
@@ -26,6 +28,7 @@ export function register(program: Command): void {
     .option('--raw', 'the exact bytes the task wrote, nothing added or removed')
     .option('--run <n>', 'only run n')
     .option('--prompt', "an agent task's prompt, in full, instead of its output")
+    .option('-t, --timestamps', 'prefix each line with the time it was captured (to within a read, ~2 s)')
     .action(
       action<LogOptions>(async (ctx, [name], options) => {
         const task = ctx.task(name!);
@@ -40,8 +43,15 @@ export function register(program: Command): void {
         const runs = selectRuns(ctx, task.id, options.run);
         const lines = options.lines === undefined ? null : parseLines(options.lines);
         for (const run of runs) {
-          const from = lines === null ? 0 : tailOffset(run.logPath, lines);
+          // --raw: every byte still on disk; otherwise whole lines only (rotation cuts one).
+          const from =
+            lines !== null ? tailOffset(run.logPath, lines) : options.raw ? 0 : firstWholeLine(run.logPath);
           const bytes = readRunLog(run.logPath, from, run.endedAt !== null);
+          if (options.timestamps) {
+            if (!options.raw && runs.length > 1) ctx.out.write(runMarker(run, ctx.rt.now()));
+            writeTimestamped(ctx, task, run, from, bytes, Boolean(options.raw));
+            continue;
+          }
           if (options.raw) {
             ctx.out.raw(bytes);
             continue;
@@ -52,6 +62,46 @@ export function register(program: Command): void {
         return 0;
       }),
     );
+}
+
+/**
+ * Each line of `bytes` (which start at stream offset `from`) with the time the tailer first found
+ * it in the log (store/log-times.ts); a line past its last read, with the log's mtime.
+ */
+function writeTimestamped(
+  ctx: Context,
+  task: TaskRecord,
+  run: RunRecord,
+  from: number,
+  bytes: Buffer,
+  raw: boolean,
+): void {
+  const times = ctx.rt.store.logTimes.forRun(run.id);
+  const fallback = logMtimeMs(run.logPath) ?? ctx.rt.now();
+  let t = 0;
+  let start = 0;
+  while (start < bytes.length) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl + 1;
+    const offset = from + start;
+    while (t < times.length && times[t]!.offset <= offset) t++;
+    const stamp = new Date(times[t]?.at ?? fallback).toISOString();
+    const line = bytes.subarray(start, end);
+    start = end;
+    if (raw) {
+      ctx.out.raw(Buffer.concat([Buffer.from(`${stamp} `), line]));
+      continue;
+    }
+    const rendered = renderTranscript(task, line.toString('utf8'), ctx.rt.now());
+    if (rendered === '') continue;
+    const text = rendered.endsWith('\n') ? rendered.slice(0, -1) : rendered;
+    ctx.out.raw(
+      `${text
+        .split('\n')
+        .map((l) => `${stamp} ${l}`)
+        .join('\n')}\n`,
+    );
+  }
 }
 
 function parseLines(text: string): number {

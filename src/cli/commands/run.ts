@@ -58,6 +58,12 @@ export function register(program: Command): void {
       '--checkpoint-every <duration>',
       'git checkpoint interval when the cwd is a git work tree (0 = off)',
     )
+    .option('--log-max <size>', "rotate a run's log at this size, keeping 5 files (default 50MB, 0 = never)")
+    .option('--keep-runs <n>', 'keep the logs of the newest n runs (default 20)')
+    .option(
+      '--keep-finished <duration>',
+      "remove a finished task's logs this long after (default 14d, 0 = never)",
+    )
     .addOption(
       new Option('--agent <kind>', 'run a coding agent (arguments after -- go to the agent)').choices(
         AGENT_KINDS,

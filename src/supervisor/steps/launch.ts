@@ -4,13 +4,15 @@
  * run's own log. The run row is the promise to do this; the pid it records is the proof.
  */
 import { HoldfastError } from '../../core/errors.js';
-import type { RunRecord, TaskRecord } from '../../core/task.js';
+import { type RunRecord, retentionOf, type TaskRecord, type TaskSpec } from '../../core/task.js';
 import { touchPrivateFile, verifyPrivateDir } from '../../fs-safe.js';
+import type { LogRotation } from '../../tmux/client.js';
 import { TmuxError } from '../../tmux/errors.js';
 import { fileSize } from '../file-range.js';
+import { LOG_SEGMENTS } from '../log-segments.js';
 import { findTaskPid } from '../pane-events.js';
 import { isAlive } from '../process.js';
-import { LAUNCHER, type Runtime } from '../runtime.js';
+import { LAUNCHER, LOG_WRITER, type Runtime } from '../runtime.js';
 import { sleep } from '../sleep.js';
 import { fromTmuxError } from '../tmux-errors.js';
 import { planLaunch } from './plan.js';
@@ -60,6 +62,7 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
       argv,
       options: { [RUN_OPTION]: String(run.id) },
       logFile: run.logPath,
+      logRotation: logRotationOf(task.spec),
     };
     // The launcher reports the task's pid there, and appends to it only if it exists.
     touchPrivateFile(rt.paths.eventsFile);
@@ -84,6 +87,11 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
           : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error }),
     };
   }
+}
+
+/** How the pipe of a task's runs writes its log: in segments of `--log-max` (log-segments.ts). */
+export function logRotationOf(spec: TaskSpec): LogRotation {
+  return { writer: LOG_WRITER, maxBytes: retentionOf(spec).logMaxBytes, keep: LOG_SEGMENTS };
 }
 
 /**
