@@ -8,13 +8,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EFFECTS, type Effect, parseRule } from '../agents/policy.js';
 import { AGENT_KINDS } from '../agents/registry.js';
-import {
-  type ConfigFile,
-  type ConfigProblem,
-  formatProblem,
-  problemError,
-  readConfigFile,
-} from '../config/load.js';
+import { type ConfigFile, type ConfigProblem, problemError, readConfigFile } from '../config/load.js';
 import type { Config, ConfigFlagValue } from '../config/schema.js';
 import { HoldfastError } from '../core/errors.js';
 import { AGENT_ONLY_FLAGS, INTERACTIVE_ONLY_FLAGS } from './agent-options.js';
@@ -103,10 +97,9 @@ function blame(
   hint?: string | null,
   index?: number,
 ): HoldfastError {
-  return new HoldfastError(
-    'ECONFIG',
-    formatProblem({ ...locate(file, origin.section, origin.key, index), message }),
-    { hint: hint ?? `fix it there (holdfast config check), or give --${origin.key} on the command line` },
+  return problemError(
+    { ...locate(file, origin.section, origin.key, index), message },
+    hint ?? `fix it there (holdfast config check), or give --${origin.key} on the command line`,
   );
 }
 

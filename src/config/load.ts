@@ -44,8 +44,18 @@ export function formatProblem(problem: ConfigProblem): string {
   return `${where}: ${problem.key === '' ? '' : `${problem.key}: `}${problem.message}`;
 }
 
-export function problemError(problem: ConfigProblem, hint = HINT): HoldfastError {
-  return new HoldfastError('ECONFIG', formatProblem(problem), { hint });
+/** An `ECONFIG` error that keeps its problem, so `config check` can list it with its parts. */
+export class ConfigError extends HoldfastError {
+  constructor(
+    readonly problem: ConfigProblem,
+    hint: string = HINT,
+  ) {
+    super('ECONFIG', formatProblem(problem), { hint });
+  }
+}
+
+export function problemError(problem: ConfigProblem, hint = HINT): ConfigError {
+  return new ConfigError(problem, hint);
 }
 
 /** The file's text read, validated and kept with its YAML document, so any key's line can be found. */

@@ -41,6 +41,9 @@ const agentDefaults = z.strictObject({
   deny: z.array(z.string()).optional(),
 });
 
+/** The keys an `agents.<kind>:` section may set: each is also a `run` flag. */
+export const AGENT_DEFAULT_KEYS: readonly string[] = Object.keys(agentDefaults.shape);
+
 export const configSchema = z.strictObject({
   /** A default for any `holdfast run` flag, by its long name without `--`. */
   run: z.record(z.string(), flagValue).default({}),
