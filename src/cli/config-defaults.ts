@@ -117,13 +117,18 @@ function applies(attribute: string, command: Command): boolean {
   return true;
 }
 
+/** An option that takes no value: `--unattended`, `--no-daemon`. */
+export function isFlag(option: Option): boolean {
+  return option.isBoolean() || option.negate;
+}
+
 /** A config value as the option's value, through what commander does with the flag's text. */
 function optionValue(
   option: Option,
   raw: ConfigFlagValue,
   fail: (message: string, hint?: string | null) => HoldfastError,
 ): unknown {
-  if (option.isBoolean()) {
+  if (isFlag(option)) {
     if (typeof raw !== 'boolean')
       throw fail(`expected true or false (${option.long} is a flag), got ${JSON.stringify(raw)}`);
     return option.negate ? !raw : raw;

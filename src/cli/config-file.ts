@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, type Option } from 'commander';
-import { parse, parseDocument } from 'yaml';
+import { isScalar, parse, parseDocument } from 'yaml';
 import { AGENT_KINDS } from '../agents/registry.js';
 import { DEFAULT_BOOT_STAGGER_MS, daemonSettings } from '../config/daemon.js';
 import {
@@ -38,6 +38,7 @@ import {
   applyConfigDefaults,
   blameConfig,
   configurableOptions,
+  isFlag,
   sectionsFor,
 } from './config-defaults.js';
 import { didYouMean } from './suggest.js';
@@ -194,7 +195,7 @@ function parseKey(key: string, options: Map<string, Option>): (string | number)[
 /** What a run option is when neither the flag nor the config gives it (null: none that can be said). */
 function builtIn(option: Option | undefined): unknown {
   if (option === undefined) return null;
-  if (option.isBoolean()) return false;
+  if (isFlag(option)) return false;
   return option.defaultValue ?? null;
 }
 
@@ -286,7 +287,10 @@ export function changeConfig(
         `${key}: the value is not YAML: ${(error as Error).message.split('\n')[0]}`,
       );
     }
-    doc.setIn(path, doc.createNode(value));
+    const node = doc.getIn(path, true);
+    // A scalar changed in place keeps the comment on its line.
+    if (isScalar(node) && (value === null || typeof value !== 'object')) node.value = value;
+    else doc.setIn(path, doc.createNode(value));
   }
   const text = doc.toString();
   const next: ConfigFile = { path: file.path, exists: true, text, ...inspectConfig(text, file.path) };
