@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { type ErrorCode, HoldfastError } from '../core/errors.js';
 import { makePaths } from '../paths.js';
 import { diskFullError } from '../store/disk-full.js';
+import { withConfigDefaults } from './config-defaults.js';
 import { Context } from './context.js';
 
 export type Handler<O> = (
   ctx: Context,
   args: string[],
   options: O,
+  command: Command,
 ) => Promise<number | undefined> | number | undefined;
 
 /** Errors in what the user typed, not in what happened: these exit 2, as commander's own do. */
@@ -31,7 +33,7 @@ export function action<O extends object>(handler: Handler<O>) {
     const options = this.opts() as O & { json?: boolean };
     const ctx = new Context({ json: Boolean(options.json), userUmask });
     try {
-      const code = await handler(ctx, this.args, options);
+      const code = await withConfigDefaults(this, handler)(ctx, this.args, options, this);
       process.exitCode = code ?? 0;
     } catch (caught) {
       const error = diskFullError(caught, ctx.home, makePaths(ctx.home).store) ?? caught;

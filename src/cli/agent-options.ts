@@ -26,7 +26,7 @@ export const DEFAULT_AGENT_STALL_MS = 10 * 60_000;
 export const ON_LIMIT_ACTIONS: readonly OnLimit[] = ['wait', 'fail'];
 
 /** The flags that only mean something for an agent: given to a command task they would be lost. */
-const AGENT_ONLY_FLAGS = {
+export const AGENT_ONLY_FLAGS = {
   prompt: '--prompt',
   promptFile: '--prompt-file',
   model: '--model',
@@ -35,6 +35,9 @@ const AGENT_ONLY_FLAGS = {
   trust: '--trust',
   resumePrompt: '--resume-prompt',
 } as const;
+
+/** The flags that only mean something for an interactive agent (its TUI in the pane). */
+export const INTERACTIVE_ONLY_FLAGS = ['trust', 'resumePrompt'] as const;
 
 /** The agent spec of `run`, or null for a command task (which must not carry agent-only flags). */
 export function agentSpecOf(options: AgentOptions, extraArgs: string[]): AgentSpec | null {

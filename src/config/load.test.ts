@@ -30,7 +30,7 @@ describe('config file', () => {
         'agents:',
         '  claude: { model: opus, unattended: true, allow: ["Bash(npm test*)"] }',
         'notify:',
-        '  - { type: webhook, url: "https://example.test/h", format: slack, secret-env: HF_SECRET, events: [failed] }',
+        '  - { type: webhook, url: "https://example.test/h", format: slack, secret-env: HOLDFAST_HOOK_SECRET, events: [failed] }',
         '  - { type: command, argv: [/bin/true] }',
         '',
       ].join('\n'),
@@ -43,7 +43,7 @@ describe('config file', () => {
         type: 'webhook',
         url: 'https://example.test/h',
         format: 'slack',
-        secretEnv: 'HF_SECRET',
+        secretEnv: 'HOLDFAST_HOOK_SECRET',
         events: ['failed'],
       },
       { type: 'command', argv: ['/bin/true'] },
@@ -53,6 +53,19 @@ describe('config file', () => {
   it('names the file, the line and the key of a bad value', () => {
     const text = ['run:', '  restart: no', 'notify:', '  - type: webhook', '    url: ftp://x', ''].join('\n');
     expect(() => parseConfig(text, '/c.yaml')).toThrow(/^\/c\.yaml:5: notify\.0\.url: /);
+  });
+
+  it('refuses a secret-env the daemon would not have (not HOLDFAST_…)', () => {
+    const text = [
+      'notify:',
+      '  - type: webhook',
+      '    url: https://example.test/h',
+      '    secret-env: HF_SECRET',
+      '',
+    ].join('\n');
+    expect(() => parseConfig(text, '/c.yaml')).toThrow(
+      /^\/c\.yaml:4: notify\.0\.secret-env: must name a HOLDFAST_/,
+    );
   });
 
   it('names the line of an unknown key', () => {

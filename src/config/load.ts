@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { HoldfastError } from '../core/errors.js';
 import { type Config, configSchema, EMPTY_CONFIG } from './schema.js';
 
@@ -31,39 +30,129 @@ export function loadConfig(env: Env = process.env): Config {
 
 const HINT = 'fix the file, then check it with: holdfast config check';
 
-export function parseConfig(text: string, path: string): Config {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError !== undefined) {
-    const line = lineCounter.linePos(yamlError.pos[0]).line;
-    throw new HoldfastError('ECONFIG', `${path}:${line}: ${firstLine(yamlError.message)}`, { hint: HINT });
-  }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const keyPath = issue.path.map(String);
-  const line = lineOf(doc, lineCounter, issue);
-  const where = line === null ? path : `${path}:${line}`;
-  const key = keyPath.length === 0 ? '' : `${keyPath.join('.')}: `;
-  throw new HoldfastError('ECONFIG', `${where}: ${key}${issue.message}`, { hint: HINT });
+/** One thing wrong with the config file, where it is: the file, the line (when known), the dotted key. */
+export interface ConfigProblem {
+  path: string;
+  line: number | null;
+  key: string;
+  message: string;
 }
 
-/** The line of the deepest node of the issue's path that exists in the file (an unknown key: the key itself). */
-function lineOf(
+/** `file:line: key: message`, as every config error is said. */
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.line === null ? problem.path : `${problem.path}:${problem.line}`;
+  return `${where}: ${problem.key === '' ? '' : `${problem.key}: `}${problem.message}`;
+}
+
+/** An `ECONFIG` error that keeps its problem, so `config check` can list it with its parts. */
+export class ConfigError extends HoldfastError {
+  constructor(
+    readonly problem: ConfigProblem,
+    hint: string = HINT,
+  ) {
+    super('ECONFIG', formatProblem(problem), { hint });
+  }
+}
+
+export function problemError(problem: ConfigProblem, hint = HINT): ConfigError {
+  return new ConfigError(problem, hint);
+}
+
+/** The file's text read, validated and kept with its YAML document, so any key's line can be found. */
+export interface ConfigFile {
+  path: string;
+  exists: boolean;
+  /** null when the file is absent or cannot be read. */
+  text: string | null;
+  /** null when the file has problems (absent: the built-in defaults). */
+  config: Config | null;
+  problems: ConfigProblem[];
+  /** The line of a key (a dotted path's segments), or of its deepest ancestor in the file. */
+  lineOf(keyPath: readonly (string | number)[]): number | null;
+}
+
+/** The config file as it is, problems listed rather than thrown (for `config check`, `config set`). */
+export function readConfigFile(env: Env = process.env): ConfigFile {
+  const path = configPath(env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return {
+      path,
+      exists: !missing,
+      text: null,
+      config: missing ? EMPTY_CONFIG : null,
+      problems: missing
+        ? []
+        : [
+            {
+              path,
+              line: null,
+              key: '',
+              message: `cannot read the config file: ${(error as Error).message}`,
+            },
+          ],
+      lineOf: () => null,
+    };
+  }
+  return { path, exists: true, text, ...inspectConfig(text, path) };
+}
+
+/** Every problem of a config text (YAML syntax, then the schema), each with its line. */
+export function inspectConfig(
+  text: string,
+  path: string,
+): Pick<ConfigFile, 'config' | 'problems' | 'lineOf'> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (keyPath: readonly (string | number)[]) => lineOfPath(doc, lineCounter, keyPath);
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({
+      path,
+      line: lineCounter.linePos(e.pos[0]).line,
+      key: '',
+      message: firstLine(e.message),
+    }));
+    return { config: null, problems, lineOf };
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return { config: parsed.data, problems: [], lineOf };
+  const problems = parsed.error.issues.map((issue) => ({
+    path,
+    line: lineOf(
+      issue.code === 'unrecognized_keys' ? [...issue.path.map(keyOf), issue.keys[0]!] : issue.path.map(keyOf),
+    ),
+    key: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  return { config: null, problems, lineOf };
+}
+
+export function parseConfig(text: string, path: string): Config {
+  const { config, problems } = inspectConfig(text, path);
+  if (problems[0] !== undefined) throw problemError(problems[0]);
+  return config!;
+}
+
+function keyOf(segment: PropertyKey): string | number {
+  return typeof segment === 'symbol' ? String(segment) : segment;
+}
+
+/** The line of the deepest node of the path that exists in the file (an unknown key: the key itself). */
+function lineOfPath(
   doc: ReturnType<typeof parseDocument>,
   lineCounter: LineCounter,
-  issue: z.core.$ZodIssue,
+  path: readonly (string | number)[],
 ): number | null {
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
   for (let depth = path.length; depth >= 0; depth--) {
     const prefix = path.slice(0, depth) as (string | number)[];
     const node = prefix.length === 0 ? doc.contents : doc.getIn(prefix, true);
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range !== undefined) {
-      // A key's own position reads better than its value's: find the pair in the parent map.
-      return lineCounter.linePos(keyStart(doc, prefix) ?? range[0]).line;
-    }
+    const start = keyStart(doc, prefix) ?? range?.[0];
+    // A key's own position reads better than its value's: find the pair in the parent map.
+    if (start !== undefined) return lineCounter.linePos(start).line;
   }
   return null;
 }

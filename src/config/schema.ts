@@ -20,7 +20,9 @@ const sinkSchema = z
       secret: z.string().min(1).optional(),
       'secret-env': z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        // The daemon starts with a minimal environment (no secret of one shell outlives it), which
+        // keeps HOLDFAST_* variables: any other name would be unset where the webhook is sent.
+        .regex(/^HOLDFAST_[A-Za-z0-9_]+$/, 'must name a HOLDFAST_… variable: the daemon keeps only those')
         .optional(),
       ...common,
     }),
@@ -40,6 +42,9 @@ const agentDefaults = z.strictObject({
   allow: z.array(z.string()).optional(),
   deny: z.array(z.string()).optional(),
 });
+
+/** The keys an `agents.<kind>:` section may set: each is also a `run` flag. */
+export const AGENT_DEFAULT_KEYS: readonly string[] = Object.keys(agentDefaults.shape);
 
 export const configSchema = z.strictObject({
   /** A default for any `holdfast run` flag, by its long name without `--`. */

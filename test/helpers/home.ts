@@ -52,6 +52,8 @@ export function makeHome(options: { daemon?: boolean } = {}): Home {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOLDFAST_HOME: dir,
+    // A config file of the test's own (absent unless it writes one), never the developer's.
+    HOLDFAST_CONFIG: join(dir, 'config.yaml'),
     ...(options.daemon ? {} : { HOLDFAST_NO_DAEMON: '1' }),
   };
   delete env.TMUX;

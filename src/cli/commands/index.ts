@@ -3,6 +3,7 @@ import * as answer from './answer.js';
 import * as attach from './attach.js';
 import * as build from './build.js';
 import * as checkpoint from './checkpoint.js';
+import * as config from './config.js';
 import * as daemon from './daemon.js';
 import * as events from './events.js';
 import * as follow from './follow.js';
@@ -41,5 +42,6 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   checkpoint,
   mission,
   build,
+  config,
   daemon,
 ];

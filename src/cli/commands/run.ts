@@ -18,18 +18,46 @@ import {
   readPrompt,
 } from '../agent-options.js';
 import { type ApprovalOptions, collect, policyOf } from '../approval-options.js';
+import { takesConfigDefaults } from '../config-defaults.js';
 import { ensureDaemon } from '../daemon-client.js';
 import { normalizeTaskSpec, RESTART_MODES, type SpecOptions, STALL_ACTIONS } from '../spec-options.js';
 
-interface RunOptions extends SpecOptions, AgentOptions, ApprovalOptions {
+export interface RunOptions extends SpecOptions, AgentOptions, ApprovalOptions {
   name?: string;
   notify?: string[];
   json?: boolean;
   daemon?: boolean;
 }
 
+/**
+ * Everything `run` checks and builds before it touches anything: the task's spec and approval
+ * policy from its options. `config check` runs the config's defaults through it too.
+ */
+export function planRun(args: string[], options: RunOptions, userUmask: number) {
+  const agentSpec = agentSpecOf(options, args);
+  const policy = policyOf(options, agentSpec);
+  const agent = agentSpec && policy ? { ...agentSpec, ...policy } : agentSpec;
+  if (!agent && args.length === 0) {
+    throw new HoldfastError('ENOCOMMAND', 'no command given', {
+      hint: 'holdfast run [options] -- <command> [args…]',
+    });
+  }
+  const adapter = agent ? getAdapter(agent.kind) : null;
+  const command = adapter ? [adapter.binary] : args;
+  const spec = {
+    ...normalizeTaskSpec(command, options, {
+      userUmask,
+      defaultMode: agent ? 'on-failure' : 'no',
+      defaultStallMs: agent ? DEFAULT_AGENT_STALL_MS : null,
+    }),
+    agent,
+    ...(options.notify === undefined ? {} : { notify: notifySinks(options.notify) }),
+  };
+  return { agent, policy, adapter, command, spec };
+}
+
 export function register(program: Command): void {
-  program
+  const run = program
     .command('run')
     .summary('start a command in its own tmux session, supervised')
     .description("Start a command detached, in its own session on holdfast's private tmux server.")
@@ -103,27 +131,13 @@ export function register(program: Command): void {
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
+    .addHelpText(
+      'after',
+      '\nA flag not given takes its default from the config file (holdfast config path); a boolean flag\nthe config turns on is turned off with --no-<flag>.',
+    )
     .action(
       action<RunOptions>(async (ctx, args, options) => {
-        const agentSpec = agentSpecOf(options, args);
-        const policy = policyOf(options, agentSpec);
-        const agent = agentSpec && policy ? { ...agentSpec, ...policy } : agentSpec;
-        if (!agent && args.length === 0) {
-          throw new HoldfastError('ENOCOMMAND', 'no command given', {
-            hint: 'holdfast run [options] -- <command> [args…]',
-          });
-        }
-        const adapter = agent ? getAdapter(agent.kind) : null;
-        const command = adapter ? [adapter.binary] : args;
-        const spec = {
-          ...normalizeTaskSpec(command, options, {
-            userUmask: ctx.userUmask,
-            defaultMode: agent ? 'on-failure' : 'no',
-            defaultStallMs: agent ? DEFAULT_AGENT_STALL_MS : null,
-          }),
-          agent,
-          ...(options.notify === undefined ? {} : { notify: notifySinks(options.notify) }),
-        };
+        const { agent, policy, adapter, command, spec } = planRun(args, options, ctx.userUmask);
         const prompt = agent?.interactive
           ? readInteractivePrompt(options)
           : agent
@@ -173,6 +187,8 @@ export function register(program: Command): void {
         return 0;
       }),
     );
+  // Every option, those added above by anyone included, takes a default from the config file.
+  takesConfigDefaults(run);
 }
 
 /** `--notify`, repeated: `none` alone is no sinks at all (not even the config file's). */
