@@ -34,9 +34,27 @@ for (@have) { $k = $_ if $_ > $k; }
 my $size = -s segment($k) // 0;
 my $fh;
 
+# A full disk is waited out, not given up on: the pane's output waits in the pipe and in tmux, and
+# reaches the log in order once there is room, so a disk full for a while loses no byte (a writer
+# that exited would leave the run uncaptured until the daemon attached a new pipe). Past FULL_WAIT
+# seconds the writer gives up, so tmux does not hold a chatty pane's output without end; the daemon
+# then journals the gap (capture-lost) and attaches a new pipe once the disk has room.
+my $FULL_WAIT = 600;
+my $full_since;
+sub disk_full {
+  return 0 unless $!{ENOSPC} || $!{EDQUOT};
+  $full_since //= time;
+  return 0 if time - $full_since > $FULL_WAIT;
+  select(undef, undef, undef, 0.2);
+  return 1;
+}
+
 sub open_segment {
-  sysopen($fh, segment($k), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600)
-    or die "log-pipe.pl: cannot open " . segment($k) . ": $!\n";
+  until (sysopen($fh, segment($k), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600)) {
+    next if $!{EINTR} || disk_full();
+    die "log-pipe.pl: cannot open " . segment($k) . ": $!\n";
+  }
+  undef $full_since;
 }
 
 sub rotate {
@@ -69,9 +87,10 @@ for (;;) {
     $want = $max - $size if $max > 0 && $want > $max - $size;
     my $w = syswrite($fh, $buf, $want, $off);
     if (!defined $w) {
-      next if $!{EINTR};
+      next if $!{EINTR} || disk_full();
       exit 1;
     }
+    undef $full_since;
     $off += $w;
     $size += $w;
   }

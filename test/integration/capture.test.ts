@@ -1,6 +1,6 @@
 /**
  * A run's output reaches its log through tmux's `pipe-pane` process (the segment writer). When that process dies
- * (killed, or a write the disk refused) the daemon journals the loss with the log's size and
+ * (killed, or given up after waiting out a full disk for 10 minutes) the daemon journals the loss with the log's size and
  * attaches the pipe again, once the log's filesystem has room.
  */
 import { execFileSync } from 'node:child_process';
@@ -156,7 +156,7 @@ describe('capture of a run whose pipe-pane process died', () => {
     expect(resumed[0]!.offset).toBeGreaterThanOrEqual(back);
   });
 
-  it('a pipe that died of a full disk is journaled (diskFull) and attached again once space is freed', async () => {
+  it('a pipe that gave up on a full disk (past its wait) is journaled (diskFull) and attached again once space is freed', async () => {
     const h = home();
     // The tasks' folders on a tmpfs of their own (root only, as in CI); the store stays writable.
     const tasks = join(h.dir, 'tasks');
@@ -174,11 +174,12 @@ describe('capture of a run whose pipe-pane process died', () => {
       const pipe = pipeProcesses(h, log);
       expect(pipe).toHaveLength(1);
       fill(filler);
-      // dd's next write fails with ENOSPC and it exits.
+      // The writer waits out a full disk for 10 minutes, then gives up: kill it as if that time had passed.
+      process.kill(pipe[0]!, 'SIGKILL');
       await waitFor(
         () => isAlive(pipe[0]!),
         (alive) => !alive,
-        { what: 'dd to die of ENOSPC' },
+        { what: 'the writer to be gone' },
       );
       const cut = size(log);
       const lostSeen = await waitFor(
@@ -217,7 +218,48 @@ describe('capture of a run whose pipe-pane process died', () => {
     }
   });
 
-  it('a pipe lost to a disk full for seconds is attached again within moments of the space being freed, not at the next backed-off listing', async () => {
+  it('a disk full for seconds loses no byte: the writer waits, and what the pane printed meanwhile reaches the log in order', async () => {
+    const h = home();
+    const tasks = join(h.dir, 'tasks');
+    mkdirSync(tasks, { mode: 0o700 });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tasks]);
+    const filler = join(tasks, 'filler');
+    try {
+      expect((await h.cli(['run', '--name', 'ticker', '--', ...TICKER])).code).toBe(0);
+      const log = join(tasks, 'ticker', 'run-1.log');
+      await waitFor(
+        () => lastTick(log),
+        (n) => n >= 3,
+        { what: 'the first ticks in the log' },
+      );
+      const pipe = pipeProcesses(h, log);
+      expect(pipe).toHaveLength(1);
+      fill(filler);
+      const full = lastTick(log);
+      // Twenty more ticks printed while nothing can be written.
+      const until = Date.now() + 2000;
+      await waitFor(() => Date.now() >= until, Boolean, { what: '2 s of a full disk', timeoutMs: 5000 });
+      expect(isAlive(pipe[0]!)).toBe(true);
+      rmSync(filler);
+      const after = await waitFor(
+        () => ticks(readFileSync(log, 'latin1')),
+        (t) => t.length > 0 && t[t.length - 1]! >= full + 30,
+        { what: 'the ticks printed while the disk was full, and more' },
+      );
+      expect(after).toEqual(Array.from({ length: after.length }, (_, i) => i + 1));
+      expect(pipeProcesses(h, log)).toEqual(pipe);
+      expect(ofKind(await h.events('ticker'), 'capture-lost')).toEqual([]);
+    } finally {
+      try {
+        h.tmux(['kill-server']);
+      } catch {
+        // no server
+      }
+      execFileSync('umount', ['-l', tasks]);
+    }
+  });
+
+  it('a pipe lost while the disk is full is attached again within moments of the space being freed, not at the next backed-off listing', async () => {
     const h = home();
     const tasks = join(h.dir, 'tasks');
     mkdirSync(tasks, { mode: 0o700 });
@@ -233,10 +275,11 @@ describe('capture of a run whose pipe-pane process died', () => {
       );
       const pipe = pipeProcesses(h, log);
       fill(filler);
+      process.kill(pipe[0]!, 'SIGKILL');
       await waitFor(
         () => isAlive(pipe[0]!),
         (alive) => !alive,
-        { what: 'dd to die of ENOSPC' },
+        { what: 'the writer to be gone' },
       );
       await waitFor(
         () => h.events('ticker'),
