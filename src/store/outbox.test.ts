@@ -102,4 +102,39 @@ describe('the outbox', () => {
     own.decide(death, 2000);
     expect(store.outbox.list().map((r) => [r.taskName, r.sinks])).toEqual([['own', [hook]]]);
   });
+
+  it('prune forgets only notifications done before the cutoff; pending and sending rows stay whatever their age', () => {
+    const owner = { pid: process.pid, start: 'test' };
+    const draft = (key: string) => ({
+      key,
+      event: 'failed' as const,
+      taskId: null,
+      runId: null,
+      body: {} as never,
+    });
+    store.tx(() => {
+      for (const key of ['sent-old', 'failed-old', 'pending-old', 'sending-old', 'sent-new'])
+        store.outbox.enqueue(draft(key), 'job', null, key.endsWith('old') ? 1000 : 5000);
+    });
+    const byKey = (key: string) => store.outbox.list().find((r) => r.key === key)!;
+    for (const [key, state] of [
+      ['sent-old', 'sent'],
+      ['failed-old', 'failed'],
+      ['sending-old', null],
+      ['sent-new', 'sent'],
+    ] as const) {
+      const row = byKey(key);
+      expect(store.outbox.claim(row.id, row, owner, 6000)).toBe(true);
+      if (state !== null)
+        store.outbox.settle(row.id, owner, {
+          state,
+          nextAttemptAt: 6000,
+          error: null,
+          deliveries: {},
+          now: 6000,
+        });
+    }
+    expect(store.outbox.prune(2000)).toBe(2);
+    expect(store.outbox.list().map((r) => r.key)).toEqual(['pending-old', 'sending-old', 'sent-new']);
+  });
 });

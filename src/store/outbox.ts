@@ -184,6 +184,16 @@ export class OutboxRepo {
       }));
   }
 
+  /**
+   * Forgets notifications done (sent or failed for good) before `before`, so the outbox stays
+   * bounded; pending and sending rows are kept whatever their age. Returns how many went.
+   */
+  prune(before: number): number {
+    return this.db
+      .prepare("DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?")
+      .run(before).changes;
+  }
+
   /** Newest last; a task's only, when given. */
   list(options: { taskId?: number; limit?: number } = {}): OutboxRecord[] {
     const limit = options.limit ?? 1000;

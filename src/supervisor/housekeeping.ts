@@ -2,7 +2,7 @@
  * What keeps a home bounded over months, done by the daemon off the supervision path (once a
  * minute, `now` passed in): old runs' logs (`--keep-runs`), a finished task's logs (`--keep-finished`;
  * its rows and journal stay), `pane-events.log` once it is large, `daemon.log` by size, and the store
- * vacuumed when it has grown by half since the last vacuum.
+ * vacuumed when it has grown by half since the last vacuum; notifications done a month ago forgotten.
  */
 import { chmodSync, copyFileSync, linkSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { event } from '../core/events.js';
@@ -23,12 +23,15 @@ export const EVENTS_QUIET_MS = 60_000;
 /** `daemon.log` is rotated (to `daemon.log.1`) past this size. */
 export const DAEMON_LOG_MAX_BYTES = 10 * 1024 * 1024;
 const VACUUM_KEY = 'store_size_at_vacuum';
+/** Sent and failed notifications are kept this long for `events --notifications`, then forgotten. */
+export const OUTBOX_KEEP_MS = 30 * 86_400_000;
 
 export interface Housekeeping {
   logsRemoved: number;
   eventsRotated: boolean;
   daemonLogRotated: boolean;
   vacuumed: boolean;
+  notificationsPruned: number;
 }
 
 export function housekeep(rt: Runtime, now: number): Housekeeping {
@@ -36,6 +39,7 @@ export function housekeep(rt: Runtime, now: number): Housekeeping {
     logsRemoved: pruneLogs(rt, now),
     eventsRotated: rotatePaneEvents(rt, now),
     daemonLogRotated: rotateDaemonLog(rt.paths.daemonLog),
+    notificationsPruned: rt.store.outbox.prune(now - OUTBOX_KEEP_MS),
     vacuumed: vacuumIfGrown(rt),
   };
 }
