@@ -31,7 +31,8 @@ export class ChaosHome {
     this.dir = realpathSync(mkdtempSync('/tmp/hfc-'));
     this.socket = join(this.dir, 'tmux.sock');
     this.tmpfs = mountTmpfs(this.dir);
-    this.env = { ...process.env, HOLDFAST_HOME: this.dir };
+    // A config of its own (absent): the developer's config file must not change what is measured.
+    this.env = { ...process.env, HOLDFAST_HOME: this.dir, HOLDFAST_CONFIG: join(this.dir, 'config.yaml') };
     delete this.env.TMUX;
     delete this.env.TMUX_PANE;
     delete this.env.HOLDFAST_NO_DAEMON;

@@ -154,6 +154,9 @@ class Chaos {
           '50ms..200ms',
           '--crash-loop',
           '100000/10m',
+          // Every run's log is checked at the end: retention must not remove any of them.
+          '--keep-runs',
+          '100000',
           '--',
           'bash',
           WRITER,
@@ -182,6 +185,8 @@ class Chaos {
         '50ms..200ms',
         '--crash-loop',
         '100000/10m',
+        '--keep-runs',
+        '100000',
         '--prompt',
         'chaos',
       ],
