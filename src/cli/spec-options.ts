@@ -5,6 +5,7 @@ import { HoldfastError } from '../core/errors.js';
 import {
   DEFAULT_RESTART_POLICY,
   DEFAULT_TOOL_TIMEOUT_MS,
+  ON_BOOT_ACTIONS,
   type RestartMode,
   type RestartPolicy,
   type StallAction,
@@ -25,6 +26,7 @@ export interface SpecOptions {
   toolTimeout?: string;
   onStall?: string;
   checkpointEvery?: string;
+  onBoot?: string;
 }
 
 export const RESTART_MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
@@ -125,5 +127,7 @@ export function normalizeTaskSpec(
     agent: null,
     checkpointEveryMs: normalizeCheckpointEvery(options.checkpointEvery),
     mission: null,
+    // Absent: the default by kind (core/task.ts onBootOf), decided when a reboot asks.
+    ...(options.onBoot === undefined ? {} : { onBoot: oneOf(options.onBoot, ON_BOOT_ACTIONS, '--on-boot') }),
   };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatDuration } from '../../core/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
 import { runDaemon } from '../../supervisor/host.js';
@@ -72,11 +72,21 @@ export function register(program: Command): void {
     .command('run')
     .summary('run the daemon in the foreground (for systemd); exits 3 if another one runs')
     .option('--no-watchdog', 'do not keep the watchdog session (systemd restarts the daemon)')
+    .option(
+      '--boot-stagger <duration>',
+      'after a reboot, start the tasks it cut short this far apart (default 500ms)',
+    )
     .action(
-      action<{ watchdog: boolean }>(async (ctx, _args, options) => {
+      action<{ watchdog: boolean; bootStagger?: string }>(async (ctx, _args, options) => {
         const home = ctx.home;
+        const bootStaggerMs =
+          options.bootStagger === undefined ? undefined : parseDuration(options.bootStagger, '--boot-stagger');
         ctx.close();
-        const exit = await runDaemon({ home, watchdog: options.watchdog });
+        const exit = await runDaemon({
+          home,
+          watchdog: options.watchdog,
+          ...(bootStaggerMs === undefined ? {} : { bootStaggerMs }),
+        });
         if (exit.code === 3) {
           process.stderr.write(`holdfast: another daemon (pid ${exit.holder.pid}) is running for ${home}\n`);
         }

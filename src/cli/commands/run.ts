@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { policyFileOf } from '../../agents/policy.js';
 import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
+import { ON_BOOT_ACTIONS } from '../../core/task.js';
 import { nameFromCommand } from '../../core/names.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
@@ -55,6 +56,12 @@ export function register(program: Command): void {
     .option(
       '--checkpoint-every <duration>',
       'git checkpoint interval when the cwd is a git work tree (0 = off)',
+    )
+    .addOption(
+      new Option(
+        '--on-boot <action>',
+        'a --restart no run a reboot cut short: resume or fail (default: resume for agents, fail for commands)',
+      ).choices(ON_BOOT_ACTIONS),
     )
     .addOption(
       new Option('--agent <kind>', 'run a coding agent (arguments after -- go to the agent)').choices(
