@@ -17,8 +17,8 @@ import type { TaskEvent } from './events.js';
 import {
   DEFAULT_TOOL_TIMEOUT_MS,
   type NextRun,
-  onBootOf,
   type OnLimit,
+  onBootOf,
   type RestartPolicy,
   type RunCause,
   type RunExit,
@@ -72,18 +72,18 @@ export const SERVER_LOST_ROWS: readonly {
   boot: boolean;
   restarts: boolean;
   onBoot: 'resume' | 'fail' | '*';
-  then: 'restart' | 'fail';
+  outcome: 'restart' | 'fail';
   reason: string;
 }[] = [
-  { boot: false, restarts: true, onBoot: '*', then: 'restart', reason: 'server-lost' },
-  { boot: false, restarts: false, onBoot: '*', then: 'fail', reason: 'server-lost' },
-  { boot: true, restarts: true, onBoot: '*', then: 'restart', reason: 'reboot' },
-  { boot: true, restarts: false, onBoot: 'resume', then: 'restart', reason: 'reboot' },
+  { boot: false, restarts: true, onBoot: '*', outcome: 'restart', reason: 'server-lost' },
+  { boot: false, restarts: false, onBoot: '*', outcome: 'fail', reason: 'server-lost' },
+  { boot: true, restarts: true, onBoot: '*', outcome: 'restart', reason: 'reboot' },
+  { boot: true, restarts: false, onBoot: 'resume', outcome: 'restart', reason: 'reboot' },
   {
     boot: true,
     restarts: false,
     onBoot: 'fail',
-    then: 'fail',
+    outcome: 'fail',
     reason: 'server-lost: the machine restarted (--on-boot fail)',
   },
 ];
@@ -95,8 +95,7 @@ export function serverLostRow(
   const restarts = spec.restart.mode !== 'no';
   const onBoot = onBootOf(spec);
   return SERVER_LOST_ROWS.find(
-    (row) =>
-      row.boot === boot && row.restarts === restarts && (row.onBoot === '*' || row.onBoot === onBoot),
+    (row) => row.boot === boot && row.restarts === restarts && (row.onBoot === '*' || row.onBoot === onBoot),
   )!;
 }
 
@@ -182,7 +181,7 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
     const boot = input.serverLoss?.boot ?? null;
     const spec = { agent: null, mission: null, ...task.spec, restart: policy };
     const row = serverLostRow(spec, boot !== null);
-    if (row.then === 'fail') return end('failed', row.reason);
+    if (row.outcome === 'fail') return end('failed', row.reason);
     if (boot === null) return restartAtOnce('server-restarted', row.reason);
     const nextStartAt = exit.endedAt + boot.delayMs;
     events.push({

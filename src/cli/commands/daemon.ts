@@ -80,7 +80,9 @@ export function register(program: Command): void {
       action<{ watchdog: boolean; bootStagger?: string }>(async (ctx, _args, options) => {
         const home = ctx.home;
         const bootStaggerMs =
-          options.bootStagger === undefined ? undefined : parseDuration(options.bootStagger, '--boot-stagger');
+          options.bootStagger === undefined
+            ? undefined
+            : parseDuration(options.bootStagger, '--boot-stagger');
         ctx.close();
         const exit = await runDaemon({
           home,
