@@ -122,9 +122,13 @@ export class Loop {
   private listedOnce = false;
   /**
    * The first listing found no server: what is lost was lost to a reboot (or a server and daemon
-   * killed together, the same to a task). The runs it found lost, by run id → delay of their start.
+   * killed together, the same to a task). The runs it found lost, by run id → when they were found
+   * lost and when they start again (null: they do not).
    */
-  private bootLoss: { at: number; slots: Map<number, number> } | null = null;
+  private bootLoss: {
+    at: number;
+    slots: Map<number, { at: number; startAt: number | null }>;
+  } | null = null;
   /** Open runs whose live pane had no pipe at the last listing, by run id → task id. */
   private lostPipes = new Map<number, number>();
   /** When the next listing is due for a lost pipe, and how many listings in a row have found one. */
@@ -530,24 +534,33 @@ export class Loop {
   }
 
   /**
-   * A run lost at boot gets its place in the stagger: the runs that will start again (recoversAtBoot)
-   * take one slot each, in the order they are decided, `bootStaggerMs` apart. The same place on
-   * every later look, so a decision put off (an agent's last words settling) keeps it.
+   * A run lost at boot gets its place in the stagger: each run that will start again
+   * (recoversAtBoot) `bootStaggerMs` after the one before, the first at once. The place before is
+   * the latest this loop gave or the journal's latest `boot-recovered` (another process, a CLI with
+   * no daemon yet, may have begun the train). The same place on every later look, so a decision put
+   * off (an agent's last words settling) keeps it.
    */
   private bootFact(task: TaskRecord, run: RunRecord, pane: PaneFact, now: number): PaneFact {
     const boot = this.bootLoss;
     if (boot === null || pane.kind !== 'lost' || pane.reason !== 'server-lost') return pane;
-    let delayMs = boot.slots.get(run.id);
-    if (delayMs === undefined) {
+    let place = boot.slots.get(run.id);
+    if (place === undefined) {
       // Only the boot's own listing finds runs lost to it; a server lost later is no reboot.
       if (now !== boot.at) return pane;
-      const starts = recoversAtBoot(task.spec);
-      const taken = [...boot.slots.values()].filter((d) => d >= 0).length;
-      delayMs = starts ? taken * (this.options.bootStaggerMs ?? BOOT_STAGGER_MS) : -1;
-      boot.slots.set(run.id, delayMs);
+      const stagger = this.options.bootStaggerMs ?? BOOT_STAGGER_MS;
+      let before = Number.NEGATIVE_INFINITY;
+      for (const p of boot.slots.values()) if (p.startAt !== null) before = Math.max(before, p.startAt);
+      const journaled = this.rt.store.events.newestOfType('boot-recovered')?.data.nextStartAt;
+      if (typeof journaled === 'number') before = Math.max(before, journaled);
+      const startAt = recoversAtBoot(task.spec) ? Math.max(pane.at, before + stagger) : null;
+      place = { at: pane.at, startAt };
+      boot.slots.set(run.id, place);
     }
-    // Counted from the boot listing, not from this look: a later look does not push the start back.
-    return { ...pane, at: Math.min(pane.at, boot.at), boot: { delayMs: Math.max(delayMs, 0) } };
+    return {
+      ...pane,
+      at: place.at,
+      boot: { delayMs: place.startAt === null ? 0 : place.startAt - place.at },
+    };
   }
 
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
