@@ -9,6 +9,7 @@ import {
   DEFAULT_LOG_MAX_BYTES,
   DEFAULT_RESTART_POLICY,
   DEFAULT_TOOL_TIMEOUT_MS,
+  ON_BOOT_ACTIONS,
   type RestartMode,
   type RestartPolicy,
   type StallAction,
@@ -32,6 +33,7 @@ export interface SpecOptions {
   logMax?: string;
   keepRuns?: string;
   keepFinished?: string;
+  onBoot?: string;
 }
 
 export const RESTART_MODES: readonly RestartMode[] = ['no', 'on-failure', 'always'];
@@ -133,6 +135,8 @@ export function normalizeTaskSpec(
     checkpointEveryMs: normalizeCheckpointEvery(options.checkpointEvery),
     mission: null,
     ...normalizeRetention(options),
+    // Absent: the default by kind (core/task.ts onBootOf), decided when a reboot asks.
+    ...(options.onBoot === undefined ? {} : { onBoot: oneOf(options.onBoot, ON_BOOT_ACTIONS, '--on-boot') }),
   };
 }
 

@@ -91,7 +91,8 @@ export type PaneFact =
   /** Dead, but tmux has not reaped it yet, so its status is unknown. */
   | { kind: 'awaiting-reap'; pid: number }
   | { kind: 'dead'; exitCode: number | null; signal: string | null; at: number; pid: number | null }
-  | { kind: 'lost'; reason: 'pane-lost' | 'server-lost'; at: number }
+  /** `boot`: lost to a reboot (see lifecycle.ts `SERVER_LOST_ROWS`), started again `delayMs` after `at` if at all. */
+  | { kind: 'lost'; reason: 'pane-lost' | 'server-lost'; at: number; boot?: { delayMs: number } }
   | { kind: 'launch-failed'; error: string; at: number };
 
 export type PaneFactKind = PaneFact['kind'];
@@ -465,13 +466,18 @@ class Decider {
       // Before the end clears it: a run that ends under a stop (stop, restart, stall) takes along
       // what it started outside its process group.
       const stopped = this.t.stopRequestedAt !== null;
-      this.endRun(run, exit);
+      this.endRun(run, exit, null, pane.kind === 'lost' ? (pane.boot ?? null) : null);
       if (stopped) this.d.actions.push({ type: 'sweep', runId: run.id });
     }
   }
 
   /** `launchError`: the run never reached tmux; this says why (a crash of the attempt). */
-  private endRun(run: RunView, exit: RunExit, launchError: string | null = null): void {
+  private endRun(
+    run: RunView,
+    exit: RunExit,
+    launchError: string | null = null,
+    boot: { delayMs: number } | null = null,
+  ): void {
     const task = this.t;
     this.d.endRun = { runId: run.id, exit };
     this.run = { ...run, endedAt: exit.endedAt };
@@ -488,6 +494,7 @@ class Decider {
       onLimit: task.spec.agent?.onLimit ?? 'wait',
       limitBackoffMs: task.spec.agent?.limitBackoffMs ?? [],
       agent: task.spec.agent !== null,
+      serverLoss: { boot },
       now: this.now,
       random: () => this.o.jitter,
     });

@@ -40,6 +40,12 @@ export interface TaskEventData {
   /** holdfast queued `text` for a TUI still limited at `dueAt` (once per limit). */
   'limit-continue': { text: string; dueAt: number };
   'conversation-lost': { runId: number };
+  /**
+   * A run the reboot cut short (its daemon started with no tmux server) is started again at
+   * `nextStartAt`, `delayMs` after the boot (`daemon run --boot-stagger`); `by`: its restart policy
+   * or `--on-boot resume`.
+   */
+  'boot-recovered': { run: number; by: 'restart-policy' | 'on-boot'; delayMs: number; nextStartAt: number };
   'waiting-input': { reason: string };
   succeeded: { run?: number; reason?: string };
   failed: { run?: number; reason?: string };
@@ -180,6 +186,7 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'limit-lifted',
   'limit-continue',
   'conversation-lost',
+  'boot-recovered',
   'waiting-input',
   'succeeded',
   'failed',

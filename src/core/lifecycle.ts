@@ -18,6 +18,7 @@ import {
   DEFAULT_TOOL_TIMEOUT_MS,
   type NextRun,
   type OnLimit,
+  onBootOf,
   type RestartPolicy,
   type RunCause,
   type RunExit,
@@ -55,13 +56,59 @@ export function classifyCommandExit(exit: RunExit): ExitVerdict {
   return exit.exitCode === 0 && exit.signal === null ? { class: 'done' } : { class: 'crash' };
 }
 
+/** A run lost with its tmux server: when, as the observer tells it (`PaneFact` `lost`). */
+export interface ServerLoss {
+  /** Lost to a reboot (the daemon that found it started with no server), and its place in the stagger. */
+  boot: { delayMs: number } | null;
+}
+
+/**
+ * What a lost tmux server means for a task: the first row that matches wins. A loss while the
+ * daemon runs (someone killed the server) restarts what has a restart policy; a reboot also brings
+ * back a `--restart no` task cut short when it has `--on-boot resume` (agents and missions by
+ * default), each at its place in the stagger.
+ */
+export const SERVER_LOST_ROWS: readonly {
+  boot: boolean;
+  restarts: boolean;
+  onBoot: 'resume' | 'fail' | '*';
+  outcome: 'restart' | 'fail';
+  reason: string;
+}[] = [
+  { boot: false, restarts: true, onBoot: '*', outcome: 'restart', reason: 'server-lost' },
+  { boot: false, restarts: false, onBoot: '*', outcome: 'fail', reason: 'server-lost' },
+  { boot: true, restarts: true, onBoot: '*', outcome: 'restart', reason: 'reboot' },
+  { boot: true, restarts: false, onBoot: 'resume', outcome: 'restart', reason: 'reboot' },
+  {
+    boot: true,
+    restarts: false,
+    onBoot: 'fail',
+    outcome: 'fail',
+    reason: 'server-lost: the machine restarted (--on-boot fail)',
+  },
+];
+
+export function serverLostRow(
+  spec: Pick<TaskRecord['spec'], 'restart' | 'onBoot' | 'agent' | 'mission'>,
+  boot: boolean,
+): (typeof SERVER_LOST_ROWS)[number] {
+  const restarts = spec.restart.mode !== 'no';
+  const onBoot = onBootOf(spec);
+  return SERVER_LOST_ROWS.find(
+    (row) => row.boot === boot && row.restarts === restarts && (row.onBoot === '*' || row.onBoot === onBoot),
+  )!;
+}
+
 export interface AfterExitInput {
   task: Pick<TaskRecord, 'desired' | 'restarts' | 'supervision' | 'stopAs' | 'nextRun'> & {
     reason?: string | null;
+    spec?: Pick<TaskRecord['spec'], 'restart' | 'onBoot' | 'agent' | 'mission'>;
   };
+  /** The run went with its tmux server (`exit.reason` `server-lost`). */
+  serverLoss?: ServerLoss;
   policy: RestartPolicy;
   /** `cause`: what the ending run was for (a `limit-reset` run starts the 30 s spacing). */
-  run: Pick<RunRecord, 'id' | 'startedAt'> & Partial<Pick<RunRecord, 'cause'>>;
+  run: Pick<RunRecord, 'id' | 'startedAt'> & Partial<Pick<RunRecord, 'cause' | 'n'>>;
   /** An agent task: a crash restart resumes the conversation (cause `resume`). */
   agent?: boolean;
   exit: RunExit;
@@ -130,8 +177,24 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
   if (task.nextRun?.cause === 'restart' || task.nextRun?.asked)
     return restartAtOnce(task.nextRun.cause, null);
   // Losing the tmux server (a reboot, a kill) is not the task's fault: no backoff, no budget spent.
-  if (exit.reason === 'server-lost' && policy.mode !== 'no')
-    return restartAtOnce('server-restarted', 'server-lost');
+  if (exit.reason === 'server-lost') {
+    const boot = input.serverLoss?.boot ?? null;
+    const spec = { agent: null, mission: null, ...task.spec, restart: policy };
+    const row = serverLostRow(spec, boot !== null);
+    if (row.outcome === 'fail') return end('failed', row.reason);
+    if (boot === null) return restartAtOnce('server-restarted', row.reason);
+    const nextStartAt = exit.endedAt + boot.delayMs;
+    events.push({
+      type: 'boot-recovered',
+      data: {
+        run: run.n ?? 0,
+        by: policy.mode === 'no' ? 'on-boot' : 'restart-policy',
+        delayMs: boot.delayMs,
+        nextStartAt,
+      },
+    });
+    return { ...restartAtOnce('server-restarted', row.reason), nextStartAt };
+  }
 
   if (exit.endedAt - run.startedAt >= policy.healthyAfterMs) {
     if (supervision.crashLoop) events.push({ type: 'crash-loop-left', data: { runId: run.id } });

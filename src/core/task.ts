@@ -63,6 +63,9 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
 };
 
 export type OnLimit = 'wait' | 'fail';
+/** What a reboot does to a `--restart no` task whose run it cut short (`run --on-boot`). */
+export type OnBoot = 'resume' | 'fail';
+export const ON_BOOT_ACTIONS: readonly OnBoot[] = ['resume', 'fail'];
 
 export interface AgentSpec {
   kind: string;
@@ -110,6 +113,8 @@ export interface TaskSpec {
   keepRuns?: number;
   /** `--keep-finished`: a finished task's logs go this long after it finished; null = kept. Absent = the default. */
   keepFinishedMs?: number | null;
+  /** `run --on-boot`; absent (older specs) = `defaultOnBoot`. */
+  onBoot?: OnBoot;
 }
 
 export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
@@ -126,6 +131,16 @@ export function retentionOf(spec: TaskSpec): {
     keepRuns: spec.keepRuns ?? DEFAULT_KEEP_RUNS,
     keepFinishedMs: spec.keepFinishedMs === undefined ? DEFAULT_KEEP_FINISHED_MS : spec.keepFinishedMs,
   };
+}
+
+/** Agents and missions pick up their work after a reboot; a plain command fails unless asked. */
+export function onBootOf(spec: Pick<TaskSpec, 'onBoot' | 'agent' | 'mission'>): OnBoot {
+  return spec.onBoot ?? (spec.agent !== null || spec.mission !== null ? 'resume' : 'fail');
+}
+
+/** Whether a run cut short by a reboot is started again: by its restart policy, or by `--on-boot resume`. */
+export function recoversAtBoot(spec: Pick<TaskSpec, 'onBoot' | 'agent' | 'mission' | 'restart'>): boolean {
+  return spec.restart.mode !== 'no' || onBootOf(spec) === 'resume';
 }
 
 /** A tool running this long without a word (a test suite, a build) is taken for a stall. */

@@ -92,6 +92,12 @@ export class EventJournal {
     return rows.map(toEvent);
   }
 
+  /** The newest entry of a kind, of any task (walks back from the newest: cheap when one is recent). */
+  newestOfType(type: string): JournalEvent | null {
+    const row = this.db.prepare('SELECT * FROM events WHERE type = ? ORDER BY id DESC LIMIT 1').get(type);
+    return row === undefined ? null : toEvent(row);
+  }
+
   count(taskId: number, type: string): number {
     const row = this.db
       .prepare('SELECT count(*) AS n FROM events WHERE task_id = ? AND type = ?')

@@ -12,6 +12,7 @@ import {
   type AgentSpec,
   type Desired,
   type NextRun,
+  type OnBoot,
   type OnLimit,
   type RestartMode,
   type RestartPolicy,
@@ -45,6 +46,7 @@ export const runCause = enumOf<RunCause>()([
 const restartMode = enumOf<RestartMode>()(['no', 'on-failure', 'always']);
 const stallAction = enumOf<StallAction>()(['restart', 'notify']);
 const onLimit = enumOf<OnLimit>()(['wait', 'fail']);
+const onBoot = enumOf<OnBoot>()(['resume', 'fail']);
 
 export const restartPolicy: z.ZodType<RestartPolicy> = z.looseObject({
   mode: restartMode,
@@ -102,6 +104,7 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   logMaxBytes: int.optional(),
   keepRuns: int.optional(),
   keepFinishedMs: intOrNull.optional(),
+  onBoot: onBoot.optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */

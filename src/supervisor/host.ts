@@ -26,6 +26,8 @@ export interface DaemonOptions {
   home: string;
   /** Keep the watchdog session alive (off under systemd, which restarts the daemon itself). */
   watchdog: boolean;
+  /** Between the starts of the runs a reboot cut short (default loop.ts BOOT_STAGGER_MS). */
+  bootStaggerMs?: number;
   log?: (line: string) => void;
   clock?: Clock;
 }
@@ -127,6 +129,7 @@ class Host {
       checkpoints: true,
       keepServer: true,
       watchdog: options.watchdog,
+      ...(options.bootStaggerMs === undefined ? {} : { bootStaggerMs: options.bootStaggerMs }),
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.courier = new Courier(rt, { log });

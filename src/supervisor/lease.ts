@@ -1,5 +1,5 @@
 import type { Lease } from '../store/lease.js';
-import { processStartTime } from './process.js';
+import { isRunning, processStartTime } from './process.js';
 import type { Runtime } from './runtime.js';
 
 export const HEARTBEAT_MS = 2000;
@@ -13,7 +13,9 @@ export type LeaseState =
 /** Whether a lease is held by a running daemon: the same pid *and* process start time, beating recently. */
 export function leaseState(lease: Lease | null, now: number): LeaseState {
   if (!lease) return { live: false, lease: null, why: 'none' };
-  if (processStartTime(lease.pid) !== lease.procStart) return { live: false, lease, why: 'dead' };
+  // A zombie is dead too: a daemon killed after its parent (the watchdog) stays one where nothing
+  // reaps orphans (a container's init), and must not hold the lease until it is stale.
+  if (!isRunning(lease.pid, lease.procStart)) return { live: false, lease, why: 'dead' };
   if (now - lease.heartbeatAt > STALE_AFTER_MS) return { live: false, lease, why: 'stale' };
   return { live: true, lease };
 }

@@ -11,7 +11,13 @@ import { type ScreenLook, wantsScreen } from '../agents/tui-state.js';
 import type { CaptureFacts, PaneFact } from '../core/decide.js';
 import { event } from '../core/events.js';
 import { INITIAL_TUI } from '../core/interactive.js';
-import { isInteractive, type RunExit, type RunRecord, type TaskRecord } from '../core/task.js';
+import {
+  isInteractive,
+  type RunExit,
+  type RunRecord,
+  recoversAtBoot,
+  type TaskRecord,
+} from '../core/task.js';
 import { type Applied, applyDecision, type DecisionContext, endStrayRun } from '../store/apply.js';
 import { noSpaceAt } from '../store/disk-full.js';
 import type { PaneRun } from '../store/runs.js';
@@ -47,6 +53,8 @@ export interface LoopOptions {
   checkpoints?: boolean;
   /** How often tmux is listed (default `LIST_MS`; a CLI waiting for an outcome looks more often). */
   listMs?: number;
+  /** Between the starts of the runs a reboot cut short (`daemon run --boot-stagger`; default BOOT_STAGGER_MS). */
+  bootStaggerMs?: number;
   /** Called when this loop applied a decision (a CLI wakes the daemon so it learns the new timers). */
   onApplied?: (taskId: number) => void;
 }
@@ -82,6 +90,8 @@ export const SCREEN_MS = 250;
 export const REGISTRY_MS = 100;
 /** While a lost pipe waits for room on a full disk, the disk is looked at this often. */
 const SPACE_POLL_MS = 100;
+/** The default `--boot-stagger`: a dozen agents started after a reboot do not all start in the same second. */
+export const BOOT_STAGGER_MS = 500;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
 
@@ -108,6 +118,17 @@ export class Loop {
   private gone: { task: string; n: number | null }[] = [];
   private unreapedSince: number | null = null;
   private serverWasUp: boolean | null = null;
+  /** Whether a listing has told this loop whether a server runs (a good one, or one that found none). */
+  private listedOnce = false;
+  /**
+   * The first listing found no server: what is lost was lost to a reboot (or a server and daemon
+   * killed together, the same to a task). The runs it found lost, by run id → when they were found
+   * lost and when they start again (null: they do not).
+   */
+  private bootLoss: {
+    at: number;
+    slots: Map<number, { at: number; startAt: number | null }>;
+  } | null = null;
   /** Open runs whose live pane had no pipe at the last listing, by run id → task id. */
   private lostPipes = new Map<number, number>();
   /** When the next listing is due for a lost pipe, and how many listings in a row have found one. */
@@ -204,6 +225,10 @@ export class Loop {
     if (snap.events.gone.length > 0 && !snap.listed) {
       this.gone.push(...snap.events.gone);
       this.listAt = Math.min(this.listAt, now + GONE_LIST_MS);
+    }
+    if (snap.listed && !this.listedOnce) {
+      this.listedOnce = true;
+      if (snap.panes === null) this.bootLoss = { at: now, slots: new Map() };
     }
     if (snap.listed) {
       this.listSoon = false;
@@ -508,6 +533,36 @@ export class Loop {
     return fact;
   }
 
+  /**
+   * A run lost at boot gets its place in the stagger: each run that will start again
+   * (recoversAtBoot) `bootStaggerMs` after the one before, the first at once. The place before is
+   * the latest this loop gave or the journal's latest `boot-recovered` (another process, a CLI with
+   * no daemon yet, may have begun the train). The same place on every later look, so a decision put
+   * off (an agent's last words settling) keeps it.
+   */
+  private bootFact(task: TaskRecord, run: RunRecord, pane: PaneFact, now: number): PaneFact {
+    const boot = this.bootLoss;
+    if (boot === null || pane.kind !== 'lost' || pane.reason !== 'server-lost') return pane;
+    let place = boot.slots.get(run.id);
+    if (place === undefined) {
+      // Only the boot's own listing finds runs lost to it; a server lost later is no reboot.
+      if (now !== boot.at) return pane;
+      const stagger = this.options.bootStaggerMs ?? BOOT_STAGGER_MS;
+      let before = Number.NEGATIVE_INFINITY;
+      for (const p of boot.slots.values()) if (p.startAt !== null) before = Math.max(before, p.startAt);
+      const journaled = this.rt.store.events.newestOfType('boot-recovered')?.data.nextStartAt;
+      if (typeof journaled === 'number') before = Math.max(before, journaled);
+      const startAt = recoversAtBoot(task.spec) ? Math.max(pane.at, before + stagger) : null;
+      place = { at: pane.at, startAt };
+      boot.slots.set(run.id, place);
+    }
+    return {
+      ...pane,
+      at: place.at,
+      boot: { delayMs: place.startAt === null ? 0 : place.startAt - place.at },
+    };
+  }
+
   private facts(task: TaskRecord, run: RunRecord | null, snap: Snapshot, now: number) {
     // An interactive agent's signals are read whether or not its run is live: the offset is
     // committed with the decision, so each is consumed once.
@@ -524,7 +579,7 @@ export class Loop {
     const approvals = seen?.approvals ?? [];
     if (run === null || run.endedAt !== null)
       return { pane: { kind: 'none' } as PaneFact, agent: null, tui, approvals };
-    let pane = this.paneOf(run, snap);
+    let pane = this.bootFact(task, run, this.paneOf(run, snap), now);
     if (task.spec.agent) pane = this.settled(run, pane);
     const exit = exitOf(pane, now);
     // A stall is decided on the log as it is now, not as the last periodic look saw it.

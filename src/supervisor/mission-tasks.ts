@@ -119,5 +119,8 @@ function gateSpec(m: Mission, command: string): TaskSpec {
     agent: null,
     checkpointEveryMs: null,
     mission: m.name,
+    // The mission starts each gate run it expects, itself: boot recovery starting one more would
+    // run the gate beside the run the mission reads.
+    onBoot: 'fail',
   };
 }

@@ -1,5 +1,5 @@
 import type { Activity, Question } from '../core/interactive.js';
-import type { RunRecord, TaskRecord, TaskState } from '../core/task.js';
+import { type OnBoot, onBootOf, type RunRecord, type TaskRecord, type TaskState } from '../core/task.js';
 import type { InputView } from './input.js';
 
 /** The `--json` contract of `ls` and `status`. Scripts depend on it: add fields, never rename. */
@@ -22,6 +22,8 @@ export interface TaskView {
   nextStartAt: string | null;
   lastOutputAt: string | null;
   restart: string;
+  /** What a reboot does to a `--restart no` run it cut short (`run --on-boot`, or its default). */
+  onBoot: OnBoot;
   agent: string | null;
   sessionId: string | null;
   limitResetsAt: string | null;
@@ -113,6 +115,7 @@ export function toTaskView(
     nextStartAt: iso(task.nextStartAt),
     lastOutputAt: iso(extra.lastOutputAt ?? current?.lastOutputAt ?? null),
     restart: task.spec.restart.mode,
+    onBoot: onBootOf(task.spec),
     agent: task.spec.agent?.kind ?? null,
     sessionId: task.sessionId,
     limitResetsAt: iso(task.limitResetsAt),

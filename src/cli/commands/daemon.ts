@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { formatDuration } from '../../core/duration.js';
+import { DEFAULT_BOOT_STAGGER_MS, daemonSettings } from '../../config/daemon.js';
+import { loadConfig } from '../../config/load.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
 import { runDaemon } from '../../supervisor/host.js';
@@ -72,11 +74,24 @@ export function register(program: Command): void {
     .command('run')
     .summary('run the daemon in the foreground (for systemd); exits 3 if another one runs')
     .option('--no-watchdog', 'do not keep the watchdog session (systemd restarts the daemon)')
+    .option(
+      '--boot-stagger <duration>',
+      'after a reboot, start the tasks it cut short this far apart (default 500ms)',
+    )
     .action(
-      action<{ watchdog: boolean }>(async (ctx, _args, options) => {
+      action<{ watchdog: boolean; bootStagger?: string }>(async (ctx, _args, options) => {
         const home = ctx.home;
+        // The flag, else the config file's daemon.boot-stagger, else the built-in 500ms.
+        const bootStaggerMs =
+          options.bootStagger === undefined
+            ? configuredBootStagger()
+            : parseDuration(options.bootStagger, '--boot-stagger');
         ctx.close();
-        const exit = await runDaemon({ home, watchdog: options.watchdog });
+        const exit = await runDaemon({
+          home,
+          watchdog: options.watchdog,
+          bootStaggerMs,
+        });
         if (exit.code === 3) {
           process.stderr.write(`holdfast: another daemon (pid ${exit.holder.pid}) is running for ${home}\n`);
         }
@@ -143,4 +158,18 @@ async function waitForLease(ctx: Context, live: boolean, timeoutMs: number): Pro
     await sleep(25);
   }
   return false;
+}
+
+/**
+ * A config file that does not parse must not keep the daemon from supervising (the watchdog or
+ * systemd would only start it again into the same error): it is said in the daemon's log, and the
+ * built-in default is used; `holdfast config check` names the line.
+ */
+function configuredBootStagger(): number {
+  try {
+    return daemonSettings(loadConfig()).bootStaggerMs;
+  } catch (error) {
+    process.stderr.write(`holdfast: ${(error as Error).message}; --boot-stagger is the default 500ms\n`);
+    return DEFAULT_BOOT_STAGGER_MS;
+  }
 }

@@ -18,6 +18,7 @@ import * as resume from './resume.js';
 import * as rm from './rm.js';
 import * as run from './run.js';
 import * as send from './send.js';
+import * as startup from './startup.js';
 import * as status from './status.js';
 import * as stop from './stop.js';
 
@@ -44,4 +45,5 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   build,
   config,
   daemon,
+  startup,
 ];

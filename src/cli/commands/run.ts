@@ -4,6 +4,7 @@ import { AGENT_KINDS, getAdapter } from '../../agents/registry.js';
 import { HoldfastError } from '../../core/errors.js';
 import { nameFromCommand } from '../../core/names.js';
 import { parseSinkArg, type SinkSpec } from '../../core/notify.js';
+import { ON_BOOT_ACTIONS } from '../../core/task.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
 import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
 import { grantTrust } from '../../supervisor/trust.js';
@@ -91,6 +92,12 @@ export function register(program: Command): void {
     .option(
       '--keep-finished <duration>',
       "remove a finished task's logs this long after (default 14d, 0 = never)",
+    )
+    .addOption(
+      new Option(
+        '--on-boot <action>',
+        'a --restart no run a reboot cut short: resume or fail (default: resume for agents, fail for commands)',
+      ).choices(ON_BOOT_ACTIONS),
     )
     .addOption(
       new Option('--agent <kind>', 'run a coding agent (arguments after -- go to the agent)').choices(
