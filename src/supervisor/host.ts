@@ -118,6 +118,7 @@ class Host {
       missions: advanceMissions,
       checkpoints: true,
       keepServer: true,
+      statusLine: true,
       watchdog: options.watchdog,
       ...(options.clock ? { clock: options.clock } : {}),
     });

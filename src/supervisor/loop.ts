@@ -21,6 +21,7 @@ import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js'
 import { commitPaneEvents } from './pane-events.js';
 import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
+import { StatusLine } from './status-line.js';
 import { claudeRegistryFile, readClaudeRegistry, registryMtime } from './steps/claude-registry.js';
 import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
 import { lookAtScreen, tuiObservation } from './steps/signals.js';
@@ -47,6 +48,8 @@ export interface LoopOptions {
   checkpoints?: boolean;
   /** How often tmux is listed (default `LIST_MS`; a CLI waiting for an outcome looks more often). */
   listMs?: number;
+  /** Keep each task session's status line up to date (the daemon). */
+  statusLine?: boolean;
   /** Called when this loop applied a decision (a CLI wakes the daemon so it learns the new timers). */
   onApplied?: (taskId: number) => void;
 }
@@ -94,6 +97,7 @@ export interface PassResult {
 export class Loop {
   readonly executor: Executor;
   readonly clock: Clock;
+  readonly statusLine: StatusLine | null;
   private readonly dirty = new Set<number>();
   private readonly wakes = new Map<number, number>();
   /** `updated_at` of each task as this loop last saw it: a change by another process makes it dirty. */
@@ -147,6 +151,7 @@ export class Loop {
     this.listMs = options.listMs ?? LIST_MS;
     this.consume = makeAgentLineConsumer(rt);
     this.executor = new Executor(rt, { log: this.log, changed: (id) => this.markDirty(id) });
+    this.statusLine = options.statusLine ? new StatusLine(rt, this.log) : null;
   }
 
   markDirty(taskId: number): void {
@@ -229,6 +234,8 @@ export class Loop {
     const applied = this.decide(this.candidates(snap, now), snap, now);
     this.screensWanted(applied, now);
     await this.execute(applied);
+    // After the actions: a launch's new session exists, and the line costs the launch nothing.
+    this.statusLine?.update(applied, snap.listed ? snap.server : null, now);
     if (applied.some((a) => a.decision.actions.some((x) => x.type === 'capture')))
       this.captureListAt = Math.min(this.captureListAt, now + CAPTURE_LIST_MS);
     // What the dead wrote last, read after their deaths were acted on (an agent's was read before).
