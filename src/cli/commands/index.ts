@@ -4,6 +4,7 @@ import * as attach from './attach.js';
 import * as build from './build.js';
 import * as checkpoint from './checkpoint.js';
 import * as daemon from './daemon.js';
+import * as doctor from './doctor.js';
 import * as events from './events.js';
 import * as follow from './follow.js';
 import * as killall from './killall.js';
@@ -40,4 +41,5 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   mission,
   build,
   daemon,
+  doctor,
 ];
