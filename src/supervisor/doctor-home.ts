@@ -9,21 +9,30 @@ import { type Check, check } from './doctor-check.js';
 import { HEARTBEAT_MS, leaseState } from './lease.js';
 import { startupStatus } from './startup.js';
 
-/** The home is 0700 and everything in it 0600 (or 0700), owned by this user (DESIGN rule 3). */
+/** holdfast's own files at the top of the home (rotated ones too); anything else there is not its. */
+const OWN = /^(holdfast\.db|daemon\.|pane-events\.log|tmux\.|tasks$)/;
+
+/**
+ * The home is 0700 and holdfast's files in it 0600 (or 0700), owned by this user (DESIGN rule 3).
+ * Files a task or an agent wrote (the demo's progress file, what an agent keeps in the folder
+ * holdfast points it at) are theirs, made with their own umask, and not looked at.
+ */
 export function checkModes(home: string): Check {
   if (!existsSync(home)) return check('file modes', 'ok', `${home} does not exist yet`);
   const uid = process.getuid?.() ?? null;
   const bad: string[] = [];
-  const walk = (path: string, depth: number) => {
+  const look = (path: string, descend: (name: string, depth: number) => boolean, depth: number) => {
     const st = lstatSync(path);
     // Links are made by holdfast on purpose (an agent's files in its own home) and point outside.
     if (st.isSymbolicLink()) return;
     if ((st.mode & 0o077) !== 0) bad.push(`${path} is ${(st.mode & 0o777).toString(8).padStart(4, '0')}`);
     else if (uid !== null && st.uid !== uid) bad.push(`${path} belongs to uid ${st.uid}`);
-    if (st.isDirectory() && depth < 6)
-      for (const entry of readdirSync(path)) walk(join(path, entry), depth + 1);
+    if (!st.isDirectory()) return;
+    for (const entry of readdirSync(path))
+      if (descend(entry, depth)) look(join(path, entry), descend, depth + 1);
   };
-  walk(home, 0);
+  // Under tasks/: every task's folder, except what its agent writes under agent/.
+  look(home, (name, depth) => (depth === 0 ? OWN.test(name) : !(depth === 2 && name === 'agent')), 0);
   if (bad.length === 0) return check('file modes', 'ok', `${home} is 0700, its files 0600`);
   const shown = bad.slice(0, 5).join('; ') + (bad.length > 5 ? `; and ${bad.length - 5} more` : '');
   return check('file modes', 'fail', shown, `chmod -R go-rwx ${home} (task env files hold secrets)`);
@@ -83,7 +92,7 @@ export function checkStore(path: string): StoreFacts {
 }
 
 /** The daemon's lease and how long ago it beat; `wanted`: some task should be running. */
-export function checkDaemon(lease: Lease | null, now: number, wanted: boolean): Check {
+export function checkDaemon(lease: Lease | null, now: number, wanted: boolean, disabled = false): Check {
   const state = leaseState(lease, now);
   if (state.live) {
     const age = now - state.lease.heartbeatAt;
@@ -103,6 +112,13 @@ export function checkDaemon(lease: Lease | null, now: number, wanted: boolean): 
       : state.why === 'dead'
         ? `the lease's daemon (pid ${state.lease!.pid}) is gone`
         : `the lease's daemon (pid ${state.lease!.pid}) has not beaten for ${formatDuration(now - state.lease!.heartbeatAt)}`;
+  if (disabled)
+    return check(
+      'daemon',
+      'warn',
+      `${why}: HOLDFAST_NO_DAEMON=1, so tasks are looked at only while a holdfast command runs`,
+      'unset HOLDFAST_NO_DAEMON for a daemon that supervises them',
+    );
   return wanted
     ? check('daemon', 'fail', `${why}: tasks that should run are not supervised`, 'holdfast daemon start')
     : check('daemon', 'ok', `${why}; no task needs one (the next run starts it)`);

@@ -24,6 +24,8 @@ export interface DoctorOptions {
   env: NodeJS.ProcessEnv;
   now: number;
   fix: boolean;
+  /** `HOLDFAST_NO_DAEMON=1`: no daemon is expected. */
+  daemonDisabled: boolean;
   /** The configured notification sinks (the config file's `notify`). */
   sinks: readonly DoctorSink[];
 }
@@ -35,7 +37,7 @@ export async function runDoctor(o: DoctorOptions): Promise<Check[]> {
   const store = checkStore(paths.store);
   const known = store.usable ? readKnown(paths.store) : null;
   const wanted = (known?.tasks ?? []).some((t) => !FINAL_STATES.has(t.state as TaskState));
-  checks.push(checkDaemon(store.usable ? readLease(paths.store) : null, o.now, wanted));
+  checks.push(checkDaemon(store.usable ? readLease(paths.store) : null, o.now, wanted, o.daemonDisabled));
   checks.push(store.check, checkModes(o.home), checkSocketPath(paths.socket));
   if (tmux.status !== 'fail') {
     const client = new TmuxClient({

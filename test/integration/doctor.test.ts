@@ -84,6 +84,17 @@ describe('holdfast doctor', () => {
   it('a file of the home open to others is a failure naming it, and the exit status is 1', async () => {
     const h = home();
     expect((await h.cli(['run', '-n', 'm', '--', 'true'])).code).toBe(0);
+    // What a task or an agent writes with its own umask is its own: not reported.
+    writeFileSync(join(h.dir, 'demo-progress'), '3\n', { mode: 0o644 });
+    mkdirSync(join(h.dir, 'tasks', 'm', 'agent'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(h.dir, 'tasks', 'm', 'agent', 'history.jsonl'), '', { mode: 0o644 });
+    const clean = await doctor(h);
+    expect(named(clean.report, 'file modes').status).toBe('ok');
+    // HOLDFAST_NO_DAEMON=1 (this test's home): no daemon is expected, so none is a warning.
+    expect(named(clean.report, 'daemon')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('HOLDFAST_NO_DAEMON=1'),
+    });
     const env = join(h.dir, 'tasks', 'm', 'env');
     chmodSync(env, 0o644);
     const { code, report } = await doctor(h);

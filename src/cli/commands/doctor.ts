@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { type Check, runDoctor } from '../../supervisor/doctor.js';
 import { action } from '../action.js';
+import { daemonDisabled } from '../daemon-client.js';
 
 export function register(program: Command): void {
   program
@@ -20,6 +21,8 @@ export function register(program: Command): void {
           env: process.env,
           now: Date.now(),
           fix: Boolean(options.fix),
+          daemonDisabled: daemonDisabled(),
+          // The lead wires the config file's sinks here (loadConfig(env).notify) with notify's dryRunSink.
           sinks: [],
         });
         const failed = checks.filter((c) => c.status === 'fail').length;
