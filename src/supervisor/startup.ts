@@ -1,6 +1,7 @@
 /**
- * Whether `holdfast startup` is installed for this home (ISSUE11-PLAN.md, "startup markers"). A
- * first version for `doctor`: the boot branch's startup.ts, which writes the markers, replaces it.
+ * Whether `holdfast startup` is installed for this home: a systemd unit or a crontab line that
+ * carries the home's marker. A first version for `doctor`; `startup` itself, which writes the
+ * markers, replaces it with its own.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
