@@ -2,8 +2,9 @@
  * Keeps each task session's status line true: after a pass has applied its decisions, the user
  * options the status format reads (tmux/config.ts, STATUS_OPTIONS) are set for the tasks whose line
  * changed, and the global list of tasks waiting for input, in one tmux call. The call is made off
- * the supervision path: the pass does not wait for it, and while one is in flight the next changes
- * are gathered and sent after it, in order.
+ * the supervision path: the pass does not wait for it, it is sent STATUS_DELAY_MS after the first
+ * change (a death and its restart, a few passes apart, make one call, after the new run is
+ * launched), and while one is in flight the next changes are gathered and sent after it, in order.
  */
 import { statusText } from '../core/status-line.js';
 import type { TaskRecord } from '../core/task.js';
@@ -12,6 +13,9 @@ import { statusLiteral } from '../tmux/argv.js';
 import { STATUS_OPTIONS, STATUS_RIGHT } from '../tmux/config.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { Runtime } from './runtime.js';
+
+/** Well under the second the status line may lag a state change, and past a restart's passes. */
+export const STATUS_DELAY_MS = 100;
 
 export class StatusLine {
   /** The options last sent for each task (by id): a line unchanged is not sent again. */
@@ -24,6 +28,7 @@ export class StatusLine {
   private pending = new Map<string, Record<string, string>>();
   private pendingGlobal: Record<string, string> = {};
   private sending: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -58,11 +63,6 @@ export class StatusLine {
     this.flush();
   }
 
-  /** Resolves once everything gathered so far has been sent (tests, shutdown). */
-  async settled(): Promise<void> {
-    while (this.sending) await this.sending;
-  }
-
   private show(task: TaskRecord, now: number): void {
     if (task.state === 'waiting-input') this.waiting.set(task.id, task.name);
     else this.waiting.delete(task.id);
@@ -84,7 +84,21 @@ export class StatusLine {
   }
 
   private flush(): void {
-    if (this.sending || (this.pending.size === 0 && Object.keys(this.pendingGlobal).length === 0)) return;
+    if (
+      this.timer ||
+      this.sending ||
+      (this.pending.size === 0 && Object.keys(this.pendingGlobal).length === 0)
+    )
+      return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.send();
+    }, STATUS_DELAY_MS);
+    // A status line never keeps a process alive (a CLI's loop ending, a daemon shutting down).
+    this.timer.unref();
+  }
+
+  private send(): void {
     const sessions = [...this.pending].map(([session, options]) => ({ session, options }));
     const global = this.pendingGlobal;
     this.pending = new Map();
