@@ -4,7 +4,7 @@
  * changed, and the global list of tasks waiting for input, in one tmux call. The call is made off
  * the supervision path: the pass does not wait for it, it is sent STATUS_DELAY_MS after the first
  * change (a death and its restart, a few passes apart, make one call, after the new run is
- * launched), and while one is in flight the next changes are gathered and sent after it, in order.
+ * launched), and the changes made meanwhile or while it is in flight go in the next, in order.
  */
 import { statusText } from '../core/status-line.js';
 import type { TaskRecord } from '../core/task.js';
@@ -14,8 +14,13 @@ import { STATUS_OPTIONS, STATUS_RIGHT } from '../tmux/config.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { Runtime } from './runtime.js';
 
-/** Well under the second the status line may lag a state change, and past a restart's passes. */
-export const STATUS_DELAY_MS = 100;
+/**
+ * How long after a change its line is sent, and so at most 4 calls a second however many tasks
+ * churn: a tmux call costs a process start and the server's attention, which a death being handled
+ * at that moment competes with (bench: 100 ms cost a restart a few ms, a death every ~130 ms). Well
+ * under the second a line may lag its state.
+ */
+export const STATUS_DELAY_MS = 250;
 
 export class StatusLine {
   /** The options last sent for each task (by id): a line unchanged is not sent again. */
