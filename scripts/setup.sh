@@ -56,4 +56,9 @@ Next:
   $holdfast follow demo     # its output, across the restart, until it finishes
   $holdfast events demo     # the journal: started, exited, backoff, restarted, succeeded
   $holdfast daemon status   # the supervisor
+  $holdfast doctor          # what holdfast needs of this machine, checked (below)
 MSG
+# Last, so its verdict is what the user reads: warnings (no agent CLI yet) keep the exit 0.
+echo
+echo "== holdfast doctor"
+"$root/bin/holdfast.js" doctor

@@ -128,6 +128,7 @@ class Host {
       missions: advanceMissions,
       checkpoints: true,
       keepServer: true,
+      statusLine: true,
       watchdog: options.watchdog,
       ...(options.bootStaggerMs === undefined ? {} : { bootStaggerMs: options.bootStaggerMs }),
       ...(options.clock ? { clock: options.clock } : {}),

@@ -27,6 +27,7 @@ import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js'
 import { commitPaneEvents, type EventsCursor } from './pane-events.js';
 import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
 import type { Clock, Runtime } from './runtime.js';
+import { StatusLine } from './status-line.js';
 import { claudeRegistryFile, readClaudeRegistry, registryMtime } from './steps/claude-registry.js';
 import { agentFacts, interactiveAgentFacts, makeAgentLineConsumer } from './steps/session.js';
 import { lookAtScreen, tuiObservation } from './steps/signals.js';
@@ -55,6 +56,8 @@ export interface LoopOptions {
   listMs?: number;
   /** Between the starts of the runs a reboot cut short (`daemon run --boot-stagger`; default BOOT_STAGGER_MS). */
   bootStaggerMs?: number;
+  /** Keep each task session's status line up to date (the daemon). */
+  statusLine?: boolean;
   /** Called when this loop applied a decision (a CLI wakes the daemon so it learns the new timers). */
   onApplied?: (taskId: number) => void;
 }
@@ -104,6 +107,7 @@ export interface PassResult {
 export class Loop {
   readonly executor: Executor;
   readonly clock: Clock;
+  readonly statusLine: StatusLine | null;
   private readonly dirty = new Set<number>();
   private readonly wakes = new Map<number, number>();
   /** `updated_at` of each task as this loop last saw it: a change by another process makes it dirty. */
@@ -168,6 +172,7 @@ export class Loop {
     this.listMs = options.listMs ?? LIST_MS;
     this.consume = makeAgentLineConsumer(rt);
     this.executor = new Executor(rt, { log: this.log, changed: (id) => this.markDirty(id) });
+    this.statusLine = options.statusLine ? new StatusLine(rt, this.log) : null;
   }
 
   markDirty(taskId: number): void {
@@ -254,6 +259,8 @@ export class Loop {
     const applied = this.decide(this.candidates(snap, now), snap, now);
     this.screensWanted(applied, now);
     await this.execute(applied);
+    // After the actions: a launch's new session exists, and the line costs the launch nothing.
+    this.statusLine?.update(applied, snap.listed ? snap.server : null, now);
     if (applied.some((a) => a.decision.actions.some((x) => x.type === 'capture')))
       this.captureListAt = Math.min(this.captureListAt, now + CAPTURE_LIST_MS);
     // What the dead wrote last, read after their deaths were acted on (an agent's was read before).

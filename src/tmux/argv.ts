@@ -17,6 +17,18 @@ export function escapeFormat(value: string): string {
   return value.replace(/#+(\[)?/g, (run, bracket) => (bracket ? run : run.replaceAll('#', '##')));
 }
 
+/**
+ * Makes text shown through a user option (`#{@hf_status}` in the status line) appear as it is. The
+ * option's value is not expanded again, so `#(…)` never runs, but the status line reads `#[…]` in
+ * it as a style and `##` as one `#`: every `#` is doubled. One line, no control characters (they
+ * would move the terminal's cursor), and at most `max` characters.
+ */
+export function statusLiteral(text: string, max = 120): string {
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const cut = [...line].length > max ? `${[...line].slice(0, max - 1).join('')}…` : line;
+  return cut.replaceAll('#', '##');
+}
+
 /** A directory for `-c`, which tmux format-expands: it reaches tmux literally, `;`-safe too. */
 export function cwdArg(dir: string): string {
   return escapeTmuxArg(escapeFormat(dir));

@@ -168,6 +168,24 @@ export class TmuxClient {
     return true;
   }
 
+  /**
+   * Sets user options in one call: per session (a session that is gone is skipped, `-q`, and the
+   * rest still set) and server-global ones. Values are stored as given (no `-F`): whoever reads one
+   * through a format gets these bytes.
+   */
+  async setUserOptions(
+    sessions: readonly { session: string; options: Record<string, string> }[],
+    global: Record<string, string> = {},
+  ): Promise<void> {
+    const commands: string[][] = [];
+    for (const { session, options } of sessions)
+      for (const [name, value] of Object.entries(options))
+        commands.push(['set-option', '-q', '-t', `=${session}:`, name, escapeTmuxArg(value)]);
+    for (const [name, value] of Object.entries(global))
+      commands.push(['set-option', '-g', name, escapeTmuxArg(value)]);
+    if (commands.length > 0) await this.chain(commands);
+  }
+
   async hasSession(name: string): Promise<boolean> {
     try {
       await this.exec(['has-session', '-t', `=${name}`]);

@@ -7,6 +7,25 @@ export const EVENTS_FILE_ENV = 'HOLDFAST_EVENTS_FILE';
  */
 export const HOLDFAST_PREFIX = 'C-]';
 
+/**
+ * User options the status line reads. Per session: `@hf_state` (the task's state) and `@hf_status`
+ * (its line, made literal by `statusLiteral`). Global: `@hf_waiting`, the names of the tasks that
+ * wait for input, space-separated with a space at each end (` a b `), or empty.
+ */
+export const STATUS_OPTIONS = { state: '@hf_state', status: '@hf_status', waiting: '@hf_waiting' } as const;
+
+/** The waiting tasks other than this session's own: `@hf_waiting` with ` <session> ` taken out. */
+const OTHERS_WAITING = '#{s/ #{session_name} / :@hf_waiting}';
+
+/**
+ * The right of every session's status line: the task's line, a marker while another task waits for
+ * input (its names), and how to detach. Values come in through `#{@…}`, never spliced in here.
+ */
+export const STATUS_RIGHT =
+  `#{?#{${STATUS_OPTIONS.status}},#{${STATUS_OPTIONS.status}} | ,}` +
+  `#{?#{m/r:[a-z0-9],${OTHERS_WAITING}},#[reverse] input wanted:${OTHERS_WAITING}#[noreverse] | ,}` +
+  `detach: ${HOLDFAST_PREFIX} d`;
+
 export interface TmuxConfigOptions {
   /**
    * A session (validated by the caller: it is spliced into the hook) whose pane is respawned, with
@@ -37,7 +56,8 @@ export function renderTmuxConfig(options: TmuxConfigOptions = {}): string {
     'set -g status-left "[hf #{session_name}] "',
     'set -g status-left-length 40',
     `set -g prefix2 ${HOLDFAST_PREFIX}`,
-    `set -g status-right "holdfast - detach: ${HOLDFAST_PREFIX} d"`,
+    `set -g status-right '${STATUS_RIGHT}'`,
+    'set -g status-right-length 160',
     `set-hook -g pane-died { ${hook}${respawn} }`,
     '',
   ].join('\n');

@@ -76,6 +76,8 @@ describe('scripts/setup.sh and the global holdfast', () => {
     );
     expect(realpathSync(join(prefix, 'lib', 'node_modules', 'holdfast'))).toBe(CHECKOUT);
     expect(first.stdout).toContain('  holdfast ls ');
+    // The quick start ends with doctor's checks; on this machine nothing fails.
+    expect(first.stdout).toMatch(/== holdfast doctor\nok +tmux .*\n[\s\S]*\ndoctor: nothing failed[^\n]*\n$/);
     const second = await setup(h.dir, prefix);
     expect(second.stdout).toContain(`== the global holdfast already points at this checkout (${CHECKOUT})`);
     expect(second.npm.filter((c) => c.startsWith('link'))).toHaveLength(1);

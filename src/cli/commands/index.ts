@@ -5,6 +5,7 @@ import * as build from './build.js';
 import * as checkpoint from './checkpoint.js';
 import * as config from './config.js';
 import * as daemon from './daemon.js';
+import * as doctor from './doctor.js';
 import * as events from './events.js';
 import * as follow from './follow.js';
 import * as killall from './killall.js';
@@ -46,4 +47,5 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   config,
   daemon,
   startup,
+  doctor,
 ];
