@@ -199,6 +199,26 @@ describe('Notifier (fake clock)', () => {
     ]);
   });
 
+  it('a row this process left `sending` (its settle failed: the store busy) is sent again, not stuck until a restart', async () => {
+    store.tx(() => {
+      store.outbox.enqueue(draft('settle-failed'), 'job', [hook], now);
+      const [row] = store.outbox.list();
+      store.outbox.claim(row!.id, row!, ME, now);
+    });
+    const keys: string[] = [];
+    const n = notifier(async () => ({ ok: true, detail: 'HTTP 200' }), {
+      running: (o) => o.pid === ME.pid,
+      send: async (_s, body) => {
+        keys.push(body.key);
+        return { ok: true, detail: 'HTTP 200' };
+      },
+    });
+    n.poke();
+    await n.idle();
+    expect(keys).toEqual(['settle-failed']);
+    expect(store.outbox.list().map((r) => [r.key, r.state])).toEqual([['settle-failed', 'sent']]);
+  });
+
   it('at most `concurrency` sends at once; the rest wait their turn', async () => {
     store.tx(() => {
       for (let i = 0; i < 10; i++) store.outbox.enqueue(draft(`c${i}`), 'job', [hook], now);

@@ -104,11 +104,16 @@ export class Notifier {
     }
   }
 
-  /** A row being sent by a process that is gone: a daemon killed mid-send. */
+  /**
+   * A row being sent by no one: its owner is gone (a daemon killed mid-send), or it is this
+   * process's and no send of it is under way (the send's last write failed, e.g. the store busy
+   * or full): either way it is taken again, with the same key.
+   */
   private orphaned(row: OutboxRecord): boolean {
     if (row.ownerPid === null || row.ownerStart === null) return true;
     const owner = { pid: row.ownerPid, start: row.ownerStart };
-    if (owner.pid === this.options.me.pid && owner.start === this.options.me.start) return false;
+    if (owner.pid === this.options.me.pid && owner.start === this.options.me.start)
+      return !this.inFlight.has(row.id);
     return !this.options.running(owner);
   }
 

@@ -83,12 +83,23 @@ function runCommand(argv: string[], body: NotificationBody, options: SendOptions
       const permanent = error.code === 'ENOENT' || error.code === 'EACCES';
       done({ ok: false, detail: `cannot run ${argv[0]}: ${error.code ?? error.message}`, permanent });
     });
-    child.on('close', (code, signal) => {
-      if (code === 0) return done({ ok: true, detail: 'exit 0' });
-      const tail = stderr.trim().split('\n').pop() ?? '';
-      done({
-        ok: false,
-        detail: `${signal ? `killed by ${signal}` : `exit ${code}`}${tail ? `: ${tail.slice(0, 200)}` : ''}`,
+    // Judged by the program's exit, not by its pipes closing: a background child it left (a sound
+    // player started with `&`) keeps stderr open, and would be taken for a hang and sent again.
+    // The last of stderr gets a moment to arrive first.
+    child.on('exit', (code, signal) => {
+      const report = () => {
+        child.stderr.destroy();
+        if (code === 0) return done({ ok: true, detail: 'exit 0' });
+        const tail = stderr.trim().split('\n').pop() ?? '';
+        done({
+          ok: false,
+          detail: `${signal ? `killed by ${signal}` : `exit ${code}`}${tail ? `: ${tail.slice(0, 200)}` : ''}`,
+        });
+      };
+      const soon = setTimeout(report, 100);
+      child.once('close', () => {
+        clearTimeout(soon);
+        report();
       });
     });
     // A program that does not read its stdin is no failure.
