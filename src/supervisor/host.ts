@@ -218,7 +218,7 @@ class Host {
       return this.housekeptAt + HOUSEKEEPING_EVERY_MS;
     this.housekeptAt = now;
     try {
-      const done = housekeep(rt, now);
+      const done = housekeep(rt, now, (line) => this.log(line));
       if (done.eventsRotated) {
         // The watch follows the file it was put on, which is `.1` now.
         this.watcher?.close();

@@ -34,13 +34,27 @@ export interface Housekeeping {
   notificationsPruned: number;
 }
 
-export function housekeep(rt: Runtime, now: number): Housekeeping {
+export function housekeep(
+  rt: Runtime,
+  now: number,
+  log: (line: string) => void = () => undefined,
+): Housekeeping {
+  // Each step on its own: one that fails (a file it cannot read, the store busy) neither skips the
+  // others nor hides what they did (a rotated pane-events.log must be watched anew).
+  const step = <T>(name: string, fallback: T, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (error) {
+      log(`housekeeping: ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return fallback;
+    }
+  };
   return {
-    logsRemoved: pruneLogs(rt, now),
-    eventsRotated: rotatePaneEvents(rt, now),
-    daemonLogRotated: rotateDaemonLog(rt.paths.daemonLog),
-    notificationsPruned: rt.store.outbox.prune(now - OUTBOX_KEEP_MS),
-    vacuumed: vacuumIfGrown(rt),
+    logsRemoved: step('retention', 0, () => pruneLogs(rt, now)),
+    eventsRotated: step('pane-events.log rotation', false, () => rotatePaneEvents(rt, now)),
+    daemonLogRotated: step('daemon.log rotation', false, () => rotateDaemonLog(rt.paths.daemonLog)),
+    notificationsPruned: step('outbox pruning', 0, () => rt.store.outbox.prune(now - OUTBOX_KEEP_MS)),
+    vacuumed: step('vacuum', false, () => vacuumIfGrown(rt)),
   };
 }
 

@@ -8,6 +8,7 @@ import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../../src/core/task.js';
 import { appendExisting, touchPrivateFile } from '../../src/fs-safe.js';
 import { createTask } from '../../src/supervisor/create.js';
 import {
+  housekeep,
   pruneLogs,
   rotateDaemonLog,
   rotatePaneEvents,
@@ -259,5 +260,26 @@ describe('daemon.log and the store', () => {
     expect(vacuumIfGrown(rt)).toBe(true);
     expect(statSync(rt.store.path).size).toBeLessThan(grown);
     expect(vacuumIfGrown(rt)).toBe(false);
+  });
+
+  it('a step that fails neither stops the others nor goes unsaid', async () => {
+    const rt = setup();
+    expect(vacuumIfGrown(rt)).toBe(false); // records the size
+    const task = await createTask(rt, { name: 'big', nameBase: 'big', env: {}, spec: spec(rt.paths.home) });
+    rt.store.tx(() => {
+      for (let i = 0; i < 3000; i++)
+        rt.store.events.record({ taskId: task.id, taskName: 'big', at: i }, {
+          type: 'output-resumed',
+          data: {},
+        } as never);
+    });
+    rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    rt.store.db.exec('DELETE FROM events; DROP TABLE outbox;');
+    rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const said: string[] = [];
+    const done = housekeep(rt, Date.now(), (line) => said.push(line));
+    expect(done.notificationsPruned).toBe(0);
+    expect(done.vacuumed).toBe(true);
+    expect(said).toEqual([expect.stringMatching(/^housekeeping: outbox pruning failed: .*outbox/)]);
   });
 });
