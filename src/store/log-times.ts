@@ -30,6 +30,11 @@ export class LogTimesRepo {
       .map((row) => parseRow(logTimeRow, 'log_times', row, () => `run ${runId}`));
   }
 
+  /** Forgets the rows up to `offset` (bytes rotated away: a line still on disk starts at or after it, and takes the first row past its start). */
+  forgetBefore(runId: number, offset: number): void {
+    this.db.prepare('DELETE FROM log_times WHERE run_id = ? AND offset <= ?').run(runId, offset);
+  }
+
   /** Forgets a run's rows, with its log files (retention). */
   removeRun(runId: number): void {
     this.db.prepare('DELETE FROM log_times WHERE run_id = ?').run(runId);

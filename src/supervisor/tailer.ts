@@ -50,7 +50,12 @@ export function tailRun(rt: Runtime, run: RunRecord, consume: LineConsumer | nul
     const task = rt.store.tasks.byId(run.taskId);
     if (task && lines.length > 0 && consume) consume(task, current, lines, now);
     // Every byte up to the log's end was captured by now: `log --timestamps` reads this.
-    if (size > current.bytes) rt.store.logTimes.record(run.id, size, now);
+    if (size > current.bytes) {
+      rt.store.logTimes.record(run.id, size, now);
+      // Bytes rotated away have no line left to time: their rows go with them, so a run that lives
+      // for months keeps as many rows as its kept segments had reads.
+      if (view.start > 0) rt.store.logTimes.forgetBefore(run.id, view.start);
+    }
     rt.store.runs.advanceLog(run.id, {
       offset,
       lastOutputAt: grew ? now : null,

@@ -2,7 +2,7 @@
  * The tailer's offset over a rotated log (src/supervisor/log-segments.ts): segments written by
  * hand as the writer lays them out, read by `tailRun` against a real store.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RunRecord } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
@@ -85,5 +85,20 @@ describe('the tailer over rotated segments', () => {
     expect(seen[0]).toBe('000000014');
     expect(seen).toHaveLength(17);
     expect(rt.store.runs.byId(run.id)).toMatchObject({ logOffset: 300, bytes: 300, lines: 17 });
+  });
+
+  it('forgets the capture times of bytes rotated away, keeping those of what is still on disk', async () => {
+    const { rt, run } = await setup();
+    const bytes = stream(30);
+    writeSegments(run.logPath, bytes, 64, [0]);
+    tailRun(rt, rt.store.runs.byId(run.id)!, null);
+    writeSegments(run.logPath, bytes, 64, [1]);
+    tailRun(rt, rt.store.runs.byId(run.id)!, null);
+    expect(rt.store.logTimes.forRun(run.id).map((t) => t.offset)).toEqual([64, 128]);
+    // Segment 0 dropped, 2 written: the row at 64 (the end of segment 0) has no byte left to time.
+    rmSync(segmentPath(run.logPath, 0));
+    writeSegments(run.logPath, bytes, 64, [2]);
+    tailRun(rt, rt.store.runs.byId(run.id)!, null);
+    expect(rt.store.logTimes.forRun(run.id).map((t) => t.offset)).toEqual([128, 192]);
   });
 });
