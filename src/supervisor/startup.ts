@@ -52,12 +52,16 @@ export interface UnitOptions {
   user: string | null;
 }
 
-/** systemd's quoting for one word of a unit file (systemd.syntax(7), systemd.service(5) "Command lines"). */
-function unitWord(text: string): string {
+/**
+ * systemd's quoting for one word of a unit file (systemd.syntax(7)): `\` and `"` are quoting, `%`
+ * starts a specifier everywhere; `$` starts a variable only on a command line (systemd.service(5)
+ * "Command lines"), while in `Environment=` it means itself (systemd.exec(5)).
+ */
+function unitWord(text: string, where: 'command' | 'environment' = 'command'): string {
   if (/[\n\r]/.test(text))
     throw new HoldfastError('EUSAGE', `a newline cannot go into a unit file: ${JSON.stringify(text)}`);
-  // `%` starts a specifier and `$` a variable in ExecStart=; `\` and `"` are quoting.
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+  const quoted = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+  return `"${where === 'command' ? quoted.replace(/\$/g, '$$$$') : quoted}"`;
 }
 
 /**
@@ -73,9 +77,9 @@ export function unitFile(o: UnitOptions): string {
     '[Service]',
     'Type=simple',
     ...(o.user === null ? [] : [`User=${o.user}`]),
-    `ExecStart=${[o.node, o.cli, 'daemon', 'run', '--no-watchdog'].map(unitWord).join(' ')}`,
-    `Environment=${unitWord(`HOLDFAST_HOME=${o.home}`)}`,
-    `Environment=${unitWord(`PATH=${o.path}`)}`,
+    `ExecStart=${[o.node, o.cli, 'daemon', 'run', '--no-watchdog'].map((word) => unitWord(word)).join(' ')}`,
+    `Environment=${unitWord(`HOLDFAST_HOME=${o.home}`, 'environment')}`,
+    `Environment=${unitWord(`PATH=${o.path}`, 'environment')}`,
     // The daemon's log, as under the watchdog (`append:` takes a path unquoted: none with blanks).
     ...(/\s|%/.test(o.home)
       ? []

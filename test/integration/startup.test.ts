@@ -196,6 +196,10 @@ describe('holdfast startup --systemd', () => {
     });
     expect(r.code).toBe(0);
     const unit = JSON.parse(r.stdout).content as string;
+    // `$` is a variable on the command line only; in Environment= it is itself, `%` a specifier in both.
+    const quotedHome = odd.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+    expect(unit).toContain(`Environment="HOLDFAST_HOME=${quotedHome}"\n`);
+    expect(unit).toMatch(/^ExecStart=.*"daemon" "run" "--no-watchdog"$/m);
     const file = join(s.dir, 'odd.service');
     writeFileSync(file, unit);
     const runtime = join(s.dir, 'xdg-runtime');
