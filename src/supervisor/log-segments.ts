@@ -84,6 +84,7 @@ export function logMtimeMs(logPath: string): number | null {
 /**
  * Bytes [from, to) of the stream (to defaults to its end), from the segments on disk: a `from`
  * before the first byte still there starts at that byte (`view.start`), so check it when it matters.
+ * Shorter than asked when a segment went away after `view` was taken: never bytes out of place.
  */
 export function readLog(logPath: string | LogView, from: number, to?: number): Buffer {
   const view = typeof logPath === 'string' ? viewLog(logPath) : logPath;
@@ -93,7 +94,11 @@ export function readLog(logPath: string | LogView, from: number, to?: number): B
     const a = Math.max(from, s.start);
     const b = Math.min(end, s.start + s.size);
     if (b <= a) continue;
-    parts.push(readRange(s.path, a - s.start, b - s.start));
+    const part = readRange(s.path, a - s.start, b - s.start);
+    parts.push(part);
+    // A segment dropped (or cut) since the view was taken: what follows would not start where it
+    // is taken to, so the read ends at the gap and the next view goes on from what is there.
+    if (part.length < b - a) break;
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

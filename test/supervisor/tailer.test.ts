@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RunRecord } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
-import { segmentPath } from '../../src/supervisor/log-segments.js';
+import { readLog, segmentPath, viewLog } from '../../src/supervisor/log-segments.js';
 import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { tailRun } from '../../src/supervisor/tailer.js';
 import { type Home, makeHome } from '../helpers/home.js';
@@ -100,5 +100,16 @@ describe('the tailer over rotated segments', () => {
     writeSegments(run.logPath, bytes, 64, [2]);
     tailRun(rt, rt.store.runs.byId(run.id)!, null);
     expect(rt.store.logTimes.forRun(run.id).map((t) => t.offset)).toEqual([128, 192]);
+  });
+
+  it('a segment dropped after the view was taken ends the read there, never giving later bytes as its own', async () => {
+    const { run } = await setup();
+    const bytes = stream(30);
+    writeSegments(run.logPath, bytes, 64, [0, 1, 2]);
+    const view = viewLog(run.logPath);
+    rmSync(segmentPath(run.logPath, 0));
+    expect(readLog(view, 0, 192)).toEqual(Buffer.alloc(0));
+    rmSync(segmentPath(run.logPath, 2));
+    expect(readLog(view, 64, 192)).toEqual(bytes.subarray(64, 128));
   });
 });
