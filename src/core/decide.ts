@@ -835,6 +835,8 @@ class Decider {
     if (t.state === 'running' || t.state === 'stalled') {
       if (t.supervision.healthyRunId !== run.id && due(run.startedAt + policy.healthyAfterMs)) {
         if (t.supervision.crashLoop) this.journal(event('crash-loop-left', { runId: run.id }), run.id);
+        // A run up this long got past the usage limit that stopped the ones before it.
+        const lifted = (t.supervision.limitSince ?? null) !== null;
         this.set({
           supervision: {
             ...t.supervision,
@@ -842,8 +844,10 @@ class Decider {
             restartTimes: [],
             crashLoop: false,
             healthyRunId: run.id,
+            ...(lifted ? { limitSince: null, limitAttempt: 0 } : {}),
           },
         });
+        if (lifted) this.journal(event('limit-lifted', { continuedBy: 'holdfast' }), run.id);
       }
       const tui = t.spec.agent?.interactive ? (t.tui ?? INITIAL_TUI) : null;
       const silence = stallLimit(

@@ -150,6 +150,8 @@ export interface MissionEventData {
   'milestone-done': { milestone: string; by?: string };
   'gate-passed': { run: number; exitCode: number | null; signal: string | null };
   'gate-failed': { run: number; exitCode: number | null; signal: string | null };
+  /** The gate run was cut short (`reason`, e.g. `server-lost`) before it exited: run `next` replaces it. */
+  'gate-interrupted': { run: number; reason: string; next: number };
 }
 
 export type EventData = TaskEventData & HostEventData & MissionEventData;
@@ -232,6 +234,7 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'milestone-done',
   'gate-passed',
   'gate-failed',
+  'gate-interrupted',
 ]);
 
 function allOf<T extends string>() {

@@ -173,6 +173,31 @@ describe('planAfterExit', () => {
     expect(waits).toEqual([15 * 60_000, 30 * 60_000, 60 * 60_000, 60 * 60_000]);
   });
 
+  it('a limit episode runs from the first run the limit stopped until a run ends another way, which starts the backoff over', () => {
+    let supervision = INITIAL_SUPERVISION;
+    for (const id of [4, 5, 6]) {
+      const plan = planAfterExit(
+        input({
+          run: { id, startedAt: 999_000 },
+          verdict: { class: 'usage-limited', resetAt: null },
+          task: { desired: 'running', restarts: 0, supervision, stopAs: null, nextRun: null },
+        }),
+      );
+      expect(plan.supervision.limitSince, `run ${id}`).toBe(4);
+      supervision = plan.supervision;
+    }
+    const past = planAfterExit(
+      input({
+        run: { id: 7, startedAt: 999_000 },
+        exitCode: 0,
+        task: { desired: 'running', restarts: 0, supervision, stopAs: null, nextRun: null },
+      }),
+    );
+    expect(past.events).toContainEqual({ type: 'limit-lifted', data: { continuedBy: 'holdfast' } });
+    expect([past.supervision.limitSince, past.supervision.limitAttempt]).toEqual([null, 0]);
+    expect(planAfterExit(input({ exitCode: 0 })).events).toEqual([]);
+  });
+
   it('--on-limit fail ends the task; auth fails without a restart; a lost conversation starts fresh at once', () => {
     expect(
       planAfterExit(input({ onLimit: 'fail', verdict: { class: 'usage-limited', resetAt: null } })),

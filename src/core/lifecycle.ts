@@ -200,6 +200,12 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
     if (supervision.crashLoop) events.push({ type: 'crash-loop-left', data: { runId: run.id } });
     supervision = { ...supervision, attempt: 0, restartTimes: [], crashLoop: false };
   }
+  // A run the limit did not stop got past it: the limit episode is over, and a later limit with no
+  // reset time waits the first of `--limit-backoff` again.
+  if (verdict.class !== 'usage-limited' && (supervision.limitSince ?? null) !== null) {
+    supervision = { ...supervision, limitSince: null, limitAttempt: 0 };
+    events.push({ type: 'limit-lifted', data: { continuedBy: 'holdfast' } });
+  }
 
   switch (verdict.class) {
     case 'auth':
@@ -217,7 +223,12 @@ export function planAfterExit(input: AfterExitInput): AfterExitPlan {
       const list = input.limitBackoffMs.length > 0 ? input.limitBackoffMs : [15 * 60_000];
       const wait = known !== null ? known - now : list[Math.min(supervision.limitAttempt, list.length - 1)]!;
       const resetsAt = known ?? now + wait;
-      supervision = { ...supervision, limitAttempt: known === null ? supervision.limitAttempt + 1 : 0 };
+      supervision = {
+        ...supervision,
+        limitAttempt: known === null ? supervision.limitAttempt + 1 : 0,
+        // The limit-reset runs it stops again are the same episode (one `rate-limited`).
+        limitSince: supervision.limitSince ?? run.id,
+      };
       const last = supervision.lastLimitResetAt ?? null;
       const nextStartAt = Math.max(
         resetsAt + limitJitter(wait, random),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type Observed } from './decide.js';
+import { decide, type Observed, type RunView } from './decide.js';
 import type { MissionEvent } from './events.js';
 import { INITIAL_TUI, type Question, type TuiState } from './interactive.js';
 import {
@@ -233,6 +233,72 @@ describe('notificationsFor: once per episode', () => {
     expect(sim.sent[0]!.body.data).toMatchObject({ resetsAt: new Date(reset).toISOString(), known: true });
   });
 
+  it('a headless agent whose limit-reset retries hit a limit with no reset time notifies rate-limited once and resumed once per episode', () => {
+    const headless: AgentSpec = { ...AGENT, interactive: false, limitBackoffMs: [60_000, 120_000, 240_000] };
+    const sim = new Sim(task({ spec: spec({ agent: headless }) }));
+    let now = T0;
+    let run: RunView = { ...RUN, endedAt: null, lastOutputAt: T0 };
+    const limited = (what: string) => {
+      now += 2000;
+      sim.step(now, {
+        run,
+        pane: { kind: 'dead', exitCode: 1, signal: null, at: now, pid: 100 },
+        agent: { verdict: { class: 'usage-limited', resetAt: null }, sessionId: null, toolInFlight: false },
+      });
+      expect(sim.t.state, what).toBe('rate-limited');
+      run = { ...run, endedAt: now };
+    };
+    const retry = (what: string) => {
+      now = sim.t.nextStartAt!;
+      sim.step(now, { run, pane: { kind: 'none' } });
+      expect(sim.t.state, what).toBe('starting');
+      // What applyDecision does with the new run: the store gives it the next id.
+      run = { ...run, id: run.id + 1, n: run.n + 1, cause: 'limit-reset', startedAt: now, endedAt: null };
+      sim.t = { ...sim.t, currentRunId: run.id };
+      sim.step(now + 100, { run, lastRunN: run.n, pane: { kind: 'alive', pid: 100 }, lastOutputAt: now });
+      expect(sim.t.state, what).toBe('running');
+    };
+    limited('run 5');
+    for (const n of [6, 7, 8]) {
+      retry(`retry ${n}`);
+      limited(`retry ${n}`);
+    }
+    expect(sim.sent.map((x) => x.key)).toEqual(['task/7/run/5/rate-limited']);
+    // Run 9 gets past the limit: up --healthy-after, it ends the episode.
+    retry('retry 9');
+    now = run.startedAt + DEFAULT_RESTART_POLICY.healthyAfterMs;
+    sim.step(now, { run, lastRunN: run.n, lastOutputAt: now });
+    sim.step(now + 1000, { run, lastRunN: run.n, lastOutputAt: now + 1000 });
+    expect(sim.sent.map((x) => x.key)).toEqual(['task/7/run/5/rate-limited', 'task/7/run/5/resumed']);
+    // A limit later is a new episode, whose wait starts again at the first of --limit-backoff.
+    limited('run 9');
+    expect(sim.sent.map((x) => [x.event, x.key, x.runId])).toEqual([
+      ['rate-limited', 'task/7/run/5/rate-limited', 5],
+      ['resumed', 'task/7/run/5/resumed', 9],
+      ['rate-limited', 'task/7/run/9/rate-limited', 9],
+    ]);
+    expect(sim.t.limitResetsAt).toBe(now + 60_000);
+  });
+
+  it('a headless limit episode also ends with a run that ends another way', () => {
+    const headless: AgentSpec = { ...AGENT, interactive: false };
+    const limitedRun = { id: 5, n: 1 };
+    const before = task({
+      spec: spec({ agent: headless }),
+      supervision: { ...INITIAL_SUPERVISION, limitSince: 3 },
+    });
+    const drafts = notificationsFor(
+      before,
+      task({ state: 'succeeded', supervision: INITIAL_SUPERVISION }),
+      [
+        { type: 'limit-lifted', data: { continuedBy: 'holdfast' }, run: limitedRun },
+        { type: 'succeeded', data: { run: 1 }, run: limitedRun },
+      ],
+      T0,
+    );
+    expect(drafts.map((x) => x.key)).toEqual(['task/7/run/3/resumed', 'task/7/run/5/succeeded']);
+  });
+
   it('crash-loop notifies when the breaker trips; a decision repeated makes the same key', () => {
     const before = task({ state: 'running' });
     const after = task({ state: 'crash-loop', nextStartAt: T0 + 1_800_000 });
@@ -280,7 +346,7 @@ describe('notificationsFor: the table', () => {
     expect(ok!.body).toMatchObject({ event: 'succeeded', data: { exitCode: 0 } });
   });
 
-  it('rate-limited (headless) carries the reset time; the limit-reset run is `resumed`', () => {
+  it('rate-limited (headless) carries the reset time; starting the limit-reset run notifies nothing (`resumed` is its episode end)', () => {
     const [limited] = one([
       { type: 'rate-limited', data: { resetsAt: T0 + 60_000, known: true, nextStartAt: T0 + 61_000 }, run },
     ]);
@@ -289,13 +355,8 @@ describe('notificationsFor: the table', () => {
       known: true,
       nextStartAt: new Date(T0 + 61_000).toISOString(),
     });
-    const resumed = one([
-      { type: 'restarted', data: { run: 4, cause: 'limit-reset' }, run: { id: 10, n: 4 } },
-    ]);
-    expect(resumed.map((n) => n.event)).toEqual(['resumed']);
-    expect(one([{ type: 'restarted', data: { run: 4, cause: 'backoff' }, run: { id: 10, n: 4 } }])).toEqual(
-      [],
-    );
+    for (const cause of ['limit-reset', 'backoff'] as const)
+      expect(one([{ type: 'restarted', data: { run: 4, cause }, run: { id: 10, n: 4 } }]), cause).toEqual([]);
   });
 
   it('a headless agent that ended waiting for input: needs-input with the reason', () => {

@@ -15,15 +15,20 @@
  * - `crash-loop`: from entering the breaker until it resets (a run stays up `--healthy-after`,
  *   journaled `crash-loop-left`); the decider journals `crash-loop-entered` once per such episode,
  *   and the key names the run that tripped it.
- * - `rate-limited` / `resumed`: the run and the reset time the limit stated (`unknown` when it
- *   stated none), so a TUI whose limit banner flickers in and out notifies once; a new limit (a
- *   new reset time, or a new run) is a new episode.
+ * - `rate-limited` / `resumed` of a run that ended on the limit (a headless agent): the limit
+ *   episode, named by the run the limit first stopped (`supervision.limitSince`): the limit-reset
+ *   runs it stops again are the same episode, so retries with no reset time notify once; it ends
+ *   (`resumed`, journaled `limit-lifted`) when a run gets past the limit: it ends another way or
+ *   stays up `--healthy-after`. The next limit is a new episode.
+ * - `rate-limited` / `resumed` of a live TUI: the run and the reset time the limit stated
+ *   (`unknown` when it stated none), so a TUI whose limit banner flickers in and out notifies
+ *   once; a new limit (a new reset time, or a new run) is a new episode.
  * - `milestone-done`: the milestone; `mission-done`: the mission; `mission-paused`: the pause
  *   since the mission last started or resumed (the caller names that start).
  */
 import type { MissionEvent, TaskEvent } from './events.js';
 import type { NotifyEvent } from './notify.js';
-import type { RunCause, TaskRecord } from './task.js';
+import type { TaskRecord } from './task.js';
 
 /** One notification as the outbox stores it and every sink receives it (`body` is the JSON sent). */
 export interface NotificationDraft {
@@ -84,7 +89,14 @@ interface Rule {
     data: Record<string, unknown>,
     ctx: TaskContext,
     e: NotifiedEvent,
-  ): { data: Record<string, unknown>; text: string; episode?: string; sameAs?: string } | null;
+  ): {
+    data: Record<string, unknown>;
+    text: string;
+    episode?: string;
+    sameAs?: string;
+    /** The run the key names when the episode spans runs (default: the entry's run). */
+    keyRun?: number;
+  } | null;
 }
 
 const name = (ctx: TaskContext) => ctx.before.name;
@@ -92,6 +104,9 @@ const runText = (e: NotifiedEvent) => (e.run === null ? '' : ` (run ${e.run.n})`
 const iso = (ms: unknown) =>
   typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : ms;
 const limitEpisode = (resetsAt: unknown) => (typeof resetsAt === 'number' ? String(resetsAt) : 'unknown');
+/** A headless limit episode is named by the run it began with; a live TUI's by its run and reset time. */
+const limitKey = (since: number | null | undefined, resetsAt: unknown) =>
+  since == null ? { episode: limitEpisode(resetsAt) } : { keyRun: since };
 
 /** The run's exit, from the `exited` entry of the same decision. */
 function exitOf(ctx: TaskContext, e: NotifiedEvent): Record<string, unknown> {
@@ -171,7 +186,7 @@ export const TASK_NOTIFICATIONS: Readonly<Partial<Record<TaskEvent['type'], Rule
   'rate-limited': {
     notify: 'rate-limited',
     make: (d, ctx) => ({
-      episode: limitEpisode(d.known ? d.resetsAt : null),
+      ...limitKey(ctx.after?.supervision.limitSince, d.known ? d.resetsAt : null),
       data: { resetsAt: d.resetsAt, known: d.known, nextStartAt: d.nextStartAt },
       text: `${name(ctx)} hit a usage limit; ${d.known ? 'it resets' : 'trying again'} at ${String(iso(d.resetsAt))}`,
     }),
@@ -179,17 +194,10 @@ export const TASK_NOTIFICATIONS: Readonly<Partial<Record<TaskEvent['type'], Rule
   'limit-lifted': {
     notify: 'resumed',
     make: (d, ctx) => ({
-      episode: limitEpisode(ctx.before.limitResetsAt),
+      ...limitKey(ctx.before.supervision.limitSince, ctx.before.limitResetsAt),
       data: { continuedBy: d.continuedBy },
       text: `${name(ctx)} resumed after its usage limit`,
     }),
-  },
-  restarted: {
-    notify: 'resumed',
-    make: (d, ctx, e) =>
-      (d.cause as RunCause) === 'limit-reset'
-        ? { data: { cause: d.cause }, text: `${name(ctx)} resumed after its usage limit${runText(e)}` }
-        : null,
   },
   stalled: {
     notify: 'stalled',
@@ -222,7 +230,8 @@ export function notificationsFor(
     const made = rule?.make(e.data as Record<string, unknown>, ctx, e);
     if (!rule || !made) continue;
     const key =
-      made.sameAs ?? keyOf(`task/${before.id}/run/${e.run?.id ?? '-'}/${rule.notify}`, made.episode ?? null);
+      made.sameAs ??
+      keyOf(`task/${before.id}/run/${made.keyRun ?? e.run?.id ?? '-'}/${rule.notify}`, made.episode ?? null);
     if (out.some((n) => n.key === key)) continue;
     out.push({
       key,

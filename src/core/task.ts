@@ -159,6 +159,11 @@ export interface Supervision {
   limitAttempt: number;
   /** When the last `limit-reset` run started: the next one waits at least `LIMIT_RESET_SPACING_MS` after it. */
   lastLimitResetAt?: number | null;
+  /**
+   * A headless agent's limit episode: the id of the run whose usage limit began it, kept through the
+   * limit-reset runs the limit stops again, cleared by a run that gets past it (null: none).
+   */
+  limitSince?: number | null;
 }
 
 export const INITIAL_SUPERVISION: Supervision = {

@@ -229,7 +229,11 @@ const pausedRows: Row[] = [
     observed({
       sessions: [session(1, { gateRun: 1 })],
       agent: agentEnded('succeeded'),
-      gate: { lastRun: 1, currentRunId: 21, expected: { ended: true, exitCode: 0, signal: null } },
+      gate: {
+        lastRun: 1,
+        currentRunId: 21,
+        expected: { ended: true, exitCode: 0, signal: null, endReason: null },
+      },
     }),
     NOTHING,
   ],
@@ -560,7 +564,11 @@ const gate: Row[] = [
     observed({
       sessions: gateSessions,
       agent: agentEnded('succeeded', { lastRun: 2 }),
-      gate: { lastRun: 2, currentRunId: 22, expected: { ended: false, exitCode: null, signal: null } },
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: false, exitCode: null, signal: null, endReason: null },
+      },
     }),
     NOTHING,
   ],
@@ -570,7 +578,11 @@ const gate: Row[] = [
     observed({
       sessions: gateSessions,
       agent: agentEnded('succeeded', { lastRun: 2 }),
-      gate: { lastRun: 2, currentRunId: 22, expected: { ended: true, exitCode: 0, signal: null } },
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: true, exitCode: 0, signal: null, endReason: null },
+      },
     }),
     decided(
       {
@@ -595,7 +607,11 @@ const gate: Row[] = [
       milestones: [milestone(0), milestone(1, { status: 'done' })],
       sessions: gateSessions,
       agent: agentEnded('succeeded', { lastRun: 2 }),
-      gate: { lastRun: 2, currentRunId: 22, expected: { ended: true, exitCode: 0, signal: null } },
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: true, exitCode: 0, signal: null, endReason: null },
+      },
     }),
     decided(
       {
@@ -617,7 +633,11 @@ const gate: Row[] = [
     observed({
       sessions: gateSessions,
       agent: agentEnded('succeeded', { lastRun: 2 }),
-      gate: { lastRun: 2, currentRunId: 22, expected: { ended: true, exitCode: 1, signal: null } },
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: true, exitCode: 1, signal: null, endReason: null },
+      },
     }),
     decided(
       {
@@ -638,7 +658,11 @@ const gate: Row[] = [
     observed({
       sessions: gateSessions,
       agent: agentEnded('succeeded', { lastRun: 2 }),
-      gate: { lastRun: 2, currentRunId: 22, expected: { ended: true, exitCode: null, signal: 'SIGKILL' } },
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: true, exitCode: null, signal: 'SIGKILL', endReason: null },
+      },
     }),
     decided(
       {
@@ -652,6 +676,43 @@ const gate: Row[] = [
       },
       [{ type: 'gate-failed', data: { run: 2, exitCode: null, signal: 'SIGKILL' } }],
     ),
+  ],
+  [
+    'a gate run cut short by a reboot (server lost) did not run: the same milestone expects the next gate run, no new session',
+    gateMission(),
+    observed({
+      sessions: gateSessions,
+      agent: agentEnded('succeeded', { lastRun: 2 }),
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: true, exitCode: null, signal: null, endReason: 'server-lost' },
+      },
+    }),
+    decided(
+      {
+        mission: { gateRun: 3 },
+        endSession: { n: 2, endedAt: NOW - 1000, endedHow: 'the agent said it finished', gateRun: 3 },
+      },
+      [{ type: 'gate-interrupted', data: { run: 2, reason: 'server-lost', next: 3 } }],
+    ),
+  ],
+  [
+    'the run that replaces a gate run cut short is started, guarded by the cut run',
+    gateMission({ gateRun: 3 }),
+    observed({
+      sessions: [
+        ended(1),
+        session(2, { gateRun: 3, endedAt: NOW - 1000, endedHow: 'the agent said it finished' }),
+      ],
+      agent: agentEnded('succeeded', { lastRun: 2 }),
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: null,
+      },
+    }),
+    decided({}, [], [{ type: 'run-gate', run: 3, command: 'test -f a.txt', create: false, after: 22 }]),
   ],
 ];
 
@@ -828,7 +889,11 @@ describe('decideMission', () => {
     const o = observed({
       sessions: gateSessions,
       agent: agentEnded('succeeded', { lastRun: 2 }),
-      gate: { lastRun: 2, currentRunId: 22, expected: { ended: true, exitCode: 0, signal: null } },
+      gate: {
+        lastRun: 2,
+        currentRunId: 22,
+        expected: { ended: true, exitCode: 0, signal: null, endReason: null },
+      },
     });
     const before = JSON.stringify([m, o]);
     decideMission(m, o, NOW);

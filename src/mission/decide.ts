@@ -61,8 +61,16 @@ export interface AgentObserved {
 export interface GateObserved {
   lastRun: number;
   currentRunId: number | null;
-  /** The run the gate phase waits for (`mission.gateRun`), once it exists. */
-  expected: { ended: boolean; exitCode: number | null; signal: string | null } | null;
+  /**
+   * The run the gate phase waits for (`mission.gateRun`), once it exists. `endReason`: why it ended
+   * when the gate did not simply exit (`server-lost`: a reboot or a lost tmux server cut it short).
+   */
+  expected: {
+    ended: boolean;
+    exitCode: number | null;
+    signal: string | null;
+    endReason: string | null;
+  } | null;
 }
 
 export interface MissionObserved {
@@ -367,6 +375,24 @@ function decideGate(m: Mission, o: MissionObserved, now: number): MissionDecisio
   }
   const run = o.gate.expected;
   if (run === null || !run.ended) return NOTHING();
+  // Cut short with its tmux server (a reboot), the gate never finished: it says nothing of the
+  // work, so the same milestone's gate runs again, as the next run, and no session is spent.
+  if (run.endReason === 'server-lost') {
+    const next = o.gate.lastRun + 1;
+    const session = currentSession(m, o);
+    return decision(
+      {
+        mission: { gateRun: next },
+        endSession: {
+          n: session.n,
+          endedAt: session.endedAt ?? now,
+          endedHow: session.endedHow ?? 'the agent said it finished',
+          gateRun: next,
+        },
+      },
+      [{ type: 'gate-interrupted', data: { run: m.gateRun, reason: run.endReason, next } }],
+    );
+  }
   const passed = run.exitCode === 0 && run.signal === null;
   const endSession = {
     n: m.sessions,

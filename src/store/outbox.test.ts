@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PaneFact } from '../core/decide.js';
+import type { AgentFacts, PaneFact } from '../core/decide.js';
 import type { SinkSpec } from '../core/notify.js';
-import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';
+import { type AgentSpec, DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';
 import { applyDecision, type DecisionContext } from './apply.js';
 import { openStore, type Store } from './db.js';
 
@@ -83,6 +83,69 @@ describe('the outbox', () => {
     };
     expect(store.tx(() => store.outbox.enqueue(draft, 'job', null, 3000))).toBe(false);
     expect(store.outbox.list()).toHaveLength(1);
+  });
+
+  it('a headless agent whose limit-reset retries hit a limit with no reset time enqueues one rate-limited, then one resumed when a run gets past it', () => {
+    let pane: PaneFact = { kind: 'none' };
+    let agent: AgentFacts | null = null;
+    const ctx = (now: number): DecisionContext => ({
+      now,
+      jitter: 0.5,
+      self: process.pid,
+      logPath: (_t, n) => `/dev/null/agent/${n}`,
+      facts: () => ({ pane, agent }),
+    });
+    const agentSpec: AgentSpec = {
+      kind: 'claude',
+      model: null,
+      unattended: false,
+      onLimit: 'wait',
+      limitBackoffMs: [60_000],
+      extraArgs: [],
+    };
+    const task = store.tx(() =>
+      store.tasks.insert({
+        name: 'agent',
+        spec: { ...spec(), restart: { ...DEFAULT_RESTART_POLICY, mode: 'on-failure' }, agent: agentSpec },
+        desired: 'running',
+        state: 'pending',
+        now: 1000,
+      }),
+    );
+    let now = 1000;
+    const step = (p: PaneFact, a: AgentFacts | null = null) => {
+      pane = p;
+      agent = a;
+      applyDecision(store, task.id, ctx(now));
+    };
+    const ends = (v: AgentFacts['verdict'], exitCode: number) => {
+      now += 1000;
+      step(
+        { kind: 'dead', exitCode, signal: null, at: now, pid: 4242 },
+        { verdict: v, sessionId: null, toolInFlight: false },
+      );
+    };
+    const run = () => {
+      step({ kind: 'none' });
+      now += 100;
+      step({ kind: 'alive', pid: 4242 });
+      expect(store.tasks.byId(task.id)!.state).toBe('running');
+    };
+    run();
+    for (let retry = 0; retry < 4; retry++) {
+      ends({ class: 'usage-limited', resetAt: null }, 1);
+      expect(store.tasks.byId(task.id)!.state, `run ${retry + 1}`).toBe('rate-limited');
+      now = store.tasks.byId(task.id)!.nextStartAt!;
+      run();
+    }
+    ends({ class: 'done' }, 0);
+    expect(store.tasks.byId(task.id)!.state).toBe('succeeded');
+    const first = store.runs.forTask(task.id)[0]!.id;
+    expect(store.outbox.list().map((r) => [r.event, r.key])).toEqual([
+      ['rate-limited', `task/${task.id}/run/${first}/rate-limited`],
+      ['resumed', `task/${task.id}/run/${first}/resumed`],
+      ['succeeded', `task/${task.id}/run/${store.tasks.byId(task.id)!.currentRunId}/succeeded`],
+    ]);
   });
 
   it('is written in the transaction of the decision: an outbox that cannot be written leaves the task as it was', () => {

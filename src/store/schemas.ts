@@ -115,6 +115,7 @@ export const supervision: z.ZodType<Partial<Supervision>> = z.looseObject({
   healthyRunId: intOrNull.optional(),
   limitAttempt: int.optional(),
   lastLimitResetAt: intOrNull.optional(),
+  limitSince: intOrNull.optional(),
 });
 
 export const nextRun: z.ZodType<NextRun> = z.looseObject({

@@ -104,7 +104,9 @@ function observeGate(rt: Runtime, record: MissionRecord): GateObserved | null {
   return {
     lastRun: rt.store.runs.lastN(task.id),
     currentRunId: task.currentRunId,
-    expected: run ? { ended: run.endedAt !== null, exitCode: run.exitCode, signal: run.signal } : null,
+    expected: run
+      ? { ended: run.endedAt !== null, exitCode: run.exitCode, signal: run.signal, endReason: run.endReason }
+      : null,
   };
 }
 

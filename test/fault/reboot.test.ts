@@ -210,4 +210,63 @@ describe('a simulated reboot (daemon, watchdog, tmux server and tasks killed; on
     ]);
     expect(readFileSync(gates, 'utf8')).toBe('alpha\nbeta\n');
   }, 120_000);
+
+  it('a reboot during a mission gate runs that gate again, once, with no new agent session', async () => {
+    const h = home();
+    const repo = makeRepo(join(h.dir, 'repo'));
+    const gates = join(h.dir, 'gate-runs');
+    const go = join(h.dir, 'go');
+    // The gate waits for `go`, which is only there after the power cut: the first run is cut short.
+    writeFileSync(
+      join(h.dir, 'mission.md'),
+      [
+        '# One file',
+        '',
+        '## Alpha',
+        'Create a.txt.',
+        `gate: echo gate >> ${gates}; while [ ! -f ${go} ]; do sleep 0.1; done; test -f a.txt`,
+        '',
+      ].join('\n'),
+    );
+    const env = {
+      PATH: `${FAKE_BIN}:${process.env.PATH}`,
+      FAKE_AGENT_STATE: join(h.dir, 'fake-mission'),
+      FAKE_AGENT_SCENARIO: JSON.stringify({
+        invocations: [
+          { steps: [{ write: { path: 'a.txt', content: 'a\n' } }, { succeed: true }] },
+          { steps: [{ succeed: true }] },
+        ],
+      }),
+    };
+    const init = await h.cli(
+      ['mission', 'init', 'one', '--agent', 'claude', '--cwd', repo, '--file', join(h.dir, 'mission.md')],
+      { env },
+    );
+    expect(init.code, init.stderr).toBe(0);
+    expect((await h.cli(['mission', 'start', 'one'], { env })).code).toBe(0);
+    await waitFor(
+      () => (existsSync(gates) ? readFileSync(gates, 'utf8') : ''),
+      (text) => text === 'gate\n',
+      { what: 'the gate running', timeoutMs: 20_000 },
+    );
+    await waitForDaemon(h);
+
+    powerCut(h);
+    writeFileSync(go, '');
+    bootUnit(h);
+
+    const mission = await waitFor(
+      () => h.json<MissionView>(['mission', 'status', 'one']),
+      (v) => v.state === 'done',
+      { what: 'the mission to finish', timeoutMs: 30_000 },
+    );
+    expect(mission.sessions.map((s) => [s.milestone, s.endedHow])).toEqual([['Alpha', 'the gate passed']]);
+    expect(invocations(join(h.dir, 'fake-mission'))).toHaveLength(1);
+    expect(readFileSync(gates, 'utf8')).toBe('gate\ngate\n');
+    const journal = (await h.events('one')).filter((e) => e.type.startsWith('gate-'));
+    expect(journal.map((e) => [e.type, e.data.run])).toEqual([
+      ['gate-interrupted', 1],
+      ['gate-passed', 2],
+    ]);
+  }, 90_000);
 });
