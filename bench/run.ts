@@ -1,7 +1,7 @@
 /**
  * holdfast's benchmarks, each beside its peer (pm2 7.0.4, or a bare tmux pane) in the same run.
  *
- *   npm run bench                       the full suite (~6 min on 2 cores)
+ *   npm run bench                       the full suite (~7 min on 2 cores)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
  *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill, delivery, signals, reboot
  *   npm run bench -- --kills 1000       the death scenario with that many kills
