@@ -1,9 +1,9 @@
 /**
  * holdfast's benchmarks, each beside its peer (pm2 7.0.4, or a bare tmux pane) in the same run.
  *
- *   npm run bench                       the full suite (~6 min on 2 cores)
+ *   npm run bench                       the full suite (~7 min on 2 cores)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
- *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill, delivery, signals
+ *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill, delivery, signals, reboot
  *   npm run bench -- --kills 1000       the death scenario with that many kills
  *
  * Prints a table on stdout (progress goes to stderr) and writes bench/results/<timestamp>.json and
@@ -24,9 +24,10 @@ import { delivery } from './scenarios/delivery.js';
 import { idle } from './scenarios/idle.js';
 import { logCapture } from './scenarios/log-capture.js';
 import { ls } from './scenarios/ls.js';
+import { reboot } from './scenarios/reboot.js';
 import { signals } from './scenarios/signals.js';
 
-const SCENARIOS: readonly Scenario[] = [death, ls, idle, logCapture, daemonKill, delivery, signals];
+const SCENARIOS: readonly Scenario[] = [death, ls, idle, logCapture, daemonKill, delivery, signals, reboot];
 const FLEET_SIZE = 200;
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | null; kills: number | null } {
