@@ -9,6 +9,8 @@
  * fails, naming the check and the seed. Everything runs in a private home removed at the end; every
  * signal goes to a pid read from that home (its pid file, its tmux server, its task panes).
  */
+
+import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -27,7 +29,7 @@ import { exec } from '../../bench/lib/exec.js';
 import { summarize } from '../../bench/lib/stats.js';
 import { nowMs, sleep } from '../../bench/lib/time.js';
 import { prng } from '../helpers/random.js';
-import { ChaosHome, type Pane, procState, signalSame, startTime, WATCHDOG } from './home.js';
+import { ChaosHome, type Pane, parentPid, procState, signalSame, startTime, WATCHDOG } from './home.js';
 import { checkRun, EXCUSED, type LostWhy, parseLines, type RunCheck } from './lines.js';
 import { checkInputs, checkSessions, type InputCheck, type TuiLaunch } from './tui.js';
 
@@ -531,8 +533,14 @@ class Chaos {
         if (!input) return false;
         const pane = await this.livePane(TUI);
         // Only the run the input is being typed into: a kill of another would test nothing new.
-        if (!pane || pane.runId !== input.runId || !h.isOurs(pane.pid)) return false;
-        process.kill(pane.pid, 'SIGKILL');
+        if (!pane || pane.runId !== input.runId) return false;
+        // The TUI itself (the pane's process is holdfast's run-task.pl, its parent), as a crash.
+        const row = h.db.prepare('SELECT task_pid FROM runs WHERE id = ?').get(input.runId) as
+          | { task_pid: number | null }
+          | undefined;
+        const pid = row?.task_pid ?? null;
+        if (pid === null || parentPid(pid) !== pane.pid) return false;
+        process.kill(pid, 'SIGKILL');
         this.killedIn.set(input.state, (this.killedIn.get(input.state) ?? 0) + 1);
         this.record(kind, (v) => {
           const up = Chaos.up(v, TUI);
@@ -911,7 +919,8 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck {
       | undefined;
     return { id: s.id, text: s.text, state: row?.state ?? 'missing', reason: row?.reason ?? null };
   });
-  const prompts = readJsonl<{ prompt: string }>(join(c.tuiState(), 'inputs.jsonl')).map((r) => r.prompt);
+  const got = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'inputs.jsonl'));
+  const prompts = got.map((r) => r.prompt);
   const check = checkInputs(rows, prompts);
   const text = new Map(rows.map((r) => [r.id, r.text]));
   for (const t of check.twice) c.fail(`input ${t.id} (${text.get(t.id)}) reached the agent ${t.times} times`);
@@ -931,7 +940,31 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck {
     )
       .map((e) => `${new Date(e.at).toISOString().slice(11, 23)} ${e.type}`)
       .join(', ');
-    log(`input ${r.id} (${r.text}) ${r.state}${r.reason ? `: ${r.reason}` : ''}; ${journal}`);
+    const times = (at: number) => new Date(at).toISOString().slice(11, 23);
+    const receipts = got
+      .filter((g) => g.prompt.split('\n').includes(r.text))
+      .map((g) => `received by pid ${g.pid} at ${times(g.at)}`);
+    log(
+      `input ${r.id} (${r.text}) ${r.state}${r.reason ? `: ${r.reason}` : ''}; ${journal}; ${receipts.join(', ') || 'never received'}`,
+    );
+  }
+  if (check.failedReceived.length + check.lost.length + check.twice.length > 0) {
+    const at = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().slice(11, 23));
+    const runs = h.db
+      .prepare(
+        'SELECT r.n AS n, r.pid AS pid, r.started_at AS started, r.ended_at AS ended, r.end_reason AS reason FROM runs r JOIN tasks t ON t.id = r.task_id WHERE t.name = ? ORDER BY r.n',
+      )
+      .all(TUI) as {
+      n: number;
+      pid: number | null;
+      started: number;
+      ended: number | null;
+      reason: string | null;
+    }[];
+    for (const r of runs)
+      log(`tui run ${r.n}: pid ${r.pid} ${at(r.started)} → ${at(r.ended)} ${r.reason ?? ''}`);
+    for (const i of readJsonl<{ pid: number; at: number }>(join(c.tuiState(), 'invocations.jsonl')))
+      log(`tui fake started: pid ${i.pid} at ${at(i.at)}`);
   }
   return check;
 }
@@ -1091,6 +1124,7 @@ async function main(): Promise<number> {
     c.stop();
     c.liftAll();
     for (const db of c.lockHolders) if (db.open) db.close();
+    if (process.env.CHAOS_KEEP) execFileSync('cp', ['-a', h.dir, h.tuiDir, process.env.CHAOS_KEEP]);
     h.dispose();
     cleanupAll();
   }

@@ -394,6 +394,57 @@ describe('send', () => {
     );
     expect(receipts(s)).toEqual([{ prompt: 'taken over', pid: second!.pid }]);
   }, 60_000);
+
+  // Found by the chaos suite: the deliverer waited for its paste to be drawn, saw the next run's
+  // empty composer for 2 s and failed the input ("the composer held nothing"), never typed again.
+  it('a TUI killed while its input is being pasted (drawn late): the next run gets it, once, confirmed', async () => {
+    const h = withDaemon();
+    // The terminal's input taken 1.5 s late (a loaded machine): the paste is not drawn yet when
+    // the TUI is killed. A prompt box soon after a start.
+    const s = scratch({ FAKE_TUI_INPUT_LAG_MS: '1500', FAKE_TUI_CLAUDE_READY_MS: '50' });
+    await h.json<TaskView>(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--backoff',
+        '50ms..100ms',
+      ],
+      { env: s.env },
+    );
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes(`❯${NBSP}`),
+      { what: "claude's empty composer", timeoutMs: 15_000 },
+    );
+    await waitForDaemon(h);
+    const { id } = await h.json<InputView>(['send', 'c', 'pasted, then killed']);
+    await waitFor(
+      () => inputRow(h, id).state,
+      (state) => state === 'sending',
+      { what: 'the input being pasted', intervalMs: 10 },
+    );
+    const first = invocations(s)[0]!;
+    process.kill(first.pid, 'SIGKILL');
+    await waitFor(
+      () => inputRow(h, id).state,
+      (state) => state === 'confirmed' || state === 'failed',
+      { what: 'the input settled', timeoutMs: 30_000 },
+    );
+    expect(inputRow(h, id)).toMatchObject({ state: 'confirmed', reason: null });
+    await waitFor(
+      () => receipts(s),
+      (v) => v.length > 0,
+      { what: 'the prompt received' },
+    );
+    expect(receipts(s)).toEqual([{ prompt: 'pasted, then killed', pid: invocations(s)[1]!.pid }]);
+  }, 60_000);
 });
 
 function invocations(s: Scratch): { pid: number; sessionId: string }[] {

@@ -328,6 +328,9 @@ export class Courier {
     // Until the paste is drawn: a loaded TUI drew it more than 300 ms late (the real claude, right
     // after a turn ended), and failing on the empty composer left the text there, typed, unsent.
     for (const until = Date.now() + SECOND_ENTER_MS; ; ) {
+      // A run that ended meanwhile took the paste with it; the pane may show the next run's
+      // empty composer, which is no reason to fail the input: the next run gets it.
+      if (!this.onRun(task, input.runId)) return this.requeue(task, input);
       composer = readComposer(agent, await this.screen(task));
       if (composerHolds(agent, composer, pastedText(input.text)) || Date.now() >= until) break;
       await sleep(100);
