@@ -1,7 +1,7 @@
 /**
  * The chaos suite: command tasks that print numbered lines (and write each to a side file once
- * printed) and a fake agent, under a seeded stream of faults, then checks that nothing was lost,
- * repeated or run twice.
+ * printed), a fake headless agent and the fake claude TUI sent inputs, under a seeded stream of
+ * faults, then checks that nothing was lost, repeated or run twice, and each input delivered once.
  *
  *   npm run chaos -- [--faults 1000] [--tasks 20] [--seed N]
  *
@@ -988,7 +988,10 @@ function table(
       : 'n/a';
   };
   rows.push(['seed', String(c.args.seed)]);
-  rows.push(['faults', `${c.faults.length} in ${seconds.toFixed(0)} s over ${c.args.tasks} tasks + 1 agent`]);
+  rows.push([
+    'faults',
+    `${c.faults.length} in ${seconds.toFixed(0)} s over ${c.args.tasks} tasks + 2 agents`,
+  ]);
   for (const [kind] of WEIGHTS) {
     const fs = byKind.get(kind) ?? [];
     const skipped = kind === 'disk full' && !c.h.tmpfs ? ' (n/a: needs root and tmpfs)' : '';
