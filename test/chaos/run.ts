@@ -31,7 +31,7 @@ import { nowMs, sleep } from '../../bench/lib/time.js';
 import { prng } from '../helpers/random.js';
 import { ChaosHome, type Pane, parentPid, procState, signalSame, startTime, WATCHDOG } from './home.js';
 import { checkRun, EXCUSED, type LostWhy, parseLines, type RunCheck } from './lines.js';
-import { checkInputs, checkSessions, type InputCheck, type TuiLaunch } from './tui.js';
+import { checkInputs, checkSessions, type InputCheck, refusalExcused, type TuiLaunch } from './tui.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'holdfast.js');
@@ -143,7 +143,7 @@ class Chaos {
   /** Inputs, from their own stream so the faults' draws stay those of the seed. */
   readonly inputRandom: () => number;
   readonly sent: Sent[] = [];
-  readonly sendRefused: string[] = [];
+  readonly sendRefused: { text: string; at: number; stderr: string }[] = [];
   /** The input's state when a mid-input fault killed its agent or daemon. */
   readonly killedIn = new Map<string, number>();
   private inputsMade = 0;
@@ -298,12 +298,13 @@ class Chaos {
   /** `holdfast send` of the next unique text; its input id, or null when send refused it. */
   async sendInput(): Promise<number | null> {
     const text = `chaos input ${++this.inputsMade}`;
+    const at = nowMs();
     const r = await exec(process.execPath, [BIN, 'send', TUI, text, '--json'], {
       env: this.h.env,
       cwd: this.h.dir,
     });
     if (r.code !== 0) {
-      this.sendRefused.push(`${text}: exit ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+      this.sendRefused.push({ text, at, stderr: `exit ${r.code}: ${r.stderr.trim().split('\n')[0]}` });
       return null;
     }
     const id = (JSON.parse(r.stdout) as { id: number }).id;
@@ -320,7 +321,8 @@ class Chaos {
       try {
         await this.sendInput();
       } catch (error) {
-        this.sendRefused.push(`send failed: ${error instanceof Error ? error.message : String(error)}`);
+        const stderr = error instanceof Error ? error.message : String(error);
+        this.sendRefused.push({ text: 'a send', at: nowMs(), stderr });
       }
     }
   }
@@ -912,7 +914,7 @@ function readJsonl<T>(file: string): T[] {
 }
 
 /** Every accepted input settled once, received by the TUI's "model" at most once (never twice). */
-function checkSent(c: Chaos, h: ChaosHome): InputCheck {
+function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refusedUnexcused: number } {
   const rows = c.sent.map((s) => {
     const row = h.db.prepare('SELECT state, reason FROM inputs WHERE id = ?').get(s.id) as
       | { state: string; reason: string | null }
@@ -928,7 +930,8 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck {
   for (const o of check.open) c.fail(`input ${o.id} (${text.get(o.id)}) is still ${o.state} at the end`);
   for (const f of check.failedReceived)
     c.fail(`input ${f.id} (${text.get(f.id)}) reached the agent but is failed: ${f.reason}`);
-  for (const r of c.sendRefused) c.fail(`holdfast send refused an input: ${r}`);
+  const refused = c.sendRefused.filter((r) => !refusalExcused(r.stderr, r.at, c.diskFull));
+  for (const r of refused) c.fail(`holdfast send refused ${r.text}: ${r.stderr}`);
   // What happened to each input that was not simply confirmed, for whoever reads a failure.
   for (const r of rows.filter((r) => r.state !== 'confirmed')) {
     const journal = (
@@ -966,7 +969,7 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck {
     for (const i of readJsonl<{ pid: number; at: number }>(join(c.tuiState(), 'invocations.jsonl')))
       log(`tui fake started: pid ${i.pid} at ${at(i.at)}`);
   }
-  return check;
+  return { ...check, refused: c.sendRefused.length, refusedUnexcused: refused.length };
 }
 
 function table(
@@ -974,7 +977,7 @@ function table(
   report: Report,
   agent: { runs: number; sameSession: boolean },
   tui: { runs: number; sameSession: boolean },
-  inputs: InputCheck,
+  inputs: InputCheck & { refused: number; refusedUnexcused: number },
   seconds: number,
 ): string {
   const rows: [string, string][] = [];
@@ -1036,9 +1039,10 @@ function table(
     '  failed, never received (allowed)',
     `${inputs.failedUnreceived.length}${[...reasons].map(([r, n]) => `; ${n}: ${r}`).join('')}`,
   ]);
+  rows.push(['  send refused: disk full (allowed)', String(inputs.refused - inputs.refusedUnexcused)]);
   rows.push([
-    '  failed but received / still open / send refused (FAIL)',
-    `${inputs.failedReceived.length} / ${inputs.open.length} / ${c.sendRefused.length}`,
+    '  failed but received / still open / send refused otherwise (FAIL)',
+    `${inputs.failedReceived.length} / ${inputs.open.length} / ${inputs.refusedUnexcused}`,
   ]);
   rows.push(['result', c.failures.length === 0 ? 'PASS' : `FAIL (${c.failures.length} checks)`]);
   const width = Math.max(...rows.map(([k]) => k.length));

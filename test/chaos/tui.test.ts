@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInputs, checkSessions, receivedCounts } from './tui.js';
+import { checkInputs, checkSessions, receivedCounts, refusalExcused } from './tui.js';
 
 const input = (id: number, state: string, reason: string | null = null) => ({
   id,
@@ -80,5 +80,16 @@ describe('chaos session check', () => {
       'run 4 was on session s2, not s1',
     ]);
     expect(checkSessions([], null)).toEqual(['the fake TUI never ran']);
+  });
+});
+
+describe('chaos send refusal', () => {
+  const disk = 'holdfast: disk full: cannot write /tmp/h/holdfast.db';
+  it('a refusal is excused only when it says the disk is full while the suite had filled it', () => {
+    expect(refusalExcused(disk, 5000, [[4000, 6000]])).toBe(true);
+    expect(refusalExcused(disk, 7000, [[4000, 6000]])).toBe(true);
+    expect(refusalExcused(disk, 9000, [[4000, 6000]])).toBe(false);
+    expect(refusalExcused('holdfast: database is locked', 5000, [[4000, 6000]])).toBe(false);
+    expect(refusalExcused(disk, 5000, [])).toBe(false);
   });
 });

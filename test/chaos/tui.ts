@@ -93,3 +93,21 @@ export function checkSessions(launches: readonly TuiLaunch[], transcriptAt: numb
   });
   return problems;
 }
+
+/** Slack around a disk-full window: the send may have met the full disk as it was being lifted. */
+const DISK_SLACK_MS = 1500;
+
+/**
+ * Whether a `holdfast send` that exited non-zero was right to: only one that said the disk was
+ * full, while the suite had filled it (nothing was accepted, and the user was told).
+ */
+export function refusalExcused(
+  stderr: string,
+  at: number,
+  diskFull: readonly (readonly [number, number])[],
+): boolean {
+  return (
+    stderr.includes('holdfast: disk full') &&
+    diskFull.some(([from, to]) => at >= from - DISK_SLACK_MS && at <= to + DISK_SLACK_MS)
+  );
+}
