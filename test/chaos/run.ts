@@ -933,7 +933,9 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
   const refused = c.sendRefused.filter((r) => !refusalExcused(r.stderr, r.at, c.diskFull));
   for (const r of refused) c.fail(`holdfast send refused ${r.text}: ${r.stderr}`);
   // What happened to each input that was not simply confirmed, for whoever reads a failure.
-  for (const r of rows.filter((r) => r.state !== 'confirmed')) {
+  const submits = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'submits.jsonl'));
+  const lostIds = new Set(check.lost.map((l) => l.id));
+  for (const r of rows.filter((r) => r.state !== 'confirmed' || lostIds.has(r.id))) {
     const journal = (
       h.db
         .prepare(
@@ -947,8 +949,12 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
     const receipts = got
       .filter((g) => g.prompt.split('\n').includes(r.text))
       .map((g) => `received by pid ${g.pid} at ${times(g.at)}`);
+    // Submitted (its UserPromptSubmit hooks started) but never received: the TUI died in its hooks.
+    const submitted = submits
+      .filter((g) => g.prompt.split('\n').includes(r.text))
+      .map((g) => `submitted to pid ${g.pid} at ${times(g.at)}`);
     log(
-      `input ${r.id} (${r.text}) ${r.state}${r.reason ? `: ${r.reason}` : ''}; ${journal}; ${receipts.join(', ') || 'never received'}`,
+      `input ${r.id} (${r.text}) ${r.state}${r.reason ? `: ${r.reason}` : ''}; ${journal}; ${[...submitted, ...receipts].join(', ') || 'never submitted'}${receipts.length ? '' : ', never received'}`,
     );
   }
   if (check.failedReceived.length + check.lost.length + check.twice.length > 0) {
