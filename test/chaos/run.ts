@@ -923,7 +923,12 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
   });
   const got = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'inputs.jsonl'));
   const prompts = got.map((r) => r.prompt);
-  const check = checkInputs(rows, prompts);
+  const submits = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'submits.jsonl'));
+  const check = checkInputs(
+    rows,
+    prompts,
+    submits.map((r) => r.prompt),
+  );
   const text = new Map(rows.map((r) => [r.id, r.text]));
   for (const t of check.twice) c.fail(`input ${t.id} (${text.get(t.id)}) reached the agent ${t.times} times`);
   for (const l of check.lost) c.fail(`input ${l.id} (${text.get(l.id)}) lost: ${l.why}`);
@@ -933,8 +938,7 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
   const refused = c.sendRefused.filter((r) => !refusalExcused(r.stderr, r.at, c.diskFull));
   for (const r of refused) c.fail(`holdfast send refused ${r.text}: ${r.stderr}`);
   // What happened to each input that was not simply confirmed, for whoever reads a failure.
-  const submits = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'submits.jsonl'));
-  const lostIds = new Set(check.lost.map((l) => l.id));
+  const lostIds = new Set([...check.lost, ...check.diedInHooks].map((l) => l.id));
   for (const r of rows.filter((r) => r.state !== 'confirmed' || lostIds.has(r.id))) {
     const journal = (
       h.db
@@ -1046,6 +1050,10 @@ function table(
     `${inputs.failedUnreceived.length}${[...reasons].map(([r, n]) => `; ${n}: ${r}`).join('')}`,
   ]);
   rows.push(['  send refused: disk full (allowed)', String(inputs.refused - inputs.refusedUnexcused)]);
+  rows.push([
+    '  confirmed, TUI killed in its prompt hooks (known gap, reported)',
+    String(inputs.diedInHooks.length),
+  ]);
   rows.push([
     '  failed but received / still open / send refused otherwise (FAIL)',
     `${inputs.failedReceived.length} / ${inputs.open.length} / ${inputs.refusedUnexcused}`,

