@@ -31,8 +31,8 @@ async function main(argv: string[]): Promise<void> {
   const event = String(payload.hook_event_name ?? payload.type ?? 'unknown');
   const append = (extra: Pick<SignalLine, 'questionId' | 'decision'>): boolean => {
     const line = signalLineSchema.parse({ at: Date.now(), agent, source, event, payload, ...extra });
-    if (!appendExisting(paths.signalsFile(task), `${JSON.stringify(line)}\n`)) return false;
-    appendExisting(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
+    if (!appendPatiently(paths.signalsFile(task), `${JSON.stringify(line)}\n`)) return false;
+    appendPatiently(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
     return true;
   };
   if (event === 'PreToolUse') {
@@ -67,6 +67,30 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     JSON.stringify({ hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: answer } }),
   );
+}
+
+/** How long a full disk is waited out: the agent waits for its hook meanwhile. */
+const FULL_DISK_PATIENCE_MS = 5000;
+
+/**
+ * Appends, waiting out a full disk (ENOSPC, tried again every 100 ms) for a while: a lost
+ * UserPromptSubmit line leaves an input the agent took unconfirmed, so it would be failed. A retry
+ * starts with a newline, so a part written before the disk filled stays a line of its own (one no
+ * reader parses) instead of garbling the whole one.
+ */
+function appendPatiently(path: string, data: string): boolean {
+  const deadline = Date.now() + FULL_DISK_PATIENCE_MS;
+  let text = data;
+  for (;;) {
+    try {
+      return appendExisting(path, text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC' || Date.now() >= deadline) throw error;
+      text = `\n${data}`;
+      // A synchronous sleep: the question's asking line is appended from a synchronous callback.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
 }
 
 function asRecord(text: string): Record<string, unknown> | null {

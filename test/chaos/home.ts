@@ -24,10 +24,19 @@ export class ChaosHome {
   readonly socket: string;
   readonly env: NodeJS.ProcessEnv;
   readonly tmpfs: boolean;
+  /**
+   * The interactive agent's user HOME and the fake TUI's records, off the tmpfs: a full disk is a
+   * fault of holdfast's home, and the records that check it must not be lost to it.
+   */
+  readonly tuiDir: string;
   private readonly untrack: () => void;
+  private readonly untrackTui: () => void;
   private database: Database.Database | null = null;
 
   constructor() {
+    this.tuiDir = realpathSync(mkdtempSync('/tmp/hfc-tui-'));
+    // Tracked first, so the guardian removes it after it has stopped the home's processes.
+    this.untrackTui = track({ kind: 'dir', path: this.tuiDir });
     this.dir = realpathSync(mkdtempSync('/tmp/hfc-'));
     this.socket = join(this.dir, 'tmux.sock');
     this.tmpfs = mountTmpfs(this.dir);
@@ -146,6 +155,7 @@ export class ChaosHome {
     }
     this.untrack();
     rmSync(this.dir, { recursive: true, force: true });
+    this.untrackTui();
   }
 }
 
@@ -164,6 +174,15 @@ export function startTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function parentPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return null;
   }

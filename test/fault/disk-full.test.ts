@@ -3,8 +3,17 @@
  * outlive it, a stop must still stop, and errors must say the disk is full and where.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { daemonStatus } from '../helpers/daemon.js';
@@ -90,6 +99,39 @@ describe('fault: a full disk', () => {
       rmSync(join(h.dir, 'filler'));
     } finally {
       held?.close();
+      unmount();
+    }
+  });
+
+  // Found by the chaos suite: a UserPromptSubmit line lost to a full disk left the delivery
+  // unconfirmed, so the input failed ("not confirmed 10 s after Enter") though the agent had it.
+  it("an agent's hook on a full disk waits for space and then appends its signal line, whole", async () => {
+    const h = home();
+    const unmount = onSmallDisk(h);
+    try {
+      const signals = join(h.dir, 'tasks', 'c', 'signals.jsonl');
+      mkdirSync(join(h.dir, 'tasks', 'c'), { recursive: true, mode: 0o700 });
+      writeFileSync(signals, '', { mode: 0o600 });
+      fill(join(h.dir, 'filler'));
+      const hook = spawn(
+        process.execPath,
+        [resolve(BIN, '..', '..', 'dist', 'hook', 'main.js'), h.dir, 'c', '1', 'claude'],
+        { stdio: ['pipe', 'ignore', 'ignore'] },
+      );
+      const gone = exited(hook);
+      hook.stdin!.end(
+        JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: 'on a full disk', session_id: 's' }),
+      );
+      // Space again only after the hook has met the full disk.
+      await new Promise((r) => setTimeout(r, 700));
+      rmSync(join(h.dir, 'filler'));
+      expect(await gone).toBe(0);
+      const lines = readFileSync(signals, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as { event: string; payload: { prompt: string } });
+      expect(lines.map((l) => [l.event, l.payload.prompt])).toEqual([['UserPromptSubmit', 'on a full disk']]);
+    } finally {
       unmount();
     }
   });

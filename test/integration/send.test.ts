@@ -3,10 +3,11 @@
  * input typed into the composer once (docs/INTERACTIVE.md §2), confirmed by its UserPromptSubmit
  * hook, and counted in the fake's inputs.jsonl (what the "model" got); never over a human.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../../src/store/events.js';
 import type { InputView } from '../../src/views/input.js';
@@ -339,7 +340,181 @@ describe('send', () => {
     expectEachConfirmedOnce(events, 50);
     expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(5);
   }, 300_000);
+
+  // Found by the chaos suite (test/chaos, "agent killed mid-input"): the takeover waited 1 s, then
+  // pasted by the session's name into the pane respawned for the next run, pressed Enter under the
+  // old run's id and failed the input at once ("the agent exited"), which the new run had taken.
+  it('a daemon that takes over a `sending` input whose run ends during its 1 s settle: the next run gets it, once, confirmed', async () => {
+    const h = withDaemon();
+    // A prompt box soon after a start: the next run is up well within the settle.
+    const s = scratch({ FAKE_TUI_CLAUDE_READY_MS: '50' });
+    await h.json<TaskView>(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--backoff',
+        '50ms..100ms',
+      ],
+      { env: s.env },
+    );
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes(`❯${NBSP}`),
+      { what: "claude's empty composer" },
+    );
+    const daemon = await waitForDaemon(h);
+    const id = recordSending(h, 'c', 'taken over');
+    await waitFor(
+      () => inputRow(h, id).owner_pid,
+      (pid) => pid === daemon,
+      { what: 'the daemon taking the input over', intervalMs: 10 },
+    );
+    const first = invocations(s)[0]!;
+    process.kill(first.pid, 'SIGKILL');
+    await waitFor(
+      () => inputRow(h, id).state,
+      (state) => state === 'confirmed' || state === 'failed',
+      { what: 'the input settled', timeoutMs: 20_000 },
+    );
+    expect(inputRow(h, id)).toMatchObject({ state: 'confirmed', reason: null });
+    const second = invocations(s)[1];
+    expect(second?.sessionId).toBe(first.sessionId);
+    // The model gets it once its UserPromptSubmit hook has ended, just after the hook's line.
+    await waitFor(
+      () => receipts(s),
+      (v) => v.length > 0,
+      { what: 'the prompt received' },
+    );
+    expect(receipts(s)).toEqual([{ prompt: 'taken over', pid: second!.pid }]);
+  }, 60_000);
+
+  // Found by the chaos suite: the deliverer waited for its paste to be drawn, saw the next run's
+  // empty composer for 2 s and failed the input ("the composer held nothing"), never typed again.
+  it('a TUI killed while its input is being pasted (drawn late): the next run gets it, once, confirmed', async () => {
+    const h = withDaemon();
+    // The terminal's input taken 1.5 s late (a loaded machine): the paste is not drawn yet when
+    // the TUI is killed. A prompt box soon after a start.
+    const s = scratch({ FAKE_TUI_INPUT_LAG_MS: '1500', FAKE_TUI_CLAUDE_READY_MS: '50' });
+    await h.json<TaskView>(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '-n',
+        'c',
+        '-C',
+        s.work,
+        '--backoff',
+        '50ms..100ms',
+      ],
+      { env: s.env },
+    );
+    await waitFor(
+      () => screen(h, 'c'),
+      (v) => v.includes(`❯${NBSP}`),
+      { what: "claude's empty composer", timeoutMs: 15_000 },
+    );
+    await waitForDaemon(h);
+    const { id } = await h.json<InputView>(['send', 'c', 'pasted, then killed']);
+    await waitFor(
+      () => inputRow(h, id).state,
+      (state) => state === 'sending',
+      { what: 'the input being pasted', intervalMs: 10 },
+    );
+    const first = invocations(s)[0]!;
+    process.kill(first.pid, 'SIGKILL');
+    await waitFor(
+      () => inputRow(h, id).state,
+      (state) => state === 'confirmed' || state === 'failed',
+      { what: 'the input settled', timeoutMs: 30_000 },
+    );
+    expect(inputRow(h, id)).toMatchObject({ state: 'confirmed', reason: null });
+    await waitFor(
+      () => receipts(s),
+      (v) => v.length > 0,
+      { what: 'the prompt received' },
+    );
+    expect(receipts(s)).toEqual([{ prompt: 'pasted, then killed', pid: invocations(s)[1]!.pid }]);
+  }, 60_000);
 });
+
+function invocations(s: Scratch): { pid: number; sessionId: string }[] {
+  return readFileSync(join(s.state, 'invocations.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { pid: number; sessionId: string });
+}
+
+function receipts(s: Scratch): { prompt: string; pid: number }[] {
+  let text = '';
+  try {
+    text = readFileSync(join(s.state, 'inputs.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { prompt: string; pid: number })
+    .map(({ prompt, pid }) => ({ prompt, pid }));
+}
+
+/**
+ * An input as a deliverer killed right after recording it `sending` leaves it: its owner a dead
+ * process, its buffer not loaded, nothing pasted, on the task's current run.
+ */
+function recordSending(h: Home, name: string, text: string): number {
+  const db = new Database(join(h.dir, 'holdfast.db'));
+  try {
+    const task = db.prepare('SELECT id, current_run_id FROM tasks WHERE name = ?').get(name) as {
+      id: number;
+      current_run_id: number;
+    };
+    const at = Date.now();
+    return Number(
+      db
+        .prepare(
+          `INSERT INTO inputs (task_id, text, source, mode, state, created_at, updated_at, run_id,
+             signals_offset, buffer, sending_at, owner_pid, owner_start)
+           VALUES (?, ?, 'send', 'pane', 'sending', ?, ?, ?, ?, 'hf-in-gone', ?, ?, 'gone')`,
+        )
+        .run(
+          task.id,
+          text,
+          at,
+          at,
+          task.current_run_id,
+          statSync(join(h.dir, 'tasks', name, 'signals.jsonl')).size,
+          at,
+          spawnSync('true').pid,
+        ).lastInsertRowid,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+function inputRow(h: Home, id: number): { state: string; reason: string | null; owner_pid: number | null } {
+  const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT state, reason, owner_pid FROM inputs WHERE id = ?').get(id) as {
+      state: string;
+      reason: string | null;
+      owner_pid: number | null;
+    };
+  } finally {
+    db.close();
+  }
+}
 
 /** A terminal attached to the session: `script` gives tmux's client a pty; its stdin is the keyboard. */
 function attachClient(h: Home, name: string): ChildProcess {

@@ -302,13 +302,22 @@ export class Courier {
       deferred: null,
     });
     if (!moved) return 0;
-    await this.paste(task, buffer, input.text);
+    if (!(await this.paste(task, input, buffer))) return this.requeue(task, input);
     return this.enter(task, input);
   }
 
-  private async paste(task: TaskRecord, buffer: string, text: string): Promise<void> {
-    await this.rt.tmux.loadBuffer(buffer, pastedText(text));
+  /**
+   * Pastes the input, only while the task's live run is still the one it is recorded as typed
+   * into: a run that ended while this deliverer looked at the screen (or waited out a takeover)
+   * has its pane respawned for the next run, which a paste by the session's name would reach,
+   * to be journaled, confirmed or failed under the old run. False: not pasted.
+   */
+  private async paste(task: TaskRecord, input: InputRecord, buffer: string): Promise<boolean> {
+    if (!this.onRun(task, input.runId)) return false;
+    await this.rt.tmux.loadBuffer(buffer, pastedText(input.text));
+    if (!this.onRun(task, input.runId)) return false;
     await this.rt.tmux.pasteBuffer(buffer, target(task));
+    return true;
   }
 
   /** After the paste: ≥ 300 ms, the text checked in the composer, `sent`, Enter, then confirm. */
@@ -319,6 +328,9 @@ export class Courier {
     // Until the paste is drawn: a loaded TUI drew it more than 300 ms late (the real claude, right
     // after a turn ended), and failing on the empty composer left the text there, typed, unsent.
     for (const until = Date.now() + SECOND_ENTER_MS; ; ) {
+      // A run that ended meanwhile took the paste with it; the pane may show the next run's
+      // empty composer, which is no reason to fail the input: the next run gets it.
+      if (!this.onRun(task, input.runId)) return this.requeue(task, input);
       composer = readComposer(agent, await this.screen(task));
       if (composerHolds(agent, composer, pastedText(input.text)) || Date.now() >= until) break;
       await sleep(100);
@@ -329,6 +341,8 @@ export class Courier {
         composer.kind === 'draft' ? 'other text' : composer.kind === 'empty' ? 'nothing' : 'no prompt box';
       return this.fail(task, input, `after the paste the composer held ${shown}: not submitted`);
     }
+    // The TUI it was pasted into has gone (nothing was submitted): the next run gets it, once.
+    if (!this.onRun(task, input.runId)) return this.requeue(task, input);
     const sentAt = this.rt.now();
     const waitedMs = sentAt - input.createdAt;
     if (
@@ -387,17 +401,17 @@ export class Courier {
 
   /** A `sending` input whose deliverer died: find out whether the paste happened before going on. */
   private async resumeSending(task: TaskRecord, input: InputRecord, run: RunRecord | null): Promise<number> {
-    if (!run || run.id !== input.runId) {
-      // The TUI it was being typed into is gone, and with it anything pasted (no Enter was pressed).
-      this.move(task, input, 'queued', { buffer: null, runId: null, signalsOffset: null, sendingAt: null });
-      return 0;
-    }
+    if (!run || run.id !== input.runId) return this.requeue(task, input);
     await sleep(TAKEOVER_SETTLE_MS);
     const signals = this.rt.paths.signalsFile(task.name);
     const at = findConfirmation(signals, input.signalsOffset ?? 0, input.text);
     if (at !== null) return this.confirm(task, input, at);
+    // The run may have ended during the settle and its pane been respawned for the next run: what
+    // the pane shows now is not the TUI the input was being typed into.
+    if (!this.onRun(task, input.runId)) return this.requeue(task, input);
     if (input.buffer !== null && (await this.rt.tmux.hasBuffer(input.buffer))) {
       // Loaded, never pasted (a paste deletes it).
+      if (!this.onRun(task, input.runId)) return this.requeue(task, input);
       await this.rt.tmux.pasteBuffer(input.buffer, target(task));
       this.log(`${task.name}: input ${input.id} was loaded but not pasted: pasted now`);
       return this.enter(task, input);
@@ -410,7 +424,7 @@ export class Courier {
       const buffer = `hf-in-${input.id}-${randomBytes(4).toString('hex')}`;
       if (!this.move(task, input, 'sending', { buffer })) return 0;
       input.buffer = buffer;
-      await this.paste(task, buffer, input.text);
+      if (!(await this.paste(task, input, buffer))) return this.requeue(task, input);
       return this.enter(task, input);
     }
     if (composer.kind === 'none') return 200;
@@ -433,6 +447,19 @@ export class Courier {
     const enteredAt =
       Date.now() - (input.enters >= 2 ? SECOND_ENTER_MS : SECOND_ENTER_MS - TAKEOVER_SETTLE_MS);
     return this.awaitConfirmation(task, input, enteredAt);
+  }
+
+  /** A `sending` input whose TUI is gone, and with it anything pasted (no Enter was pressed): queued again. */
+  private requeue(task: TaskRecord, input: InputRecord): number {
+    this.move(task, input, 'queued', { buffer: null, runId: null, signalsOffset: null, sendingAt: null });
+    return 0;
+  }
+
+  /** Whether the task's live run, read now, is `runId` (its pane carries that run). */
+  private onRun(task: TaskRecord, runId: number | null): boolean {
+    const current = this.rt.store.tasks.byId(task.id);
+    const run = current ? liveRun(this.rt, current) : null;
+    return run !== null && run.id === runId;
   }
 
   private async screen(task: TaskRecord): Promise<string> {
