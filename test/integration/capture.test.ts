@@ -78,6 +78,39 @@ function lastTick(log: string): number {
   return seen[seen.length - 1] ?? 0;
 }
 
+/**
+ * The ticker running with the tasks' folders on a 2 MB tmpfs of their own (root only, as in CI; the
+ * store stays writable), its first ticks in the log and its one pipe process found; the server
+ * killed and the tmpfs unmounted after `body`, however it ends.
+ */
+async function tickerOnSmallDisk(
+  h: Home,
+  body: (run: { h: Home; log: string; filler: string; pipe: number[] }) => Promise<void>,
+): Promise<void> {
+  const tasks = join(h.dir, 'tasks');
+  mkdirSync(tasks, { mode: 0o700 });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tasks]);
+  try {
+    expect((await h.cli(['run', '--name', 'ticker', '--', ...TICKER])).code).toBe(0);
+    const log = join(tasks, 'ticker', 'run-1.log');
+    await waitFor(
+      () => lastTick(log),
+      (n) => n >= 3,
+      { what: 'the first ticks in the log' },
+    );
+    const pipe = pipeProcesses(h, log);
+    expect(pipe).toHaveLength(1);
+    await body({ h, log, filler: join(tasks, 'filler'), pipe });
+  } finally {
+    try {
+      h.tmux(['kill-server']);
+    } catch {
+      // no server
+    }
+    execFileSync('umount', ['-l', tasks]);
+  }
+}
+
 describe('capture of a run whose pipe-pane process died', () => {
   it('a killed pipe is journaled as capture-lost at the log size, attached again, and new output reaches the log', async () => {
     const h = home();
@@ -157,22 +190,7 @@ describe('capture of a run whose pipe-pane process died', () => {
   });
 
   it('a pipe that gave up on a full disk (past its wait) is journaled (diskFull) and attached again once space is freed', async () => {
-    const h = home();
-    // The tasks' folders on a tmpfs of their own (root only, as in CI); the store stays writable.
-    const tasks = join(h.dir, 'tasks');
-    mkdirSync(tasks, { mode: 0o700 });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tasks]);
-    const filler = join(tasks, 'filler');
-    try {
-      expect((await h.cli(['run', '--name', 'ticker', '--', ...TICKER])).code).toBe(0);
-      const log = join(tasks, 'ticker', 'run-1.log');
-      await waitFor(
-        () => lastTick(log),
-        (n) => n >= 3,
-        { what: 'the first ticks in the log' },
-      );
-      const pipe = pipeProcesses(h, log);
-      expect(pipe).toHaveLength(1);
+    await tickerOnSmallDisk(home(), async ({ h, log, filler, pipe }) => {
       fill(filler);
       // The writer waits out a full disk for 10 minutes, then gives up: kill it as if that time had passed.
       process.kill(pipe[0]!, 'SIGKILL');
@@ -208,32 +226,11 @@ describe('capture of a run whose pipe-pane process died', () => {
         { what: 'new ticks past the cut' },
       );
       expect(after.length).toBeGreaterThanOrEqual(3);
-    } finally {
-      try {
-        h.tmux(['kill-server']);
-      } catch {
-        // no server
-      }
-      execFileSync('umount', ['-l', tasks]);
-    }
+    });
   });
 
   it('a disk full for seconds loses no byte: the writer waits, and what the pane printed meanwhile reaches the log in order', async () => {
-    const h = home();
-    const tasks = join(h.dir, 'tasks');
-    mkdirSync(tasks, { mode: 0o700 });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tasks]);
-    const filler = join(tasks, 'filler');
-    try {
-      expect((await h.cli(['run', '--name', 'ticker', '--', ...TICKER])).code).toBe(0);
-      const log = join(tasks, 'ticker', 'run-1.log');
-      await waitFor(
-        () => lastTick(log),
-        (n) => n >= 3,
-        { what: 'the first ticks in the log' },
-      );
-      const pipe = pipeProcesses(h, log);
-      expect(pipe).toHaveLength(1);
+    await tickerOnSmallDisk(home(), async ({ h, log, filler, pipe }) => {
       fill(filler);
       const full = lastTick(log);
       // Twenty more ticks printed while nothing can be written.
@@ -249,31 +246,11 @@ describe('capture of a run whose pipe-pane process died', () => {
       expect(after).toEqual(Array.from({ length: after.length }, (_, i) => i + 1));
       expect(pipeProcesses(h, log)).toEqual(pipe);
       expect(ofKind(await h.events('ticker'), 'capture-lost')).toEqual([]);
-    } finally {
-      try {
-        h.tmux(['kill-server']);
-      } catch {
-        // no server
-      }
-      execFileSync('umount', ['-l', tasks]);
-    }
+    });
   });
 
   it('a pipe lost while the disk is full is attached again within moments of the space being freed, not at the next backed-off listing', async () => {
-    const h = home();
-    const tasks = join(h.dir, 'tasks');
-    mkdirSync(tasks, { mode: 0o700 });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tasks]);
-    const filler = join(tasks, 'filler');
-    try {
-      expect((await h.cli(['run', '--name', 'ticker', '--', ...TICKER])).code).toBe(0);
-      const log = join(tasks, 'ticker', 'run-1.log');
-      await waitFor(
-        () => lastTick(log),
-        (n) => n >= 3,
-        { what: 'the first ticks in the log' },
-      );
-      const pipe = pipeProcesses(h, log);
+    await tickerOnSmallDisk(home(), async ({ h, log, filler, pipe }) => {
       fill(filler);
       process.kill(pipe[0]!, 'SIGKILL');
       await waitFor(
@@ -300,14 +277,7 @@ describe('capture of a run whose pipe-pane process died', () => {
         { what: 'the pipe attached again', timeoutMs: 10_000, intervalMs: 20 },
       );
       expect(Date.now() - freed).toBeLessThan(2000);
-    } finally {
-      try {
-        h.tmux(['kill-server']);
-      } catch {
-        // no server
-      }
-      execFileSync('umount', ['-l', tasks]);
-    }
+    });
   });
 });
 

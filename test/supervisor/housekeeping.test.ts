@@ -90,6 +90,21 @@ async function taskWithRuns(
   return { task, runs };
 }
 
+/** Writes 3000 journal rows and deletes them: the store file grows, with that much free to vacuum. */
+async function growStore(rt: Runtime, andThen = ''): Promise<void> {
+  const task = await createTask(rt, { name: 'big', nameBase: 'big', env: {}, spec: spec(rt.paths.home) });
+  rt.store.tx(() => {
+    for (let i = 0; i < 3000; i++)
+      rt.store.events.record({ taskId: task.id, taskName: 'big', at: i }, {
+        type: 'output-resumed',
+        data: {},
+      } as never);
+  });
+  rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
+  rt.store.db.exec(`DELETE FROM events; ${andThen}`);
+  rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
 const removedEvents = (rt: Runtime, taskId: number) =>
   rt.store.events
     .forTask(taskId)
@@ -244,17 +259,7 @@ describe('daemon.log and the store', () => {
     const rt = setup();
     expect(vacuumIfGrown(rt)).toBe(false); // records the size
     const before = statSync(rt.store.path).size;
-    const task = await createTask(rt, { name: 'big', nameBase: 'big', env: {}, spec: spec(rt.paths.home) });
-    rt.store.tx(() => {
-      for (let i = 0; i < 3000; i++)
-        rt.store.events.record({ taskId: task.id, taskName: 'big', at: i }, {
-          type: 'output-resumed',
-          data: {},
-        } as never);
-    });
-    rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    rt.store.db.exec('DELETE FROM events');
-    rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    await growStore(rt);
     const grown = statSync(rt.store.path).size;
     expect(grown).toBeGreaterThanOrEqual(before * 1.5);
     expect(vacuumIfGrown(rt)).toBe(true);
@@ -265,17 +270,7 @@ describe('daemon.log and the store', () => {
   it('a step that fails neither stops the others nor goes unsaid', async () => {
     const rt = setup();
     expect(vacuumIfGrown(rt)).toBe(false); // records the size
-    const task = await createTask(rt, { name: 'big', nameBase: 'big', env: {}, spec: spec(rt.paths.home) });
-    rt.store.tx(() => {
-      for (let i = 0; i < 3000; i++)
-        rt.store.events.record({ taskId: task.id, taskName: 'big', at: i }, {
-          type: 'output-resumed',
-          data: {},
-        } as never);
-    });
-    rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    rt.store.db.exec('DELETE FROM events; DROP TABLE outbox;');
-    rt.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    await growStore(rt, 'DROP TABLE outbox;');
     const said: string[] = [];
     const done = housekeep(rt, Date.now(), (line) => said.push(line));
     expect(done.notificationsPruned).toBe(0);
