@@ -17,7 +17,7 @@ use Fcntl qw(O_WRONLY O_APPEND O_CREAT O_NOFOLLOW);
 
 my ($log, $max, $keep) = @ARGV;
 die "usage: log-pipe.pl LOG MAX KEEP\n" unless defined $keep && $max =~ /^\d+$/ && $keep =~ /^[1-9]\d*$/;
-my ($dir, $stem) = $log =~ m{^(.*)/([^/]+?)(?:\.log)?$} or die "log-pipe.pl: bad log path $log\n";
+my ($dir, $stem) = $log =~ m{^(.*)/([^/]+?)(?:\.log)?\z}s or die "log-pipe.pl: bad log path $log\n";
 
 sub segment { my ($k) = @_; return $k == 0 ? $log : "$dir/$stem.$k.log"; }
 
@@ -25,7 +25,7 @@ my @have;
 if (opendir(my $dh, $dir)) {
   for my $name (readdir $dh) {
     push @have, 0 if "$dir/$name" eq $log;
-    push @have, $1 if $name =~ /^\Q$stem\E\.([1-9]\d*)\.log$/;
+    push @have, $1 if $name =~ /^\Q$stem\E\.([1-9]\d*)\.log\z/;
   }
   closedir $dh;
 }

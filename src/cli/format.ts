@@ -6,7 +6,7 @@ import type { TaskState } from '../core/task.js';
 import type { TaskView } from '../views/task.js';
 
 // Colour only a terminal: picocolors alone also colours piped output whenever CI is set.
-const pc = createColors(
+export const pc = createColors(
   'FORCE_COLOR' in process.env || (Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env)),
 );
 

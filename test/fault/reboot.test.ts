@@ -30,6 +30,15 @@ function invocations(state: string): Invocation[] {
 }
 
 /** What a power cut leaves: no daemon, no watchdog, no tmux server, no task process (SIGKILL by pid). */
+/** SIGKILL a pid this home's processes had; one that ended since it was listed is no error. */
+function killGone(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 function powerCut(h: Home): void {
   const watchdog = Number(
     h.tmux(['display-message', '-p', '-t', '=_holdfast-watchdog:', '#{pane_pid}']).trim(),
@@ -38,8 +47,7 @@ function powerCut(h: Home): void {
   const daemon = Number(readFileSync(join(h.dir, 'daemon.pid'), 'utf8').trim());
   for (const pid of [watchdog, daemon, server]) process.kill(pid, 'SIGKILL');
   // Every process of this home (the tasks, their launchers), as a reboot would.
-  for (let i = 0; i < 5; i++)
-    for (const pid of processesOfHome(h.dir).filter(isAlive)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 5; i++) for (const pid of processesOfHome(h.dir).filter(isAlive)) killGone(pid);
   expect(processesOfHome(h.dir).filter(isAlive)).toEqual([]);
   expect(() => execFileSync('tmux', ['-S', h.socket, 'list-sessions'], { stdio: 'ignore' })).toThrow();
 }

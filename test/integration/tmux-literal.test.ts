@@ -158,7 +158,12 @@ describe('values reach tmux literally where tmux expands formats', () => {
       { what: 'the second run to fail' },
     );
     expect(failed.exitCode).toBe(1);
-    const log = await h.cli(['log', run.name, '--run', '2']);
+    // The pipe's writer may still be writing the run's last bytes when its exit is recorded.
+    const log = await waitFor(
+      () => h.cli(['log', run.name, '--run', '2']),
+      (r) => r.stdout !== '',
+      { what: "the second run's output in its log" },
+    );
     expect(log.stdout).toBe(`holdfast: cannot enter the working directory ${dir}\n`);
   });
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { type ConfigFile, formatProblem, readConfigFile } from '../../config/load.js';
 import { type Check, runDoctor } from '../../supervisor/doctor.js';
 import { check } from '../../supervisor/doctor-check.js';
 import { action } from '../action.js';
 import { checkConfig } from '../config-file.js';
 import { daemonDisabled } from '../daemon-client.js';
+import { pc } from '../format.js';
 
 export function register(program: Command): void {
   program
