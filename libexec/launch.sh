@@ -37,7 +37,13 @@ shift
 # After the environment, so PWD names this directory, not the creator's. An absolute path never
 # consults CDPATH. A directory that has gone is an error, not a run somewhere else.
 if ! cd -- "$dir" 2>/dev/null; then
-  echo "holdfast: cannot enter the working directory $dir" >&2
+  message="holdfast: cannot enter the working directory $dir"
+  # Through run-task.pl as any task, so the line is in the log before the pane ends (a bare exit
+  # can end the pane before tmux has read it, under load).
+  if command -v perl >/dev/null 2>&1; then
+    cd / && exec perl "${BASH_SOURCE[0]%/*}/run-task.pl" - -- sh -c 'printf "%s\n" "$1" >&2; exit 1' _ "$message"
+  fi
+  echo "$message" >&2
   exit 1
 fi
 
