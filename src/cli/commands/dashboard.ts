@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { HoldfastError } from '../../core/errors.js';
+import { FINAL_STATES } from '../../core/task.js';
 import { currentLease } from '../../supervisor/lease.js';
 import { PACKAGE_ROOT } from '../../supervisor/runtime.js';
 import { isLoopbackAddress } from '../../web/security.js';
 import { startDashboard } from '../../web/server.js';
 import { dashboardToken } from '../../web/token.js';
 import { action } from '../action.js';
+import { ensureDaemon } from '../daemon-client.js';
 
 interface DashboardOptions {
   port: string;
@@ -43,10 +45,12 @@ export function register(program: Command): void {
             },
           );
         }
-        // Once, as `ls` does: with no daemon, tasks that want supervising get one. The dashboard
-        // itself only reads from here on.
-        await ctx.refresh();
         const rt = ctx.rt;
+        // Tasks that want supervising get a daemon, as after any holdfast command; the dashboard
+        // itself only reads (with none, its banner says so and nothing is decided here).
+        if (rt.store.tasks.all().some((t) => t.desired === 'running' && !FINAL_STATES.has(t.state))) {
+          await ensureDaemon(ctx);
+        }
         const token = dashboardToken(rt.paths.home);
         let dashboard: Awaited<ReturnType<typeof startDashboard>>;
         try {
