@@ -43,7 +43,10 @@ export class LiveHub {
 
   /** The overview as of now (rebuilt if a tick has not just done it). */
   overview(): Snapshot {
-    if (this.current === null || this.options.src.now() - this.builtAt >= this.tickMs) this.rebuild(false);
+    // Pages already connected get what this rebuild finds changed, before anyone is sent the result.
+    if (this.current === null || this.options.src.now() - this.builtAt >= this.tickMs) {
+      this.rebuild(this.clients.size > 0);
+    }
     return this.current!;
   }
 
