@@ -181,6 +181,8 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
     });
   });
 
+  // Browsers ask for it on every page; there is none, and a 404 would be noise in the console.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/api/overview', (c) => c.json(hub.overview()));
 
   const taskOf = (c: Context) => options.src.store.tasks.byName(c.req.param('name') ?? '');
@@ -270,6 +272,13 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
     if (!options.src.store.missions.byName(name))
       return c.json({ error: `holdfast: no mission named ${name}` }, 404);
     return cliRead(c, ['mission', 'status', name, '--json'], true);
+  });
+
+  app.get('/api/missions/:name/continue-prompt', (c) => {
+    const name = c.req.param('name');
+    if (!options.src.store.missions.byName(name))
+      return c.json({ error: `holdfast: no mission named ${name}` }, 404);
+    return cliRead(c, ['mission', 'continue-prompt', name], false);
   });
 
   app.post('/api/tasks/:name/:action', async (c) => {
