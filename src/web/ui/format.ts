@@ -35,6 +35,10 @@ export const STATE_ICON: Record<string, string> = {
   'rate-limited': '⏸',
   stalled: '⧗',
   'waiting-input': '✋',
+  // milestones and missions
+  done: '✔',
+  active: '▸',
+  paused: '⏸',
 };
 
 /** waiting-input and crash-loop first (they need someone), then what runs, then the rest. */

@@ -44,6 +44,7 @@ export function MissionPage({ live, name }: { live: Live; name: string }) {
   const row = live.missions.find((m) => m.name === name);
   const [view, setView] = useState<MissionView | null>(null);
   const [prompt, setPrompt] = useState<string | null>(null);
+  const [gate, setGate] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     getJson<MissionView>(`/api/missions/${encodeURIComponent(name)}`)
@@ -55,6 +56,10 @@ export function MissionPage({ live, name }: { live: Live; name: string }) {
     getJson<{ text: string }>(`/api/missions/${encodeURIComponent(name)}/continue-prompt`)
       .then((p) => setPrompt(p.text))
       .catch(() => setPrompt(null));
+    // The gate runs as the task <mission>-gate: its last run's output is the gate's verdict.
+    getJson<{ text: string }>(`/api/tasks/${encodeURIComponent(`${name}-gate`)}/log`)
+      .then((g) => setGate(g.text.split('\n').slice(-40).join('\n')))
+      .catch(() => setGate(null));
   }, [name, row?.updatedAt]);
   useLayoutEffect(() => {
     if (view && document.body.dataset.ready !== 'true') {
@@ -137,6 +142,12 @@ export function MissionPage({ live, name }: { live: Live; name: string }) {
             <h2>Next</h2>
             <div data-testid="mission-next">
               <p>{view.next}</p>
+              {gate ? (
+                <details open>
+                  <summary>the gate's output</summary>
+                  <pre class="log">{gate}</pre>
+                </details>
+              ) : null}
               {prompt ? (
                 <details>
                   <summary>the next continuation prompt</summary>
