@@ -158,4 +158,17 @@ describe('the dashboard in chromium', () => {
     await page.waitForSelector('[data-testid="journal"] tr[data-type="stopped"]', { timeout: 15_000 });
     expect(await page.evaluate("performance.getEntriesByType('navigation').length")).toBe(1);
   });
+
+  it('says so in a banner while no daemon holds the lease, and keeps working', async () => {
+    const h = home();
+    await h.json(['run', '--name', 'steady', '--', 'bash', '-c', 'echo up; exec sleep 600']);
+    const d = await startDashboard(h);
+    const page = await open(d.url);
+    expect(await page.locator('[data-testid="daemon-banner"]').count()).toBe(0);
+    expect((await h.cli(['daemon', 'stop'])).code).toBe(0);
+    await page.locator('[data-testid="daemon-banner"]').waitFor({ timeout: 20_000 });
+    expect(await rowState(page, 'steady')).toBe('running');
+    expect((await h.cli(['daemon', 'start'])).code).toBe(0);
+    await page.locator('[data-testid="daemon-banner"]').waitFor({ state: 'detached', timeout: 20_000 });
+  });
 });
