@@ -56,6 +56,7 @@ const ACTIONS: readonly ActionName[] = ['stop', 'restart', 'resume', 'rm', 'chec
 const ACTION_TIMEOUT_MS = 60_000;
 const READ_TIMEOUT_MS = 30_000;
 const LOG_LINES = 5000;
+const MAX_TEXT_CHARS = 2 * 1024 * 1024;
 /** A page that reads slower than this much queued is sent no screen frames until it catches up. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -199,7 +200,11 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
       const line = out.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit ${out.code}`;
       return c.json({ error: line.trim() }, 502);
     }
-    if (!asJson) return c.json({ text: stripVTControlCharacters(out.stdout) });
+    if (!asJson) {
+      // Many runs of a chatty task: the page shows the end, and a browser need not hold 60 MB.
+      const text = stripVTControlCharacters(out.stdout);
+      return c.json({ text: text.length > MAX_TEXT_CHARS ? text.slice(-MAX_TEXT_CHARS) : text });
+    }
     try {
       return c.json(JSON.parse(out.stdout) as object);
     } catch {
