@@ -2,17 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { actionArgs, actionResult, shownCommand } from './cli-runner.js';
 
 describe("the dashboard's actions as CLI commands", () => {
-  it('each action is the command of the same name, with --json', () => {
-    expect(actionArgs('t', 'stop', {})).toEqual({ args: ['stop', 't', '--json'] });
-    expect(actionArgs('t', 'rm', {})).toEqual({ args: ['rm', 't', '--force', '--json'] });
-    expect(actionArgs('t', 'resume', { prompt: 'go on' })).toEqual({
-      args: ['resume', 't', '--prompt', 'go on', '--json'],
+  it('each action is the command of the same name, with --json, every value where no option can take it', () => {
+    expect(actionArgs('t', 'stop', {})).toEqual({ args: ['stop', '--json', '--', 't'] });
+    expect(actionArgs('t', 'rm', {})).toEqual({ args: ['rm', '--force', '--json', '--', 't'] });
+    expect(actionArgs('t', 'resume', { prompt: '--now go on' })).toEqual({
+      args: ['resume', '--prompt=--now go on', '--json', '--', 't'],
     });
-    expect(actionArgs('t', 'resume', { prompt: '  ' })).toEqual({ args: ['resume', 't', '--json'] });
-    expect(actionArgs('t', 'answer', { choice: 'no', message: 'use pnpm' })).toEqual({
-      args: ['answer', 't', 'no', '--message', 'use pnpm', '--json'],
+    expect(actionArgs('t', 'resume', { prompt: '  ' })).toEqual({ args: ['resume', '--json', '--', 't'] });
+    expect(actionArgs('t', 'answer', { choice: 'no', message: '-use pnpm' })).toEqual({
+      args: ['answer', '--message=-use pnpm', '--json', '--', 't', 'no'],
     });
-    expect(actionArgs('t', 'send', { text: '--help' })).toEqual({ args: ['send', 't', '--help', '--json'] });
+    expect(actionArgs('t', 'send', { text: '--file=/etc/passwd' })).toEqual({
+      args: ['send', '--json', '--', 't', '--file=/etc/passwd'],
+    });
   });
 
   it('refuses an answer without a choice and a send without text', () => {
@@ -40,6 +42,6 @@ describe("the dashboard's actions as CLI commands", () => {
   });
 
   it('shows the command as a user would type it, quoted where a shell needs it', () => {
-    expect(shownCommand(['send', 't', "it's done", '--json'])).toBe("holdfast send t 'it'\\''s done'");
+    expect(shownCommand(['send', '--json', '--', 't', "it's done"])).toBe("holdfast send t 'it'\\''s done'");
   });
 });

@@ -42,7 +42,11 @@ export function runCli(
   });
 }
 
-/** The argv of an action, as `holdfast <action> …` takes it; null with why when the request lacks what it needs. */
+/**
+ * The argv of an action, as `holdfast <action> …` takes it, or why the request lacks what it
+ * needs. Every value the page sent goes where commander cannot take it for an option: an option's
+ * value joined with `=`, the task and the input after `--` (a text starting with `-` is text).
+ */
 export function actionArgs(
   name: string,
   action: ActionName,
@@ -52,28 +56,32 @@ export function actionArgs(
     case 'stop':
     case 'restart':
     case 'checkpoint':
-      return { args: [action, name, '--json'] };
+      return { args: [action, '--json', '--', name] };
     case 'rm':
-      return { args: ['rm', name, '--force', '--json'] };
+      return { args: ['rm', '--force', '--json', '--', name] };
     case 'resume': {
-      const prompt = body.prompt?.trim() ? ['--prompt', body.prompt] : [];
-      return { args: ['resume', name, ...prompt, '--json'] };
+      const prompt = body.prompt?.trim() ? [`--prompt=${body.prompt}`] : [];
+      return { args: ['resume', ...prompt, '--json', '--', name] };
     }
     case 'answer': {
       if (!body.choice) return { error: 'answer needs a choice: yes, always, no or an option number' };
-      const message = body.message?.trim() ? ['--message', body.message] : [];
-      return { args: ['answer', name, body.choice, ...message, '--json'] };
+      const message = body.message?.trim() ? [`--message=${body.message}`] : [];
+      return { args: ['answer', ...message, '--json', '--', name, body.choice] };
     }
     case 'send':
       if (!body.text?.trim()) return { error: 'send needs the input text' };
-      return { args: ['send', name, body.text, '--json'] };
+      return { args: ['send', '--json', '--', name, body.text] };
   }
 }
 
 /** A command line as a user would type it, for the page to show beside the outcome. */
 export function shownCommand(args: readonly string[]): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
-  return ['holdfast', ...args.filter((a) => a !== '--json').map(quote)].join(' ');
+  // `--` is shown only where it matters: before a value that starts with `-`.
+  const cut = args.indexOf('--');
+  const needed = cut !== -1 && args.slice(cut + 1).some((a) => a.startsWith('-'));
+  const shown = args.filter((a, i) => a !== '--json' && (a !== '--' || (needed && i === cut)));
+  return ['holdfast', ...shown.map(quote)].join(' ');
 }
 
 /** The CLI's `--json` result, or its one-line error (`{"error":{…}}` or the `holdfast: …` line). */

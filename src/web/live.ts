@@ -56,10 +56,12 @@ export class LiveHub {
    */
   join(client: LiveClient, since: number | null): void {
     const snap = this.overview();
-    client.send({ type: 'snapshot', ...snap });
+    // The entries it missed first: a page cut off between the two messages then asks again from
+    // its old id, instead of from the snapshot's, past entries it never got.
     if (since !== null && since < snap.journalId) {
-      client.send({ type: 'journal', entries: this.entriesBetween(since, snap.journalId) });
+      client.send({ type: 'journal', entries: this.entriesBetween(since, snap.journalId, REPLAY_LIMIT) });
     }
+    client.send({ type: 'snapshot', ...snap });
     this.clients.add(client);
     this.timer ??= setInterval(() => this.tick(), this.tickMs);
   }
@@ -96,23 +98,30 @@ export class LiveHub {
   private rebuild(broadcast: boolean): void {
     const src = this.options.src;
     const before = this.current;
-    this.signature = storeSignature(src.store);
+    // Everything is read before anything is kept: a read that fails leaves the last state as it
+    // was, so the next tick finds the same change again instead of losing it.
+    const signature = storeSignature(src.store);
     const next = snapshot(src, this.lastLines, this.options.daemon());
-    this.current = next;
-    this.builtAt = src.now();
+    const entries =
+      broadcast && before !== null && next.journalId > before.journalId
+        ? this.entriesBetween(before.journalId, next.journalId, Number.POSITIVE_INFINITY)
+        : [];
     const rows = new Map(next.tasks.map((r) => [r.name, JSON.stringify(r)]));
     const upsert: TaskRow[] = next.tasks.filter((r) => this.rows.get(r.name) !== rows.get(r.name));
     const remove = [...this.rows.keys()].filter((name) => !rows.has(name));
-    this.rows = rows;
     const missionsKey = JSON.stringify(next.missions);
     const missionsChanged = missionsKey !== this.missionsKey;
+    this.signature = signature;
+    this.current = next;
+    this.builtAt = src.now();
+    this.rows = rows;
     this.missionsKey = missionsKey;
     if (!broadcast || before === null) {
       this.daemonKey = JSON.stringify(next.daemon);
       return;
     }
-    if (next.journalId > before.journalId) {
-      this.broadcast({ type: 'journal', entries: this.entriesBetween(before.journalId, next.journalId) });
+    for (let i = 0; i < entries.length; i += REPLAY_LIMIT) {
+      this.broadcast({ type: 'journal', entries: entries.slice(i, i + REPLAY_LIMIT) });
     }
     if (upsert.length > 0 || remove.length > 0) {
       this.broadcast({ type: 'tasks', journalId: next.journalId, upsert, remove, now: next.now });
@@ -129,16 +138,25 @@ export class LiveHub {
     this.broadcast({ type: 'daemon', daemon });
   }
 
-  private entriesBetween(after: number, upTo: number): JournalEntry[] {
-    const rows = this.options.src.store.db
-      .prepare('SELECT id FROM events WHERE id > ? AND id <= ? ORDER BY id DESC LIMIT ?')
-      .all(after, upTo, REPLAY_LIMIT) as { id: number }[];
-    if (rows.length === 0) return [];
-    const from = rows.at(-1)!.id - 1;
-    return this.options.src.store.events
-      .all(from, REPLAY_LIMIT)
-      .filter((e: JournalEvent) => e.id <= upTo)
-      .map(journalEntry);
+  /** The entries after `after` up to `upTo`, the newest `limit` of them. */
+  private entriesBetween(after: number, upTo: number, limit: number): JournalEntry[] {
+    let from = after;
+    if (Number.isFinite(limit)) {
+      const rows = this.options.src.store.db
+        .prepare('SELECT id FROM events WHERE id > ? AND id <= ? ORDER BY id DESC LIMIT ?')
+        .all(after, upTo, limit) as { id: number }[];
+      if (rows.length === 0) return [];
+      from = rows.at(-1)!.id - 1;
+    }
+    const out: JournalEntry[] = [];
+    for (;;) {
+      const page = this.options.src.store.events
+        .all(from, REPLAY_LIMIT)
+        .filter((e: JournalEvent) => e.id <= upTo);
+      out.push(...page.map(journalEntry));
+      if (page.length < REPLAY_LIMIT) return out;
+      from = page.at(-1)!.id;
+    }
   }
 
   private broadcast(message: ServerMessage): void {

@@ -14,8 +14,14 @@ export const IMPORT_MAP = JSON.stringify({
 export type PageKind = 'overview' | 'task' | 'mission';
 
 /** The one HTML shell of every page; the page's script reads which page from `#app`'s data. */
-export function pageShell(kind: PageKind, name: string | null) {
+export function pageShell(kind: PageKind, name: string | null, preload: readonly string[]) {
   const title = name === null ? 'holdfast' : `${name} · holdfast`;
+  // Every module the page imports, asked for at once: the browser need not walk the import graph
+  // one level per round trip before the first row can be drawn.
+  const preloads = preload.map(
+    (href) => html`<link rel="modulepreload" href="${href}">
+`,
+  );
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -25,8 +31,7 @@ export function pageShell(kind: PageKind, name: string | null) {
 <script type="importmap">${raw(IMPORT_MAP)}</script>
 <link rel="stylesheet" href="/vendor/xterm/xterm.css">
 <link rel="stylesheet" href="/ui/style.css">
-<link rel="modulepreload" href="/ui/main.js">
-<script type="module" src="/ui/main.js"></script>
+${preloads}<script type="module" src="/ui/main.js"></script>
 </head>
 <body><div id="app" data-page="${kind}" data-name="${name ?? ''}"></div></body>
 </html>

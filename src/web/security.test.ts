@@ -5,6 +5,7 @@ import {
   isLoopbackAddress,
   requestToken,
   sameOrigin,
+  tokenCookieName,
   tokenMatches,
 } from './security.js';
 
@@ -18,9 +19,14 @@ describe('dashboard request checks', () => {
   });
 
   it('takes the token from the cookie or a Bearer header, nothing else', () => {
-    expect(requestToken({ cookie: 'x=1; holdfast_token=abc; y=2' })).toBe('abc');
-    expect(requestToken({ authorization: 'Bearer def' })).toBe('def');
-    expect(requestToken({ cookie: 'holdfast_tokenx=abc', authorization: 'Basic zzz' })).toBeNull();
+    const name = tokenCookieName('a'.repeat(64));
+    expect(name).toMatch(/^holdfast_token_[0-9a-f]{8}$/);
+    expect(tokenCookieName('b'.repeat(64))).not.toBe(name);
+    expect(requestToken({ cookie: `x=1; ${name}=abc; y=2` }, name)).toBe('abc');
+    expect(requestToken({ authorization: 'Bearer def' }, name)).toBe('def');
+    expect(
+      requestToken({ cookie: `${name}x=abc; holdfast_token_00000000=zz`, authorization: 'Basic zzz' }, name),
+    ).toBeNull();
   });
 
   it('same origin: the Origin must be the Host the browser reached, or Sec-Fetch-Site same-origin without one', () => {

@@ -4,7 +4,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export const TOKEN_COOKIE = 'holdfast_token';
+/**
+ * The cookie's name, one per token: cookies are per host, not per port, so two dashboards tunnelled
+ * to localhost:7420 and :7421 must not overwrite each other's (nor hand one's token to the other).
+ */
+export function tokenCookieName(token: string): string {
+  return `holdfast_token_${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
+}
 
 /** Whether `given` is the token, in constant time (a wrong token of the right length tells nothing). */
 export function tokenMatches(token: string, given: string | null | undefined): boolean {
@@ -15,21 +21,21 @@ export function tokenMatches(token: string, given: string | null | undefined): b
 }
 
 /** The token a request carries: the cookie, or `Authorization: Bearer`. The URL's is handled apart (it sets the cookie). */
-export function requestToken(headers: {
-  cookie?: string | null;
-  authorization?: string | null;
-}): string | null {
+export function requestToken(
+  headers: { cookie?: string | null; authorization?: string | null },
+  cookieName: string,
+): string | null {
   const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '');
   if (bearer) return bearer[1]!;
   for (const part of (headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === cookieName) return part.slice(eq + 1).trim();
   }
   return null;
 }
 
 export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+  return `${tokenCookieName(token)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);

@@ -3,6 +3,7 @@
  * the actions (each the CLI command of the same name) and the live socket. It reads the store and
  * tmux, writes nothing but what the CLI it runs writes, and decides nothing.
  */
+import { readdirSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -11,6 +12,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { TASK_NAME_PATTERN } from '../core/names.js';
 import type { ViewSource } from '../views/tasks.js';
 import { viewOf } from '../views/tasks.js';
 import { AssetCache, contentType, fileUnder, vendorFiles } from './assets.js';
@@ -27,6 +29,7 @@ import {
   requestToken,
   sameOrigin,
   tokenCookie,
+  tokenCookieName,
   tokenMatches,
 } from './security.js';
 
@@ -60,22 +63,31 @@ const MAX_TEXT_CHARS = 2 * 1024 * 1024;
 /** A page that reads slower than this much queued is sent no screen frames until it catches up. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
+/** One argument of the CLI holds at most 128 KiB on Linux; a page's text stays well under it. */
+const MAX_ARG_BYTES = 100 * 1024;
+const argText = z
+  .string()
+  .refine((v) => Buffer.byteLength(v) <= MAX_ARG_BYTES, `at most ${MAX_ARG_BYTES / 1024} KiB`);
 const actionBody = z
   .object({
-    prompt: z.string().max(100_000).optional(),
+    prompt: argText.optional(),
     choice: z.string().max(20).optional(),
-    message: z.string().max(100_000).optional(),
-    text: z.string().max(1_000_000).optional(),
+    message: argText.optional(),
+    text: argText.optional(),
+    /** answer: the question the user saw; refused when the agent has asked another since. */
+    questionId: z.string().max(200).optional(),
   })
   .strict();
+
+const taskName = z.string().regex(TASK_NAME_PATTERN);
 
 const clientMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
     since: z.number().int().nonnegative().nullable(),
-    screen: z.string().nullable(),
+    screen: taskName.nullable(),
   }),
-  z.object({ type: z.literal('screen'), task: z.string().nullable() }),
+  z.object({ type: z.literal('screen'), task: taskName.nullable() }),
 ]);
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
@@ -112,6 +124,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
   const app = new Hono();
   const csp = contentSecurityPolicy([IMPORT_MAP]);
+  const cookieName = tokenCookieName(options.token);
   const assets = new AssetCache();
   const vendor = vendorFiles();
   const uiRoot = join(options.root, 'dist', 'web', 'ui');
@@ -136,10 +149,10 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
       c.header('Set-Cookie', tokenCookie(options.token));
       return c.redirect(`${url.pathname}${url.search}`, 302);
     }
-    const given = requestToken({
-      cookie: c.req.header('cookie'),
-      authorization: c.req.header('authorization'),
-    });
+    const given = requestToken(
+      { cookie: c.req.header('cookie'), authorization: c.req.header('authorization') },
+      cookieName,
+    );
     if (!tokenMatches(options.token, given)) return unauthorized(c);
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       const ok = sameOrigin({
@@ -157,7 +170,23 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
     await next();
   });
 
-  const page = (kind: PageKind) => (c: Context) => c.html(pageShell(kind, c.req.param('name') ?? null));
+  const preload = [
+    ...pageModules(uiRoot),
+    '/vendor/preact/preact.mjs',
+    '/vendor/preact/hooks.mjs',
+    '/vendor/preact/jsx-runtime.mjs',
+  ];
+  const page = (kind: PageKind) => (c: Context) => {
+    // The overview the page's socket will ask for, built while the browser loads the modules.
+    setImmediate(() => {
+      try {
+        hub.overview();
+      } catch {
+        // read again when the page asks
+      }
+    });
+    return c.html(pageShell(kind, c.req.param('name') ?? null, preload));
+  };
   app.get('/', page('overview'));
   app.get('/task/:name', page('task'));
   app.get('/mission/:name', page('mission'));
@@ -295,7 +324,18 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
     const parsed = actionBody.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success)
       return c.json({ error: `holdfast: bad request: ${z.prettifyError(parsed.error)}` }, 400);
-    const argv = actionArgs(c.req.param('name'), action, parsed.data);
+    const task = taskOf(c);
+    if (!task) return noTask(c);
+    // An answer is for the question the user saw: a double click, or one as the agent asks its
+    // next, must not approve a tool call nobody read.
+    const { questionId } = parsed.data;
+    if (action === 'answer' && questionId !== undefined && task.tui?.question?.id !== questionId) {
+      return c.json(
+        { error: `holdfast: ${task.name} is no longer asking that question: look at it again` },
+        409,
+      );
+    }
+    const argv = actionArgs(task.name, action, parsed.data);
     if ('error' in argv) return c.json({ error: `holdfast: ${argv.error}` }, 400);
     const out = await runCli(options.cli, argv.args, options.cliEnv, ACTION_TIMEOUT_MS);
     return c.json(actionResult(argv.args, out));
@@ -303,6 +343,19 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
 
   app.notFound((c) => c.json({ error: `holdfast: no such page: ${c.req.path}` }, 404));
   return app;
+}
+
+/** The compiled page's modules, by URL: main.js first. */
+function pageModules(uiRoot: string): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(uiRoot).filter((n) => n.endsWith('.js'));
+  } catch {
+    // not built: the page's own request says so
+  }
+  return names
+    .sort((a, b) => (a === 'main.js' ? -1 : b === 'main.js' ? 1 : a.localeCompare(b)))
+    .map((n) => `/ui/${n}`);
 }
 
 function unauthorized(c: Context) {
@@ -338,6 +391,9 @@ function upgrade(
   socket: Duplex,
   head: Buffer,
 ): void {
+  // Node takes its own error listener off a socket it hands to 'upgrade': without one, a peer
+  // that resets the connection would end the dashboard.
+  socket.on('error', () => socket.destroy());
   const refused = upgradeRefusal(options, req);
   if (refused !== null) {
     socket.end(`HTTP/1.1 ${refused}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -353,10 +409,10 @@ function upgradeRefusal(options: DashboardOptions, req: IncomingMessage): string
   if (isLoopbackAddress(options.host) && !isLoopbackAddress(hostName(req.headers.host ?? ''))) {
     return '403 Forbidden';
   }
-  const given = requestToken({
-    cookie: req.headers.cookie ?? null,
-    authorization: req.headers.authorization ?? null,
-  });
+  const given = requestToken(
+    { cookie: req.headers.cookie ?? null, authorization: req.headers.authorization ?? null },
+    tokenCookieName(options.token),
+  );
   if (!tokenMatches(options.token, given)) return '401 Unauthorized';
   // A browser always sends Origin on a WebSocket: only the dashboard's own page may open one.
   if (!sameOrigin({ origin: req.headers.origin ?? null, host: req.headers.host ?? null })) {
@@ -365,12 +421,41 @@ function upgradeRefusal(options: DashboardOptions, req: IncomingMessage): string
   return null;
 }
 
+/** How often a page's socket is pinged; one that has not answered by the next ping is dropped. */
+const PING_MS = 30_000;
+
 function serveSocket(ws: WebSocket, hub: LiveHub, screens: ScreenFeed): void {
   let unwatch: (() => void) | null = null;
   let joined = false;
+  let alive = true;
+  /** The newest screen frame held back while the page was behind, sent once it has caught up. */
+  let heldFrame: ServerMessage | null = null;
+  let drain: NodeJS.Timeout | null = null;
+  const sendHeld = () => {
+    drain = null;
+    if (heldFrame === null || ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      drain = setTimeout(sendHeld, 250);
+      return;
+    }
+    const frame = heldFrame;
+    heldFrame = null;
+    ws.send(JSON.stringify(frame));
+  };
   const send = (message: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return;
-    if (message.type === 'screen' && ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      if (message.type === 'screen') {
+        heldFrame = message;
+        drain ??= setTimeout(sendHeld, 250);
+        return;
+      }
+      // A page this far behind is dropped: it reconnects and catches up from its journal id, and
+      // its queue cannot grow the dashboard's memory.
+      ws.terminate();
+      return;
+    }
+    if (message.type === 'screen') heldFrame = null;
     ws.send(JSON.stringify(message));
   };
   const client = { send };
@@ -384,24 +469,37 @@ function serveSocket(ws: WebSocket, hub: LiveHub, screens: ScreenFeed): void {
         : send({ type: 'screen', ...frame }),
     );
   };
-  ws.on('message', (data) => {
-    let message: ClientMessage;
-    try {
-      message = clientMessage.parse(JSON.parse(String(data)));
-    } catch {
-      ws.close(1003, 'bad message');
+  const ping = setInterval(() => {
+    if (!alive) {
+      ws.terminate();
       return;
     }
-    if (message.type === 'hello') {
-      if (joined) hub.leave(client);
-      hub.join(client, message.since);
-      joined = true;
-      watch(message.screen);
-    } else {
-      watch(message.task);
+    alive = false;
+    ws.ping();
+  }, PING_MS);
+  ws.on('pong', () => {
+    alive = true;
+  });
+  ws.on('message', (data) => {
+    try {
+      const message: ClientMessage = clientMessage.parse(JSON.parse(String(data)));
+      if (message.type === 'hello') {
+        if (joined) hub.leave(client);
+        hub.join(client, message.since);
+        joined = true;
+        watch(message.screen);
+      } else {
+        watch(message.task);
+      }
+    } catch {
+      // A bad message, or a store that could not be read just now: this page reconnects, the
+      // dashboard goes on.
+      ws.close(1011, 'could not serve that');
     }
   });
   ws.on('close', () => {
+    clearInterval(ping);
+    if (drain) clearTimeout(drain);
     unwatch?.();
     hub.leave(client);
   });

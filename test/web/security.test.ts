@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { tokenCookieName } from '../../src/web/security.js';
 import { startDashboard, useDashboards } from '../helpers/browser.js';
 import { useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
@@ -40,15 +41,21 @@ describe('dashboard security', () => {
     const wrong = 'f'.repeat(64);
     expect((await fetch(`${d.origin}/?token=${wrong}`, { redirect: 'manual' })).status).toBe(401);
     expect(
-      (await fetch(`${d.origin}/api/overview`, { headers: { Cookie: `holdfast_token=${wrong}` } })).status,
+      (
+        await fetch(`${d.origin}/api/overview`, {
+          headers: { Cookie: `${tokenCookieName(d.token)}=${wrong}` },
+        })
+      ).status,
     ).toBe(401);
     const first = await fetch(d.url, { redirect: 'manual' });
     expect(first.status).toBe(302);
     expect(first.headers.get('location')).toBe('/');
     expect(first.headers.get('set-cookie')).toBe(
-      `holdfast_token=${d.token}; HttpOnly; SameSite=Strict; Path=/`,
+      `${tokenCookieName(d.token)}=${d.token}; HttpOnly; SameSite=Strict; Path=/`,
     );
-    const page = await fetch(`${d.origin}/`, { headers: { Cookie: `holdfast_token=${d.token}` } });
+    const page = await fetch(`${d.origin}/`, {
+      headers: { Cookie: `${tokenCookieName(d.token)}=${d.token}` },
+    });
     expect(page.status).toBe(200);
     const csp = page.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'none'");
@@ -63,7 +70,7 @@ describe('dashboard security', () => {
     const h = home();
     await h.json(['run', '--name', 'keep', '--', 'sleep', '600']);
     const d = await startDashboard(h);
-    const cookie = `holdfast_token=${d.token}`;
+    const cookie = `${tokenCookieName(d.token)}=${d.token}`;
     const post = (headers: Record<string, string>) =>
       fetch(`${d.origin}/api/tasks/keep/stop`, {
         method: 'POST',
