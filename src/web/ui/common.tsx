@@ -15,7 +15,7 @@ export function StateBadge({ state, testId }: { state: string; testId?: string }
 
 /** A live countdown to the task's next start: `restarts in 4s`, `resumes in 2m10s`. */
 export function NextAction({ row, live }: { row: TaskRow; live: Live }) {
-  useSecond();
+  useSecond(row.nextStartAt !== null && row.nextAction !== null);
   if (row.nextStartAt === null || row.nextAction === null) return <span data-testid="next" />;
   const left = Date.parse(row.nextStartAt) - live.now();
   const verb = row.nextAction === 'resume' ? 'resumes' : 'restarts';
@@ -23,7 +23,7 @@ export function NextAction({ row, live }: { row: TaskRow; live: Live }) {
 }
 
 export function Uptime({ row, live }: { row: TaskRow; live: Live }) {
-  useSecond();
+  useSecond(row.startedAt !== null);
   if (row.startedAt === null) return <span />;
   return <span>{duration(live.now() - Date.parse(row.startedAt))}</span>;
 }

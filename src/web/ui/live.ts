@@ -37,6 +37,8 @@ export class Live {
   private socket: WebSocket | null = null;
   private backoffMs = BACKOFF_FIRST_MS;
   private notifyScheduled = false;
+  /** The newest frame (or none): a screen that subscribes after it came still shows it, since tmux sends a still pane once. */
+  private lastScreen: ScreenEvent | null = null;
 
   constructor(private readonly screenTask: string | null) {}
 
@@ -71,6 +73,7 @@ export class Live {
 
   onScreen(listener: (e: ScreenEvent) => void): () => void {
     this.screenListeners.add(listener);
+    if (this.lastScreen) listener(this.lastScreen);
     return () => this.screenListeners.delete(listener);
   }
 
@@ -109,10 +112,12 @@ export class Live {
         break;
       }
       case 'screen':
+        this.lastScreen = m;
         for (const l of this.screenListeners) l(m);
         return;
       case 'screen-none':
-        for (const l of this.screenListeners) l({ none: m.why });
+        this.lastScreen = { none: m.why };
+        for (const l of this.screenListeners) l(this.lastScreen);
         return;
     }
     this.changed();
@@ -141,9 +146,11 @@ export function useLive(live: Live): number {
 const tickers = new Set<() => void>();
 let tickTimer: number | null = null;
 
-export function useSecond(): void {
+export function useSecond(enabled = true): void {
   const [, setN] = useState(0);
   useEffect(() => {
+    // A cell with nothing to count (no run, no next start) leaves the timer alone.
+    if (!enabled) return;
     const bump = () => setN((n) => n + 1);
     tickers.add(bump);
     tickTimer ??= window.setInterval(() => {
@@ -156,5 +163,5 @@ export function useSecond(): void {
         tickTimer = null;
       }
     };
-  }, []);
+  }, [enabled]);
 }

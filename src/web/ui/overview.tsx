@@ -1,3 +1,4 @@
+import { Component } from 'preact';
 import { useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import type { TaskRow } from '../protocol.js';
 import { missionHref, taskHref } from './api.js';
@@ -33,7 +34,9 @@ export function Overview({ live }: { live: Live }) {
     () =>
       sortRows(
         all.filter(
-          (r) => (state === 'all' || r.state === state) && r.name.includes(search.trim().toLowerCase()),
+          (r) =>
+            (state === 'all' || r.state === state) &&
+            r.name.toLowerCase().includes(search.trim().toLowerCase()),
         ),
       ),
     [live.stamp, state, search],
@@ -140,7 +143,21 @@ export function Overview({ live }: { live: Live }) {
   );
 }
 
-function Row({ row, live }: { row: TaskRow; live: Live }) {
+/**
+ * One task's row, drawn again only when its row object changed: the live feed replaces just the
+ * rows it upserts, so a change to one task of 200 redraws one row (the countdowns tick on their own).
+ */
+class Row extends Component<{ row: TaskRow; live: Live }> {
+  override shouldComponentUpdate(next: { row: TaskRow; live: Live }): boolean {
+    return next.row !== this.props.row || next.live !== this.props.live;
+  }
+
+  override render() {
+    return <RowCells row={this.props.row} live={this.props.live} />;
+  }
+}
+
+function RowCells({ row, live }: { row: TaskRow; live: Live }) {
   const agent = row.agent
     ? `${row.agent}${row.model ? ` · ${row.model}` : ''}${row.interactive ? ' · tui' : ''}`
     : '';

@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import type { ActionName, ActionRequest, ActionResult, JournalEntry, TaskRow } from '../protocol.js';
 import { act, getJson, missionHref } from './api.js';
 import { Header, NextAction, StateBadge, Uptime } from './common.js';
@@ -97,7 +97,9 @@ export function TaskPage({ live, name }: { live: Live; name: string }) {
             </p>
           ) : null}
         </section>
-        {row?.state === 'waiting-input' || row?.question ? <Question row={row} run={run} /> : null}
+        {row?.state === 'waiting-input' || row?.question ? (
+          <Question row={row} run={run} busy={busy} />
+        ) : null}
         {row?.agent ? <SendBox run={run} busy={busy} /> : null}
         <h2>Screen</h2>
         <Screen live={live} />
@@ -157,9 +159,16 @@ function Facts({ row, live, view }: { row: TaskRow; live: Live; view: TaskView |
         <Uptime row={row} live={live} />
       </dd>
       <dt>restarts</dt>
-      <dd>
-        {row.restarts} <NextAction row={row} live={live} />
-      </dd>
+      <dd>{row.restarts}</dd>
+      {row.nextStartAt !== null && row.nextAction !== null ? (
+        <>
+          {/* Its own line: beside the count, "5 restarts in 27m" read as a rate. */}
+          <dt>next</dt>
+          <dd>
+            <NextAction row={row} live={live} />
+          </dd>
+        </>
+      ) : null}
       {row.reason ? (
         <>
           <dt>reason</dt>
@@ -219,7 +228,7 @@ function Actions({ run, busy }: { run: Run; busy: ActionName | null }) {
   );
 }
 
-function Question({ row, run }: { row: TaskRow; run: Run }) {
+function Question({ row, run, busy }: { row: TaskRow; run: Run; busy: ActionName | null }) {
   const q = row.question;
   return (
     <section class="question" data-testid="question">
@@ -238,6 +247,7 @@ function Question({ row, run }: { row: TaskRow; run: Run }) {
                 key={label}
                 data-testid="answer-option"
                 data-choice={String(i + 1)}
+                disabled={busy !== null}
                 onClick={() => void run('answer', { choice: String(i + 1) })}
               >
                 {i + 1}. {label}
@@ -246,6 +256,7 @@ function Question({ row, run }: { row: TaskRow; run: Run }) {
             <button
               type="button"
               data-testid="answer-yes"
+              disabled={busy !== null}
               onClick={() => void run('answer', { choice: 'yes' })}
             >
               Yes
@@ -253,6 +264,7 @@ function Question({ row, run }: { row: TaskRow; run: Run }) {
             <button
               type="button"
               data-testid="answer-no"
+              disabled={busy !== null}
               onClick={() => void run('answer', { choice: 'no' })}
             >
               No
@@ -309,9 +321,12 @@ function LogSection({ name, runs, stamp }: { name: string; runs: number[]; stamp
       .catch((e: Error) => setError(e.message));
   };
   useEffect(load, [name, run, timestamps, stamp]);
-  const lines = (text ?? '').split('\n');
   const needle = search.trim().toLowerCase();
-  const shown = needle ? lines.filter((l) => l.toLowerCase().includes(needle)) : lines;
+  // The page redraws on every live message; a log of thousands of lines is split and filtered only when it or the search changed.
+  const shown = useMemo(() => {
+    const lines = (text ?? '').split('\n');
+    return needle ? lines.filter((l) => l.toLowerCase().includes(needle)) : lines;
+  }, [text, needle]);
   return (
     <section>
       <h2>Log</h2>
@@ -347,14 +362,14 @@ function LogSection({ name, runs, stamp }: { name: string; runs: number[]; stamp
       </div>
       {error ? <p class="error">{error}</p> : null}
       <pre class="log" data-testid="log">
-        {shown.slice(-2000).join('\n')}
+        {text === null && !error ? 'loading…' : shown.slice(-2000).join('\n')}
       </pre>
     </section>
   );
 }
 
 function Transcript({ name, stamp }: { name: string; stamp: string }) {
-  const [text, setText] = useState('');
+  const [text, setText] = useState('loading…');
   useEffect(() => {
     getJson<{ text: string }>(`/api/tasks/${enc(name)}/transcript`)
       .then((r) => setText(r.text))
@@ -423,6 +438,7 @@ function Checkpoints({ name, stamp }: { name: string; stamp: string }) {
     <section>
       <h2>Checkpoints</h2>
       {error ? <p class="error">{error}</p> : null}
+      {list === null && !error ? <p class="dim">loading…</p> : null}
       <table data-testid="checkpoints">
         <tbody>
           {(list ?? []).map((c) => (
@@ -489,6 +505,7 @@ function Recovery({ name, stamp }: { name: string; stamp: string }) {
       <h2>Recovery report</h2>
       <div data-testid="recovery">
         {error ? <p class="dim">{error}</p> : null}
+        {report === null && !error ? <p class="dim">loading…</p> : null}
         {report ? (
           <dl class="facts">
             {Object.entries(report).map(([k, v]) => (
