@@ -119,6 +119,8 @@ export interface ActionRequest {
   message?: string;
   /** send: the input. */
   text?: string;
+  /** answer: the id of the question the user saw; refused (409) when the agent asks another now. */
+  questionId?: string;
 }
 
 /** What an action did: the CLI's exit code and its JSON result, or its one-line error. */

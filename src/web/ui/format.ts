@@ -34,7 +34,7 @@ export const STATE_ICON: Record<string, string> = {
   'crash-loop': '⚠',
   'rate-limited': '⏸',
   stalled: '⧗',
-  'waiting-input': '✋',
+  'waiting-input': '?',
   // milestones and missions
   done: '✔',
   active: '▸',

@@ -28,6 +28,8 @@ export class Live {
   conn: ConnState = 'connecting';
   /** Whether a snapshot has arrived since the page loaded. */
   loaded = false;
+  /** How many snapshots have arrived (one per (re)connect). */
+  snapshots = 0;
   /** Server clock minus ours, so countdowns follow the server's. */
   skewMs = 0;
   private journalId: number | null = null;
@@ -90,6 +92,7 @@ export class Live {
         this.journalId = m.journalId;
         this.skewMs = Date.parse(m.now) - Date.now();
         this.loaded = true;
+        this.snapshots += 1;
         break;
       case 'tasks':
         for (const row of m.upsert) this.tasks.set(row.name, row);

@@ -24,7 +24,8 @@ export function Screen({ live }: { live: Live }) {
         return;
       }
       if (term.cols !== e.cols || term.rows !== e.rows) term.resize(e.cols, e.rows);
-      term.write(`\x1b[H\x1b[2J${e.data}\x1b[${e.cursor.y + 1};${e.cursor.x + 1}H`);
+      // capture-pane does not reset attributes at its end: each frame starts from the default.
+      term.write(`\x1b[0m\x1b[H\x1b[2J${e.data}\x1b[${e.cursor.y + 1};${e.cursor.x + 1}H`);
     };
     const off = live.onScreen(draw);
     void import('@xterm/xterm').then(({ Terminal }) => {

@@ -248,7 +248,9 @@ function Question({ row, run, busy }: { row: TaskRow; run: Run; busy: ActionName
                 data-testid="answer-option"
                 data-choice={String(i + 1)}
                 disabled={busy !== null}
-                onClick={() => void run('answer', { choice: String(i + 1) })}
+                onClick={() =>
+                  void run('answer', { choice: String(i + 1), ...(q ? { questionId: q.id } : {}) })
+                }
               >
                 {i + 1}. {label}
               </button>
@@ -257,7 +259,7 @@ function Question({ row, run, busy }: { row: TaskRow; run: Run; busy: ActionName
               type="button"
               data-testid="answer-yes"
               disabled={busy !== null}
-              onClick={() => void run('answer', { choice: 'yes' })}
+              onClick={() => void run('answer', { choice: 'yes', ...(q ? { questionId: q.id } : {}) })}
             >
               Yes
             </button>
@@ -265,7 +267,7 @@ function Question({ row, run, busy }: { row: TaskRow; run: Run; busy: ActionName
               type="button"
               data-testid="answer-no"
               disabled={busy !== null}
-              onClick={() => void run('answer', { choice: 'no' })}
+              onClick={() => void run('answer', { choice: 'no', ...(q ? { questionId: q.id } : {}) })}
             >
               No
             </button>
@@ -391,7 +393,9 @@ function Journal({ name, live }: { name: string; live: Live }) {
     getJson<{ entries: JournalEntry[] }>(`/api/tasks/${enc(name)}/journal`)
       .then((r) => setFetched(r.entries))
       .catch(() => setFetched([]));
-  }, [name]);
+    // Again with every snapshot: what was journaled between the fetch and the socket's first
+    // snapshot (or while it was away) is then in the list too.
+  }, [name, live.snapshots]);
   const newest = fetched.at(-1)?.id ?? 0;
   const entries = [...fetched, ...live.entries.filter((e) => e.task === name && e.id > newest)].slice(-500);
   return (
