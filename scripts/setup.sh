@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# One command from a fresh clone: installs what is missing (tmux and perl via apt-get, npm dependencies),
+# One command from a fresh clone: installs what is missing (tmux, perl and chromium via apt-get, npm dependencies),
 # builds holdfast, puts `holdfast` on PATH when it can, and starts the supervised demo task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd -P)
 
 # perl runs each pane's process (libexec/run-task.pl); it is on every Debian system, but not on
-# every image.
+# every image. chromium is for the dashboard's browser tests (`npm test`), never downloaded by npm.
 missing=()
-for tool in tmux perl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in tmux perl chromium; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing ${missing[*]}"
   sudo=''

@@ -58,13 +58,23 @@ export function promptOf(src: Pick<ViewSource, 'paths'>, task: TaskRecord): stri
  * true whether or not a daemon watches.
  */
 export function logMtime(path: string | undefined): number | null {
-  if (!path) return null;
+  const newest = path ? newestLogSegment(path) : null;
+  if (newest === null) return null;
+  try {
+    const st = statSync(newest);
+    return st.size > 0 ? st.mtimeMs : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The path of a run's newest log segment (the one tmux writes), or null when its folder is gone. */
+export function newestLogSegment(path: string): string | null {
   try {
     let newest = 0;
     for (const name of readdirSync(dirname(path)))
       newest = Math.max(newest, logSegmentIndex(path, name) ?? -1);
-    const st = statSync(logSegmentPath(path, newest));
-    return st.size > 0 ? st.mtimeMs : null;
+    return logSegmentPath(path, newest);
   } catch {
     return null;
   }

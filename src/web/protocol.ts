@@ -91,8 +91,7 @@ export interface ScreenFrame {
 /** Page → server, on the socket `/api/live`. */
 export type ClientMessage =
   /** First message after every (re)connect: the last journal id seen (null on a first load) and the task whose screen to stream, if any. */
-  | { type: 'hello'; since: number | null; screen: string | null }
-  | { type: 'screen'; task: string | null };
+  { type: 'hello'; since: number | null; screen: string | null } | { type: 'screen'; task: string | null };
 
 /** Server → page. */
 export type ServerMessage =

@@ -5,6 +5,7 @@ import * as build from './build.js';
 import * as checkpoint from './checkpoint.js';
 import * as config from './config.js';
 import * as daemon from './daemon.js';
+import * as dashboard from './dashboard.js';
 import * as doctor from './doctor.js';
 import * as events from './events.js';
 import * as follow from './follow.js';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   rm,
   killall,
   events,
+  dashboard,
   notify,
   recover,
   checkpoint,
