@@ -56,6 +56,7 @@ const ACTIONS: readonly ActionName[] = ['stop', 'restart', 'resume', 'rm', 'chec
 const ACTION_TIMEOUT_MS = 60_000;
 const READ_TIMEOUT_MS = 30_000;
 const LOG_LINES = 5000;
+const MAX_TEXT_CHARS = 2 * 1024 * 1024;
 /** A page that reads slower than this much queued is sent no screen frames until it catches up. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -181,6 +182,8 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
     });
   });
 
+  // Browsers ask for it on every page; there is none, and a 404 would be noise in the console.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/api/overview', (c) => c.json(hub.overview()));
 
   const taskOf = (c: Context) => options.src.store.tasks.byName(c.req.param('name') ?? '');
@@ -197,7 +200,11 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
       const line = out.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit ${out.code}`;
       return c.json({ error: line.trim() }, 502);
     }
-    if (!asJson) return c.json({ text: stripVTControlCharacters(out.stdout) });
+    if (!asJson) {
+      // Many runs of a chatty task: the page shows the end, and a browser need not hold 60 MB.
+      const text = stripVTControlCharacters(out.stdout);
+      return c.json({ text: text.length > MAX_TEXT_CHARS ? text.slice(-MAX_TEXT_CHARS) : text });
+    }
     try {
       return c.json(JSON.parse(out.stdout) as object);
     } catch {
@@ -270,6 +277,13 @@ function buildApp(options: DashboardOptions, hub: LiveHub): Hono {
     if (!options.src.store.missions.byName(name))
       return c.json({ error: `holdfast: no mission named ${name}` }, 404);
     return cliRead(c, ['mission', 'status', name, '--json'], true);
+  });
+
+  app.get('/api/missions/:name/continue-prompt', (c) => {
+    const name = c.req.param('name');
+    if (!options.src.store.missions.byName(name))
+      return c.json({ error: `holdfast: no mission named ${name}` }, 404);
+    return cliRead(c, ['mission', 'continue-prompt', name], false);
   });
 
   app.post('/api/tasks/:name/:action', async (c) => {

@@ -176,7 +176,7 @@ describe('send', () => {
 
   it('claude: an Enter lost right after the prompt box appears (§2) gets one more Enter after ~2 s, and the text arrives once', async () => {
     const h = home();
-    const s = scratch({ FAKE_TUI_CLAUDE_ENTER_GRACE_MS: '1500' });
+    const s = scratch({ FAKE_TUI_CLAUDE_DROP_ENTERS: '1' });
     await startAgent(h, s, 'claude', 'c');
     const r = await h.json<InputView>(['send', 'c', 'right away']);
     expect(r).toMatchObject({ state: 'confirmed', enters: 2 });

@@ -54,8 +54,14 @@ describe('restart policy under the daemon (timers shortened through flags)', () 
     expect(events.filter((e) => e.type === 'crash-loop-entered')).toHaveLength(1);
 
     writeFileSync(flag, '');
+    // The journal first: the entry is written with the state change, so a status read after it
+    // shows that change (read the other way round, a loaded machine could see the entry and a status
+    // from before it).
     const recovered = await waitFor(
-      async () => ({ status: await h.status('flaky'), events: await h.events('flaky') }),
+      async () => {
+        const events = await h.events('flaky');
+        return { events, status: await h.status('flaky') };
+      },
       ({ events }) => events.some((e) => e.type === 'crash-loop-left'),
       { what: 'crash-loop-left', timeoutMs: 15_000 },
     );
