@@ -390,6 +390,11 @@ export const dashboard: Scenario = {
     try {
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       const paint = await measurePaint(ctx, browser, url, fleet);
+      // On stderr now too: a long memory window follows before the table is printed.
+      ctx.log(
+        `dashboard: holdfast:rows ${p50p95(paint.holdfast.map((s) => s.rows))} (p50 / p95), ` +
+          `static table ${p50p95(paint.floor.map((s) => s.rows))}`,
+      );
 
       await fleet.hf.cliOk(FLIPPER_ARGS);
       flipper = true;
