@@ -1,10 +1,13 @@
 /**
  * holdfast's benchmarks, each beside its peer (pm2 7.0.4, or a bare tmux pane) in the same run.
  *
- *   npm run bench                       the full suite (~7 min on 2 cores)
+ *   npm run bench                       the full suite (~7 min on 2 cores, plus the dashboard's 10 min memory window)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
- *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill, delivery, signals, reboot
+ *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill, delivery, signals, reboot,
+ *                                       dashboard
  *   npm run bench -- --kills 1000       the death scenario with that many kills
+ *   npm run bench -- --only dashboard --dashboard-minutes 60
+ *                                       the dashboard's memory window that long (default 10, 2 quick)
  *
  * Prints a table on stdout (progress goes to stderr) and writes bench/results/<timestamp>.json and
  * bench/results/latest.json. Everything runs in private temp homes that are removed at the end.
@@ -19,6 +22,7 @@ import type { BenchContext, Scenario, ScenarioResult } from './lib/scenario.js';
 import { renderTable } from './lib/table.js';
 import { nowMs } from './lib/time.js';
 import { daemonKill } from './scenarios/daemon-kill.js';
+import { dashboard } from './scenarios/dashboard.js';
 import { death } from './scenarios/death.js';
 import { delivery } from './scenarios/delivery.js';
 import { idle } from './scenarios/idle.js';
@@ -27,13 +31,31 @@ import { ls } from './scenarios/ls.js';
 import { reboot } from './scenarios/reboot.js';
 import { signals } from './scenarios/signals.js';
 
-const SCENARIOS: readonly Scenario[] = [death, ls, idle, logCapture, daemonKill, delivery, signals, reboot];
+const SCENARIOS: readonly Scenario[] = [
+  death,
+  ls,
+  idle,
+  logCapture,
+  daemonKill,
+  delivery,
+  signals,
+  reboot,
+  dashboard,
+];
 const FLEET_SIZE = 200;
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | null; kills: number | null } {
+interface Args {
+  quick: boolean;
+  only: string[] | null;
+  kills: number | null;
+  dashboardMinutes: number | null;
+}
+
+function parseArgs(argv: readonly string[]): Args {
   let quick = false;
   let only: string[] | null = null;
   let kills: number | null = null;
+  let dashboardMinutes: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
@@ -43,12 +65,18 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | 
         process.stderr.write('bench: --kills takes a whole number of kills\n');
         process.exit(2);
       }
+    } else if (arg === '--dashboard-minutes') {
+      dashboardMinutes = Number(argv[++i]);
+      if (!Number.isFinite(dashboardMinutes) || dashboardMinutes < 1) {
+        process.stderr.write('bench: --dashboard-minutes takes a number of minutes, 1 or more\n');
+        process.exit(2);
+      }
     } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       only = (value ?? '').split(',').filter(Boolean);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        `usage: npm run bench -- [--quick] [--kills N] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
+        `usage: npm run bench -- [--quick] [--kills N] [--dashboard-minutes M] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
       );
       process.exit(0);
     } else {
@@ -63,7 +91,7 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: string[] | 
     );
     process.exit(2);
   }
-  return { quick, only, kills };
+  return { quick, only, kills, dashboardMinutes };
 }
 
 function environment() {
@@ -81,7 +109,7 @@ function environment() {
 }
 
 async function main(): Promise<number> {
-  const { quick, only, kills } = parseArgs(process.argv.slice(2));
+  const { quick, only, kills, dashboardMinutes } = parseArgs(process.argv.slice(2));
   const cleanupAll = startCleanupGuards();
   const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -96,6 +124,7 @@ async function main(): Promise<number> {
   const ctx: BenchContext = {
     quick,
     kills,
+    dashboardMinutes,
     log,
     fleet: () => {
       shared.fleet ??= createFleet(FLEET_SIZE, log);

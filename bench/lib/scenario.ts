@@ -18,6 +18,8 @@ export interface BenchContext {
   quick: boolean;
   /** `--kills N`: how many kills the death scenario makes (default 100, 20 with --quick). */
   kills: number | null;
+  /** `--dashboard-minutes M`: the dashboard's memory window (default 10, 2 with --quick). */
+  dashboardMinutes: number | null;
   log(message: string): void;
   /** 200 idle tasks under holdfast and 200 apps under pm2, shared by the scenarios that need them. */
   fleet(): Promise<Fleet>;

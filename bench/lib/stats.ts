@@ -13,6 +13,16 @@ function rank(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
+/** Nearest-rank percentile of unsorted samples (p in 0..1); NaN when there are none. */
+export function percentile(samples: readonly number[], p: number): number {
+  return samples.length === 0
+    ? Number.NaN
+    : rank(
+        [...samples].sort((a, b) => a - b),
+        p,
+      );
+}
+
 export function summarize(samples: readonly number[]): Summary | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
