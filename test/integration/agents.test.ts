@@ -171,7 +171,9 @@ describe.each(AGENTS)('%s', (agent) => {
           { steps: [{ say: 'back' }, { succeed: true }] },
         ],
       },
-      ['--stall-timeout', '1s'],
+      // Long enough that the resumed session, which answers at once, is not itself taken for a
+      // stall on a loaded machine.
+      ['--stall-timeout', '4s'],
     );
     const view = await finalOf(h);
     expect(view.state).toBe('succeeded');

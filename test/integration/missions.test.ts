@@ -486,7 +486,7 @@ describe('missions', () => {
     const s = setup(h, {
       invocations: [session(touch, { say: 'I need permission to run touch.' })],
       // The run resumed by hand works a while, so the mission is resumed while it is still going.
-      default: session(touch, { sleep: 3000 }, write('hello.txt', 'hi\n'), { say: 'built it' }),
+      default: session(touch, { sleep: 10_000 }, write('hello.txt', 'hi\n'), { say: 'built it' }),
     });
     const r = await h.cli(['build', 'a hello file', '--gate', 'test -f hello.txt', '--max-sessions', '5'], {
       env: s.env,
@@ -522,7 +522,7 @@ describe('missions', () => {
     const done = await waitFor(
       () => missionStatus(h, name),
       (v) => v.state === 'done',
-      { what: 'the mission to finish', timeoutMs: 20_000 },
+      { what: 'the mission to finish', timeoutMs: 40_000 },
     );
     expect(done.sessions.at(-1)!.endedHow).toBe('the gate passed');
     expect(
@@ -530,7 +530,7 @@ describe('missions', () => {
         .slice(1)
         .every((c) => c.argv.includes('--dangerously-skip-permissions')),
     ).toBe(true);
-  });
+  }, 120_000);
 
   it('build runs a one-milestone mission in the current directory', async () => {
     const h = home();
