@@ -39,7 +39,7 @@ interface FakeEvent {
   by?: string;
 }
 
-describe('the dashboard with agents', () => {
+describe('the dashboard with agents', { timeout: 120_000 }, () => {
   it("a waiting agent's question is answered by one click, and the answer reaches the agent once", async () => {
     const h = home();
     const s = scratch();

@@ -33,7 +33,7 @@ async function open(url: string, path = '/'): Promise<Page> {
 const rowState = (page: Page, name: string) =>
   page.locator(`tr[data-testid="task-row"][data-task="${name}"]`).getAttribute('data-state');
 
-describe('the dashboard in chromium', () => {
+describe('the dashboard in chromium', { timeout: 120_000 }, () => {
   it('the overview lists every task and follows a crash and its restart without a reload', async () => {
     const h = home();
     await h.json([

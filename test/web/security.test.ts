@@ -28,7 +28,7 @@ function upgradeStatus(url: string, headers: Record<string, string>): Promise<nu
   });
 }
 
-describe('dashboard security', () => {
+describe('dashboard security', { timeout: 120_000 }, () => {
   it("every request needs the token: none or a wrong one gets 401; the URL's sets an HttpOnly SameSite=Strict cookie and leaves the URL", async () => {
     const h = home();
     const d = await startDashboard(h);
