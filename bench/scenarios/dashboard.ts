@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/helpers/chromium.js';
 import type { Fleet } from '../lib/fleet.js';
 import { HOLDFAST_BIN } from '../lib/holdfast.js';
 import { isAlive, killQuietly, rssKiB } from '../lib/proc.js';
@@ -17,18 +18,6 @@ import { nowMs, poll, sleep } from '../lib/time.js';
  * the floor the browser itself sets: a static 200-row table from a local node http server.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-/** The same flags as the browser tests (test/helpers/browser.ts): no network or GPU work of its own. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const URL_LINE = /^holdfast dashboard: (http:\/\/\S+)$/m;
 const PAINT_TIMEOUT_MS = 30_000;
 /** The task whose state flips every second during the memory window: runs 1 s, exits, waits 1 s. */

@@ -5,20 +5,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 import { BIN, type Home } from './home.js';
 import { waitFor } from './wait.js';
-
-export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface DashboardProcess {
   /** The printed URL, with its token. */
@@ -88,7 +77,7 @@ export function useBrowser(): () => Promise<BrowserContext> {
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
     // playwright gives the browser a fresh profile of its own, removed when it closes.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   useDashboards();
   afterEach(async () => {
