@@ -33,55 +33,66 @@ export interface NewTask {
  * behind. A creator killed right after this leaves a task the daemon starts.
  */
 export async function createTask(rt: Runtime, input: NewTask): Promise<TaskRecord> {
-  if (input.name !== undefined) validateTaskName(input.name);
+  const [created] = await createTasks(rt, [input]);
+  return created!;
+}
+
+/**
+ * Creates several tasks in one transaction (`holdfast up`): all of them, or, when any one fails
+ * (a name taken meanwhile), none, with no folder left behind.
+ */
+export async function createTasks(rt: Runtime, inputs: readonly NewTask[]): Promise<TaskRecord[]> {
+  for (const input of inputs) if (input.name !== undefined) validateTaskName(input.name);
   await rt.tmux.ensureAvailable();
-  const made: { dir: string | null } = { dir: null };
+  const made: string[] = [];
   try {
-    return rt.store.tx(() => {
-      let name: string;
-      if (input.name !== undefined) {
-        if (rt.store.tasks.nameTaken(input.name)) {
-          throw new HoldfastError('EDUPLICATE', `a task named ${input.name} already exists`, {
-            hint: `choose another --name, or remove it first: holdfast rm ${input.name}`,
-          });
-        }
-        name = input.name;
-      } else {
-        name = uniqueName(input.nameBase, (n) => rt.store.tasks.nameTaken(n));
-      }
-      const now = rt.now();
-      const created = rt.store.tasks.insert({
-        name,
-        spec: input.spec,
-        desired: 'running',
-        state: 'pending',
-        now,
-        sessionId: input.sessionFor?.(name) ?? null,
-      });
-      rt.store.events.record(
-        { taskId: created.id, taskName: name, at: now },
-        event('created', {
-          command: input.spec.command,
-          cwd: input.spec.cwd,
-          agent: input.spec.agent?.kind ?? null,
-        }),
-      );
-      const dir = rt.paths.taskDir(name);
-      made.dir = dir;
-      ensurePrivateDir(dir);
-      writeEnvFile(rt.paths.envFile(name), input.env);
-      for (const [file, content] of Object.entries(input.files ?? {})) {
-        writePrivateFile(join(dir, file), content);
-      }
-      for (const queued of input.inputs ?? [])
-        queueInputIn(rt.store, created, queued.text, queued.source, now);
-      return created;
-    });
+    return rt.store.tx(() => inputs.map((input) => insertTask(rt, input, made)));
   } catch (error) {
-    // The rows rolled back; a folder this call made goes too (a link found there stays).
-    if (made.dir !== null && !isLink(made.dir)) rmSync(made.dir, { recursive: true, force: true });
+    // The rows rolled back; the folders this call made go too (a link found there stays).
+    for (const dir of made) if (!isLink(dir)) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** One task's row, journal entry and files, inside the caller's transaction; `made` collects its folder. */
+function insertTask(rt: Runtime, input: NewTask, made: string[]): TaskRecord {
+  let name: string;
+  if (input.name !== undefined) {
+    if (rt.store.tasks.nameTaken(input.name)) {
+      throw new HoldfastError('EDUPLICATE', `a task named ${input.name} already exists`, {
+        hint: `choose another --name, or remove it first: holdfast rm ${input.name}`,
+      });
+    }
+    name = input.name;
+  } else {
+    name = uniqueName(input.nameBase, (n) => rt.store.tasks.nameTaken(n));
+  }
+  const now = rt.now();
+  const created = rt.store.tasks.insert({
+    name,
+    spec: input.spec,
+    desired: 'running',
+    state: 'pending',
+    now,
+    sessionId: input.sessionFor?.(name) ?? null,
+  });
+  rt.store.events.record(
+    { taskId: created.id, taskName: name, at: now },
+    event('created', {
+      command: input.spec.command,
+      cwd: input.spec.cwd,
+      agent: input.spec.agent?.kind ?? null,
+    }),
+  );
+  const dir = rt.paths.taskDir(name);
+  made.push(dir);
+  ensurePrivateDir(dir);
+  writeEnvFile(rt.paths.envFile(name), input.env);
+  for (const [file, content] of Object.entries(input.files ?? {})) {
+    writePrivateFile(join(dir, file), content);
+  }
+  for (const queued of input.inputs ?? []) queueInputIn(rt.store, created, queued.text, queued.source, now);
+  return created;
 }
 
 /**
@@ -89,13 +100,7 @@ export async function createTask(rt: Runtime, input: NewTask): Promise<TaskRecor
  * into tmux removes the task again, so a failed `holdfast run` leaves no half-created task.
  */
 export async function startTask(rt: Runtime, taskId: number): Promise<RunRecord | null> {
-  const started = () => {
-    const task = rt.store.tasks.byId(taskId);
-    const run = task?.currentRunId == null ? null : rt.store.runs.byId(task.currentRunId);
-    if (task === null || run?.endedAt != null) return true;
-    return run !== null && run.pid !== null && task.state !== 'starting';
-  };
-  await carryOut(rt, [taskId], started, 30_000);
+  await carryOut(rt, [taskId], () => firstRunStarted(rt, taskId), 30_000);
   const task = rt.store.tasks.byId(taskId);
   const run = task?.currentRunId == null ? null : rt.store.runs.byId(task.currentRunId);
   const failed = launchFailure(rt, taskId, null);
@@ -104,6 +109,14 @@ export async function startTask(rt: Runtime, taskId: number): Promise<RunRecord 
     throw failed;
   }
   return run;
+}
+
+/** Whether a created task's first run is in tmux with its pid (or has ended, or the task is gone). */
+export function firstRunStarted(rt: Runtime, taskId: number): boolean {
+  const task = rt.store.tasks.byId(taskId);
+  const run = task?.currentRunId == null ? null : rt.store.runs.byId(task.currentRunId);
+  if (task === null || run?.endedAt != null) return true;
+  return run !== null && run.pid !== null && task.state !== 'starting';
 }
 
 /** Deletes a task's rows, files and tmux session. The journal keeps its history (and a `removed` entry). */
