@@ -35,12 +35,26 @@ const NEGATIONS = new WeakSet<Option>();
 export interface DefaultsSection {
   name: string;
   values: Readonly<Record<string, ConfigFlagValue | undefined>>;
+  /** The file the section is in, when not the one given with the sections (holdfast.yaml beside the config). */
+  file?: AppliedDefaults['file'];
+  /**
+   * One task's own entry (holdfast.yaml's `tasks.<name>`): it may give the per-task options, every
+   * key it gives is applied (an agent-only one on a command task is refused, not dropped), and an
+   * unknown key is a problem.
+   */
+  own?: boolean;
+  /** An unknown key is a problem (as in `run:`), not left for another command. */
+  strict?: boolean;
+  /** What to do about a bad value here (the config file's: `holdfast config check`). */
+  hint?: string;
 }
 
 /** Where a value that was applied came from, to blame the right line when it is refused. */
 interface Origin {
   section: string;
   key: string;
+  file?: AppliedDefaults['file'];
+  hint?: string;
 }
 
 export interface AppliedDefaults {
@@ -75,12 +89,13 @@ export function addNegations(command: Command): Command {
 }
 
 /** The config keys a command's options answer to: each long flag without its dashes (`no-daemon`). */
-export function configurableOptions(command: Command): Map<string, Option> {
+export function configurableOptions(command: Command, perTask = false): Map<string, Option> {
   const byKey = new Map<string, Option>();
   for (const option of command.options) {
     if (option.long === undefined || NEGATIONS.has(option)) continue;
     const key = option.long.slice(2);
-    if (!PER_TASK_OPTIONS.has(key)) byKey.set(key, option);
+    // The name of a declared task is its key in the file, never a value in it.
+    if (perTask ? key !== 'name' : !PER_TASK_OPTIONS.has(key)) byKey.set(key, option);
   }
   return byKey;
 }
@@ -98,9 +113,20 @@ function blame(
   index?: number,
 ): HoldfastError {
   return problemError(
-    { ...locate(file, origin.section, origin.key, index), message },
-    hint ?? `fix it there (holdfast config check), or give --${origin.key} on the command line`,
+    { ...locate(origin.file ?? file, origin.section, origin.key, index), message },
+    hint ??
+      origin.hint ??
+      `fix it there (holdfast config check), or give --${origin.key} on the command line`,
   );
+}
+
+function originOf(section: DefaultsSection, key: string): Origin {
+  return {
+    section: section.name,
+    key,
+    ...(section.file ? { file: section.file } : {}),
+    ...(section.hint ? { hint: section.hint } : {}),
+  };
 }
 
 /** Which defaults mean something for this task: an agent's flags for agents, interactive ones for TUIs. */
@@ -165,14 +191,16 @@ function keyProblems(
   file: AppliedDefaults['file'],
   section: DefaultsSection,
 ): ConfigProblem[] {
-  const options = configurableOptions(command);
+  const options = configurableOptions(command, section.own);
   const problems: ConfigProblem[] = [];
   for (const key of Object.keys(section.values)) {
     if (options.has(key)) continue;
-    const where = locate(file, section.name, key);
-    if (PER_TASK_OPTIONS.has(key)) {
-      problems.push({ ...where, message: `--${key} is given per task; the config file cannot set it` });
-    } else if (section.name === 'run') {
+    const where = locate(section.file ?? file, section.name, key);
+    if (key === 'name' && section.own) {
+      problems.push({ ...where, message: "a task's name is its key under tasks:" });
+    } else if (PER_TASK_OPTIONS.has(key)) {
+      problems.push({ ...where, message: `--${key} is given per task; this section cannot set it` });
+    } else if (section.name === 'run' || section.strict || section.own) {
       const near = didYouMean(key, [...options.keys()]);
       problems.push({
         ...where,
@@ -194,10 +222,13 @@ export function applyConfigDefaults(
 ): AppliedDefaults {
   for (const section of sections) {
     const problem = keyProblems(command, file, section)[0];
-    if (problem !== undefined) throw problemError(problem);
+    if (problem !== undefined) throw problemError(problem, section.hint);
   }
   const applied: AppliedDefaults = { file, origins: new Map() };
-  const options = configurableOptions(command);
+  const options = configurableOptions(
+    command,
+    sections.some((s) => s.own),
+  );
   // Whether a task is interactive (and so takes --trust and rules) may itself come from the config.
   const later = (o: Option) =>
     (INTERACTIVE_ONLY_FLAGS as readonly string[]).includes(o.attributeName()) ||
@@ -206,7 +237,8 @@ export function applyConfigDefaults(
   const ordered = [...options].sort(([, a], [, b]) => Number(later(a)) - Number(later(b)));
   for (const [key, option] of ordered) {
     const attribute = option.attributeName();
-    if (!applies(attribute, command)) continue;
+    const ownSection = sections.find((s) => s.own && s.values[key] !== undefined);
+    if (ownSection === undefined && !applies(attribute, command)) continue;
     const source = command.getOptionValueSource(attribute);
     if (ADDITIVE.has(attribute)) {
       const rules = additiveRules(file, sections, key as Effect);
@@ -216,9 +248,9 @@ export function applyConfigDefaults(
       continue;
     }
     if (source !== undefined && source !== 'default') continue;
-    const section = sections.find((s) => s.values[key] !== undefined);
+    const section = ownSection ?? sections.find((s) => s.values[key] !== undefined);
     if (section === undefined) continue;
-    const origin = { section: section.name, key };
+    const origin = originOf(section, key);
     const value = optionValue(option, section.values[key]!, (message, hint) =>
       blame(file, origin, message, hint),
     );
@@ -244,7 +276,7 @@ function additiveRules(
       if (typeof rule === 'string') {
         throw blame(
           file,
-          { section: section.name, key: effect },
+          originOf(section, effect),
           rule,
           'a rule is a tool name, or a tool and a pattern: Bash, Bash(npm test*), Edit(src/**)',
           Array.isArray(raw) ? index : undefined,
@@ -268,7 +300,9 @@ export function blameConfig(error: unknown, command: Command, applied: AppliedDe
   const origin = option && applied.origins.get(option.attributeName());
   if (origin === undefined || command.getOptionValueSource(option!.attributeName()) !== 'config')
     return error;
-  return blame(applied.file, origin, match[3]!, error.hint);
+  // "--model is for agent tasks": said of the key, the flag's name kept in the sentence.
+  const message = match[2] === undefined ? error.message : match[3]!;
+  return blame(applied.file, origin, message, error.hint);
 }
 
 /** Problems no schema can see: an `agents:` section for an agent holdfast does not know. */

@@ -141,7 +141,7 @@ function keyOf(segment: PropertyKey): string | number {
 }
 
 /** The line of the deepest node of the path that exists in the file (an unknown key: the key itself). */
-function lineOfPath(
+export function lineOfPath(
   doc: ReturnType<typeof parseDocument>,
   lineCounter: LineCounter,
   path: readonly (string | number)[],

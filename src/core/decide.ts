@@ -46,7 +46,8 @@ export type Intent =
       signalled?: { runId: number; at: number };
     }
   /** `runId`: the run the user saw; once a newer one runs, the restart has been done. */
-  | { kind: 'restart'; timeoutMs: number; runId: number | null }
+  /** `spec`: what the task runs from now on (`holdfast up` with a changed entry). */
+  | { kind: 'restart'; timeoutMs: number; runId: number | null; spec?: TaskSpec }
   | { kind: 'resume'; prompt: string | null; now: boolean; unattended: boolean }
   | { kind: 'remove'; timeoutMs: number }
   /** The mission runner hands a task its next run (a session with its prompt, a gate with its spec). */
@@ -532,8 +533,10 @@ class Decider {
         this.stop(intent.timeoutMs, intent.stopAs ?? 'stopped', intent.reason ?? null, intent.signalled);
         break;
       case 'restart': {
+        // A changed spec is the task's from now on, and no run of the old one may keep running.
+        if (intent.spec) this.set({ spec: intent.spec });
         // A run newer than the one the user saw has started since: that is the restart they asked for.
-        if (this.t.currentRunId !== intent.runId) break;
+        if (this.t.currentRunId !== intent.runId && !intent.spec) break;
         // One for this run is already under way (another CLI asked too): it serves both.
         if (this.t.nextRun?.cause === 'restart' && this.t.desired === 'running') break;
         this.journal(event('restart-requested', {}), null);

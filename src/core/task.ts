@@ -115,6 +115,8 @@ export interface TaskSpec {
   keepFinishedMs?: number | null;
   /** `run --on-boot`; absent (older specs) = `defaultOnBoot`. */
   onBoot?: OnBoot;
+  /** The holdfast.yaml (absolute path) whose `up` made or last changed the task: what `up --prune` may remove. */
+  declaredIn?: string;
 }
 
 export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;

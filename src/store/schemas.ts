@@ -105,6 +105,7 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   keepRuns: int.optional(),
   keepFinishedMs: intOrNull.optional(),
   onBoot: onBoot.optional(),
+  declaredIn: z.string().optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */
@@ -136,7 +137,12 @@ export const intent: z.ZodType<Intent> = z.discriminatedUnion('kind', [
     reason: z.string().nullish(),
     signalled: z.looseObject({ runId: int, at: z.number() }).optional(),
   }),
-  z.looseObject({ kind: z.literal('restart'), timeoutMs: z.number(), runId: intOrNull }),
+  z.looseObject({
+    kind: z.literal('restart'),
+    timeoutMs: z.number(),
+    runId: intOrNull,
+    spec: taskSpec.optional(),
+  }),
   z.looseObject({
     kind: z.literal('resume'),
     prompt: z.string().nullable(),

@@ -41,12 +41,20 @@ export async function createTask(rt: Runtime, input: NewTask): Promise<TaskRecor
  * Creates several tasks in one transaction (`holdfast up`): all of them, or, when any one fails
  * (a name taken meanwhile), none, with no folder left behind.
  */
-export async function createTasks(rt: Runtime, inputs: readonly NewTask[]): Promise<TaskRecord[]> {
+export async function createTasks(
+  rt: Runtime,
+  inputs: readonly NewTask[],
+  /** More writes (intents for other tasks) to commit with the new tasks, or not at all. */
+  alongside?: () => void,
+): Promise<TaskRecord[]> {
   for (const input of inputs) if (input.name !== undefined) validateTaskName(input.name);
   await rt.tmux.ensureAvailable();
   const made: string[] = [];
   try {
-    return rt.store.tx(() => inputs.map((input) => insertTask(rt, input, made)));
+    return rt.store.tx(() => {
+      alongside?.();
+      return inputs.map((input) => insertTask(rt, input, made));
+    });
   } catch (error) {
     // The rows rolled back; the folders this call made go too (a link found there stays).
     for (const dir of made) if (!isLink(dir)) rmSync(dir, { recursive: true, force: true });

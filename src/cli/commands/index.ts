@@ -7,7 +7,9 @@ import * as config from './config.js';
 import * as daemon from './daemon.js';
 import * as dashboard from './dashboard.js';
 import * as doctor from './doctor.js';
+import * as down from './down.js';
 import * as events from './events.js';
+import * as exportCommand from './export.js';
 import * as follow from './follow.js';
 import * as killall from './killall.js';
 import * as log from './log.js';
@@ -23,10 +25,14 @@ import * as send from './send.js';
 import * as startup from './startup.js';
 import * as status from './status.js';
 import * as stop from './stop.js';
+import * as up from './up.js';
 
 /** Every command, in the order `holdfast --help` lists them. */
 export const COMMANDS: readonly { register(program: Command): void }[] = [
   run,
+  up,
+  down,
+  exportCommand,
   ls,
   status,
   log,

@@ -6,7 +6,8 @@ import { nameFromCommand } from '../../core/names.js';
 import { parseSinkArg, type SinkSpec } from '../../core/notify.js';
 import { ON_BOOT_ACTIONS } from '../../core/task.js';
 import { preassignedSession } from '../../supervisor/agent-run.js';
-import { createTask, resolveProgram, startTask } from '../../supervisor/create.js';
+import { createTask, type NewTask, resolveProgram, startTask } from '../../supervisor/create.js';
+import type { Runtime } from '../../supervisor/runtime.js';
 import { grantTrust } from '../../supervisor/trust.js';
 import { toTaskView } from '../../views/task.js';
 import { action } from '../action.js';
@@ -163,21 +164,13 @@ export function register(program: Command): void {
           );
         }
         const rt = ctx.rt;
-        const created = await createTask(rt, {
-          ...(options.name === undefined ? {} : { name: options.name }),
-          nameBase: agent ? agent.kind : nameFromCommand(args),
-          spec,
-          env: process.env,
-          files: {
-            ...(prompt === null ? {} : { 'prompt.txt': prompt }),
-            ...(policy ? { 'policy.json': `${JSON.stringify(policyFileOf(policy))}\n` } : {}),
-          },
-          // An interactive agent's first prompt is typed into its TUI, once, like any input.
-          ...(agent?.interactive && prompt !== null
-            ? { inputs: [{ text: prompt, source: 'prompt' as const }] }
-            : {}),
-          ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
-        });
+        const created = await createTask(
+          rt,
+          newTaskOf(rt, { agent, policy, spec }, prompt, {
+            ...(options.name === undefined ? {} : { name: options.name }),
+            nameBase: agent ? agent.kind : nameFromCommand(args),
+          }),
+        );
         if (agent?.interactive && agent.trust) grantTrust(rt, created, process.env);
         const run = await startTask(rt, created.id);
         const task = rt.store.tasks.byId(created.id) ?? created;
@@ -197,6 +190,32 @@ export function register(program: Command): void {
   // Every option, those added above by anyone included, takes a default from the config file.
   takesConfigDefaults(run);
 }
+
+/** What `createTask` needs for a planned run: its spec, prompt and policy files, first input, session id. */
+export function newTaskOf(
+  rt: Runtime,
+  plan: Pick<RunPlan, 'agent' | 'policy' | 'spec'>,
+  prompt: string | null,
+  naming: { name?: string; nameBase: string },
+): NewTask {
+  const { agent, policy, spec } = plan;
+  return {
+    ...naming,
+    spec,
+    env: process.env,
+    files: {
+      ...(prompt === null ? {} : { 'prompt.txt': prompt }),
+      ...(policy ? { 'policy.json': `${JSON.stringify(policyFileOf(policy))}\n` } : {}),
+    },
+    // An interactive agent's first prompt is typed into its TUI, once, like any input.
+    ...(agent?.interactive && prompt !== null
+      ? { inputs: [{ text: prompt, source: 'prompt' as const }] }
+      : {}),
+    ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
+  };
+}
+
+export type RunPlan = ReturnType<typeof planRun>;
 
 /** `--notify`, repeated: `none` alone is no sinks at all (not even the config file's). */
 export function notifySinks(values: string[]): SinkSpec[] {

@@ -1,0 +1,184 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { type FleetFile, findFleetFile, readFleetFile } from '../../config/fleet.js';
+import { HoldfastError } from '../../core/errors.js';
+import { type FleetStep, planFleet } from '../../core/fleet-plan.js';
+import type { TaskSpec } from '../../core/task.js';
+import type { NewTask } from '../../supervisor/create.js';
+import { applyFleet } from '../../supervisor/fleet.js';
+import { launchFailure } from '../../supervisor/intents.js';
+import { grantTrust } from '../../supervisor/trust.js';
+import { action } from '../action.js';
+import type { Context } from '../context.js';
+import { ensureDaemon } from '../daemon-client.js';
+import { entryOf } from '../fleet-entry.js';
+import { type DeclaredTask, declaredTasks } from '../fleet-tasks.js';
+import { didYouMean } from '../suggest.js';
+import { newTaskOf } from './run.js';
+
+interface UpOptions {
+  file?: string;
+  dryRun?: boolean;
+  only?: string;
+  prune?: boolean;
+  explain?: boolean;
+  daemon?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('up')
+    .summary('make the tasks match holdfast.yaml: create, restart what changed, leave the rest')
+    .description(
+      'Apply a holdfast.yaml (found in the current directory or above, as docker compose finds its file):\n' +
+        'create the tasks it declares that do not exist, restart those whose entry changed (saying which\n' +
+        'keys), start those that were stopped, and leave the rest running untouched.',
+    )
+    .option('-f, --file <file>', 'the file (default: holdfast.yaml here or in a directory above)')
+    .option('--dry-run', 'print what would change, and change nothing')
+    .option('--only <names>', 'only these tasks of the file (comma-separated)')
+    .option('--prune', 'also remove the tasks this file declared before and no longer does')
+    .option('--explain', "print each task's effective entry (defaults filled in), and change nothing")
+    .option('--no-daemon', 'do not start the supervisor daemon')
+    .option('--json', 'print the plan and what was done as JSON')
+    .action(
+      action<UpOptions>(async (ctx, _args, options) => {
+        const file = fleetFileOf(options.file);
+        const only = onlyNames(file, options.only);
+        const declared = declaredTasks(selected(file, only), ctx.userUmask).map((d) => ({
+          ...d,
+          plan: { ...d.plan, spec: { ...d.plan.spec, declaredIn: file.path } },
+        }));
+        if (options.explain) return explain(ctx, file, declared);
+        const rt = ctx.rt;
+        await ctx.refresh();
+        refuseMissionTasks(ctx, declared);
+        const steps = planFleet(
+          declared.map((d) => ({ name: d.name, spec: d.plan.spec })),
+          rt.store.tasks.all(),
+          { file: file.path, prune: Boolean(options.prune) && only === null },
+        ).filter((s) => only === null || only.has(s.name));
+        if (options.dryRun) {
+          ctx.out.result({ file: file.path, dryRun: true, steps }, () => planText(file, steps, false));
+          return 0;
+        }
+        const byName = new Map(declared.map((d) => [d.name, d]));
+        const creations = new Map<string, NewTask>();
+        const specs = new Map<string, TaskSpec>();
+        for (const step of steps) {
+          const d = byName.get(step.name);
+          if (!d) continue;
+          if (step.action === 'create')
+            creations.set(d.name, newTaskOf(rt, d.plan, d.prompt, { name: d.name, nameBase: d.name }));
+          if (step.action === 'update') specs.set(d.name, d.plan.spec);
+        }
+        const outcome = await applyFleet(rt, { steps, creations, specs });
+        for (const task of outcome.created)
+          if (task.spec.agent?.interactive && task.spec.agent.trust) grantTrust(rt, task, process.env);
+        const failures = [...outcome.created.map((t) => t.id), ...outcome.touched.map((t) => t.task.id)]
+          .map((id) => launchFailure(rt, id, null))
+          .filter((e): e is HoldfastError => e !== null);
+        if (options.daemon !== false && rt.store.tasks.all().length > 0) await ensureDaemon(ctx);
+        for (const error of failures) ctx.out.problem(error);
+        ctx.out.result(
+          { file: file.path, dryRun: false, steps, settled: outcome.settled, failed: failures.length },
+          () => planText(file, steps, true),
+        );
+        return failures.length > 0 || !outcome.settled ? 1 : 0;
+      }),
+    );
+}
+
+/** The file `-f` names, else the nearest holdfast.yaml; none is a usage error. */
+export function fleetFileOf(given: string | undefined): FleetFile {
+  const path = findFleetFile(given);
+  if (path === null) {
+    throw new HoldfastError('EUSAGE', `no holdfast.yaml in ${process.cwd()} or any directory above it`, {
+      hint: 'holdfast up -f <file>; holdfast export -f holdfast.yaml writes one for the tasks there are',
+    });
+  }
+  return readFleetFile(path);
+}
+
+/** `--only a,b`: each must be a task the file declares. */
+export function onlyNames(file: FleetFile, only: string | undefined): Set<string> | null {
+  if (only === undefined) return null;
+  const names = only
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  const declared = file.tasks.map((t) => t.name);
+  for (const name of names) {
+    if (!declared.includes(name))
+      throw new HoldfastError('EUSAGE', `--only: ${file.path} declares no task ${JSON.stringify(name)}`, {
+        hint: didYouMean(name, declared) ?? `it declares: ${declared.join(', ') || 'no tasks'}`,
+      });
+  }
+  if (names.length === 0) throw new HoldfastError('EUSAGE', '--only: no task names given');
+  return new Set(names);
+}
+
+export function selected(file: FleetFile, only: Set<string> | null): FleetFile {
+  return only === null ? file : { ...file, tasks: file.tasks.filter((t) => only.has(t.name)) };
+}
+
+/** A mission's session tasks are the mission's: the file may not declare one of their names. */
+function refuseMissionTasks(ctx: Context, declared: readonly DeclaredTask[]): void {
+  for (const d of declared) {
+    const task = ctx.rt.store.tasks.byName(d.name);
+    if (task?.spec.mission)
+      throw new HoldfastError('EDUPLICATE', `${d.name} is a task of mission ${task.spec.mission}`, {
+        hint: 'give the task in the file another name',
+      });
+  }
+}
+
+function explain(ctx: Context, file: FleetFile, declared: readonly DeclaredTask[]): number {
+  const tasks = Object.fromEntries(
+    declared.map((d) => [d.name, entryOf(d.plan.spec, d.prompt, { all: true })]),
+  );
+  ctx.out.result({ file: file.path, tasks }, () =>
+    `# ${file.path}, every key as up applies it\n${stringify({ tasks })}`.trimEnd(),
+  );
+  return 0;
+}
+
+const MARK: Record<FleetStep['action'], string> = {
+  create: '+',
+  update: '~',
+  start: '>',
+  remove: '-',
+  unchanged: '=',
+  kept: '?',
+};
+
+const WORDS: Record<FleetStep['action'], [planned: string, done: string]> = {
+  create: ['create', 'created'],
+  update: ['restart', 'restarted'],
+  start: ['start', 'started'],
+  remove: ['remove', 'removed'],
+  unchanged: ['unchanged', 'unchanged'],
+  kept: ['keep', 'kept'],
+};
+
+/** The plan (or what was done) as kubectl and terraform show one: a line per task that changes. */
+function planText(file: FleetFile, steps: readonly FleetStep[], done: boolean): string {
+  const count = (action: FleetStep['action']) => steps.filter((s) => s.action === action).length;
+  const totals = (['create', 'update', 'start', 'remove', 'unchanged'] as const)
+    .filter((a) => count(a) > 0)
+    .map((a) =>
+      `${count(a)} ${done ? WORDS[a][1] : `to ${WORDS[a][0]}`}`.replace('to unchanged', 'unchanged'),
+    );
+  const width = Math.max(0, ...steps.map((s) => s.name.length));
+  const lines = steps
+    .filter((s) => s.action !== 'unchanged' || s.why !== null)
+    .map((s) => {
+      const what = WORDS[s.action][done ? 1 : 0];
+      const detail =
+        s.changed.length > 0 ? ` (changed: ${s.changed.join(', ')})` : s.why ? ` (${s.why})` : '';
+      return `  ${MARK[s.action]} ${s.name.padEnd(width)}  ${what}${detail}`;
+    });
+  const head = `${file.path}: ${totals.join(', ') || 'no tasks declared'}${done ? '' : ' (dry run: nothing changed)'}`;
+  return [head, ...lines].join('\n');
+}

@@ -1,0 +1,164 @@
+/**
+ * holdfast.yaml's entries as `run` (and `mission init`) would take them: each entry's keys are
+ * applied to a fresh copy of the command's options through exactly what commander does with the
+ * flag's text, over the file's `defaults:`, the config's `agents.<kind>:` and `run:` sections, and
+ * the command's own validation then runs. An error names the file, the line and the key.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import type { FleetEntry, FleetFile } from '../config/fleet.js';
+import { ConfigError, type ConfigProblem, problemError } from '../config/load.js';
+import type { ConfigFlagValue } from '../config/schema.js';
+import { HoldfastError } from '../core/errors.js';
+import { resolveProgram } from '../supervisor/create.js';
+import { readInteractivePrompt } from './agent-options.js';
+import { planRun, type RunOptions, type RunPlan, register as registerRun } from './commands/run.js';
+import {
+  applyConfigDefaults,
+  blameConfig,
+  type DefaultsSection,
+  loadConfigFile,
+  sectionsFor,
+} from './config-defaults.js';
+
+/** A task as the file declares it: what `run` would have made of the same flags. */
+export interface DeclaredTask {
+  name: string;
+  plan: RunPlan;
+  /** An agent's prompt (`prompt:` or `prompt-file:`); null for a command. */
+  prompt: string | null;
+  /** The entry's line, for what is said of the task as a whole. */
+  line: number | null;
+}
+
+const FILE_HINT = 'fix the file, then check it with: holdfast up --dry-run';
+const fileProblem = (problem: ConfigProblem, hint: string = FILE_HINT) => problemError(problem, hint);
+
+/** Keys of a task entry that are not `run` options: the command, and an agent's own arguments. */
+const ENTRY_KEYS = ['command', 'args'] as const;
+
+export function declaredTasks(
+  file: FleetFile,
+  userUmask: number,
+  env: NodeJS.ProcessEnv = process.env,
+): DeclaredTask[] {
+  const config = loadConfigFile(env);
+  return file.tasks.map((entry) => declaredTask(file, config, entry, userUmask));
+}
+
+function declaredTask(
+  file: FleetFile,
+  config: ReturnType<typeof loadConfigFile>,
+  entry: FleetEntry,
+  userUmask: number,
+): DeclaredTask {
+  const section = `tasks.${entry.name}`;
+  const at = (key?: string) => ({
+    path: file.path,
+    line: file.lineOf(key === undefined ? ['tasks', entry.name] : ['tasks', entry.name, key]),
+    key: key === undefined ? section : `${section}.${key}`,
+  });
+  const { command: commandValue, args: argsValue, ...values } = entry.values;
+  const defaults = Object.fromEntries(
+    Object.entries(file.defaults).filter(([key]) => !(ENTRY_KEYS as readonly string[]).includes(key)),
+  );
+  const kind = values.agent ?? defaults.agent;
+  const run = freshRunCommand();
+  const sections: DefaultsSection[] = [
+    { name: section, values, own: true, hint: FILE_HINT },
+    { name: 'defaults', values: defaults, strict: true, hint: FILE_HINT },
+    ...sectionsFor(config.config, typeof kind === 'string' ? kind : undefined).map((s) => ({
+      ...s,
+      file: config,
+    })),
+  ];
+  const applied = applyConfigDefaults(run, file, sections);
+  const options = run.opts() as RunOptions;
+  const argv = words(commandValue, () =>
+    fileProblem({ ...at('command'), message: 'a command is a list or a line of words' }),
+  );
+  const extra = words(argsValue, () => fileProblem({ ...at('args'), message: 'args is a list of words' }));
+  if (options.agent === undefined && argsValue !== undefined)
+    throw fileProblem({
+      ...at('args'),
+      message: "args are an agent's own arguments; a command task gives command:",
+    });
+  if (options.agent !== undefined && commandValue !== undefined)
+    throw fileProblem({
+      ...at('command'),
+      message: `an agent task runs ${options.agent}; its own arguments go in args:`,
+    });
+  if (options.agent === undefined && argv.length === 0)
+    throw fileProblem({ ...at(), message: 'no command: give command: or agent:' });
+  try {
+    const plan = planRun(options.agent === undefined ? argv : extra, options, userUmask);
+    const prompt = plan.agent ? promptOf(options, at) : null;
+    try {
+      resolveProgram(plan.command[0]!, plan.spec.cwd);
+    } catch (error) {
+      const key = plan.agent ? 'agent' : 'command';
+      throw fileProblem(
+        { ...at(key), message: (error as Error).message },
+        (error as HoldfastError).hint ?? undefined,
+      );
+    }
+    return { name: entry.name, plan, prompt, line: at().line };
+  } catch (error) {
+    const blamed = blameConfig(error, run, applied);
+    throw entryError(
+      blamed,
+      at(blamed instanceof HoldfastError && blamed.code === 'ENOCWD' ? 'cwd' : undefined),
+    );
+  }
+}
+
+/** A new `run` command, not part of the program: its options start at their defaults for each entry. */
+function freshRunCommand(): Command {
+  const program = new Command().enablePositionalOptions();
+  registerRun(program);
+  return program.commands[0]!;
+}
+
+/** `command: npm run dev` is split at spaces; a list keeps each word as it is. */
+function words(value: ConfigFlagValue | undefined, wrong: () => Error): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string') return value.split(/\s+/).filter((w) => w.length > 0);
+  if (typeof value === 'number') return [String(value)];
+  throw wrong();
+}
+
+/** The prompt from `prompt:` or `prompt-file:` (never standard input: `up` declares, it does not ask). */
+function promptOf(
+  options: RunOptions,
+  at: (key?: string) => { path: string; line: number | null; key: string },
+): string {
+  const prompt = readInteractivePrompt(options);
+  if (prompt === null || prompt.trim() === '') {
+    throw fileProblem({ ...at(), message: 'an agent task needs prompt: TEXT or prompt-file: FILE' });
+  }
+  return prompt;
+}
+
+/** An error about the task as a whole (not a key the config machinery blamed) said of the entry's line. */
+function entryError(error: unknown, where: { path: string; line: number | null; key: string }): unknown {
+  if (error instanceof ConfigError || !(error instanceof HoldfastError)) return error;
+  const message = error.message.replace(/^--([a-z-]+):\s*/, '$1: ');
+  return fileProblem({ ...where, message }, error.hint ?? undefined);
+}
+
+/** A mission entry's `file:` text, read here so that a missing file names the line. */
+export function readEntryFile(file: FleetFile, entry: FleetEntry, key: string): string {
+  const path = entry.values[key];
+  if (typeof path !== 'string') throw new HoldfastError('EUSAGE', `${key}: expected a path`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fileProblem({
+      path: file.path,
+      line: file.lineOf(['missions', entry.name, key]),
+      key: `missions.${entry.name}.${key}`,
+      message: `cannot read ${path}: ${(error as Error).message}`,
+    });
+  }
+}
