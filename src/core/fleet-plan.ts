@@ -39,6 +39,8 @@ export function planFleet(
     if (task === undefined) return { name, action: 'create', changed: [], why: null };
     const changed = specChanges(task.spec, spec);
     if (changed.length > 0) return { name, action: 'update', changed, why: null };
+    // A task that did its work is done, as a finished job is for kubectl: a changed entry runs it again.
+    if (task.state === 'succeeded') return { name, action: 'unchanged', changed: [], why: 'it has finished' };
     if (task.desired === 'stopped' || task.state === 'failed')
       return {
         name,
@@ -46,12 +48,7 @@ export function planFleet(
         changed: [],
         why: task.state === 'failed' ? 'it had failed' : 'it was stopped',
       };
-    return {
-      name,
-      action: 'unchanged',
-      changed: [],
-      why: task.state === 'succeeded' ? 'it has finished' : null,
-    };
+    return { name, action: 'unchanged', changed: [], why: null };
   });
   const names = new Set(declared.map((d) => d.name));
   for (const task of existing) {

@@ -22,7 +22,7 @@ import {
 } from './process-tree.js';
 import type { Runtime } from './runtime.js';
 import { checkpointTask } from './steps/checkpoint.js';
-import { launchRun, logRotationOf, RUN_OPTION } from './steps/launch.js';
+import { launchFirstRuns, launchRun, logRotationOf, RUN_OPTION } from './steps/launch.js';
 
 /** Why a run this process launched could not be put into tmux, for the CLI that asked for it. */
 export const launchErrors = new Map<number, HoldfastError>();
@@ -53,6 +53,44 @@ export class Executor {
   busy(taskId: number): boolean {
     for (const key of this.inFlight) if (key.startsWith(`${taskId}:`)) return true;
     return false;
+  }
+
+  /**
+   * Whether this decision is a first run's launch and nothing else: many of those (`holdfast up`)
+   * are put into tmux together by `launchMany`.
+   */
+  static firstLaunch(applied: Applied): boolean {
+    const [action, ...rest] = applied.decision.actions;
+    return (
+      action?.type === 'launch' &&
+      rest.length === 0 &&
+      applied.task !== null &&
+      applied.run !== null &&
+      applied.run.n === 1 &&
+      applied.run.endedAt === null
+    );
+  }
+
+  /** Launches many first runs (each `firstLaunch`) in a few tmux invocations. */
+  async launchMany(applied: readonly Applied[]): Promise<void> {
+    const items = applied.filter((a) => !this.inFlight.has(`${a.before.id}:launch:${a.run!.id}`));
+    const keys = items.map((a) => `${a.before.id}:launch:${a.run!.id}`);
+    for (const key of keys) this.inFlight.add(key);
+    try {
+      const results = await launchFirstRuns(
+        this.rt,
+        items.map((a) => ({ task: a.task!, run: a.run! })),
+      );
+      for (const [i, result] of results.entries()) {
+        if (result.ok) continue;
+        const runId = items[i]!.run!.id;
+        this.launchFailures.set(runId, { message: result.message, at: this.rt.now(), error: result.error });
+        launchErrors.set(runId, result.error);
+      }
+    } finally {
+      for (const key of keys) this.inFlight.delete(key);
+      for (const a of items) this.hooks.changed(a.before.id);
+    }
   }
 
   async execute(applied: Applied): Promise<void> {

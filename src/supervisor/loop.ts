@@ -97,6 +97,8 @@ const SPACE_POLL_MS = 100;
 export const BOOT_STAGGER_MS = 500;
 /** At most this many launches at once (a server restart starts every task). */
 const LAUNCH_CONCURRENCY = 8;
+/** From this many first runs due in one pass, they are launched together (Executor.launchMany). */
+const BATCH_LAUNCH_MIN = 4;
 
 export interface PassResult {
   /** When the next pass is due at the latest. */
@@ -649,7 +651,12 @@ export class Loop {
   }
 
   private async execute(applied: Applied[]): Promise<void> {
-    const queue = applied.filter((a) => a.decision.actions.length > 0);
+    const acting = applied.filter((a) => a.decision.actions.length > 0);
+    // Many first runs at once (`holdfast up`) go into tmux together; a few, one by one as before.
+    const first = acting.filter((a) => Executor.firstLaunch(a));
+    const batch = first.length >= BATCH_LAUNCH_MIN ? first : [];
+    const queue = acting.filter((a) => !batch.includes(a));
+    if (batch.length > 0) await this.executor.launchMany(batch);
     const worker = async () => {
       for (let a = queue.shift(); a !== undefined; a = queue.shift()) await this.executor.execute(a);
     };

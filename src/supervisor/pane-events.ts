@@ -177,6 +177,21 @@ function readOwnLine(line: string, result: PaneEvents): void {
   else if (kind === '_pid' && n !== null && /^\d+$/.test(c)) result.pids.push({ task: a, n, pid: Number(c) });
 }
 
+/** Every pid launchers reported in the lines from `from` on, by `task|n` (one read for many launches). */
+export function taskPidsSince(rt: Runtime, from: number): Map<string, number> {
+  const found = new Map<string, number>();
+  const size = fileSize(rt.paths.eventsFile);
+  if (size < from) from = 0;
+  if (size <= from) return found;
+  const text = readRange(rt.paths.eventsFile, from, size).toString('utf8');
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    if (!line.startsWith('_pid|') || !line.endsWith('|0')) continue;
+    const [, task, n, pid] = line.split('|');
+    if (task && n && pid && /^\d+$/.test(pid)) found.set(`${task}|${n}`, Number(pid));
+  }
+  return found;
+}
+
 /** The pid a launcher reported for run `n` of `task` in the lines from `from` on; null: not yet. */
 export function findTaskPid(rt: Runtime, from: number, task: string, n: number): number | null {
   const size = fileSize(rt.paths.eventsFile);

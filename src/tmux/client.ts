@@ -28,6 +28,12 @@ export interface TmuxClientOptions {
  */
 export const TMUX_CALL_TIMEOUT_MS = 5000;
 
+/**
+ * How much argv one chained invocation carries: a tmux client sends its whole command line in one
+ * message of at most 16 KB (MAX_IMSGSIZE), and refuses more ("command too long").
+ */
+const CHAIN_BYTES = 12_000;
+
 export interface PaneLaunch {
   /** Session name (new-session) or pane target (respawn). */
   target: string;
@@ -105,8 +111,48 @@ export class TmuxClient {
 
   /** Creates a session running `argv` with capture already attached; returns the pane's pid. */
   async newSession(launch: PaneLaunch): Promise<number> {
+    return parsePid(await this.chain(this.newSessionCommands(launch)));
+  }
+
+  /**
+   * Creates many sessions in a few invocations (`holdfast up`, a server restart): each invocation
+   * chains as many new-session commands (with their options and pipe) as fit in what a tmux client
+   * may send at once. Returns each pane's pid, or the error of that one launch: tmux stops a chain
+   * at its first failing command, so the failed one is reported and those after it are tried again.
+   */
+  async newSessions(launches: readonly PaneLaunch[]): Promise<(number | Error)[]> {
+    const results: (number | Error)[] = [];
+    let at = 0;
+    while (at < launches.length) {
+      const group: string[][][] = [];
+      let bytes = 0;
+      for (let i = at; i < launches.length; i++) {
+        const commands = this.newSessionCommands(launches[i]!);
+        const size = commands.reduce((sum, command) => sum + commandBytes(command), 0);
+        if (group.length > 0 && bytes + size > CHAIN_BYTES) break;
+        group.push(commands);
+        bytes += size;
+      }
+      try {
+        const out = await this.chain(group.flat());
+        for (const line of out.trim().split('\n')) results.push(parsePid(line));
+        at += group.length;
+      } catch (error) {
+        if (!(error instanceof TmuxError)) throw error;
+        // The ones before the failure were made (their pids printed); the one at it failed.
+        const made = error.stdout.trim() === '' ? [] : error.stdout.trim().split('\n');
+        for (const line of made) results.push(parsePid(line));
+        at += made.length;
+        if (at < launches.length) results.push(error);
+        at += 1;
+      }
+    }
+    return results;
+  }
+
+  private newSessionCommands(launch: PaneLaunch): string[][] {
     const target = `=${launch.target}:`;
-    const out = await this.chain([
+    return [
       [
         'new-session',
         '-d',
@@ -126,8 +172,7 @@ export class TmuxClient {
       ],
       ...optionCommands(target, launch.options),
       pipeCommand(target, launch.logFile, true, launch.logRotation),
-    ]);
-    return parsePid(out);
+    ];
   }
 
   /** Starts `argv` again in an existing (dead) pane, so attached viewers stay attached. */
@@ -183,7 +228,24 @@ export class TmuxClient {
         commands.push(['set-option', '-q', '-t', `=${session}:`, name, escapeTmuxArg(value)]);
     for (const [name, value] of Object.entries(global))
       commands.push(['set-option', '-g', name, escapeTmuxArg(value)]);
-    if (commands.length > 0) await this.chain(commands);
+    await this.chainInGroups(commands);
+  }
+
+  /** Runs the commands chained, in as few invocations as fit a tmux client's message (CHAIN_BYTES). */
+  async chainInGroups(commands: readonly (readonly string[])[]): Promise<void> {
+    let group: (readonly string[])[] = [];
+    let bytes = 0;
+    for (const command of commands) {
+      const size = commandBytes(command);
+      if (group.length > 0 && bytes + size > CHAIN_BYTES) {
+        await this.chain(group);
+        group = [];
+        bytes = 0;
+      }
+      group.push(command);
+      bytes += size;
+    }
+    if (group.length > 0) await this.chain(group);
   }
 
   async hasSession(name: string): Promise<boolean> {
@@ -339,7 +401,15 @@ export class TmuxClient {
           const stdout = Buffer.concat(out).toString('utf8');
           if (code === 0) return resolve(stdout);
           const stderr = Buffer.concat(err).toString('utf8');
-          reject(new TmuxError(argv, code, stderr || (signal ? `killed by ${signal}` : `exit ${code}`)));
+          reject(
+            new TmuxError(
+              argv,
+              code,
+              stderr || (signal ? `killed by ${signal}` : `exit ${code}`),
+              undefined,
+              stdout,
+            ),
+          );
         }),
       );
     });
@@ -369,6 +439,11 @@ function pipeCommand(target: string, logFile: string, onlyIfNone = true, rotatio
     ? `command -v perl >/dev/null 2>&1 && exec perl ${[rotation.writer, logFile, String(rotation.maxBytes), String(rotation.keep)].map(quote).join(' ')}; ${dd}`
     : dd;
   return ['pipe-pane', ...(onlyIfNone ? ['-o'] : []), '-t', target, command];
+}
+
+/** What a command adds to a chained invocation's message: its words, each with its terminator, and the `;`. */
+function commandBytes(command: readonly string[]): number {
+  return command.reduce((sum, word) => sum + Buffer.byteLength(word) + 1, 2);
 }
 
 function parsePid(stdout: string): number {

@@ -3,8 +3,16 @@ export class TmuxError extends Error {
   readonly argv: readonly string[];
   readonly exitCode: number | null;
   readonly stderr: string;
+  /** What the call printed before it failed (a chain's commands before the failing one). */
+  readonly stdout: string;
 
-  constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
+  constructor(
+    argv: readonly string[],
+    exitCode: number | null,
+    stderr: string,
+    cause?: unknown,
+    stdout = '',
+  ) {
     const tail = stderr.trim().split('\n').slice(-3).join(' / ');
     super(
       `tmux ${argv.slice(0, 6).join(' ')}… failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${tail}`,
@@ -16,6 +24,7 @@ export class TmuxError extends Error {
     this.argv = argv;
     this.exitCode = exitCode;
     this.stderr = stderr;
+    this.stdout = stdout;
   }
 
   /** tmux says this when no server listens on the socket: an empty world, not a failure. */

@@ -6,11 +6,11 @@
 import { HoldfastError } from '../../core/errors.js';
 import { type RunRecord, retentionOf, type TaskRecord, type TaskSpec } from '../../core/task.js';
 import { touchPrivateFile, verifyPrivateDir } from '../../fs-safe.js';
-import type { LogRotation } from '../../tmux/client.js';
+import type { LogRotation, PaneLaunch } from '../../tmux/client.js';
 import { TmuxError } from '../../tmux/errors.js';
 import { fileSize } from '../file-range.js';
 import { LOG_SEGMENTS } from '../log-segments.js';
-import { findTaskPid } from '../pane-events.js';
+import { findTaskPid, taskPidsSince } from '../pane-events.js';
 import { isAlive } from '../process.js';
 import { LAUNCHER, LOG_WRITER, type Runtime } from '../runtime.js';
 import { sleep } from '../sleep.js';
@@ -36,34 +36,7 @@ export type LaunchResult =
  */
 export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<LaunchResult> {
   try {
-    // The task's own processes can write here: a folder or log swapped for a link since is refused.
-    verifyPrivateDir(rt.paths.taskDir(task.name));
-    const plan = await planLaunch(rt, task, run);
-    // Created here with 0600 so the log is private whoever's umask the tmux server has; a relaunch
-    // of the same run finds its own file.
-    touchPrivateFile(run.logPath);
-    const argv = [
-      'bash',
-      LAUNCHER,
-      task.spec.cwd,
-      rt.paths.envFile(task.name),
-      plan.stdinFile ?? '-',
-      task.spec.umask,
-      `HOLDFAST_TASK=${task.name}`,
-      `HOLDFAST_RUN=${run.n}`,
-      `HOLDFAST_HOME=${rt.paths.home}`,
-      ...plan.env,
-      '--',
-      ...plan.argv,
-    ];
-    const launch = {
-      target: task.name,
-      cwd: task.spec.cwd,
-      argv,
-      options: { [RUN_OPTION]: String(run.id) },
-      logFile: run.logPath,
-      logRotation: logRotationOf(task.spec),
-    };
+    const launch = await prepareLaunch(rt, task, run);
     // The launcher reports the task's pid there, and appends to it only if it exists.
     touchPrivateFile(rt.paths.eventsFile);
     const from = fileSize(rt.paths.eventsFile);
@@ -76,17 +49,110 @@ export async function launchRun(rt: Runtime, task: TaskRecord, run: RunRecord): 
     });
     return { ok: true, pid };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const known = fromTmuxError(error);
-    return {
-      ok: false,
-      message,
-      error:
-        known instanceof HoldfastError
-          ? known
-          : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error }),
-    };
+    return launchFailed(task, error);
   }
+}
+
+/**
+ * Puts many first runs into tmux at once (`holdfast up` of many tasks): their sessions in a few
+ * chained tmux invocations instead of one each, their task pids from one read of the events file
+ * per look, and all pids recorded in one transaction. A launch tmux refused is tried again alone,
+ * as `launchRun` does it (a session that exists already is respawned).
+ */
+export async function launchFirstRuns(
+  rt: Runtime,
+  items: readonly { task: TaskRecord; run: RunRecord }[],
+): Promise<LaunchResult[]> {
+  const results: LaunchResult[] = new Array(items.length);
+  const prepared: { i: number; launch: PaneLaunch }[] = [];
+  for (const [i, { task, run }] of items.entries()) {
+    try {
+      prepared.push({ i, launch: await prepareLaunch(rt, task, run) });
+    } catch (error) {
+      results[i] = launchFailed(task, error);
+    }
+  }
+  touchPrivateFile(rt.paths.eventsFile);
+  const from = fileSize(rt.paths.eventsFile);
+  let pids: (number | Error)[];
+  try {
+    pids = await rt.tmux.newSessions(prepared.map((p) => p.launch));
+  } catch (error) {
+    pids = prepared.map(() => (error instanceof Error ? error : new Error(String(error))));
+  }
+  const started: { i: number; pid: number }[] = [];
+  for (const [k, { i, launch }] of prepared.entries()) {
+    const got = pids[k];
+    if (typeof got === 'number') {
+      started.push({ i, pid: got });
+      continue;
+    }
+    try {
+      started.push({ i, pid: await launchPane(rt, launch, 1) });
+    } catch (error) {
+      results[i] = launchFailed(items[i]!.task, error);
+    }
+  }
+  const taskPids = await launchedTaskPids(
+    rt,
+    from,
+    started.map(({ i }) => `${items[i]!.task.name}|${items[i]!.run.n}`),
+  );
+  rt.store.tx(() => {
+    for (const { i, pid } of started) {
+      const { task, run } = items[i]!;
+      rt.store.runs.setPid(run.id, pid);
+      const taskPid = taskPids.get(`${task.name}|${run.n}`);
+      if (taskPid !== undefined) rt.store.runs.setTaskPid(run.id, taskPid);
+    }
+  });
+  for (const { i, pid } of started) results[i] = { ok: true, pid };
+  return results;
+}
+
+/** The pane a run is started in: its argv through the launcher, its log, its run id. */
+async function prepareLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<PaneLaunch> {
+  // The task's own processes can write here: a folder or log swapped for a link since is refused.
+  verifyPrivateDir(rt.paths.taskDir(task.name));
+  const plan = await planLaunch(rt, task, run);
+  // Created here with 0600 so the log is private whoever's umask the tmux server has; a relaunch
+  // of the same run finds its own file.
+  touchPrivateFile(run.logPath);
+  const argv = [
+    'bash',
+    LAUNCHER,
+    task.spec.cwd,
+    rt.paths.envFile(task.name),
+    plan.stdinFile ?? '-',
+    task.spec.umask,
+    `HOLDFAST_TASK=${task.name}`,
+    `HOLDFAST_RUN=${run.n}`,
+    `HOLDFAST_HOME=${rt.paths.home}`,
+    ...plan.env,
+    '--',
+    ...plan.argv,
+  ];
+  return {
+    target: task.name,
+    cwd: task.spec.cwd,
+    argv,
+    options: { [RUN_OPTION]: String(run.id) },
+    logFile: run.logPath,
+    logRotation: logRotationOf(task.spec),
+  };
+}
+
+function launchFailed(task: TaskRecord, error: unknown): LaunchResult {
+  const message = error instanceof Error ? error.message : String(error);
+  const known = fromTmuxError(error);
+  return {
+    ok: false,
+    message,
+    error:
+      known instanceof HoldfastError
+        ? known
+        : new HoldfastError('ETMUX', `could not start ${task.name}: ${message}`, { cause: error }),
+  };
 }
 
 /** How the pipe of a task's runs writes its log: in segments of `--log-max` (log-segments.ts). */
@@ -112,6 +178,20 @@ async function launchedTaskPid(
     if (pid !== null) return pid;
     if (Date.now() >= deadline || !isAlive(launcher)) return findTaskPid(rt, from, task, n);
     await sleep(2);
+  }
+}
+
+/** The task pids of many launches (keys `task|n`), as `launchedTaskPid` waits for one, from one read per look. */
+async function launchedTaskPids(
+  rt: Runtime,
+  from: number,
+  keys: readonly string[],
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + TASK_PID_WAIT_MS;
+  for (;;) {
+    const found = taskPidsSince(rt, from);
+    if (keys.every((k) => found.has(k)) || Date.now() >= deadline) return found;
+    await sleep(5);
   }
 }
 
