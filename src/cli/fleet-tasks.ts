@@ -73,7 +73,8 @@ function declaredTask(
     })),
   ];
   const applied = applyConfigDefaults(run, file, sections);
-  const options = run.opts() as RunOptions;
+  // A copy: the same command is reset for the next entry.
+  const options = { ...run.opts() } as RunOptions;
   const argv = words(commandValue, () =>
     fileProblem({ ...at('command'), message: 'a command is a list or a line of words' }),
   );
@@ -112,11 +113,27 @@ function declaredTask(
   }
 }
 
-/** A new `run` command, not part of the program: its options start at their defaults for each entry. */
+/** One `run` command, not part of the program, and its options' values as commander left them. */
+let runTemplate: { command: Command; initial: [string, unknown, string | undefined][] } | null = null;
+
+/**
+ * The `run` command with every option back at its default, for the next entry: made once (with
+ * its 40 options it is the costly part of an entry) and reset, not made again per task.
+ */
 function freshRunCommand(): Command {
-  const program = new Command().enablePositionalOptions();
-  registerRun(program);
-  return program.commands[0]!;
+  if (runTemplate === null) {
+    const program = new Command().enablePositionalOptions();
+    registerRun(program);
+    const command = program.commands[0]!;
+    const initial = command.options.map((o): [string, unknown, string | undefined] => {
+      const key = o.attributeName();
+      return [key, command.getOptionValue(key), command.getOptionValueSource(key)];
+    });
+    runTemplate = { command, initial };
+  }
+  const { command, initial } = runTemplate;
+  for (const [key, value, source] of initial) command.setOptionValueWithSource(key, value, source as 'default');
+  return command;
 }
 
 /** `command: npm run dev` is split at spaces; a list keeps each word as it is. */
