@@ -248,7 +248,7 @@ export const up: Scenario = {
     return {
       rows: [
         {
-          metric: `\`holdfast up\` of ${size} tasks, fresh homes (the call starts the daemon, as pm2's its God): wall time of the call, ${n}`,
+          metric: `\`holdfast up\` of ${size} tasks, fresh homes (the call starts the daemon, as pm2's starts its God): wall time of the call, ${n}`,
           holdfast: `${seconds(s.call.upFresh)} (${ratio(s.call.upFresh, s.call.pm2)})`,
           peer: ecosystem,
           peerValue: seconds(s.call.pm2),
