@@ -3,9 +3,11 @@
  *
  *   npm run bench                       the full suite (~7 min on 2 cores, plus the dashboard's 10 min memory window)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
- *   npm run bench -- --only death,ls    a subset: death, ls, idle, log, daemon-kill, delivery, signals, reboot,
- *                                       dashboard
+ *   npm run bench -- --only death,ls    a subset: death, ls, up, idle, log, daemon-kill, delivery, signals,
+ *                                       reboot, dashboard
  *   npm run bench -- --kills 1000       the death scenario with that many kills
+ *   npm run bench -- --only up --up-tasks 1000
+ *                                       the up scenario with that many tasks (default 200)
  *   npm run bench -- --only dashboard --dashboard-minutes 60
  *                                       the dashboard's memory window that long (default 10, 2 quick)
  *
@@ -30,10 +32,12 @@ import { logCapture } from './scenarios/log-capture.js';
 import { ls } from './scenarios/ls.js';
 import { reboot } from './scenarios/reboot.js';
 import { signals } from './scenarios/signals.js';
+import { up } from './scenarios/up.js';
 
 const SCENARIOS: readonly Scenario[] = [
   death,
   ls,
+  up,
   idle,
   logCapture,
   daemonKill,
@@ -49,6 +53,7 @@ interface Args {
   only: string[] | null;
   kills: number | null;
   dashboardMinutes: number | null;
+  upTasks: number | null;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -56,6 +61,7 @@ function parseArgs(argv: readonly string[]): Args {
   let only: string[] | null = null;
   let kills: number | null = null;
   let dashboardMinutes: number | null = null;
+  let upTasks: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
@@ -71,12 +77,18 @@ function parseArgs(argv: readonly string[]): Args {
         process.stderr.write('bench: --dashboard-minutes takes a number of minutes, 1 or more\n');
         process.exit(2);
       }
+    } else if (arg === '--up-tasks') {
+      upTasks = Number(argv[++i]);
+      if (!Number.isInteger(upTasks) || upTasks < 1) {
+        process.stderr.write('bench: --up-tasks takes a whole number of tasks\n');
+        process.exit(2);
+      }
     } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       only = (value ?? '').split(',').filter(Boolean);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        `usage: npm run bench -- [--quick] [--kills N] [--dashboard-minutes M] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
+        `usage: npm run bench -- [--quick] [--kills N] [--dashboard-minutes M] [--up-tasks N] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
       );
       process.exit(0);
     } else {
@@ -91,7 +103,7 @@ function parseArgs(argv: readonly string[]): Args {
     );
     process.exit(2);
   }
-  return { quick, only, kills, dashboardMinutes };
+  return { quick, only, kills, dashboardMinutes, upTasks };
 }
 
 function environment() {
@@ -109,7 +121,7 @@ function environment() {
 }
 
 async function main(): Promise<number> {
-  const { quick, only, kills, dashboardMinutes } = parseArgs(process.argv.slice(2));
+  const { quick, only, kills, dashboardMinutes, upTasks } = parseArgs(process.argv.slice(2));
   const cleanupAll = startCleanupGuards();
   const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -125,6 +137,7 @@ async function main(): Promise<number> {
     quick,
     kills,
     dashboardMinutes,
+    upTasks,
     log,
     fleet: () => {
       shared.fleet ??= createFleet(FLEET_SIZE, log);

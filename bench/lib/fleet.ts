@@ -16,7 +16,8 @@ export interface Fleet {
   dispose(): void;
 }
 
-const HF_CONCURRENCY = 6;
+/** `holdfast run` calls in flight at once when making the fleet (and the up scenario's one-by-one row). */
+export const HF_CONCURRENCY = 6;
 
 export async function createFleet(size: number, log: (m: string) => void): Promise<Fleet> {
   const hf = new HoldfastHome();

@@ -20,6 +20,8 @@ export interface BenchContext {
   kills: number | null;
   /** `--dashboard-minutes M`: the dashboard's memory window (default 10, 2 with --quick). */
   dashboardMinutes: number | null;
+  /** `--up-tasks N`: how many tasks the up scenario starts from one file (default 200). */
+  upTasks: number | null;
   log(message: string): void;
   /** 200 idle tasks under holdfast and 200 apps under pm2, shared by the scenarios that need them. */
   fleet(): Promise<Fleet>;
