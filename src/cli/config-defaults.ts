@@ -49,6 +49,29 @@ export interface DefaultsSection {
   hint?: string;
 }
 
+const ORDERED = new WeakMap<Command, Map<boolean, [string, Option, string][]>>();
+
+/**
+ * The configurable options in the order they are applied, worked out once per command (holdfast.yaml
+ * applies them to the same command for each of its entries): whether a task is interactive (and so
+ * takes --trust and rules) may itself come from the config, so those come last.
+ */
+function orderedOptions(command: Command, perTask: boolean): [string, Option, string][] {
+  const byMode = ORDERED.get(command) ?? new Map<boolean, [string, Option, string][]>();
+  ORDERED.set(command, byMode);
+  const known = byMode.get(perTask);
+  if (known) return known;
+  const later = (attribute: string) =>
+    (INTERACTIVE_ONLY_FLAGS as readonly string[]).includes(attribute) ||
+    ADDITIVE.has(attribute) ||
+    attribute === 'rulesFile';
+  const ordered = [...configurableOptions(command, perTask)]
+    .map(([key, option]): [string, Option, string] => [key, option, option.attributeName()])
+    .sort(([, , a], [, , b]) => Number(later(a)) - Number(later(b)));
+  byMode.set(perTask, ordered);
+  return ordered;
+}
+
 /** Where a value that was applied came from, to blame the right line when it is refused. */
 interface Origin {
   section: string;
@@ -89,8 +112,15 @@ export function addNegations(command: Command): Command {
 }
 
 /** The config keys a command's options answer to: each long flag without its dashes (`no-daemon`). */
+const CONFIGURABLE = new WeakMap<Command, Map<boolean, Map<string, Option>>>();
+
 export function configurableOptions(command: Command, perTask = false): Map<string, Option> {
+  const byMode = CONFIGURABLE.get(command) ?? new Map<boolean, Map<string, Option>>();
+  CONFIGURABLE.set(command, byMode);
+  const known = byMode.get(perTask);
+  if (known) return known;
   const byKey = new Map<string, Option>();
+  byMode.set(perTask, byKey);
   for (const option of command.options) {
     if (option.long === undefined || NEGATIONS.has(option)) continue;
     const key = option.long.slice(2);
@@ -225,18 +255,8 @@ export function applyConfigDefaults(
     if (problem !== undefined) throw problemError(problem, section.hint);
   }
   const applied: AppliedDefaults = { file, origins: new Map() };
-  const options = configurableOptions(
-    command,
-    sections.some((s) => s.own),
-  );
-  // Whether a task is interactive (and so takes --trust and rules) may itself come from the config.
-  const later = (o: Option) =>
-    (INTERACTIVE_ONLY_FLAGS as readonly string[]).includes(o.attributeName()) ||
-    ADDITIVE.has(o.attributeName()) ||
-    o.attributeName() === 'rulesFile';
-  const ordered = [...options].sort(([, a], [, b]) => Number(later(a)) - Number(later(b)));
-  for (const [key, option] of ordered) {
-    const attribute = option.attributeName();
+  const ordered = orderedOptions(command, sections.some((s) => s.own));
+  for (const [key, option, attribute] of ordered) {
     const ownSection = sections.find((s) => s.own && s.values[key] !== undefined);
     if (ownSection === undefined && !applies(attribute, command)) continue;
     const source = command.getOptionValueSource(attribute);

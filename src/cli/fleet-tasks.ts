@@ -95,7 +95,7 @@ function declaredTask(
     const plan = planRun(options.agent === undefined ? argv : extra, options, userUmask);
     const prompt = plan.agent ? promptOf(options, at) : null;
     try {
-      resolveProgram(plan.command[0]!, plan.spec.cwd);
+      resolveOnce(plan.command[0]!, plan.spec.cwd);
     } catch (error) {
       const key = plan.agent ? 'agent' : 'command';
       throw fileProblem(
@@ -134,6 +134,16 @@ function freshRunCommand(): Command {
   const { command, initial } = runTemplate;
   for (const [key, value, source] of initial) command.setOptionValueWithSource(key, value, source as 'default');
   return command;
+}
+
+/** Programs found on PATH, by program and cwd: 200 tasks of one program look it up once. */
+const found = new Set<string>();
+
+function resolveOnce(program: string, cwd: string): void {
+  const key = `${program}\0${cwd}`;
+  if (found.has(key)) return;
+  resolveProgram(program, cwd);
+  found.add(key);
 }
 
 /** `command: npm run dev` is split at spaces; a list keeps each word as it is. */
