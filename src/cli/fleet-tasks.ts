@@ -4,14 +4,15 @@
  * flag's text, over the file's `defaults:`, the config's `agents.<kind>:` and `run:` sections, and
  * the command's own validation then runs. An error names the file, the line and the key.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { FleetEntry, FleetFile } from '../config/fleet.js';
 import { ConfigError, type ConfigProblem, problemError } from '../config/load.js';
 import type { ConfigFlagValue } from '../config/schema.js';
 import { HoldfastError } from '../core/errors.js';
+import type { MissionDefinition } from '../mission/mission-file.js';
 import { resolveProgram } from '../supervisor/create.js';
 import { readInteractivePrompt } from './agent-options.js';
+import { addInitOptions, type InitOptions, readDefinition } from './commands/mission/init.js';
 import { planRun, type RunOptions, type RunPlan, register as registerRun } from './commands/run.js';
 import {
   applyConfigDefaults,
@@ -132,7 +133,8 @@ function freshRunCommand(): Command {
     runTemplate = { command, initial };
   }
   const { command, initial } = runTemplate;
-  for (const [key, value, source] of initial) command.setOptionValueWithSource(key, value, source as 'default');
+  for (const [key, value, source] of initial)
+    command.setOptionValueWithSource(key, value, source as 'default');
   return command;
 }
 
@@ -174,18 +176,31 @@ function entryError(error: unknown, where: { path: string; line: number | null; 
   return fileProblem({ ...where, message }, error.hint ?? undefined);
 }
 
-/** A mission entry's `file:` text, read here so that a missing file names the line. */
-export function readEntryFile(file: FleetFile, entry: FleetEntry, key: string): string {
-  const path = entry.values[key];
-  if (typeof path !== 'string') throw new HoldfastError('EUSAGE', `${key}: expected a path`);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw fileProblem({
-      path: file.path,
-      line: file.lineOf(['missions', entry.name, key]),
-      key: `missions.${entry.name}.${key}`,
-      message: `cannot read ${path}: ${(error as Error).message}`,
-    });
-  }
+/** A mission as the file declares it: what `mission init` would have made of the same flags. */
+export interface DeclaredMission {
+  name: string;
+  options: InitOptions;
+  definition: MissionDefinition;
+}
+
+/** The file's missions, each entry's keys applied as `mission init`'s flags over their defaults. */
+export function declaredMissions(file: FleetFile): DeclaredMission[] {
+  return file.missions.map((entry) => {
+    const section = `missions.${entry.name}`;
+    const init = addInitOptions(new Command('init'));
+    const applied = applyConfigDefaults(init, file, [
+      { name: section, values: entry.values, own: true, hint: FILE_HINT },
+    ]);
+    const options = { ...init.opts() } as InitOptions;
+    try {
+      return { name: entry.name, options, definition: readDefinition(entry.name, options) };
+    } catch (error) {
+      const blamed = blameConfig(error, init, applied);
+      throw entryError(blamed, {
+        path: file.path,
+        line: file.lineOf(['missions', entry.name]),
+        key: section,
+      });
+    }
+  });
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FleetStep } from '../../src/core/fleet-plan.js';
 import type { TaskView } from '../../src/views/task.js';
-import { useHome } from '../helpers/home.js';
+import { makeRepo } from '../helpers/git.js';
+import { FIXTURES, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome();
@@ -272,5 +273,64 @@ describe('holdfast up: a holdfast.yaml applied in one call', () => {
     const result = await h.cli(['up'], { cwd: '/' });
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe('holdfast: no holdfast.yaml in / or any directory above it');
+  });
+});
+
+describe('holdfast up: agents and missions in the file', () => {
+  const FAKE_BIN = join(FIXTURES, 'fake-agent', 'bin');
+
+  it('creates an agent task with its prompt file and a mission from its markdown, started; a second up changes neither', async () => {
+    const h = home();
+    const repo = makeRepo(join(h.dir, 'repo'));
+    const env = {
+      PATH: `${FAKE_BIN}:${process.env.PATH}`,
+      FAKE_AGENT_STATE: join(h.dir, 'fake'),
+      FAKE_AGENT_SCENARIO: JSON.stringify({ steps: [{ sleep: 30 }, { succeed: true }] }),
+    };
+    writeFileSync(join(h.dir, 'fix.md'), 'Fix the flaky test.\n');
+    writeFileSync(
+      join(h.dir, 'ship.md'),
+      '# Ship\n\nShip it.\n\n## Alpha\nCreate a.txt.\ngate: test -f a.txt\n',
+    );
+    writeFileSync(
+      join(h.dir, 'holdfast.yaml'),
+      [
+        'tasks:',
+        '  fixer:',
+        '    agent: claude',
+        '    prompt-file: fix.md',
+        '    model: sonnet',
+        '    cwd: repo',
+        'missions:',
+        '  ship:',
+        '    file: ship.md',
+        '    cwd: repo',
+        '    max-sessions: 3',
+        '',
+      ].join('\n'),
+    );
+    const up = await h.json<UpResult & { missions: { name: string; action: string }[] }>(['up'], { env });
+    expect(up.steps.map((s) => [s.name, s.action])).toEqual([['fixer', 'create']]);
+    expect(up.missions).toEqual([{ name: 'ship', action: 'create' }]);
+    const fixer = await h.status('fixer');
+    expect(fixer.agent).toBe('claude');
+    expect(fixer.prompt).toBe('Fix the flaky test.\n');
+    expect(fixer.cwd).toBe(repo);
+    const mission = await h.json<{ name: string; state: string; milestones: unknown[] }>([
+      'mission',
+      'status',
+      'ship',
+    ]);
+    expect(mission.state).not.toBe('pending');
+    expect(mission.milestones).toHaveLength(1);
+
+    const again = await h.json<UpResult & { missions: { name: string; action: string }[] }>(
+      ['up', '--dry-run'],
+      {
+        env,
+      },
+    );
+    expect(again.steps.map((s) => [s.name, s.action])).toEqual([['fixer', 'unchanged']]);
+    expect(again.missions).toEqual([{ name: 'ship', action: 'unchanged' }]);
   });
 });

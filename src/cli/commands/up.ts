@@ -12,8 +12,10 @@ import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { ensureDaemon } from '../daemon-client.js';
 import { entryOf } from '../fleet-entry.js';
-import { type DeclaredTask, declaredTasks } from '../fleet-tasks.js';
+import { type DeclaredTask, declaredMissions, declaredTasks } from '../fleet-tasks.js';
 import { didYouMean } from '../suggest.js';
+import { initMission } from './mission/init.js';
+import { startMission } from './mission/start.js';
 import { newTaskOf } from './run.js';
 
 interface UpOptions {
@@ -50,6 +52,7 @@ export function register(program: Command): void {
           ...d,
           plan: { ...d.plan, spec: { ...d.plan.spec, declaredIn: file.path } },
         }));
+        const missions = only === null ? declaredMissions(file) : [];
         if (options.explain) return explain(ctx, file, declared);
         const rt = ctx.rt;
         await ctx.refresh();
@@ -59,8 +62,14 @@ export function register(program: Command): void {
           rt.store.tasks.all(),
           { file: file.path, prune: Boolean(options.prune) && only === null },
         ).filter((s) => only === null || only.has(s.name));
+        const missionSteps = missions.map((m) => ({
+          name: m.name,
+          action: rt.store.missions.byName(m.name) ? ('unchanged' as const) : ('create' as const),
+        }));
         if (options.dryRun) {
-          ctx.out.result({ file: file.path, dryRun: true, steps }, () => planText(file, steps, false));
+          ctx.out.result({ file: file.path, dryRun: true, steps, missions: missionSteps }, () =>
+            planText(file, steps, missionSteps, false),
+          );
           return 0;
         }
         const byName = new Map(declared.map((d) => [d.name, d]));
@@ -79,11 +88,24 @@ export function register(program: Command): void {
         const failures = [...outcome.created.map((t) => t.id), ...outcome.touched.map((t) => t.task.id)]
           .map((id) => launchFailure(rt, id, null))
           .filter((e): e is HoldfastError => e !== null);
+        // Each new mission as `mission init` then `mission start` would make it: its own first step.
+        for (const m of missions) {
+          if (missionSteps.find((s) => s.name === m.name)?.action !== 'create') continue;
+          const record = initMission(ctx, m.name, m.options, m.definition);
+          await startMission(ctx, record, 'start', {}, { daemon: options.daemon !== false });
+        }
         if (options.daemon !== false && rt.store.tasks.all().length > 0) await ensureDaemon(ctx);
         for (const error of failures) ctx.out.problem(error);
         ctx.out.result(
-          { file: file.path, dryRun: false, steps, settled: outcome.settled, failed: failures.length },
-          () => planText(file, steps, true),
+          {
+            file: file.path,
+            dryRun: false,
+            steps,
+            missions: missionSteps,
+            settled: outcome.settled,
+            failed: failures.length,
+          },
+          () => planText(file, steps, missionSteps, true),
         );
         return failures.length > 0 || !outcome.settled ? 1 : 0;
       }),
@@ -163,7 +185,12 @@ const WORDS: Record<FleetStep['action'], [planned: string, done: string]> = {
 };
 
 /** The plan (or what was done) as kubectl and terraform show one: a line per task that changes. */
-function planText(file: FleetFile, steps: readonly FleetStep[], done: boolean): string {
+function planText(
+  file: FleetFile,
+  steps: readonly FleetStep[],
+  missions: readonly { name: string; action: 'create' | 'unchanged' }[],
+  done: boolean,
+): string {
   const count = (action: FleetStep['action']) => steps.filter((s) => s.action === action).length;
   const totals = (['create', 'update', 'start', 'remove', 'unchanged'] as const)
     .filter((a) => count(a) > 0)
@@ -180,5 +207,9 @@ function planText(file: FleetFile, steps: readonly FleetStep[], done: boolean): 
       return `  ${MARK[s.action]} ${s.name.padEnd(width)}  ${what}${detail}`;
     });
   const head = `${file.path}: ${totals.join(', ') || 'no tasks declared'}${done ? '' : ' (dry run: nothing changed)'}`;
-  return [head, ...lines].join('\n');
+  const missionLines = missions.map(
+    (m) =>
+      `  ${MARK[m.action]} mission ${m.name}  ${m.action === 'create' ? (done ? 'created and started' : 'create and start') : 'exists (up does not change a mission)'}`,
+  );
+  return [head, ...lines, ...missionLines].join('\n');
 }

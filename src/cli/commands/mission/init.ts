@@ -97,7 +97,7 @@ export function addInitOptions(command: Command): Command {
     .option('--stall-timeout <duration>', 'no output for this long → resume the session', '10m');
 }
 
-function readDefinition(name: string, options: InitOptions): MissionDefinition {
+export function readDefinition(name: string, options: InitOptions): MissionDefinition {
   if (options.file && options.milestone?.length)
     throw new HoldfastError('EUSAGE', 'give --file or --milestone, not both');
   if (options.file) {
