@@ -115,6 +115,25 @@ export interface TaskSpec {
   keepFinishedMs?: number | null;
   /** `run --on-boot`; absent (older specs) = `defaultOnBoot`. */
   onBoot?: OnBoot;
+  /** `run --worktree`: the task runs in a git worktree of its own; `cwd` is inside `worktree.path`. */
+  worktree?: WorktreeSpec;
+}
+
+/**
+ * A task's own git worktree, made when the task was created. `branch` and `sourceCwd` are what the
+ * user asked for (a spec compares on them); `path` and `base` are what creating it produced.
+ */
+export interface WorktreeSpec {
+  /** The branch made for the task (`holdfast/<task>` unless named), without `refs/heads/`. */
+  branch: string;
+  /** The top level of the user's work tree the worktree was made from. */
+  repo: string;
+  /** The worktree's directory. */
+  path: string;
+  /** The commit the branch started from (the user's HEAD then): what `holdfast diff` compares with. */
+  base: string;
+  /** The cwd the user gave; `cwd` is the same place relative to the worktree's top. */
+  sourceCwd: string;
 }
 
 export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;

@@ -105,6 +105,15 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   keepRuns: int.optional(),
   keepFinishedMs: intOrNull.optional(),
   onBoot: onBoot.optional(),
+  worktree: z
+    .looseObject({
+      branch: z.string(),
+      repo: z.string(),
+      path: z.string(),
+      base: z.string(),
+      sourceCwd: z.string(),
+    })
+    .optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */
