@@ -25,6 +25,8 @@ export interface CreateWorktreeInput {
   branch: string | null;
   /** Where worktrees go (relative: to the repository's top); null = `<git-common-dir>/holdfast-worktrees`. */
   root?: string | null;
+  /** The task's umask (octal, as its spec keeps it): the checkout and copies are the user's files. */
+  umask: string;
 }
 
 export interface CreatedWorktree {
@@ -81,17 +83,18 @@ export async function createWorktree(input: CreateWorktreeInput): Promise<Create
   // The same place inside the worktree as the user's cwd in their tree (symlinks resolved as git does).
   const sub = relative(repo, await realpath(input.cwd));
   const worktree: WorktreeSpec = { branch, repo, path, base, sourceCwd: input.cwd };
-  await mkdir(root, { recursive: true, mode: 0o755 });
+  const dirMode = 0o777 & ~Number.parseInt(input.umask, 8);
+  await makeDirs(root, dirMode);
   await git(
     `--worktree: cannot create ${path}`,
     ['worktree', 'add', '--quiet', '--no-track', '-b', branch, path, base],
-    { cwd: repo },
+    { cwd: repo, umask: input.umask },
   );
   try {
     const cwd = sub === '' ? path : join(path, sub);
     // An untracked directory of the user's is not in the checkout: the task still starts there.
-    await mkdir(cwd, { recursive: true });
-    const { copied, skipped } = await copyIncluded(repo, path);
+    await makeDirs(cwd, dirMode);
+    const { copied, skipped } = await copyIncluded(repo, path, dirMode);
     return { worktree, cwd, copied, skipped };
   } catch (error) {
     await discardWorktree(worktree);
@@ -126,6 +129,7 @@ async function commonDir(repo: string): Promise<string> {
 async function copyIncluded(
   repo: string,
   path: string,
+  dirMode: number,
 ): Promise<{ copied: string[]; skipped: { path: string; why: string }[] }> {
   const copied: string[] = [];
   const skipped: { path: string; why: string }[] = [];
@@ -147,7 +151,7 @@ async function copyIncluded(
     if (file === '' || file.endsWith('/')) continue;
     const from = join(repo, file);
     const to = join(path, file);
-    const why = await copyOne(from, to, realRepo);
+    const why = await copyOne(from, to, realRepo, dirMode);
     if (why === null) copied.push(file);
     else skipped.push({ path: file, why });
   }
@@ -155,11 +159,11 @@ async function copyIncluded(
 }
 
 /** Copies one file or link; returns why it was skipped, or null once copied. */
-async function copyOne(from: string, to: string, realRepo: string): Promise<string | null> {
+async function copyOne(from: string, to: string, realRepo: string, dirMode: number): Promise<string | null> {
   const info = await lstat(from).catch(() => null);
   if (info === null) return 'gone';
   if (await exists(to)) return 'already in the worktree';
-  await mkdir(dirname(to), { recursive: true });
+  await makeDirs(dirname(to), dirMode);
   if (info.isSymbolicLink()) {
     const target = await realpath(from).catch(() => null);
     if (target === null) return 'a dangling link';
@@ -171,6 +175,16 @@ async function copyOne(from: string, to: string, realRepo: string): Promise<stri
   await copyFile(from, to, constants.COPYFILE_EXCL);
   await chmod(to, info.mode & 0o7777);
   return null;
+}
+
+/** `mkdir -p`, each directory it made given `mode` (holdfast's own umask, 077, would narrow it). */
+async function makeDirs(dir: string, mode: number): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let made = dir; ; made = dirname(made)) {
+    await chmod(made, mode);
+    if (made === first || made === dirname(made)) break;
+  }
 }
 
 function inside(dir: string, path: string): boolean {

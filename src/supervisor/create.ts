@@ -95,6 +95,7 @@ async function withWorktrees(
       task: name,
       branch: input.worktree.branch,
       root: input.worktree.root ?? null,
+      umask: input.spec.umask,
     });
     made.push(created.worktree);
     out.push({ ...input, name, spec: { ...input.spec, cwd: created.cwd, worktree: created.worktree } });
