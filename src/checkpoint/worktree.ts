@@ -253,8 +253,8 @@ export async function worktreeState(worktree: WorktreeSpec): Promise<WorktreeSta
             head,
             `^${worktree.base}`,
             '--not',
-            '--exclude',
-            `refs/heads/${worktree.branch}`,
+            // Relative to refs/heads/, as --branches matches; it applies to --branches only.
+            `--exclude=${worktree.branch}`,
             '--branches',
             '--tags',
             '--remotes',
@@ -329,9 +329,13 @@ export interface RemoveWorktreeResult {
 
 /**
  * Removes the task's worktree directory, which the caller has made safe to lose (a checkpoint holds
- * what was not committed), and its branch only when the branch has no commits beyond `base`.
+ * what was not committed), and its branch only when the branch has no commits beyond `base` and
+ * the caller does not keep it (`keepBranch`: it marks where a checkpoint's work began).
  */
-export async function removeWorktree(worktree: WorktreeSpec): Promise<RemoveWorktreeResult> {
+export async function removeWorktree(
+  worktree: WorktreeSpec,
+  options: { keepBranch: boolean },
+): Promise<RemoveWorktreeResult> {
   const state = await worktreeState(worktree);
   if (state.present) {
     await git(
@@ -343,7 +347,7 @@ export async function removeWorktree(worktree: WorktreeSpec): Promise<RemoveWork
   // A directory the user removed by hand leaves git's record of it: dropped too.
   await runGit(['worktree', 'prune'], { cwd: worktree.repo });
   let branchDeleted = false;
-  if (state.head !== null && state.ahead === 0) {
+  if (state.head !== null && state.ahead === 0 && !options.keepBranch) {
     const deleted = await runGit(['update-ref', '-d', `refs/heads/${worktree.branch}`, state.head], {
       cwd: worktree.repo,
     });

@@ -1,6 +1,6 @@
 import { accessSync, constants, lstatSync, rmSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { createWorktree, discardWorktree } from '../checkpoint/worktree.js';
+import { createWorktree, discardWorktree } from '../checkpoint/index.js';
 import { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
 import type { InputSource } from '../core/input.js';

@@ -3,7 +3,7 @@
  * respawned for the next), tagged `@hf_run=<run id>`, with `pipe-pane` appending its output to the
  * run's own log. The run row is the promise to do this; the pid it records is the proof.
  */
-import { worktreeProblem } from '../../checkpoint/worktree.js';
+import { worktreeProblem } from '../../checkpoint/index.js';
 import { HoldfastError } from '../../core/errors.js';
 import { type RunRecord, retentionOf, type TaskRecord, type TaskSpec } from '../../core/task.js';
 import { touchPrivateFile, verifyPrivateDir } from '../../fs-safe.js';
