@@ -1,17 +1,11 @@
 import type { Command } from 'commander';
-import {
-  deleteCheckpointRefs,
-  findCheckpointRefs,
-  removeWorktree,
-  takeCheckpoint,
-  worktreeState,
-} from '../../checkpoint/index.js';
+import { deleteCheckpointRefs, findCheckpointRefs } from '../../checkpoint/index.js';
 import { HoldfastError } from '../../core/errors.js';
-import { FINAL_STATES, type TaskRecord, type WorktreeSpec } from '../../core/task.js';
+import { FINAL_STATES, type TaskRecord } from '../../core/task.js';
 import { discardTask } from '../../supervisor/create.js';
 import { escalateStop, requestStop } from '../../supervisor/stop.js';
+import { type RetiredWorktree, retireWorktree } from '../../supervisor/worktree.js';
 import { action } from '../action.js';
-import type { Context } from '../context.js';
 import { errorFields } from '../envelope.js';
 import { plural } from '../plural.js';
 
@@ -58,32 +52,22 @@ export function register(program: Command): void {
           await escalateStop(ctx.rt, task.id, 2000);
         }
         const checkpoints: RemovedCheckpoints[] = [];
-        const worktrees: RemovedWorktree[] = [];
+        const worktrees: RetiredWorktree[] = [];
         const lines: string[] = [];
         for (const task of tasks) {
-          let removed: RemovedWorktree | null;
+          let removed: RetiredWorktree | null;
+          let found: Awaited<ReturnType<typeof findCheckpointRefs>>;
+          // The refs live in the shared repository, found from the user's tree whatever became of the worktree.
+          const repo = task.spec.worktree?.repo ?? task.spec.cwd;
+          let keep = Boolean(options.keepCheckpoints);
           try {
             // Before the task goes: a git failure here leaves the task to retry, its work in place.
-            removed = task.spec.worktree ? await saveWorktreeWork(ctx, task, task.spec.worktree) : null;
-          } catch (error) {
-            if (!(error instanceof HoldfastError)) throw error;
-            failed.push({ name: task.name, error });
-            continue;
-          }
-          // The refs live in the shared repository, reachable from the user's tree whatever became of the worktree.
-          const repo = task.spec.worktree?.repo ?? task.spec.cwd;
-          const keep = options.keepCheckpoints || removed?.checkpoint != null;
-          let found: Awaited<ReturnType<typeof findCheckpointRefs>>;
-          try {
+            removed = await retireWorktree(ctx.rt, task);
+            // A checkpoint that holds a worktree's uncommitted work is kept with its ref.
+            keep ||= removed?.checkpoint != null;
             found = keep
               ? await findCheckpointRefs(repo, task.name).catch(() => null)
               : await removeCheckpoints(repo, task.name);
-            if (removed && task.spec.worktree) {
-              Object.assign(
-                removed,
-                await removeWorktree(task.spec.worktree, { keepBranch: removed.checkpoint !== null }),
-              );
-            }
           } catch (error) {
             if (!(error instanceof HoldfastError)) throw error;
             failed.push({ name: task.name, error });
@@ -113,7 +97,8 @@ export function register(program: Command): void {
           {
             removed: tasks.filter((t) => !failed.some((f) => f.name === t.name)).map((t) => t.name),
             checkpoints,
-            worktrees,
+            // Only for --worktree tasks, so the shape of every other rm stays as it was.
+            ...(worktrees.length > 0 ? { worktrees } : {}),
             ...(failed.length > 0
               ? {
                   failed: failed.map(({ name, error }) => ({ name, ...errorFields(error) })),
@@ -127,63 +112,7 @@ export function register(program: Command): void {
     );
 }
 
-/** What `rm` did with a `--worktree` task's worktree and branch, and where its work is now. */
-interface RemovedWorktree {
-  task: string;
-  path: string;
-  repo: string;
-  branch: string;
-  base: string;
-  removed: boolean;
-  branchDeleted: boolean;
-  /** Commits on the branch beyond base, and of those the ones no other ref holds. */
-  ahead: number;
-  unique: number;
-  /** The checkpoint that now holds what was not committed (kept with its ref), or null when there was nothing. */
-  checkpoint: string | null;
-}
-
-/**
- * Makes the worktree safe to remove: what is not committed goes into a checkpoint first (whose
- * refs `rm` then keeps, with the branch). The worktree itself is removed after the refs are dealt with.
- */
-async function saveWorktreeWork(
-  ctx: Context,
-  task: TaskRecord,
-  worktree: WorktreeSpec,
-): Promise<RemovedWorktree> {
-  const state = await worktreeState(worktree);
-  let checkpoint: string | null = null;
-  if (state.present && state.dirty > 0) {
-    const run = ctx.rt.store.runs.forTask(task.id).at(-1)?.n ?? 0;
-    const taken = await takeCheckpoint({
-      cwd: worktree.path,
-      task: task.name,
-      run,
-      sessionId: task.sessionId,
-      now: ctx.rt.now(),
-      reason: 'removed',
-    });
-    if (taken.status === 'created' || taken.status === 'unchanged') checkpoint = taken.commit;
-    else if (taken.status === 'not-a-repo') {
-      throw new HoldfastError('EGIT', `${task.name} not removed: ${worktree.path} cannot be checkpointed`);
-    }
-  }
-  return {
-    task: task.name,
-    path: worktree.path,
-    repo: worktree.repo,
-    branch: worktree.branch,
-    base: worktree.base,
-    removed: false,
-    branchDeleted: false,
-    ahead: state.ahead,
-    unique: state.unique,
-    checkpoint,
-  };
-}
-
-function worktreeLines(w: RemovedWorktree): string[] {
+function worktreeLines(w: RetiredWorktree): string[] {
   const lines = [`removed worktree ${w.path}`];
   if (w.branchDeleted) lines.push(`deleted branch ${w.branch} (no commits beyond ${w.base.slice(0, 12)})`);
   else if (w.ahead > 0)
