@@ -136,6 +136,14 @@ export interface WorktreeSpec {
   sourceCwd: string;
 }
 
+/**
+ * The cwd the user asked for: for a `--worktree` task the one they gave, not the place in the
+ * worktree it runs at. What a spec made again from the same options (`holdfast up`) compares with.
+ */
+export function requestedCwd(spec: Pick<TaskSpec, 'cwd' | 'worktree'>): string {
+  return spec.worktree?.sourceCwd ?? spec.cwd;
+}
+
 export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
 export const DEFAULT_KEEP_RUNS = 20;
 export const DEFAULT_KEEP_FINISHED_MS = 14 * 86_400_000;

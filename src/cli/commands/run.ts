@@ -158,6 +158,7 @@ export function register(program: Command): void {
       '--worktree [branch]',
       'run in a git worktree of its own, on a new branch from HEAD (default branch: holdfast/<task>)',
     )
+    .option('--no-worktree', 'run in the cwd itself even when the config file says worktree: true')
     .option(
       '--worktree-root <dir>',
       "with --worktree: where worktrees go (default: the repository's .git/holdfast-worktrees)",
