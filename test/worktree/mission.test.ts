@@ -75,6 +75,8 @@ describe('mission init --worktree', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('a mission named twice already exists');
     expect(git(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(2);
-    expect(git(repo, ['branch', '--list', '--format=%(refname:short)', 'holdfast/*']).trim()).toBe('holdfast/twice');
+    expect(git(repo, ['branch', '--list', '--format=%(refname:short)', 'holdfast/*']).trim()).toBe(
+      'holdfast/twice',
+    );
   });
 });
