@@ -174,6 +174,32 @@ describe('rm of a worktree task', () => {
     expect(git(repo, ['for-each-ref', 'refs/holdfast/']).trim()).toBe('');
   });
 
+  it('rm --force of a live task: stopped, its uncommitted work checkpointed and kept with the branch', async () => {
+    const h = home();
+    const repo = makeRepo(join(h.dir, 'repo'));
+    const r = await h.cli(
+      ['run', '--name', 'live', '--worktree', '--', 'bash', '-c', 'echo w > w.txt; sleep 60'],
+      {
+        cwd: repo,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const path = join(repo, '.git', 'holdfast-worktrees', 'live');
+    await waitFor(() => existsSync(join(path, 'w.txt')), Boolean, { what: 'the task to write w.txt' });
+    const refused = await h.cli(['rm', 'live']);
+    expect(refused.code).toBe(1);
+    expect(existsSync(path)).toBe(true);
+    const out = await h.json<RmJson>(['rm', '--force', 'live']);
+    expect(out.removed).toEqual(['live']);
+    const w = out.worktrees[0]!;
+    expect(w).toMatchObject({ removed: true, branchDeleted: false });
+    expect(git(repo, ['show', `${w.checkpoint}:w.txt`])).toBe('w\n');
+    expect(existsSync(path)).toBe(false);
+    expect(git(repo, ['branch', '--list', '--format=%(refname:short)', 'holdfast/live']).trim()).toBe(
+      'holdfast/live',
+    );
+  });
+
   it('a worktree removed by hand: rm still forgets the task and keeps a branch that has commits', async () => {
     const h = home();
     const repo = makeRepo(join(h.dir, 'repo'));
