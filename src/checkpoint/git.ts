@@ -66,6 +66,12 @@ export interface GitCall {
   /** Extra variables on top of the cleaned process environment. */
   env?: Record<string, string>;
   input?: string;
+  /**
+   * The umask (octal) git creates files with, when not holdfast's own 077: a worktree's checkout
+   * belongs to the user, and node can set no umask for one child only. A fixed `sh` line sets it and
+   * execs git with the arguments as they are, so no shell parses any of them.
+   */
+  umask?: string;
 }
 
 function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
@@ -82,9 +88,15 @@ function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
 /** Runs `git -C <cwd> …args` (argv only, never a shell); resolves with its exit code, whatever it is. */
 export function runGit(args: readonly string[], call: GitCall): Promise<GitResult> {
   return new Promise((resolvePromise, reject) => {
+    const argv = ['-C', call.cwd, ...CONFIG, ...args];
+    if (call.umask !== undefined && !/^[0-7]{1,4}$/.test(call.umask)) {
+      return reject(new HoldfastError('EGIT', `not a umask: ${JSON.stringify(call.umask)}`));
+    }
     const child = execFile(
-      'git',
-      ['-C', call.cwd, ...CONFIG, ...args],
+      call.umask === undefined ? 'git' : '/bin/sh',
+      call.umask === undefined
+        ? argv
+        : ['-c', 'umask "$1" && shift && exec git "$@"', 'sh', call.umask, ...argv],
       { env: gitEnv(call.env), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (!error) return resolvePromise({ code: 0, stdout, stderr });

@@ -22,3 +22,17 @@ export {
   workTreeStatus,
 } from './report.js';
 export { type RestoreInput, type RestoreResult, restoreCheckpoint } from './restore.js';
+export {
+  type CreatedWorktree,
+  createWorktree,
+  defaultBranch,
+  discardWorktree,
+  type RemoveWorktreeResult,
+  removeWorktree,
+  WORKTREE_INCLUDE,
+  type WorktreeDiff,
+  type WorktreeState,
+  worktreeDiff,
+  worktreeProblem,
+  worktreeState,
+} from './worktree.js';

@@ -255,7 +255,10 @@ export function applyConfigDefaults(
     if (problem !== undefined) throw problemError(problem, section.hint);
   }
   const applied: AppliedDefaults = { file, origins: new Map() };
-  const ordered = orderedOptions(command, sections.some((s) => s.own));
+  const ordered = orderedOptions(
+    command,
+    sections.some((s) => s.own),
+  );
   for (const [key, option, attribute] of ordered) {
     const ownSection = sections.find((s) => s.own && s.values[key] !== undefined);
     if (ownSection === undefined && !applies(attribute, command)) continue;

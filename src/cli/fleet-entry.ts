@@ -3,6 +3,8 @@
  * `run` takes, with values its flags parse to the same spec, so `up` of an exported file changes
  * nothing.
  */
+
+import { defaultBranch } from '../checkpoint/worktree.js';
 import type { ConfigFlagValue } from '../config/schema.js';
 import type { SinkSpec } from '../core/notify.js';
 import {
@@ -11,6 +13,7 @@ import {
   DEFAULT_LOG_MAX_BYTES,
   DEFAULT_RESTART_POLICY,
   DEFAULT_TOOL_TIMEOUT_MS,
+  requestedCwd,
   type TaskSpec,
 } from '../core/task.js';
 import { DEFAULT_AGENT_STALL_MS, DEFAULT_RESUME_PROMPT } from './agent-options.js';
@@ -59,6 +62,7 @@ export interface EntryOptions {
 
 /** The entry of a task: keys in the order `run --help` lists them. */
 export function entryOf(
+  name: string,
   spec: TaskSpec,
   prompt: string | null,
   options: EntryOptions,
@@ -75,7 +79,9 @@ export function entryOf(
   } else {
     put('command', spec.command, false);
   }
-  put('cwd', spec.cwd, false);
+  put('cwd', requestedCwd(spec), false);
+  if (spec.worktree)
+    put('worktree', spec.worktree.branch === defaultBranch(name) ? true : spec.worktree.branch, false);
   put('restart', r.mode, r.mode === (agent ? 'on-failure' : 'no'));
   put('max-restarts', r.maxRestarts ?? undefined, r.maxRestarts === null);
   put(

@@ -93,6 +93,7 @@ describe('with TZ=Europe/Berlin', () => {
       question: null,
       runs: [],
       inputs: [],
+      worktree: null,
     };
     const lines = renderStatus(view, NOW).split('\n');
     const field = (label: string) =>
@@ -147,6 +148,7 @@ describe('with TZ=Europe/Berlin', () => {
       },
       runs: [],
       inputs: [],
+      worktree: null,
     } satisfies TaskView;
     const lines = renderStatus(view, NOW).split('\n');
     const field = (label: string) =>

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'ESTATE'
   | 'EAGENT'
   | 'EGIT'
+  | 'EWORKTREE'
   | 'EMISSION'
   | 'EUNSAFEPATH'
   | 'EDISKFULL'

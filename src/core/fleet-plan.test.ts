@@ -29,6 +29,22 @@ describe('specChanges', () => {
     expect(specChanges(before, after)).toEqual(['backoff', 'command', 'log-max', 'restart']);
   });
 
+  it('compares a worktree task by the cwd and branch asked for, not where its worktree is', () => {
+    const made = spec({
+      cwd: '/w/.git/holdfast-worktrees/t/sub',
+      worktree: {
+        branch: 'holdfast/t',
+        repo: '/w',
+        path: '/w/.git/holdfast-worktrees/t',
+        base: 'abc',
+        sourceCwd: '/w/sub',
+      },
+    });
+    expect(specChanges(made, spec({ cwd: '/w/sub' }), 'holdfast/t')).toEqual([]);
+    expect(specChanges(made, spec({ cwd: '/w/sub' }), null)).toEqual(['worktree']);
+    expect(specChanges(made, spec({ cwd: '/w' }), 'holdfast/t')).toEqual(['cwd']);
+  });
+
   it('does not count which file declared the task', () => {
     expect(
       specChanges(spec({ declaredIn: '/a/holdfast.yaml' }), spec({ declaredIn: '/b/holdfast.yaml' })),
@@ -49,11 +65,11 @@ describe('planFleet', () => {
       task('by-hand', spec()),
     ];
     const declared = [
-      { name: 'same', spec: spec() },
-      { name: 'changed', spec: spec({ stallTimeoutMs: 60_000 }) },
-      { name: 'stopped', spec: spec() },
-      { name: 'done', spec: spec() },
-      { name: 'new', spec: spec() },
+      { name: 'same', spec: spec(), worktree: null },
+      { name: 'changed', spec: spec({ stallTimeoutMs: 60_000 }), worktree: null },
+      { name: 'stopped', spec: spec(), worktree: null },
+      { name: 'done', spec: spec(), worktree: null },
+      { name: 'new', spec: spec(), worktree: null },
     ];
     const kept = planFleet(declared, existing, { file, prune: false });
     expect(kept.map((s) => [s.name, s.action, s.changed.join(',')])).toEqual([

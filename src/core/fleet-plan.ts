@@ -4,7 +4,7 @@
  * fields), start what was stopped, leave the rest as it is, and remove a task the file no longer
  * declares only when asked (`--prune`), and then only one this file declared.
  */
-import type { TaskRecord, TaskSpec } from './task.js';
+import { requestedCwd, type TaskRecord, type TaskSpec } from './task.js';
 
 export type FleetAction = 'create' | 'update' | 'start' | 'unchanged' | 'remove' | 'kept';
 
@@ -19,7 +19,10 @@ export interface FleetStep {
 
 export interface DeclaredSpec {
   name: string;
+  /** The spec `run` would make of the entry (a worktree is asked for, not made yet: `worktree`). */
   spec: TaskSpec;
+  /** The branch of the worktree the entry asks for (`holdfast/<name>` for `worktree: true`), or null. */
+  worktree: string | null;
 }
 
 export interface PlanOptions {
@@ -34,10 +37,10 @@ export function planFleet(
   options: PlanOptions,
 ): FleetStep[] {
   const byName = new Map(existing.map((t) => [t.name, t]));
-  const steps: FleetStep[] = declared.map(({ name, spec }) => {
+  const steps: FleetStep[] = declared.map(({ name, spec, worktree }) => {
     const task = byName.get(name);
     if (task === undefined) return { name, action: 'create', changed: [], why: null };
-    const changed = specChanges(task.spec, spec);
+    const changed = specChanges(task.spec, spec, worktree);
     if (changed.length > 0) return { name, action: 'update', changed, why: null };
     // A task that did its work is done, as a finished job is for kubectl: a changed entry runs it again.
     if (task.state === 'succeeded') return { name, action: 'unchanged', changed: [], why: 'it has finished' };
@@ -67,9 +70,13 @@ export function planFleet(
  * The fields of a spec that differ, by their names in the file. Which file declared a task is not
  * a field; a task in a worktree is compared by the directory and branch asked for.
  */
-export function specChanges(from: TaskSpec, to: TaskSpec): string[] {
-  const a = flatten(comparable(from));
-  const b = flatten(comparable(to));
+export function specChanges(
+  from: TaskSpec,
+  to: TaskSpec,
+  toWorktree: string | null = to.worktree?.branch ?? null,
+): string[] {
+  const a = flatten(comparable(from, from.worktree?.branch ?? null));
+  const b = flatten(comparable(to, toWorktree));
   const changed = new Set<string>();
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     if (a.get(key) !== b.get(key)) changed.add(fieldName(key));
@@ -77,9 +84,10 @@ export function specChanges(from: TaskSpec, to: TaskSpec): string[] {
   return [...changed].sort();
 }
 
-function comparable(spec: TaskSpec): Record<string, unknown> {
-  const { declaredIn: _file, ...rest } = spec;
-  return rest as Record<string, unknown>;
+/** A spec as an entry asks for it: the cwd the user gave (not the place in a worktree), the branch of a worktree. */
+function comparable(spec: TaskSpec, worktree: string | null): Record<string, unknown> {
+  const { declaredIn: _file, worktree: _made, ...rest } = spec;
+  return { ...rest, cwd: requestedCwd(spec), worktree };
 }
 
 /** A spec as path → JSON text of each leaf (arrays whole: their order is their meaning). */

@@ -117,6 +117,33 @@ export interface TaskSpec {
   onBoot?: OnBoot;
   /** The holdfast.yaml (absolute path) whose `up` made or last changed the task: what `up --prune` may remove. */
   declaredIn?: string;
+  /** `run --worktree`: the task runs in a git worktree of its own; `cwd` is inside `worktree.path`. */
+  worktree?: WorktreeSpec;
+}
+
+/**
+ * A task's own git worktree, made when the task was created. `branch` and `sourceCwd` are what the
+ * user asked for (a spec compares on them); `path` and `base` are what creating it produced.
+ */
+export interface WorktreeSpec {
+  /** The branch made for the task (`holdfast/<task>` unless named), without `refs/heads/`. */
+  branch: string;
+  /** The top level of the user's work tree the worktree was made from. */
+  repo: string;
+  /** The worktree's directory. */
+  path: string;
+  /** The commit the branch started from (the user's HEAD then): what `holdfast diff` compares with. */
+  base: string;
+  /** The cwd the user gave; `cwd` is the same place relative to the worktree's top. */
+  sourceCwd: string;
+}
+
+/**
+ * The cwd the user asked for: for a `--worktree` task the one they gave, not the place in the
+ * worktree it runs at. What a spec made again from the same options (`holdfast up`) compares with.
+ */
+export function requestedCwd(spec: Pick<TaskSpec, 'cwd' | 'worktree'>): string {
+  return spec.worktree?.sourceCwd ?? spec.cwd;
 }
 
 export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;

@@ -21,6 +21,16 @@ export const missionSettingsSchema = z.object({
   stallTimeoutMs: z.number().int().nonnegative(),
   /** The umask of the `mission init` that defined it, for the tasks the mission creates. */
   umask: z.string().regex(/^[0-7]{3,4}$/),
+  /** `mission init --worktree`: the mission works in a git worktree of its own (its session task's). */
+  worktree: z
+    .object({
+      branch: z.string(),
+      repo: z.string(),
+      path: z.string(),
+      base: z.string(),
+      sourceCwd: z.string(),
+    })
+    .optional(),
 });
 export type MissionSettings = z.infer<typeof missionSettingsSchema>;
 

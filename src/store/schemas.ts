@@ -106,6 +106,15 @@ export const taskSpec: z.ZodType<TaskSpec> = z.looseObject({
   keepFinishedMs: intOrNull.optional(),
   onBoot: onBoot.optional(),
   declaredIn: z.string().optional(),
+  worktree: z
+    .looseObject({
+      branch: z.string(),
+      repo: z.string(),
+      path: z.string(),
+      base: z.string(),
+      sourceCwd: z.string(),
+    })
+    .optional(),
 });
 
 /** Stored supervision may predate a field: what is missing takes its initial value. */

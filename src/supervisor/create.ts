@@ -1,10 +1,11 @@
 import { accessSync, constants, lstatSync, rmSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { createWorktree, discardWorktree } from '../checkpoint/index.js';
 import { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
 import type { InputSource } from '../core/input.js';
 import { uniqueName, validateTaskName } from '../core/names.js';
-import type { RunRecord, TaskRecord, TaskSpec } from '../core/task.js';
+import type { RunRecord, TaskRecord, TaskSpec, WorktreeSpec } from '../core/task.js';
 import { ensurePrivateDir, writePrivateFile } from '../fs-safe.js';
 import { queueInputIn } from '../store/queue-input.js';
 import { discardFiles } from './execute.js';
@@ -24,6 +25,11 @@ export interface NewTask {
   sessionFor?: (name: string) => string | null;
   /** Input queued with the task (an interactive run's first prompt): delivered once its TUI is up. */
   inputs?: { text: string; source: InputSource }[];
+  /**
+   * `run --worktree [branch]`: the task gets a git worktree of its own, made from `spec.cwd`'s repo
+   * on `branch` (null = `holdfast/<task>`); its spec's `cwd` and `worktree` are set from it.
+   */
+  worktree?: { branch: string | null; root?: string };
 }
 
 /**
@@ -50,27 +56,72 @@ export async function createTasks(
   for (const input of inputs) if (input.name !== undefined) validateTaskName(input.name);
   await rt.tmux.ensureAvailable();
   const made: string[] = [];
+  const worktrees: WorktreeSpec[] = [];
   try {
+    // git runs outside the transaction (it is slow, and the store's write lock would wait on it),
+    // so a worktree task's name is fixed first and the task is then created under exactly it.
+    const resolved = await withWorktrees(rt, inputs, worktrees);
     return rt.store.tx(() => {
       alongside?.();
-      return inputs.map((input) => insertTask(rt, input, made));
+      return resolved.map((input) => insertTask(rt, input, made));
     });
   } catch (error) {
     // The rows rolled back; the folders this call made go too (a link found there stays).
     for (const dir of made) if (!isLink(dir)) rmSync(dir, { recursive: true, force: true });
+    for (const worktree of worktrees) await discardWorktree(worktree).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The inputs with each worktree request carried out: a name chosen (a derived one made unique
+ * against the store and this call's other names), the worktree made, the spec's cwd moved into it.
+ * `made` collects each worktree as soon as it exists, for the caller to remove on failure.
+ */
+async function withWorktrees(
+  rt: Runtime,
+  inputs: readonly NewTask[],
+  made: WorktreeSpec[],
+): Promise<NewTask[]> {
+  if (!inputs.some((input) => input.worktree)) return [...inputs];
+  const chosen = new Set(inputs.flatMap((input) => (input.name === undefined ? [] : [input.name])));
+  const out: NewTask[] = [];
+  for (const input of inputs) {
+    if (!input.worktree) {
+      out.push(input);
+      continue;
+    }
+    let name = input.name;
+    if (name === undefined) {
+      name = uniqueName(input.nameBase, (n) => chosen.has(n) || rt.store.tasks.nameTaken(n));
+      chosen.add(name);
+    } else if (rt.store.tasks.nameTaken(name)) {
+      throw duplicate(name);
+    }
+    const created = await createWorktree({
+      cwd: input.spec.cwd,
+      task: name,
+      branch: input.worktree.branch,
+      root: input.worktree.root ?? null,
+      umask: input.spec.umask,
+    });
+    made.push(created.worktree);
+    out.push({ ...input, name, spec: { ...input.spec, cwd: created.cwd, worktree: created.worktree } });
+  }
+  return out;
+}
+
+function duplicate(name: string): HoldfastError {
+  return new HoldfastError('EDUPLICATE', `a task named ${name} already exists`, {
+    hint: `choose another --name, or remove it first: holdfast rm ${name}`,
+  });
 }
 
 /** One task's row, journal entry and files, inside the caller's transaction; `made` collects its folder. */
 function insertTask(rt: Runtime, input: NewTask, made: string[]): TaskRecord {
   let name: string;
   if (input.name !== undefined) {
-    if (rt.store.tasks.nameTaken(input.name)) {
-      throw new HoldfastError('EDUPLICATE', `a task named ${input.name} already exists`, {
-        hint: `choose another --name, or remove it first: holdfast rm ${input.name}`,
-      });
-    }
+    if (rt.store.tasks.nameTaken(input.name)) throw duplicate(input.name);
     name = input.name;
   } else {
     name = uniqueName(input.nameBase, (n) => rt.store.tasks.nameTaken(n));
@@ -114,6 +165,8 @@ export async function startTask(rt: Runtime, taskId: number): Promise<RunRecord 
   const failed = launchFailure(rt, taskId, null);
   if (task && failed) {
     await discardTask(rt, task);
+    // The worktree made for it goes too; its branch only while it holds nothing beyond its base.
+    if (task.spec.worktree) await discardWorktree(task.spec.worktree).catch(() => {});
     throw failed;
   }
   return run;

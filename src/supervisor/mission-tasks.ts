@@ -51,6 +51,8 @@ export async function createSessionTask(
     agent,
     checkpointEveryMs: 5 * 60_000,
     mission: m.name,
+    // The session task owns the mission's worktree: `diff`, `recover` and `rm` see it there.
+    ...(m.settings.worktree ? { worktree: m.settings.worktree } : {}),
   };
   const env = missionEnv(rt, m.name);
   try {

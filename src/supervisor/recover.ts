@@ -6,7 +6,9 @@ import {
   isGitWorkTree,
   listCheckpoints,
   type WorkTreeStatus,
+  type WorktreeState,
   workTreeStatus,
+  worktreeState,
 } from '../checkpoint/index.js';
 import type { TaskRecord, TaskState } from '../core/task.js';
 import { logSize, readLog } from './log-segments.js';
@@ -27,6 +29,8 @@ export interface RecoveryReport {
   /** The argv holdfast will run to continue the work. */
   resumeCommand: string[];
   nextMilestone: string | null;
+  /** `run --worktree`: the task's branch, whether its worktree is there, commits ahead of base, what is uncommitted. */
+  worktree: WorktreeState | null;
 }
 
 /**
@@ -69,6 +73,7 @@ export async function recoveryReport(
     sessionId: task.sessionId,
     resumeCommand: resumeCommand(task, inGit),
     nextMilestone,
+    worktree: task.spec.worktree ? await worktreeState(task.spec.worktree) : null,
   };
 }
 

@@ -41,6 +41,8 @@ export interface TaskView {
   runs: RunView[];
   /** Inputs not yet confirmed or failed (`holdfast send`, an interactive run's prompts), oldest first. */
   inputs: InputView[];
+  /** `run --worktree`: the task's own git worktree, its branch and the commit it started from; null otherwise. */
+  worktree: { branch: string; path: string; base: string } | null;
 }
 
 export interface QuestionView {
@@ -128,6 +130,9 @@ export function toTaskView(
     question: live && task.tui?.question ? questionView(task.tui.question) : null,
     runs: runs.map(toRunView),
     inputs: extra.inputs ?? [],
+    worktree: task.spec.worktree
+      ? { branch: task.spec.worktree.branch, path: task.spec.worktree.path, base: task.spec.worktree.base }
+      : null,
   };
 }
 

@@ -21,7 +21,7 @@ export function register(program: Command): void {
         const name =
           options.name ??
           uniqueName(base, (n) => rt.store.missions.byName(n) !== null || rt.store.tasks.nameTaken(n));
-        const m = initMission(ctx, name, options, {
+        const m = await initMission(ctx, name, options, {
           title: idea!.split('\n')[0]!.slice(0, 80),
           context: idea!,
           defaultGate: options.gate ?? null,

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { FINAL_STATES } from '../../core/task.js';
 import { discardTask } from '../../supervisor/create.js';
 import { escalateStop, requestStop } from '../../supervisor/stop.js';
+import { retireWorktree } from '../../supervisor/worktree.js';
 import { action } from '../action.js';
+import { worktreeLines } from './rm.js';
 import { fleetFileOf, onlyNames } from './up.js';
 
 interface DownOptions {
@@ -42,12 +44,14 @@ export function register(program: Command): void {
               ended = await escalateStop(rt, task.id, STOP_TIMEOUT_MS, decision.runId);
             }
             const after = rt.store.tasks.byId(task.id) ?? task;
+            const worktree = options.rm && ended ? await retireWorktree(rt, after) : null;
             if (options.rm && ended) await discardTask(rt, after);
             return {
               name: task.name,
               stopped: live && ended,
               removed: Boolean(options.rm) && ended,
               state: options.rm && ended ? 'removed' : after.state,
+              worktree,
             };
           }),
         );
@@ -60,7 +64,10 @@ export function register(program: Command): void {
         ctx.out.result({ file: file.path, tasks: results }, () =>
           [
             `${file.path}: ${results.filter((r) => r.stopped).length} stopped${options.rm ? `, ${results.filter((r) => r.removed).length} removed` : ''}`,
-            ...results.map((r) => `  ${r.name}  ${r.removed ? 'removed' : r.stopped ? 'stopped' : r.state}`),
+            ...results.flatMap((r) => [
+              `  ${r.name}  ${r.removed ? 'removed' : r.stopped ? 'stopped' : r.state}`,
+              ...(r.worktree ? worktreeLines(r.worktree).map((l) => `    ${l}`) : []),
+            ]),
             ...missing.map((t) => `  ${t.name}  not there`),
           ].join('\n'),
         );

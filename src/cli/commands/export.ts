@@ -25,7 +25,10 @@ export function register(program: Command): void {
         // A mission's session tasks are the mission's to make; they are not declared one by one.
         const tasks = rt.store.tasks.all().filter((t) => t.spec.mission === null);
         const entries = Object.fromEntries(
-          tasks.map((t) => [t.name, entryOf(t.spec, promptOf(rt.paths.taskDir(t.name)), { all: false })]),
+          tasks.map((t) => [
+            t.name,
+            entryOf(t.name, t.spec, promptOf(rt.paths.taskDir(t.name)), { all: false }),
+          ]),
         );
         const text = `# holdfast export, ${new Date(rt.now()).toISOString()}: apply it with holdfast up -f <this file>\n${stringify({ version: 1, tasks: entries })}`;
         if (options.file === undefined) {

@@ -6,6 +6,7 @@ import * as checkpoint from './checkpoint.js';
 import * as config from './config.js';
 import * as daemon from './daemon.js';
 import * as dashboard from './dashboard.js';
+import * as diff from './diff.js';
 import * as doctor from './doctor.js';
 import * as down from './down.js';
 import * as events from './events.js';
@@ -49,6 +50,7 @@ export const COMMANDS: readonly { register(program: Command): void }[] = [
   dashboard,
   notify,
   recover,
+  diff,
   checkpoint,
   mission,
   build,

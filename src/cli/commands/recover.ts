@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { WorktreeState } from '../../checkpoint/index.js';
 import type { MissionDefinition } from '../../mission/mission-file.js';
 import { type RecoveryReport, recoveryReport } from '../../supervisor/recover.js';
 import { action } from '../action.js';
@@ -37,6 +38,21 @@ export function missionNextMilestone(ctx: Context, mission: string | null): stri
   return (m.definition as MissionDefinition).milestones[m.active]?.title ?? null;
 }
 
+/** The task's own worktree: its branch, how far it went, what is not committed, or that it is gone. */
+export function worktreeLine(w: WorktreeState): string {
+  const branch =
+    w.head === null
+      ? `branch ${w.branch} (deleted)`
+      : `branch ${w.branch}, ${plural(w.ahead, 'commit')} ahead of ${w.base.slice(0, 12)}` +
+        (w.unique > 0 && w.unique < w.ahead ? ` (${w.unique} only there)` : '');
+  const tree = w.present
+    ? w.dirty === 0
+      ? 'nothing uncommitted'
+      : `${plural(w.dirty, 'path')} uncommitted`
+    : 'its directory is missing';
+  return `worktree: ${w.path}, ${branch}; ${tree}`;
+}
+
 export function renderRecovery(r: RecoveryReport): string {
   const out: string[] = [`recovery report for ${r.task}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`];
   if (r.lastRun)
@@ -52,6 +68,7 @@ export function renderRecovery(r: RecoveryReport): string {
         .map((l) => `  > ${l}`),
     );
   else if (r.lastOutput.length > 0) out.push('last output:', ...r.lastOutput.map((l) => `  | ${l}`));
+  if (r.worktree) out.push(worktreeLine(r.worktree));
   if (r.workTree) {
     const w = r.workTree;
     out.push(

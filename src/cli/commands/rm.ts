@@ -4,6 +4,7 @@ import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES, type TaskRecord } from '../../core/task.js';
 import { discardTask } from '../../supervisor/create.js';
 import { escalateStop, requestStop } from '../../supervisor/stop.js';
+import { type RetiredWorktree, retireWorktree } from '../../supervisor/worktree.js';
 import { action } from '../action.js';
 import { errorFields } from '../envelope.js';
 import { plural } from '../plural.js';
@@ -51,33 +52,53 @@ export function register(program: Command): void {
           await escalateStop(ctx.rt, task.id, 2000);
         }
         const checkpoints: RemovedCheckpoints[] = [];
+        const worktrees: RetiredWorktree[] = [];
         const lines: string[] = [];
         for (const task of tasks) {
-          const found = options.keepCheckpoints
-            ? await findCheckpointRefs(task.spec.cwd, task.name).catch(() => null)
-            : await removeCheckpoints(task.spec.cwd, task.name);
+          let removed: RetiredWorktree | null;
+          let found: Awaited<ReturnType<typeof findCheckpointRefs>>;
+          // The refs live in the shared repository, found from the user's tree whatever became of the worktree.
+          const repo = task.spec.worktree?.repo ?? task.spec.cwd;
+          let keep = Boolean(options.keepCheckpoints);
+          try {
+            // Before the task goes: a git failure here leaves the task to retry, its work in place.
+            removed = await retireWorktree(ctx.rt, task);
+            // A checkpoint that holds a worktree's uncommitted work is kept with its ref.
+            keep ||= removed?.checkpoint != null;
+            found = keep
+              ? await findCheckpointRefs(repo, task.name).catch(() => null)
+              : await removeCheckpoints(repo, task.name);
+          } catch (error) {
+            if (!(error instanceof HoldfastError)) throw error;
+            failed.push({ name: task.name, error });
+            continue;
+          }
           await discardTask(ctx.rt, ctx.rt.store.tasks.byId(task.id) ?? task);
           lines.push(`removed ${task.name}`);
+          if (removed) {
+            worktrees.push(removed);
+            lines.push(...worktreeLines(removed));
+          }
           if (!found) continue;
           checkpoints.push({
             task: task.name,
             repo: found.top,
             refs: found.refs.map((r) => r.name),
             count: found.checkpoints,
-            kept: Boolean(options.keepCheckpoints),
+            kept: keep,
           });
           const what = `${plural(found.checkpoints, 'checkpoint')} of ${task.name}`;
           lines.push(
-            options.keepCheckpoints
-              ? `kept ${what} in ${found.top} (${found.prefix}…)`
-              : `removed ${what} (${found.prefix}…)`,
+            keep ? `kept ${what} in ${found.top} (${found.prefix}…)` : `removed ${what} (${found.prefix}…)`,
           );
         }
         for (const { error } of failed) ctx.out.problem(error);
         ctx.out.result(
           {
-            removed: tasks.map((t) => t.name),
+            removed: tasks.filter((t) => !failed.some((f) => f.name === t.name)).map((t) => t.name),
             checkpoints,
+            // Only for --worktree tasks, so the shape of every other rm stays as it was.
+            ...(worktrees.length > 0 ? { worktrees } : {}),
             ...(failed.length > 0
               ? {
                   failed: failed.map(({ name, error }) => ({ name, ...errorFields(error) })),
@@ -89,6 +110,22 @@ export function register(program: Command): void {
         return failed.length > 0 ? 1 : 0;
       }),
     );
+}
+
+export function worktreeLines(w: RetiredWorktree): string[] {
+  const lines = [`removed worktree ${w.path}`];
+  if (w.branchDeleted) lines.push(`deleted branch ${w.branch} (no commits beyond ${w.base.slice(0, 12)})`);
+  else if (w.ahead > 0)
+    lines.push(
+      `kept branch ${w.branch}: ${plural(w.ahead, 'commit')} beyond ${w.base.slice(0, 12)}` +
+        (w.unique > 0 ? `, ${w.unique} of them on no other branch, tag or remote` : ''),
+    );
+  else lines.push(`kept branch ${w.branch} (where the saved work began)`);
+  if (w.checkpoint !== null)
+    lines.push(
+      `uncommitted work saved in checkpoint ${w.checkpoint.slice(0, 12)} (refs/holdfast/${w.task}/checkpoints); get it back: git -C ${w.repo} worktree add <dir> ${w.checkpoint.slice(0, 12)}`,
+    );
+  return lines;
 }
 
 /** Deletes the task's refs before the task itself, so a git failure leaves the task there to retry. */

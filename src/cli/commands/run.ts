@@ -27,6 +27,10 @@ import { normalizeTaskSpec, RESTART_MODES, type SpecOptions, STALL_ACTIONS } fro
 export interface RunOptions extends SpecOptions, AgentOptions, ApprovalOptions {
   name?: string;
   notify?: string[];
+  /** `--worktree [branch]`: true = the default branch `holdfast/<task>`. */
+  worktree?: string | boolean;
+  /** `--worktree-root <dir>`: where worktrees go (relative: to the repository's top). */
+  worktreeRoot?: string;
   json?: boolean;
   daemon?: boolean;
 }
@@ -55,7 +59,22 @@ export function planRun(args: string[], options: RunOptions, userUmask: number) 
     agent,
     ...(options.notify === undefined ? {} : { notify: notifySinks(options.notify) }),
   };
-  return { agent, policy, adapter, command, spec };
+  return { agent, policy, adapter, command, spec, worktree: worktreeRequest(options) };
+}
+
+/**
+ * What `--worktree` asks for, carried to `createTasks` (`NewTask.worktree`), which makes the
+ * worktree once the task's name is known: null = none; `branch: null` = `holdfast/<task>`.
+ */
+export function worktreeRequest(
+  options: Pick<RunOptions, 'worktree' | 'worktreeRoot'>,
+): { branch: string | null; root?: string } | null {
+  const value = options.worktree;
+  if (value === undefined || value === false) return null;
+  return {
+    branch: value === true ? null : value,
+    ...(options.worktreeRoot === undefined ? {} : { root: options.worktreeRoot }),
+  };
 }
 
 export function register(program: Command): void {
@@ -136,6 +155,15 @@ export function register(program: Command): void {
       "send notifications to SINK: command:<path> [args…], webhook:<url>, desktop, or none (repeatable; default: the config file's sinks)",
       collect,
     )
+    .option(
+      '--worktree [branch]',
+      'run in a git worktree of its own, on a new branch from HEAD (default branch: holdfast/<task>)',
+    )
+    .option('--no-worktree', 'run in the cwd itself even when the config file says worktree: true')
+    .option(
+      '--worktree-root <dir>',
+      "with --worktree: where worktrees go (default: the repository's .git/holdfast-worktrees)",
+    )
     .option('--no-daemon', 'do not start the supervisor daemon')
     .option('--json', 'print the task as JSON')
     .passThroughOptions()
@@ -145,7 +173,7 @@ export function register(program: Command): void {
     )
     .action(
       action<RunOptions>(async (ctx, args, options) => {
-        const { agent, policy, adapter, command, spec } = planRun(args, options, ctx.userUmask);
+        const { agent, policy, adapter, command, spec, worktree } = planRun(args, options, ctx.userUmask);
         const prompt = agent?.interactive
           ? readInteractivePrompt(options)
           : agent
@@ -166,7 +194,7 @@ export function register(program: Command): void {
         const rt = ctx.rt;
         const created = await createTask(
           rt,
-          newTaskOf(rt, { agent, policy, spec }, prompt, {
+          newTaskOf(rt, { agent, policy, spec, worktree }, prompt, {
             ...(options.name === undefined ? {} : { name: options.name }),
             nameBase: agent ? agent.kind : nameFromCommand(args),
           }),
@@ -179,6 +207,9 @@ export function register(program: Command): void {
         ctx.out.result(view, () =>
           [
             `started ${task.name} (run 1, pid ${run?.taskPid ?? run?.pid ?? '?'})`,
+            ...(task.spec.worktree
+              ? [`  in:      ${task.spec.worktree.path} (branch ${task.spec.worktree.branch})`]
+              : []),
             `  watch:   holdfast follow ${task.name}`,
             `  attach:  holdfast attach ${task.name}`,
             '  list:    holdfast ls',
@@ -194,7 +225,7 @@ export function register(program: Command): void {
 /** What `createTask` needs for a planned run: its spec, prompt and policy files, first input, session id. */
 export function newTaskOf(
   rt: Runtime,
-  plan: Pick<RunPlan, 'agent' | 'policy' | 'spec'>,
+  plan: Pick<RunPlan, 'agent' | 'policy' | 'spec' | 'worktree'>,
   prompt: string | null,
   naming: { name?: string; nameBase: string },
 ): NewTask {
@@ -212,6 +243,7 @@ export function newTaskOf(
       ? { inputs: [{ text: prompt, source: 'prompt' as const }] }
       : {}),
     ...(agent ? { sessionFor: (name: string) => preassignedSession(agent.kind, rt.paths, name) } : {}),
+    ...(plan.worktree ? { worktree: plan.worktree } : {}),
   };
 }
 

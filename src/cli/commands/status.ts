@@ -71,6 +71,9 @@ export function renderStatus(v: TaskView, now: number): string {
       v.agent ? `${v.agent}${v.sessionId ? ` session ${v.sessionId}` : ''}` : commandText(v.command),
     ],
     ['cwd', v.cwd],
+    ...(v.worktree
+      ? [['worktree', `branch ${v.worktree.branch} from ${v.worktree.base.slice(0, 12)}`] as [string, string]]
+      : []),
     ['restart', `${v.restart}, ${v.restarts} restart${v.restarts === 1 ? '' : 's'} so far`],
     ['pid', v.pid === null ? '-' : String(v.pid)],
     ['uptime', v.uptimeMs === null ? '-' : formatDuration(v.uptimeMs)],

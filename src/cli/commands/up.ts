@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { defaultBranch } from '../../checkpoint/worktree.js';
 import { type FleetFile, findFleetFile, readFleetFile } from '../../config/fleet.js';
+import { problemError } from '../../config/load.js';
 import { HoldfastError } from '../../core/errors.js';
 import { type FleetStep, planFleet } from '../../core/fleet-plan.js';
 import type { TaskSpec } from '../../core/task.js';
@@ -8,6 +10,7 @@ import type { NewTask } from '../../supervisor/create.js';
 import { applyFleet } from '../../supervisor/fleet.js';
 import { launchFailure } from '../../supervisor/intents.js';
 import { grantTrust } from '../../supervisor/trust.js';
+import { retireWorktree } from '../../supervisor/worktree.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
 import { ensureDaemon } from '../daemon-client.js';
@@ -16,6 +19,7 @@ import { type DeclaredTask, declaredMissions, declaredTasks } from '../fleet-tas
 import { didYouMean } from '../suggest.js';
 import { initMission } from './mission/init.js';
 import { startMission } from './mission/start.js';
+import { worktreeLines } from './rm.js';
 import { newTaskOf } from './run.js';
 
 interface UpOptions {
@@ -58,7 +62,7 @@ export function register(program: Command): void {
         await ctx.refresh();
         refuseMissionTasks(ctx, declared);
         const steps = planFleet(
-          declared.map((d) => ({ name: d.name, spec: d.plan.spec })),
+          declared.map((d) => ({ name: d.name, spec: d.plan.spec, worktree: worktreeBranch(d) })),
           rt.store.tasks.all(),
           { file: file.path, prune: Boolean(options.prune) && only === null },
         ).filter((s) => only === null || only.has(s.name));
@@ -72,6 +76,7 @@ export function register(program: Command): void {
           );
           return 0;
         }
+        refuseWorktreeChanges(file, steps);
         const byName = new Map(declared.map((d) => [d.name, d]));
         const creations = new Map<string, NewTask>();
         const specs = new Map<string, TaskSpec>();
@@ -80,9 +85,26 @@ export function register(program: Command): void {
           if (!d) continue;
           if (step.action === 'create')
             creations.set(d.name, newTaskOf(rt, d.plan, d.prompt, { name: d.name, nameBase: d.name }));
-          if (step.action === 'update') specs.set(d.name, d.plan.spec);
+          if (step.action !== 'update') continue;
+          // A worktree is made once, with its task: the new spec runs in the same one.
+          const made = rt.store.tasks.byName(d.name)!.spec;
+          specs.set(
+            d.name,
+            made.worktree ? { ...d.plan.spec, cwd: made.cwd, worktree: made.worktree } : d.plan.spec,
+          );
         }
+        const pruned = steps
+          .filter((s) => s.action === 'remove')
+          .map((s) => rt.store.tasks.byName(s.name))
+          .filter((t) => t !== null);
         const outcome = await applyFleet(rt, { steps, creations, specs });
+        // What a pruned task did in its worktree is kept as `rm` keeps it.
+        const retired: string[] = [];
+        for (const task of pruned) {
+          if (rt.store.tasks.byId(task.id) !== null) continue;
+          const worktree = await retireWorktree(rt, task);
+          if (worktree) retired.push(...worktreeLines(worktree));
+        }
         for (const task of outcome.created)
           if (task.spec.agent?.interactive && task.spec.agent.trust) grantTrust(rt, task, process.env);
         const failures = [...outcome.created.map((t) => t.id), ...outcome.touched.map((t) => t.task.id)]
@@ -91,7 +113,7 @@ export function register(program: Command): void {
         // Each new mission as `mission init` then `mission start` would make it: its own first step.
         for (const m of missions) {
           if (missionSteps.find((s) => s.name === m.name)?.action !== 'create') continue;
-          const record = initMission(ctx, m.name, m.options, m.definition);
+          const record = await initMission(ctx, m.name, m.options, m.definition);
           await startMission(ctx, record, 'start', {}, { daemon: options.daemon !== false });
         }
         if (options.daemon !== false && rt.store.tasks.all().length > 0) await ensureDaemon(ctx);
@@ -105,7 +127,7 @@ export function register(program: Command): void {
             settled: outcome.settled,
             failed: failures.length,
           },
-          () => planText(file, steps, missionSteps, true),
+          () => [planText(file, steps, missionSteps, true), ...retired].join('\n'),
         );
         return failures.length > 0 || !outcome.settled ? 1 : 0;
       }),
@@ -145,6 +167,28 @@ export function selected(file: FleetFile, only: Set<string> | null): FleetFile {
   return only === null ? file : { ...file, tasks: file.tasks.filter((t) => only.has(t.name)) };
 }
 
+/** The branch of the worktree an entry asks for: `worktree: true` is `holdfast/<name>`. */
+function worktreeBranch(d: DeclaredTask): string | null {
+  if (!d.plan.worktree) return null;
+  return d.plan.worktree.branch ?? defaultBranch(d.name);
+}
+
+/** A task's worktree is made when the task is created: an entry cannot move a task into, out of or between them. */
+function refuseWorktreeChanges(file: FleetFile, steps: readonly FleetStep[]): void {
+  for (const step of steps) {
+    if (step.action !== 'update' || !step.changed.includes('worktree')) continue;
+    throw problemError(
+      {
+        path: file.path,
+        line: file.lineOf(['tasks', step.name, 'worktree']),
+        key: `tasks.${step.name}.worktree`,
+        message: `changed for an existing task: a task's worktree is made with the task`,
+      },
+      `remove it first (holdfast rm ${step.name}: its work is kept), then holdfast up`,
+    );
+  }
+}
+
 /** A mission's session tasks are the mission's: the file may not declare one of their names. */
 function refuseMissionTasks(ctx: Context, declared: readonly DeclaredTask[]): void {
   for (const d of declared) {
@@ -158,7 +202,7 @@ function refuseMissionTasks(ctx: Context, declared: readonly DeclaredTask[]): vo
 
 function explain(ctx: Context, file: FleetFile, declared: readonly DeclaredTask[]): number {
   const tasks = Object.fromEntries(
-    declared.map((d) => [d.name, entryOf(d.plan.spec, d.prompt, { all: true })]),
+    declared.map((d) => [d.name, entryOf(d.name, d.plan.spec, d.prompt, { all: true })]),
   );
   ctx.out.result({ file: file.path, tasks }, () =>
     `# ${file.path}, every key as up applies it\n${stringify({ tasks })}`.trimEnd(),

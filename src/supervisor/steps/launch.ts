@@ -3,6 +3,7 @@
  * respawned for the next), tagged `@hf_run=<run id>`, with `pipe-pane` appending its output to the
  * run's own log. The run row is the promise to do this; the pid it records is the proof.
  */
+import { worktreeProblem } from '../../checkpoint/index.js';
 import { HoldfastError } from '../../core/errors.js';
 import { type RunRecord, retentionOf, type TaskRecord, type TaskSpec } from '../../core/task.js';
 import { touchPrivateFile, verifyPrivateDir } from '../../fs-safe.js';
@@ -114,6 +115,15 @@ export async function launchFirstRuns(
 async function prepareLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<PaneLaunch> {
   // The task's own processes can write here: a folder or log swapped for a link since is refused.
   verifyPrivateDir(rt.paths.taskDir(task.name));
+  // Never the main tree instead: a task made to work apart must not start in the user's files.
+  if (task.spec.worktree) {
+    const problem = await worktreeProblem(task.spec.worktree, task.spec.cwd);
+    if (problem !== null) {
+      throw new HoldfastError('EWORKTREE', `cannot start ${task.name}: ${problem}`, {
+        hint: `restore it (git -C ${task.spec.worktree.repo} worktree repair, or move it back), or remove the task: holdfast rm ${task.name}`,
+      });
+    }
+  }
   const plan = await planLaunch(rt, task, run);
   // Created here with 0600 so the log is private whoever's umask the tmux server has; a relaunch
   // of the same run finds its own file.

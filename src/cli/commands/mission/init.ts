@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { AGENT_KINDS } from '../../../agents/registry.js';
+import { createWorktree, discardWorktree } from '../../../checkpoint/index.js';
 import { HoldfastError } from '../../../core/errors.js';
 import { event } from '../../../core/events.js';
 import { validateTaskName } from '../../../core/names.js';
+import type { WorktreeSpec } from '../../../core/task.js';
 import { type MissionDefinition, missionFromFlags, parseMissionFile } from '../../../mission/mission-file.js';
 import { CONTINUE_MODES, settingsFromFlags } from '../../../mission/settings.js';
 import { gateTaskName } from '../../../mission/types.js';
@@ -18,6 +20,8 @@ import { missionView } from './view.js';
 
 export interface InitOptions extends AgentOptions {
   cwd?: string;
+  /** `--worktree [branch]`: the mission works in a git worktree of its own (branch `holdfast/<mission>`). */
+  worktree?: string | boolean;
   file?: string;
   milestone?: string[];
   gate?: string;
@@ -42,7 +46,7 @@ export function register(mission: Command): void {
     .option('--json', 'print the mission as JSON')
     .action(
       action<InitOptions>(async (ctx, [name], options) => {
-        const record = initMission(ctx, name!, options, readDefinition(name!, options));
+        const record = await initMission(ctx, name!, options, readDefinition(name!, options));
         ctx.out.result(
           missionView(ctx, record),
           () =>
@@ -56,6 +60,10 @@ export function register(mission: Command): void {
 /** The options `mission init` and `build` share. */
 export function addInitOptions(command: Command): Command {
   return command
+    .option(
+      '--worktree [branch]',
+      'work in a git worktree of its own, on a new branch from HEAD (default branch: holdfast/<mission>)',
+    )
     .addOption(
       new Option('--agent <kind>', 'the agent that works the sessions')
         .choices(AGENT_KINDS)
@@ -118,16 +126,20 @@ export function readDefinition(name: string, options: InitOptions): MissionDefin
   return missionFromFlags({ name, milestones: options.milestone, gate: options.gate ?? null });
 }
 
-/** Checks everything, then records the mission (pending) and the environment its tasks get. */
-export function initMission(
+/**
+ * Checks everything, then records the mission (pending) and the environment its tasks get. With
+ * `--worktree`, the worktree is made first and the mission's cwd is the same place inside it; a
+ * mission that cannot be recorded takes it away again.
+ */
+export async function initMission(
   ctx: Context,
   name: string,
   options: InitOptions,
   definition: MissionDefinition,
-): MissionRecord {
+): Promise<MissionRecord> {
   validateTaskName(name);
   const rt = ctx.rt;
-  const cwd = normalizeCwd(options.cwd);
+  const sourceCwd = normalizeCwd(options.cwd);
   const agent = normalizeAgentSpec(options, []);
   const settings = settingsFromFlags({
     maxSessions: options.maxSessions,
@@ -138,7 +150,7 @@ export function initMission(
     stallTimeout: options.stallTimeout,
     umask: ctx.userUmask.toString(8).padStart(3, '0'),
   });
-  const record = rt.store.tx(() => {
+  const free = () => {
     if (rt.store.missions.byName(name))
       throw new HoldfastError('EDUPLICATE', `a mission named ${name} already exists`);
     for (const taken of [name, gateTaskName(name)]) {
@@ -148,6 +160,24 @@ export function initMission(
           `a task named ${taken} already exists; the mission needs that name`,
         );
     }
+  };
+  let cwd = sourceCwd;
+  const wanted = options.worktree;
+  let made: WorktreeSpec | null = null;
+  if (wanted !== undefined && wanted !== false) {
+    free();
+    const created = await createWorktree({
+      cwd: sourceCwd,
+      task: name,
+      branch: wanted === true ? null : wanted,
+      umask: settings.umask,
+    });
+    made = created.worktree;
+    cwd = created.cwd;
+    settings.worktree = made;
+  }
+  const record = await insertMission(rt, made, () => {
+    free();
     const m = rt.store.missions.insert({
       name,
       definition,
@@ -165,4 +195,17 @@ export function initMission(
   });
   saveMissionEnv(rt, name, process.env);
   return record;
+}
+
+async function insertMission(
+  rt: Context['rt'],
+  made: WorktreeSpec | null,
+  insert: () => MissionRecord,
+): Promise<MissionRecord> {
+  try {
+    return rt.store.tx(insert);
+  } catch (error) {
+    if (made) await discardWorktree(made).catch(() => {});
+    throw error;
+  }
 }
