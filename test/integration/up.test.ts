@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { FleetStep } from '../../src/core/fleet-plan.js';
 import type { TaskView } from '../../src/views/task.js';
 import { makeRepo } from '../helpers/git.js';
-import { FIXTURES, useHome } from '../helpers/home.js';
+import { FIXTURES, ROOT, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const home = useHome();
@@ -332,5 +332,94 @@ describe('holdfast up: agents and missions in the file', () => {
     );
     expect(again.steps.map((s) => [s.name, s.action])).toEqual([['fixer', 'unchanged']]);
     expect(again.missions).toEqual([{ name: 'ship', action: 'unchanged' }]);
+  });
+});
+
+describe('holdfast up: worktrees, and the README example', () => {
+  it('gives each worktree: entry its own worktree; an unrelated edit restarts it in the same one, a changed worktree: is refused', async () => {
+    const h = home();
+    const repo = makeRepo(join(h.dir, 'repo'));
+    const file = join(h.dir, 'holdfast.yaml');
+    const entries = (extra = '') =>
+      [
+        'defaults:',
+        '  cwd: repo',
+        'tasks:',
+        '  alpha:',
+        '    command: [sh, -c, "echo alpha > same.txt; sleep 1000"]',
+        '    worktree: true',
+        `  beta:${extra}`,
+        '    command: [sh, -c, "echo beta > same.txt; sleep 1000"]',
+        '    worktree: work/beta',
+        '',
+      ].join('\n');
+    writeFileSync(file, entries());
+    await h.json(['up']);
+    const alpha = await h.status('alpha');
+    const beta = await h.status('beta');
+    expect(alpha.worktree?.branch).toBe('holdfast/alpha');
+    expect(beta.worktree?.branch).toBe('work/beta');
+    expect(alpha.cwd).not.toBe(repo);
+    for (const [view, text] of [
+      [alpha, 'alpha'],
+      [beta, 'beta'],
+    ] as const) {
+      await waitFor(
+        () => readFileSync(join(view.cwd, 'same.txt'), 'utf8'),
+        (t) => t === `${text}\n`,
+        { what: `${view.name} wrote its own same.txt` },
+      );
+    }
+    expect((await h.json<UpResult>(['up', '--dry-run'])).steps.map((s) => s.action)).toEqual([
+      'unchanged',
+      'unchanged',
+    ]);
+
+    writeFileSync(file, entries('\n    stall-timeout: 5m'));
+    const edited = await h.json<UpResult>(['up']);
+    expect(edited.steps.find((s) => s.name === 'beta')).toEqual({
+      name: 'beta',
+      action: 'update',
+      changed: ['stall-timeout'],
+      why: null,
+    });
+    const restarted = await h.status('beta');
+    expect(restarted.runs).toHaveLength(2);
+    expect(restarted.cwd).toBe(beta.cwd);
+    expect(restarted.worktree).toEqual(beta.worktree);
+
+    writeFileSync(file, entries().replace('worktree: work/beta', 'worktree: work/other'));
+    const moved = await h.cli(['up']);
+    expect(moved.code).toBe(1);
+    expect(moved.stderr.split('\n')[0]).toBe(
+      `holdfast: ${file}:9: tasks.beta.worktree: changed for an existing task: a task's worktree is made with the task`,
+    );
+    expect((await h.status('beta')).runs).toHaveLength(2);
+  });
+
+  it("the README's holdfast.yaml is valid: --explain applies every entry of it", async () => {
+    const h = home();
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Many tasks in one file'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = join(h.dir, 'project');
+    makeRepo(dir);
+    mkdirSync(join(dir, 'app'));
+    mkdirSync(join(dir, 'prompts'));
+    mkdirSync(join(dir, 'missions'));
+    writeFileSync(join(dir, 'prompts', 'fix-flaky.md'), 'Fix the flaky test.\n');
+    writeFileSync(join(dir, 'missions', 'release.md'), '# Release\n\n## Ship\nShip it.\ngate: true\n');
+    writeFileSync(join(dir, 'holdfast.yaml'), yaml);
+    const env = { PATH: `${join(FIXTURES, 'fake-agent', 'bin')}:${process.env.PATH}` };
+    const explained = await h.json<{ tasks: Record<string, Record<string, unknown>> }>(['up', '--explain'], {
+      cwd: dir,
+      env,
+    });
+    expect(Object.keys(explained.tasks)).toEqual(['web', 'tests', 'api', 'fixer', 'reviewer']);
+    expect(explained.tasks.api!.command).toEqual(['node', 'server.js', '--port', '8080']);
+    expect(explained.tasks.fixer).toMatchObject({ agent: 'claude', worktree: true, interactive: true });
+    const plan = await h.json<UpResult & { missions: unknown[] }>(['up', '--dry-run'], { cwd: dir, env });
+    expect(plan.steps.map((s) => s.action)).toEqual(['create', 'create', 'create', 'create', 'create']);
+    expect(plan.missions).toEqual([{ name: 'release', action: 'create' }]);
   });
 });

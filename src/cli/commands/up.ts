@@ -202,7 +202,16 @@ function refuseMissionTasks(ctx: Context, declared: readonly DeclaredTask[]): vo
 
 function explain(ctx: Context, file: FleetFile, declared: readonly DeclaredTask[]): number {
   const tasks = Object.fromEntries(
-    declared.map((d) => [d.name, entryOf(d.name, d.plan.spec, d.prompt, { all: true })]),
+    declared.map((d) => {
+      const entry = entryOf(d.name, d.plan.spec, d.prompt, { all: true });
+      // Asked for, not made yet: the worktree exists once the task does.
+      const request = d.plan.worktree;
+      if (request) {
+        entry.worktree = request.branch ?? true;
+        if (request.root !== undefined) entry['worktree-root'] = request.root;
+      }
+      return [d.name, entry];
+    }),
   );
   ctx.out.result({ file: file.path, tasks }, () =>
     `# ${file.path}, every key as up applies it\n${stringify({ tasks })}`.trimEnd(),
