@@ -4,7 +4,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../../src/core/task.js';
+import type { TaskSpec } from '../../src/core/task.js';
 import { appendExisting, touchPrivateFile } from '../../src/fs-safe.js';
 import { createTask } from '../../src/supervisor/create.js';
 import {
@@ -19,6 +19,7 @@ import { commitPaneEvents, readPaneEvents } from '../../src/supervisor/pane-even
 import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { type Home, makeHome } from '../helpers/home.js';
 import { prng, testSeed } from '../helpers/random.js';
+import { commandSpec } from '../helpers/spec.js';
 
 const opened: { home: Home; rt: Runtime }[] = [];
 afterEach(() => {
@@ -38,21 +39,6 @@ function setup(): Runtime {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-function spec(cwd: string, over: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    command: ['true'],
-    cwd,
-    umask: '022',
-    restart: DEFAULT_RESTART_POLICY,
-    stallTimeoutMs: null,
-    onStall: 'restart',
-    agent: null,
-    checkpointEveryMs: null,
-    mission: null,
-    ...over,
-  };
-}
-
 /** A task with `n` ended runs, each with a log of two segments; the last ended at `lastEnd`. */
 async function taskWithRuns(
   rt: Runtime,
@@ -61,7 +47,12 @@ async function taskWithRuns(
   lastEnd: number,
   over: Partial<TaskSpec> = {},
 ) {
-  const task = await createTask(rt, { name, nameBase: name, env: {}, spec: spec(rt.paths.home, over) });
+  const task = await createTask(rt, {
+    name,
+    nameBase: name,
+    env: {},
+    spec: commandSpec(rt.paths.home, over),
+  });
   const runs = rt.store.tx(() =>
     Array.from({ length: n }, (_, i) => {
       const run = rt.store.runs.insert({
@@ -92,7 +83,12 @@ async function taskWithRuns(
 
 /** Writes 3000 journal rows and deletes them: the store file grows, with that much free to vacuum. */
 async function growStore(rt: Runtime, andThen = ''): Promise<void> {
-  const task = await createTask(rt, { name: 'big', nameBase: 'big', env: {}, spec: spec(rt.paths.home) });
+  const task = await createTask(rt, {
+    name: 'big',
+    nameBase: 'big',
+    env: {},
+    spec: commandSpec(rt.paths.home),
+  });
   rt.store.tx(() => {
     for (let i = 0; i < 3000; i++)
       rt.store.events.record({ taskId: task.id, taskName: 'big', at: i }, {

@@ -4,12 +4,13 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_RESTART_POLICY, type RunRecord } from '../../src/core/task.js';
+import type { RunRecord } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
 import { readLog, segmentPath, viewLog } from '../../src/supervisor/log-segments.js';
 import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { tailRun } from '../../src/supervisor/tailer.js';
 import { type Home, makeHome } from '../helpers/home.js';
+import { commandSpec } from '../helpers/spec.js';
 
 const opened: { home: Home; rt: Runtime }[] = [];
 afterEach(() => {
@@ -31,17 +32,7 @@ async function setup(): Promise<{ rt: Runtime; run: RunRecord; seen: string[] }>
     name: 't',
     nameBase: 't',
     env: {},
-    spec: {
-      command: ['true'],
-      cwd: home.dir,
-      umask: '022',
-      restart: DEFAULT_RESTART_POLICY,
-      stallTimeoutMs: null,
-      onStall: 'restart',
-      agent: null,
-      checkpointEveryMs: null,
-      mission: null,
-    },
+    spec: commandSpec(home.dir),
   });
   const run = rt.store.tx(() =>
     rt.store.runs.insert({

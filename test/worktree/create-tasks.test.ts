@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../../src/core/task.js';
 import { createTask, createTasks, type NewTask } from '../../src/supervisor/create.js';
 import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { git, makeRepo, repoState } from '../helpers/git.js';
 import { type Home, makeHome } from '../helpers/home.js';
+import { commandSpec } from '../helpers/spec.js';
 
 const opened: { home: Home; rt: Runtime }[] = [];
 afterEach(() => {
@@ -27,20 +27,6 @@ function setup(): { home: Home; rt: Runtime; repo: string } {
   return { home, rt, repo: makeRepo(join(home.dir, 'repo')) };
 }
 
-function spec(cwd: string): TaskSpec {
-  return {
-    command: ['true'],
-    cwd,
-    umask: '022',
-    restart: DEFAULT_RESTART_POLICY,
-    stallTimeoutMs: null,
-    onStall: 'restart',
-    agent: null,
-    checkpointEveryMs: null,
-    mission: null,
-  };
-}
-
 const worktreeCount = (repo: string) =>
   git(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)?.length ?? 0;
 
@@ -48,7 +34,7 @@ describe('createTasks with worktrees', () => {
   it('derived names are fixed before the worktrees are made: each task gets the worktree and branch of its own name', async () => {
     const { rt, repo } = setup();
     const head = git(repo, ['rev-parse', 'HEAD']).trim();
-    const input: NewTask = { nameBase: 'job', spec: spec(repo), env: {}, worktree: { branch: null } };
+    const input: NewTask = { nameBase: 'job', spec: commandSpec(repo), env: {}, worktree: { branch: null } };
     const created = await createTasks(rt, [input, input, { ...input, name: 'job-2' }]);
     expect(created.map((t) => t.name)).toEqual(['job', 'job-3', 'job-2']);
     for (const task of created) {
@@ -68,9 +54,9 @@ describe('createTasks with worktrees', () => {
 
   it('a failure after some worktrees were made removes them and their branches, and creates no task', async () => {
     const { rt, repo } = setup();
-    await createTask(rt, { name: 'taken', nameBase: 'taken', spec: spec(repo), env: {} });
+    await createTask(rt, { name: 'taken', nameBase: 'taken', spec: commandSpec(repo), env: {} });
     const before = repoState(repo);
-    const input: NewTask = { nameBase: 'job', spec: spec(repo), env: {}, worktree: { branch: null } };
+    const input: NewTask = { nameBase: 'job', spec: commandSpec(repo), env: {}, worktree: { branch: null } };
     await expect(
       createTasks(rt, [input, { ...input, name: 'other' }, { ...input, name: 'taken' }]),
     ).rejects.toThrow('a task named taken already exists');
