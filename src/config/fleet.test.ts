@@ -46,6 +46,12 @@ describe('holdfast.yaml shape', () => {
     ]);
   });
 
+  it('refuses a task declared twice, at the second one', () => {
+    expect(() =>
+      parseFleetFile('tasks:\n  a:\n    command: x\n  a:\n    command: y\n', '/p/holdfast.yaml', {}),
+    ).toThrow('/p/holdfast.yaml:4: Map keys must be unique');
+  });
+
   it('names the line of an unknown top-level key and of a bad task name', () => {
     expect(() => parseFleetFile('task:\n  a: {}\n', '/p/holdfast.yaml', {})).toThrow(
       '/p/holdfast.yaml:1: task: Unrecognized key: "task"',

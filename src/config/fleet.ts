@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { validateTaskName } from '../core/names.js';
 import { type ConfigProblem, lineOfPath, problemError } from './load.js';
@@ -110,7 +110,11 @@ export function inspectFleetFile(
   env: Env = process.env,
 ): { file: FleetFile | null; problems: ConfigProblem[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Keys compared as the scalars they are: yaml's own check (`uniqueKeys: true`) compares every pair
+  // of a map's keys as nodes, and with 200 tasks that was most of the parse.
+  const uniqueKeys = (a: unknown, b: unknown) =>
+    a === b || (isScalar(a) && isScalar(b) && a.value === b.value);
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys });
   const lineOf = (keyPath: readonly (string | number)[]) => lineOfPath(doc, lineCounter, keyPath);
   if (doc.errors.length > 0) {
     return {
