@@ -5,7 +5,7 @@ import { type FleetFile, findFleetFile, readFleetFile } from '../../config/fleet
 import { problemError } from '../../config/load.js';
 import { HoldfastError } from '../../core/errors.js';
 import { type FleetStep, planFleet } from '../../core/fleet-plan.js';
-import type { TaskSpec } from '../../core/task.js';
+import type { TaskRecord, TaskSpec } from '../../core/task.js';
 import type { NewTask } from '../../supervisor/create.js';
 import { applyFleet } from '../../supervisor/fleet.js';
 import { launchFailure } from '../../supervisor/intents.js';
@@ -60,10 +60,11 @@ export function register(program: Command): void {
         if (options.explain) return explain(ctx, file, declared);
         const rt = ctx.rt;
         await ctx.refresh();
-        refuseMissionTasks(ctx, declared);
+        const existing = rt.store.tasks.all();
+        refuseMissionTasks(existing, declared);
         const steps = planFleet(
           declared.map((d) => ({ name: d.name, spec: d.plan.spec, worktree: worktreeBranch(d) })),
-          rt.store.tasks.all(),
+          existing,
           { file: file.path, prune: Boolean(options.prune) && only === null },
         ).filter((s) => only === null || only.has(s.name));
         const missionSteps = missions.map((m) => ({
@@ -116,7 +117,8 @@ export function register(program: Command): void {
           const record = await initMission(ctx, m.name, m.options, m.definition);
           await startMission(ctx, record, 'start', {}, { daemon: options.daemon !== false });
         }
-        if (options.daemon !== false && rt.store.tasks.all().length > 0) await ensureDaemon(ctx);
+        if (options.daemon !== false && (existing.length > 0 || outcome.created.length > 0))
+          await ensureDaemon(ctx);
         for (const error of failures) ctx.out.problem(error);
         ctx.out.result(
           {
@@ -190,9 +192,10 @@ function refuseWorktreeChanges(file: FleetFile, steps: readonly FleetStep[]): vo
 }
 
 /** A mission's session tasks are the mission's: the file may not declare one of their names. */
-function refuseMissionTasks(ctx: Context, declared: readonly DeclaredTask[]): void {
+function refuseMissionTasks(existing: readonly TaskRecord[], declared: readonly DeclaredTask[]): void {
+  const byName = new Map(existing.map((t) => [t.name, t]));
   for (const d of declared) {
-    const task = ctx.rt.store.tasks.byName(d.name);
+    const task = byName.get(d.name);
     if (task?.spec.mission)
       throw new HoldfastError('EDUPLICATE', `${d.name} is a task of mission ${task.spec.mission}`, {
         hint: 'give the task in the file another name',
