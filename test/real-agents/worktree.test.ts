@@ -11,6 +11,7 @@
 
 import { spawn } from 'node:child_process';
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -193,10 +194,14 @@ describe('real claude in a worktree, killed and resumed by holdfast', () => {
 
   afterAll(async () => {
     // HOLDFAST_REAL_TUI_KEEP=1 keeps the scratch folder: mock.jsonl (every request), the repo with
-    // its worktree, and the scratch HOME with claude's transcripts.
+    // its worktrees, the scratch HOME with claude's transcripts.
+    const keep = process.env.HOLDFAST_REAL_TUI_KEEP === '1' && dir !== '';
+    // A copy of the home too (the runs' logs); read it with HOLDFAST_NO_DAEMON=1.
+    if (keep && h !== null)
+      cpSync(h.dir, join(dir, 'holdfast-home'), { recursive: true, filter: (p) => !p.endsWith('.sock') });
     h?.cleanup();
     await mock?.close();
-    if (process.env.HOLDFAST_REAL_TUI_KEEP === '1' && dir !== '') {
+    if (keep) {
       console.log(`[real-agents] claude worktree: kept ${dir}`);
       return;
     }
@@ -328,5 +333,86 @@ describe('real claude in a worktree, killed and resumed by holdfast', () => {
     expect(transcripts(user, session)).toEqual([
       `${worktree.replace(/[^A-Za-z0-9]/g, '-')}/${session}.jsonl`,
     ]);
+  });
+  it('interactive: kill -9 of the TUI in its worktree, back on --resume of the same session with its conversation', async () => {
+    if (skip) return;
+    const home = h!;
+    const name = 'ti';
+    const first = `${marker}-tui`;
+    const from = mock!.requests.length;
+    const lastConversation = () =>
+      mock!.requests
+        .slice(from)
+        .filter((r) => r.conversation)
+        .at(-1)?.userTexts ?? [];
+    const count = (texts: string[], m: string) => texts.join('\n').split(m).length - 1;
+    const world = async () => ({
+      view: await home.status(name),
+      conversation: lastConversation(),
+      replies: mock!.requests.slice(-4).map((r) => `${r.method} ${r.url} → ${r.replied}`),
+    });
+    const idle = (v: TaskView) => v.state === 'running' && v.activity === 'idle';
+    await home.json<TaskView>(
+      [
+        'run',
+        '--agent',
+        'claude',
+        '--interactive',
+        '--trust',
+        '--worktree',
+        '-n',
+        name,
+        '--prompt',
+        `hello ${first}`,
+      ],
+      { env, cwd: repo },
+    );
+    const worktree = join(repo, '.git', 'holdfast-worktrees', name);
+    const started = await waitFor(
+      world,
+      (w) => count(w.conversation, first) === 1 && idle(w.view) && w.view.sessionId !== null,
+      { what: 'the first prompt in the conversation, the TUI idle', timeoutMs: STEP_MS, intervalMs: POLL_MS },
+    );
+    const session = started.view.sessionId!;
+    await waitFor(
+      () => transcripts(user, session),
+      (t) => t.length > 0,
+      { what: "claude's transcript written", timeoutMs: STEP_MS, intervalMs: POLL_MS },
+    );
+    expect(started.view.cwd).toBe(worktree);
+
+    // kill -9 of everything in the pane, deepest first, as interactive.test.ts does.
+    const panePid = Number(home.tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_pid}']).trim());
+    for (const pid of [...descendants(panePid).reverse(), panePid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const back = await waitFor(world, (w) => w.view.runs.length === 2 && idle(w.view), {
+      what: 'a second run, idle',
+      timeoutMs: STEP_MS,
+      intervalMs: POLL_MS,
+    });
+    const argv = [back.view.pid ?? 0, ...descendants(back.view.pid ?? 0)].map(cmdline).join(' ');
+    console.log(
+      `[real-agents] claude TUI in a worktree: runs ${JSON.stringify(back.view.runs.map((r) => [r.cause, r.exitCode, r.signal]))}; ` +
+        `argv after the kill: ${argv}; transcripts ${JSON.stringify(transcripts(user, session))}`,
+    );
+    expect(back.view.sessionId).toBe(session);
+    expect(back.view.cwd).toBe(worktree);
+    expect(back.view.runs.map((r) => r.cause)).toEqual(['start', 'resume']);
+    expect(argv).toContain(`--resume ${session}`);
+    const after = `${marker}-after`;
+    await home.json(['send', name, `again ${after}`]);
+    const resumed = await waitFor(world, (w) => count(w.conversation, after) === 1, {
+      what: 'the prompt after the resume in the conversation',
+      timeoutMs: STEP_MS,
+      intervalMs: POLL_MS,
+    });
+    // Resumed, not started over: the first prompt is still in the conversation, once.
+    expect(count(resumed.conversation, first)).toBe(1);
+    expect((await home.events(name)).filter((e) => e.type === 'conversation-lost')).toEqual([]);
   });
 });
