@@ -3,7 +3,7 @@
  * session, and the run's own prompt file (`tasks/<name>/prompt-<n>.txt`, 0600), fed to its stdin.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findSessionByTitle } from '../../agents/opencode.js';
@@ -63,11 +63,33 @@ async function planInteractiveLaunch(rt: Runtime, task: TaskRecord, run: RunReco
   return { argv: launch.argv, stdinFile: null, env: Object.entries(env).map(([k, v]) => `${k}=${v}`) };
 }
 
-/** `~/.claude/projects/<cwd, / → ->/<uuid>.jsonl` in the task's environment (docs/INTERACTIVE.md §3). */
+/**
+ * `~/.claude/projects/<cwd>/<uuid>.jsonl` in the task's environment (docs/INTERACTIVE.md §3), the
+ * cwd's folder named as claude 2.1.329 names it: every character but a letter or digit becomes
+ * `-`, so a worktree's `.git/holdfast-worktrees/t` is `-git-holdfast-worktrees-t` (seen with the
+ * real CLI, test/real-agents/worktree.test.ts). Not there (a long path claude shortens, say): the
+ * session's file in any project folder, as `claude --resume` itself finds a session kept in
+ * another worktree of the repository.
+ */
 export function claudeTranscript(rt: Runtime, task: TaskRecord, sessionId: string): string {
   const env = readEnvFile(rt.paths.envFile(task.name));
-  const config = env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude');
-  return join(config, 'projects', task.spec.cwd.replace(/\//g, '-'), `${sessionId}.jsonl`);
+  const projects = join(env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude'), 'projects');
+  const exact = join(projects, claudeProjectFolder(task.spec.cwd), `${sessionId}.jsonl`);
+  if (existsSync(exact)) return exact;
+  try {
+    for (const folder of readdirSync(projects)) {
+      const file = join(projects, folder, `${sessionId}.jsonl`);
+      if (existsSync(file)) return file;
+    }
+  } catch {
+    // no projects folder yet
+  }
+  return exact;
+}
+
+/** The folder claude keeps a cwd's transcripts in, under `projects/`. */
+export function claudeProjectFolder(cwd: string): string {
+  return cwd.replace(/[^A-Za-z0-9]/g, '-');
 }
 
 export async function planAgentLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Promise<AgentLaunch> {
