@@ -4,6 +4,7 @@ import { makePaths } from '../paths.js';
 import { diskFullError } from '../store/disk-full.js';
 import { withConfigDefaults } from './config-defaults.js';
 import { Context } from './context.js';
+import { getUserUmask } from './user-umask.js';
 
 export type Handler<O> = (
   ctx: Context,
@@ -19,11 +20,6 @@ export function exitCodeOf(error: unknown): number {
   return error instanceof HoldfastError && USAGE_CODES.has(error.code) ? 2 : 1;
 }
 
-let userUmask = 0o022;
-export function setUserUmask(mask: number): void {
-  userUmask = mask;
-}
-
 /**
  * Wraps a command's handler: builds its context, turns any error into a one-line message (and a
  * JSON error document with --json), sets the exit code (2 for a usage error), and closes the store.
@@ -31,7 +27,7 @@ export function setUserUmask(mask: number): void {
 export function action<O extends object>(handler: Handler<O>) {
   return async function (this: Command): Promise<void> {
     const options = this.opts() as O & { json?: boolean };
-    const ctx = new Context({ json: Boolean(options.json), userUmask });
+    const ctx = new Context({ json: Boolean(options.json), userUmask: getUserUmask() });
     try {
       const code = await withConfigDefaults(this, handler)(ctx, this.args, options, this);
       process.exitCode = code ?? 0;

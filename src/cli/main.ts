@@ -1,16 +1,19 @@
 import { Command, CommanderError } from 'commander';
 import { HoldfastError } from '../core/errors.js';
-import { setUserUmask } from './action.js';
-import { COMMANDS } from './commands/index.js';
-import { Output } from './output.js';
+import { COMMANDS, commandsFor, loadCommands } from './commands/index.js';
 import { didYouMean } from './suggest.js';
+import { setUserUmask } from './user-umask.js';
 
-export function buildProgram(): Command {
+/**
+ * The program with the commands `argv` needs registered (see commandsFor), or every command when
+ * no argv is given.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('holdfast')
     .description('Keeps long-running work alive: commands and coding agents in tmux, supervised.')
     .version('0.1.0')
     .enablePositionalOptions();
-  for (const command of COMMANDS) command.register(program);
+  for (const command of await loadCommands(argv ? commandsFor(argv) : COMMANDS)) command.register(program);
   return program;
 }
 
@@ -55,7 +58,7 @@ function wantsJson(argv: string[]): boolean {
 export async function main(argv: string[]): Promise<void> {
   // Everything holdfast writes (store, logs, env files) is private; tasks get the user's own umask back.
   setUserUmask(process.umask(0o077));
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   // Settings given to the program reach only commands created after them: set them on each one.
   let failed: Command | null = null;
   for (const command of allCommands(program)) {
@@ -74,7 +77,11 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     // A bare `holdfast` (or `holdfast daemon`) has printed its help on stderr already.
-    if (error.code !== 'commander.help') new Output(wantsJson(argv)).error(usageErrorOf(error, failed));
+    if (error.code !== 'commander.help') {
+      // Loaded here: the output layer pulls in tmux's error mapping, which `--version` never needs.
+      const { Output } = await import('./output.js');
+      new Output(wantsJson(argv)).error(usageErrorOf(error, failed));
+    }
     process.exitCode = 2;
   }
 }

@@ -42,7 +42,7 @@ function walk(command: Command): Command[] {
   return [command, ...command.commands.flatMap(walk)];
 }
 
-const ALL = walk(buildProgram()).map(pathOf);
+const ALL = walk(await buildProgram()).map(pathOf);
 
 describe('usage errors exit 2 with one holdfast: line', () => {
   it('the sweep reaches every command and subcommand', () => {

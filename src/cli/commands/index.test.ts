@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, commandsFor } from './index.js';
+
+describe('the command table', () => {
+  it.each(COMMANDS.map((c) => [c.names.join(', '), c] as const))(
+    'names exactly what its module registers: %s',
+    async (_label, entry) => {
+      const program = new Command('holdfast').enablePositionalOptions();
+      (await entry.load()).register(program);
+      expect(program.commands.flatMap((c) => [c.name(), ...c.aliases()]).sort()).toEqual(
+        [...entry.names].sort(),
+      );
+    },
+  );
+
+  it('names each command once', () => {
+    const names = COMMANDS.flatMap((c) => c.names);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('commandsFor', () => {
+  const argv = (...words: string[]) => ['node', 'holdfast', ...words];
+  const ls = COMMANDS.find((c) => c.names.includes('ls'));
+
+  it('loads nothing for --version and -V', () => {
+    expect(commandsFor(argv('--version'))).toEqual([]);
+    expect(commandsFor(argv('-V'))).toEqual([]);
+  });
+
+  it('loads the one module of the command named first, by its name or an alias', () => {
+    expect(commandsFor(argv('ls', '--json'))).toEqual([ls]);
+    expect(commandsFor(argv('list'))).toEqual([ls]);
+    expect(commandsFor(argv('restore', 'x'))).toEqual([COMMANDS.find((c) => c.names.includes('checkpoint'))]);
+  });
+
+  it('loads every module for help, no command, or a word that is no command', () => {
+    for (const words of [[], ['--help'], ['-h'], ['help', 'ls'], ['lss'], ['--json', 'ls']])
+      expect(commandsFor(argv(...words))).toBe(COMMANDS);
+  });
+});
