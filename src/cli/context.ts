@@ -2,9 +2,7 @@ import { HoldfastError } from '../core/errors.js';
 import { FINAL_STATES, type TaskRecord } from '../core/task.js';
 import { resolveHome } from '../paths.js';
 import { currentLease } from '../supervisor/lease.js';
-import { Loop } from '../supervisor/loop.js';
 import { openRuntime, type Runtime } from '../supervisor/runtime.js';
-import { ensureWatchdog } from '../supervisor/watchdog.js';
 import { daemonDisabled } from './daemon-client.js';
 import { Output } from './output.js';
 import { didYouMean } from './suggest.js';
@@ -35,6 +33,11 @@ export class Context {
    */
   async refresh(): Promise<void> {
     if (currentLease(this.rt).live) return;
+    // Loaded only here: with a live daemon (the usual case) a listing needs none of the loop's code.
+    const [{ Loop }, { ensureWatchdog }] = await Promise.all([
+      import('../supervisor/loop.js'),
+      import('../supervisor/watchdog.js'),
+    ]);
     const loop = new Loop(this.rt);
     const deadline = Date.now() + 2000;
     for (;;) {
