@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, commandsFor } from './index.js';
@@ -13,6 +14,22 @@ describe('the command table', () => {
       );
     },
   );
+
+  it('lists every command module in this folder (a module left out would be no command at all)', async () => {
+    const loaded = new Set(await Promise.all(COMMANDS.map((c) => c.load())));
+    const files = readdirSync(import.meta.dirname).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'index.ts',
+    );
+    const modules = await Promise.all(
+      files.map(async (file) => ({
+        file,
+        module: (await import(`./${file.replace(/\.ts$/, '.js')}`)) as { register?: unknown },
+      })),
+    );
+    const commands = modules.filter(({ module }) => typeof module.register === 'function');
+    expect(commands.length).toBeGreaterThan(25);
+    expect(commands.filter(({ module }) => !loaded.has(module as never)).map(({ file }) => file)).toEqual([]);
+  });
 
   it('names each command once', () => {
     const names = COMMANDS.flatMap((c) => c.names);
