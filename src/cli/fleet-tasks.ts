@@ -60,9 +60,16 @@ function declaredTask(
     key: key === undefined ? section : `${section}.${key}`,
   });
   const { command: commandValue, args: argsValue, ...values } = entry.values;
-  const defaults = Object.fromEntries(
-    Object.entries(file.defaults).filter(([key]) => !(ENTRY_KEYS as readonly string[]).includes(key)),
-  );
+  for (const key of ENTRY_KEYS) {
+    if (file.defaults[key] === undefined) continue;
+    throw fileProblem({
+      path: file.path,
+      line: file.lineOf(['defaults', key]),
+      key: `defaults.${key}`,
+      message: `${key} is given per task; defaults cannot set it`,
+    });
+  }
+  const defaults = file.defaults;
   const kind = values.agent ?? defaults.agent;
   const run = freshRunCommand();
   const sections: DefaultsSection[] = [

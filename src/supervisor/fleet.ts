@@ -15,6 +15,8 @@ export interface FleetChanges {
   creations: ReadonlyMap<string, NewTask>;
   /** For each `update` step, by name: the spec the task runs from now on. */
   specs: ReadonlyMap<string, TaskSpec>;
+  /** Done to the new tasks once they are committed, before this waits for their first runs. */
+  beforeStart?: (created: readonly TaskRecord[]) => void;
 }
 
 export interface FleetOutcome {
@@ -56,6 +58,7 @@ export async function applyFleet(
       touched.push({ task, seenRunId: runId, action: step.action });
     }
   });
+  changes.beforeStart?.(created);
   const checks = [
     ...created.map((t) => () => firstRunStarted(rt, t.id)),
     ...touched.map(({ task, seenRunId, action }) =>

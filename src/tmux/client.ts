@@ -139,7 +139,8 @@ export class TmuxClient {
         at += group.length;
       } catch (error) {
         if (!(error instanceof TmuxError)) throw error;
-        // The ones before the failure were made (their pids printed); the one at it failed.
+        // A launch prints its pid after its last command: those printed were made whole, and the
+        // first one not printed is where the chain stopped.
         const made = error.stdout.trim() === '' ? [] : error.stdout.trim().split('\n');
         for (const line of made) results.push(parsePid(line));
         at += made.length;
@@ -150,15 +151,13 @@ export class TmuxClient {
     return results;
   }
 
+  /** A session's commands, its pane's pid printed last (so only a launch made whole prints one). */
   private newSessionCommands(launch: PaneLaunch): string[][] {
     const target = `=${launch.target}:`;
     return [
       [
         'new-session',
         '-d',
-        '-P',
-        '-F',
-        '#{pane_pid}',
         '-s',
         launch.target,
         '-c',
@@ -172,6 +171,7 @@ export class TmuxClient {
       ],
       ...optionCommands(target, launch.options),
       pipeCommand(target, launch.logFile, true, launch.logRotation),
+      ['display-message', '-p', '-t', target, '#{pane_pid}'],
     ];
   }
 

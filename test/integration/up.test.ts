@@ -392,7 +392,7 @@ describe('holdfast up: worktrees, and the README example', () => {
     const moved = await h.cli(['up']);
     expect(moved.code).toBe(1);
     expect(moved.stderr.split('\n')[0]).toBe(
-      `holdfast: ${file}:9: tasks.beta.worktree: changed for an existing task: a task's worktree is made with the task`,
+      `holdfast: ${file}:9: tasks.beta.worktree: changed for an existing task: a task's worktree is made with the task, where its cwd is`,
     );
     expect((await h.status('beta')).runs).toHaveLength(2);
   });
@@ -421,5 +421,61 @@ describe('holdfast up: worktrees, and the README example', () => {
     const plan = await h.json<UpResult & { missions: unknown[] }>(['up', '--dry-run'], { cwd: dir, env });
     expect(plan.steps.map((s) => s.action)).toEqual(['create', 'create', 'create', 'create', 'create']);
     expect(plan.missions).toEqual([{ name: 'release', action: 'create' }]);
+  });
+});
+
+describe('holdfast up: what a review of it found', () => {
+  it("a changed deny: rule is the hook's from the restart on (the task's policy.json is rewritten)", async () => {
+    const h = home();
+    const env = { PATH: `${join(FIXTURES, 'fake-tui', 'bin')}:${process.env.PATH}` };
+    const file = join(h.dir, 'holdfast.yaml');
+    const entry = (deny: string) =>
+      [
+        'tasks:',
+        '  tui:',
+        '    agent: claude',
+        '    interactive: true',
+        '    prompt: hello',
+        `    deny: [${deny}]`,
+        '',
+      ].join('\n');
+    writeFileSync(file, entry('Bash(rm*)'));
+    await h.json(['up'], { env });
+    const policy = () =>
+      JSON.parse(readFileSync(join(h.dir, 'tasks', 'tui', 'policy.json'), 'utf8')) as { deny: string[] };
+    expect(policy().deny).toEqual(['Bash(rm*)']);
+    writeFileSync(file, entry('Bash(rm*), WebFetch'));
+    const up = await h.json<UpResult>(['up'], { env });
+    expect(up.steps).toEqual([{ name: 'tui', action: 'update', changed: ['deny'], why: null }]);
+    expect(policy().deny).toEqual(['Bash(rm*)', 'WebFetch']);
+  });
+
+  it('a new mission whose name a task has is refused before anything is applied', async () => {
+    const h = home();
+    writeFileSync(join(h.dir, 'ship.md'), '# Ship\n\n## Alpha\nDo it.\ngate: true\n');
+    writeFileSync(
+      join(h.dir, 'holdfast.yaml'),
+      ['tasks:', '  ship:', '    command: sleep 1000', 'missions:', '  ship:', '    file: ship.md', ''].join(
+        '\n',
+      ),
+    );
+    const result = await h.cli(['up']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `holdfast: ${join(h.dir, 'holdfast.yaml')}:5: missions.ship: the mission needs the task name ship, which a task has`,
+    );
+    expect(await h.json<TaskView[]>(['ls'])).toEqual([]);
+  });
+
+  it('defaults: cannot give a command', async () => {
+    const h = home();
+    writeFileSync(
+      join(h.dir, 'holdfast.yaml'),
+      ['defaults:', '  command: sleep 1', 'tasks:', '  a: {}', ''].join('\n'),
+    );
+    const result = await h.cli(['up']);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `holdfast: ${join(h.dir, 'holdfast.yaml')}:2: defaults.command: command is given per task; defaults cannot set it`,
+    );
   });
 });

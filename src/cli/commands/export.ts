@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { HoldfastError } from '../../core/errors.js';
 import { action } from '../action.js';
+import { loadConfigFile } from '../config-defaults.js';
 import { entryOf } from '../fleet-entry.js';
 
 interface ExportOptions {
@@ -24,11 +25,12 @@ export function register(program: Command): void {
         const rt = ctx.rt;
         // A mission's session tasks are the mission's to make; they are not declared one by one.
         const tasks = rt.store.tasks.all().filter((t) => t.spec.mission === null);
+        // With defaults in the config file, a key left out would take the config's value on up, not
+        // the built-in one: then every key is written, so up of the file changes nothing.
+        const config = loadConfigFile().config;
+        const all = Object.keys(config.run).length > 0 || Object.keys(config.agents).length > 0;
         const entries = Object.fromEntries(
-          tasks.map((t) => [
-            t.name,
-            entryOf(t.name, t.spec, promptOf(rt.paths.taskDir(t.name)), { all: false }),
-          ]),
+          tasks.map((t) => [t.name, entryOf(t.name, t.spec, promptOf(rt.paths.taskDir(t.name)), { all })]),
         );
         const text = `# holdfast export, ${new Date(rt.now()).toISOString()}: apply it with holdfast up -f <this file>\n${stringify({ version: 1, tasks: entries })}`;
         if (options.file === undefined) {

@@ -1,11 +1,16 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { policyFileOf } from '../../agents/policy.js';
 import { defaultBranch } from '../../checkpoint/worktree.js';
 import { type FleetFile, findFleetFile, readFleetFile } from '../../config/fleet.js';
 import { problemError } from '../../config/load.js';
 import { HoldfastError } from '../../core/errors.js';
 import { type FleetStep, planFleet } from '../../core/fleet-plan.js';
 import type { TaskRecord, TaskSpec } from '../../core/task.js';
+import { writePrivateFile } from '../../fs-safe.js';
+import { gateTaskName } from '../../mission/types.js';
 import type { NewTask } from '../../supervisor/create.js';
 import { applyFleet } from '../../supervisor/fleet.js';
 import { launchFailure } from '../../supervisor/intents.js';
@@ -71,13 +76,15 @@ export function register(program: Command): void {
           name: m.name,
           action: rt.store.missions.byName(m.name) ? ('unchanged' as const) : ('create' as const),
         }));
+        // Refused before anything is applied, and by --dry-run too: one bad entry changes nothing.
+        refuseWorktreeChanges(file, steps, existing);
+        refuseMissionNames(file, missionSteps, declared, existing);
         if (options.dryRun) {
           ctx.out.result({ file: file.path, dryRun: true, steps, missions: missionSteps }, () =>
             planText(file, steps, missionSteps, false),
           );
           return 0;
         }
-        refuseWorktreeChanges(file, steps);
         const byName = new Map(declared.map((d) => [d.name, d]));
         const creations = new Map<string, NewTask>();
         const specs = new Map<string, TaskSpec>();
@@ -87,6 +94,11 @@ export function register(program: Command): void {
           if (step.action === 'create')
             creations.set(d.name, newTaskOf(rt, d.plan, d.prompt, { name: d.name, nameBase: d.name }));
           if (step.action !== 'update') continue;
+          // The hook reads the approval rules from the task's folder: a changed allow/deny is in force
+          // from the restart on, not only in the spec.
+          const policyFile = join(rt.paths.taskDir(d.name), 'policy.json');
+          if (d.plan.policy) writePrivateFile(policyFile, `${JSON.stringify(policyFileOf(d.plan.policy))}\n`);
+          else rmSync(policyFile, { force: true });
           // A worktree is made once, with its task: the new spec runs in the same one.
           const made = rt.store.tasks.byName(d.name)!.spec;
           specs.set(
@@ -98,7 +110,16 @@ export function register(program: Command): void {
           .filter((s) => s.action === 'remove')
           .map((s) => rt.store.tasks.byName(s.name))
           .filter((t) => t !== null);
-        const outcome = await applyFleet(rt, { steps, creations, specs });
+        // Trust before a first run can start (a live daemon launches once the tasks are committed).
+        const trust = (task: TaskRecord) => {
+          if (task.spec.agent?.interactive && task.spec.agent.trust) grantTrust(rt, task, process.env);
+        };
+        const outcome = await applyFleet(rt, {
+          steps,
+          creations,
+          specs,
+          beforeStart: (created) => created.forEach(trust),
+        });
         // What a pruned task did in its worktree is kept as `rm` keeps it.
         const retired: string[] = [];
         for (const task of pruned) {
@@ -106,11 +127,10 @@ export function register(program: Command): void {
           const worktree = await retireWorktree(rt, task);
           if (worktree) retired.push(...worktreeLines(worktree));
         }
-        for (const task of outcome.created)
-          if (task.spec.agent?.interactive && task.spec.agent.trust) grantTrust(rt, task, process.env);
-        const failures = [...outcome.created.map((t) => t.id), ...outcome.touched.map((t) => t.task.id)]
-          .map((id) => launchFailure(rt, id, null))
-          .filter((e): e is HoldfastError => e !== null);
+        const failures = [
+          ...outcome.created.map((t) => launchFailure(rt, t.id, null)),
+          ...outcome.touched.map((t) => launchFailure(rt, t.task.id, t.seenRunId)),
+        ].filter((e): e is HoldfastError => e !== null);
         // Each new mission as `mission init` then `mission start` would make it: its own first step.
         for (const m of missions) {
           if (missionSteps.find((s) => s.name === m.name)?.action !== 'create') continue;
@@ -175,18 +195,56 @@ function worktreeBranch(d: DeclaredTask): string | null {
   return d.plan.worktree.branch ?? defaultBranch(d.name);
 }
 
-/** A task's worktree is made when the task is created: an entry cannot move a task into, out of or between them. */
-function refuseWorktreeChanges(file: FleetFile, steps: readonly FleetStep[]): void {
+/**
+ * A task's worktree is made when the task is created, at the place of its cwd: an entry cannot move
+ * a task into, out of or between worktrees, nor move a worktree task's cwd.
+ */
+function refuseWorktreeChanges(
+  file: FleetFile,
+  steps: readonly FleetStep[],
+  existing: readonly TaskRecord[],
+): void {
+  const byName = new Map(existing.map((t) => [t.name, t]));
   for (const step of steps) {
-    if (step.action !== 'update' || !step.changed.includes('worktree')) continue;
+    if (step.action !== 'update') continue;
+    const key = step.changed.includes('worktree')
+      ? 'worktree'
+      : step.changed.includes('cwd') && byName.get(step.name)?.spec.worktree
+        ? 'cwd'
+        : null;
+    if (key === null) continue;
     throw problemError(
       {
         path: file.path,
-        line: file.lineOf(['tasks', step.name, 'worktree']),
-        key: `tasks.${step.name}.worktree`,
-        message: `changed for an existing task: a task's worktree is made with the task`,
+        line: file.lineOf(['tasks', step.name, key]),
+        key: `tasks.${step.name}.${key}`,
+        message: `changed for an existing task: a task's worktree is made with the task, where its cwd is`,
       },
       `remove it first (holdfast rm ${step.name}: its work is kept), then holdfast up`,
+    );
+  }
+}
+
+/** A new mission needs its name and its gate's task name free, in the store and in the file. */
+function refuseMissionNames(
+  file: FleetFile,
+  missions: readonly { name: string; action: 'create' | 'unchanged' }[],
+  declared: readonly DeclaredTask[],
+  existing: readonly TaskRecord[],
+): void {
+  const taken = new Set([...declared.map((d) => d.name), ...existing.map((t) => t.name)]);
+  for (const m of missions) {
+    if (m.action !== 'create') continue;
+    const clash = [m.name, gateTaskName(m.name)].find((n) => taken.has(n));
+    if (clash === undefined) continue;
+    throw problemError(
+      {
+        path: file.path,
+        line: file.lineOf(['missions', m.name]),
+        key: `missions.${m.name}`,
+        message: `the mission needs the task name ${clash}, which a task has`,
+      },
+      'give the mission or the task another name',
     );
   }
 }

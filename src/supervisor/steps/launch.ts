@@ -73,10 +73,11 @@ export async function launchFirstRuns(
       results[i] = launchFailed(task, error);
     }
   }
-  touchPrivateFile(rt.paths.eventsFile);
-  const from = fileSize(rt.paths.eventsFile);
+  let from = 0;
   let pids: (number | Error)[];
   try {
+    touchPrivateFile(rt.paths.eventsFile);
+    from = fileSize(rt.paths.eventsFile);
     pids = await rt.tmux.newSessions(prepared.map((p) => p.launch));
   } catch (error) {
     pids = prepared.map(() => (error instanceof Error ? error : new Error(String(error))));
@@ -99,15 +100,20 @@ export async function launchFirstRuns(
     from,
     started.map(({ i }) => `${items[i]!.task.name}|${items[i]!.run.n}`),
   );
-  rt.store.tx(() => {
-    for (const { i, pid } of started) {
-      const { task, run } = items[i]!;
-      rt.store.runs.setPid(run.id, pid);
-      const taskPid = taskPids.get(`${task.name}|${run.n}`);
-      if (taskPid !== undefined) rt.store.runs.setTaskPid(run.id, taskPid);
-    }
-  });
-  for (const { i, pid } of started) results[i] = { ok: true, pid };
+  try {
+    rt.store.tx(() => {
+      for (const { i, pid } of started) {
+        const { task, run } = items[i]!;
+        rt.store.runs.setPid(run.id, pid);
+        const taskPid = taskPids.get(`${task.name}|${run.n}`);
+        if (taskPid !== undefined) rt.store.runs.setTaskPid(run.id, taskPid);
+      }
+    });
+    for (const { i, pid } of started) results[i] = { ok: true, pid };
+  } catch (error) {
+    // As `launchRun` says of one (a full disk): each is a failed launch; its pane is found by its tag.
+    for (const { i } of started) results[i] = launchFailed(items[i]!.task, error);
+  }
   return results;
 }
 
