@@ -41,11 +41,41 @@ const sizeOf = (path: string) => {
 const sha256 = (path: string) => execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]!;
 
 /**
+ * A holdfast run's log is a stream over segments (src/supervisor/log-segments.ts): `run-N.log` holds
+ * the first `--log-max` bytes, `run-N.1.log` the next, and so on. 100 MB passes the default limit,
+ * so the run's bytes are all of them, in order (the source is small enough that none is dropped).
+ */
+function segmentsOf(log: string): string[] {
+  const paths = [log];
+  for (let k = 1; ; k++) {
+    const next = log.replace(/\.log$/, `.${k}.log`);
+    if (sizeOf(next) === 0) return paths;
+    paths.push(next);
+  }
+}
+
+const DRAIN_QUESTION = Buffer.from('\x1b[5n', 'latin1');
+
+const streamSize = (log: string) => segmentsOf(log).reduce((sum, path) => sum + sizeOf(path), 0);
+
+/**
+ * The run's bytes as holdfast's readers see them: run-task.pl ends every log with the 4 bytes of its
+ * drain question (ESC [ 5 n, libexec/run-task.pl), which `log` and the tailer leave out.
+ */
+function streamOf(log: string): { bytes: number; sha256: string } {
+  let data = Buffer.concat(segmentsOf(log).map((path) => readFileSync(path)));
+  if (data.subarray(-DRAIN_QUESTION.length).equals(DRAIN_QUESTION))
+    data = data.subarray(0, -DRAIN_QUESTION.length);
+  return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/**
  * Waits until `done()` says the producer has ended and the log has reached the expected size; gives
  * up when the log has not grown for 3 s after the producer ended (an incomplete log).
  */
 async function waitForLog(
   log: string,
+  sizeNow: () => number,
   expected: number,
   ended: (complete: boolean, stalledMs: number) => number | undefined,
 ): Promise<{ completeAt: number | null; endedAt: number | null }> {
@@ -55,7 +85,7 @@ async function waitForLog(
   let lastGrowth = nowMs();
   for (;;) {
     const t = nowMs();
-    const size = sizeOf(log);
+    const size = sizeNow();
     if (size !== lastSize) {
       lastSize = size;
       lastGrowth = t;
@@ -92,23 +122,28 @@ async function captureHoldfast(hf: HoldfastHome, src: Source, name: string): Pro
   const exited = hf.db.prepare(
     "SELECT e.at FROM events e JOIN tasks t ON t.id = e.task_id WHERE t.name = ? AND e.type = 'exited'",
   );
-  const waited = waitForLog(log, src.loggedBytes, () => {
-    const row = exited.get(name) as { at: number } | undefined;
-    return row ? nowMs() : undefined;
-  });
+  const waited = waitForLog(
+    log,
+    () => streamSize(log),
+    src.loggedBytes,
+    () => {
+      const row = exited.get(name) as { at: number } | undefined;
+      return row ? nowMs() : undefined;
+    },
+  );
   await cli;
   const { completeAt, endedAt } = await waited;
   const startedAt = (
     hf.db.prepare('SELECT started_at FROM runs WHERE log_path = ?').get(log) as { started_at: number }
   ).started_at;
   const done = Math.max(completeAt ?? endedAt!, endedAt!);
-  const bytes = sizeOf(log);
+  const stream = streamOf(log);
   return {
     seconds: (done - startedAt) / 1000,
     secondsWithCli: (done - t0) / 1000,
-    bytes,
-    complete: bytes === src.loggedBytes,
-    sha256Match: sha256(log) === src.loggedSha256,
+    bytes: stream.bytes,
+    complete: stream.bytes === src.loggedBytes,
+    sha256Match: stream.sha256 === src.loggedSha256,
     tmuxCpuS: (cpuTicks(server)! - tmux0) / CLK_TCK,
     daemonCpuS: (cpuTicks(daemon)! - daemon0) / CLK_TCK,
   };
@@ -143,8 +178,11 @@ async function captureBare(hf: HoldfastHome, src: Source, dir: string, name: str
   const dead = () => hf.tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_dead}']).trim() === '1';
   // A tmux client costs the server work: ask it only once the log is complete (or has stalled), so
   // that the bare side is not slowed by the bench's own probes.
-  const { completeAt, endedAt } = await waitForLog(log, src.loggedBytes, (complete, stalledMs) =>
-    (complete || stalledMs > 1000) && dead() ? nowMs() : undefined,
+  const { completeAt, endedAt } = await waitForLog(
+    log,
+    () => sizeOf(log),
+    src.loggedBytes,
+    (complete, stalledMs) => ((complete || stalledMs > 1000) && dead() ? nowMs() : undefined),
   );
   const done = Math.max(completeAt ?? endedAt!, endedAt!);
   const bytes = sizeOf(log);
@@ -235,7 +273,7 @@ export const logCapture: Scenario = {
           peerValue: throughput(s.bare),
         },
         {
-          metric: 'bytes: log sha256 = expected (\\n → \\r\\n)',
+          metric: 'bytes: log sha256 = expected (\\n → \\r\\n; holdfast: all segments, less its 4-byte drain question)',
           holdfast: ok(holdfast),
           peer: 'bare',
           peerValue: ok(bare),
