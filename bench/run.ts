@@ -4,10 +4,12 @@
  *   npm run bench                       the full suite (~7 min on 2 cores, plus the dashboard's 10 min memory window)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
  *   npm run bench -- --only death,ls    a subset: death, ls, up, idle, log, daemon-kill, delivery, signals,
- *                                       reboot, dashboard
+ *                                       reboot, scale, dashboard
  *   npm run bench -- --kills 1000       the death scenario with that many kills
  *   npm run bench -- --only up --up-tasks 1000
  *                                       the up scenario with that many tasks (default 200)
+ *   npm run bench -- --only scale --scale-tasks 500
+ *                                       the scale scenario with that many tasks a side (default 1000)
  *   npm run bench -- --only dashboard --dashboard-minutes 60
  *                                       the dashboard's memory window that long (default 10, 2 quick)
  *
@@ -31,6 +33,7 @@ import { idle } from './scenarios/idle.js';
 import { logCapture } from './scenarios/log-capture.js';
 import { ls } from './scenarios/ls.js';
 import { reboot } from './scenarios/reboot.js';
+import { scale } from './scenarios/scale.js';
 import { signals } from './scenarios/signals.js';
 import { up } from './scenarios/up.js';
 
@@ -44,6 +47,7 @@ const SCENARIOS: readonly Scenario[] = [
   delivery,
   signals,
   reboot,
+  scale,
   dashboard,
 ];
 const FLEET_SIZE = 200;
@@ -54,6 +58,7 @@ interface Args {
   kills: number | null;
   dashboardMinutes: number | null;
   upTasks: number | null;
+  scaleTasks: number | null;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -62,6 +67,7 @@ function parseArgs(argv: readonly string[]): Args {
   let kills: number | null = null;
   let dashboardMinutes: number | null = null;
   let upTasks: number | null = null;
+  let scaleTasks: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
@@ -83,12 +89,18 @@ function parseArgs(argv: readonly string[]): Args {
         process.stderr.write('bench: --up-tasks takes a whole number of tasks\n');
         process.exit(2);
       }
+    } else if (arg === '--scale-tasks') {
+      scaleTasks = Number(argv[++i]);
+      if (!Number.isInteger(scaleTasks) || scaleTasks < 1) {
+        process.stderr.write('bench: --scale-tasks takes a whole number of tasks\n');
+        process.exit(2);
+      }
     } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       only = (value ?? '').split(',').filter(Boolean);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        `usage: npm run bench -- [--quick] [--kills N] [--dashboard-minutes M] [--up-tasks N] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
+        `usage: npm run bench -- [--quick] [--kills N] [--dashboard-minutes M] [--up-tasks N] [--scale-tasks N] [--only ${SCENARIOS.map((s) => s.name).join(',')}]\n`,
       );
       process.exit(0);
     } else {
@@ -103,7 +115,7 @@ function parseArgs(argv: readonly string[]): Args {
     );
     process.exit(2);
   }
-  return { quick, only, kills, dashboardMinutes, upTasks };
+  return { quick, only, kills, dashboardMinutes, upTasks, scaleTasks };
 }
 
 function environment() {
@@ -121,7 +133,7 @@ function environment() {
 }
 
 async function main(): Promise<number> {
-  const { quick, only, kills, dashboardMinutes, upTasks } = parseArgs(process.argv.slice(2));
+  const { quick, only, kills, dashboardMinutes, upTasks, scaleTasks } = parseArgs(process.argv.slice(2));
   const cleanupAll = startCleanupGuards();
   const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
   const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -138,6 +150,7 @@ async function main(): Promise<number> {
     kills,
     dashboardMinutes,
     upTasks,
+    scaleTasks,
     log,
     fleet: () => {
       shared.fleet ??= createFleet(FLEET_SIZE, log);

@@ -22,6 +22,8 @@ export interface BenchContext {
   dashboardMinutes: number | null;
   /** `--up-tasks N`: how many tasks the up scenario starts from one file (default 200). */
   upTasks: number | null;
+  /** `--scale-tasks N`: how many tasks the scale scenario runs on each side (default 1000). */
+  scaleTasks: number | null;
   log(message: string): void;
   /** 200 idle tasks under holdfast and 200 apps under pm2, shared by the scenarios that need them. */
   fleet(): Promise<Fleet>;

@@ -273,7 +273,8 @@ export const logCapture: Scenario = {
           peerValue: throughput(s.bare),
         },
         {
-          metric: 'bytes: log sha256 = expected (\\n → \\r\\n; holdfast: all segments, less its 4-byte drain question)',
+          metric:
+            'bytes: log sha256 = expected (\\n → \\r\\n; holdfast: all segments, less its 4-byte drain question)',
           holdfast: ok(holdfast),
           peer: 'bare',
           peerValue: ok(bare),
