@@ -24,6 +24,8 @@ export interface BenchContext {
   upTasks: number | null;
   /** `--scale-tasks N`: how many tasks the scale scenario runs on each side (default 1000). */
   scaleTasks: number | null;
+  /** `--soak-minutes M`: the soak's window (default 60, 2 with --quick). */
+  soakMinutes: number | null;
   log(message: string): void;
   /** 200 idle tasks under holdfast and 200 apps under pm2, shared by the scenarios that need them. */
   fleet(): Promise<Fleet>;
@@ -33,5 +35,7 @@ export interface Scenario {
   name: string;
   title: string;
   usesFleet?: boolean;
+  /** Run only when named with --only (the soak takes an hour). */
+  onlyWhenNamed?: boolean;
   run(ctx: BenchContext): Promise<ScenarioResult>;
 }
