@@ -121,6 +121,45 @@ async function measure(messages: number, random: () => number) {
   }
 }
 
+/** Tasks that print all the time, and how fast each does. */
+const CHATTY_TASKS = 4;
+const CHATTY_LINES_PER_S = 1000;
+const CHATTY_WARMUP_MS = 3000;
+
+/**
+ * The cost of the watch when logs never stop growing: `CHATTY_TASKS` tasks print
+ * `CHATTY_LINES_PER_S` lines a second each (perl, 10 lines every 10 ms, so the tasks themselves
+ * cost little CPU) for `seconds`; the daemon's CPU over that window, and how often each log was read
+ * (one `log_times` row per read that found it grown). The pace (core/tail-pace.ts) is what keeps it
+ * from reading at every write.
+ */
+async function measureChatty(seconds: number) {
+  const hf = new HoldfastHome();
+  try {
+    await hf.cliOk(['daemon', 'start']);
+    const daemon = await hf.waitForDaemon();
+    const script = `$|=1; for(;;){ print "line $_\\n" for 1..${CHATTY_LINES_PER_S / 100}; select(undef,undef,undef,0.01) }`;
+    for (let i = 0; i < CHATTY_TASKS; i++)
+      await hf.cliOk(['run', '--name', `chatty-${i}`, '--', 'perl', '-e', script]);
+    // Past the first burst of reads each run has in hand, and the launches' own work.
+    await new Promise((resolve) => setTimeout(resolve, CHATTY_WARMUP_MS));
+    const reads = hf.db.prepare('SELECT count(*) AS n FROM log_times');
+    const bytes = hf.db.prepare('SELECT sum(bytes) AS n FROM runs');
+    const reads0 = (reads.get() as { n: number }).n;
+    const bytes0 = (bytes.get() as { n: number }).n;
+    const ticks0 = cpuTicks(daemon)!;
+    const t0 = nowMs();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const elapsed = (nowMs() - t0) / 1000;
+    const cpuS = (cpuTicks(daemon)! - ticks0) / CLK_TCK;
+    const readsPerRunPerS = ((reads.get() as { n: number }).n - reads0) / CHATTY_TASKS / elapsed;
+    const mbPerS = ((bytes.get() as { n: number }).n - bytes0) / elapsed / 1e6;
+    return { seconds: elapsed, daemonCpuS: cpuS, readsPerRunPerS, mbPerS };
+  } finally {
+    hf.dispose();
+  }
+}
+
 /** A seeded generator, so every run of the bench plays the same gaps. */
 function mulberry32(seed: number): () => number {
   let a = seed;
@@ -139,6 +178,11 @@ export const freshness: Scenario = {
     const messages = ctx.quick ? 30 : 120;
     ctx.log(`freshness: a fake codex says ${messages} messages ${GAP_MIN_MS}–${GAP_MAX_MS} ms apart`);
     const m = await measure(messages, mulberry32(14));
+    const chattySeconds = ctx.quick ? 10 : 30;
+    ctx.log(
+      `freshness: ${CHATTY_TASKS} tasks printing ${CHATTY_LINES_PER_S} lines/s each for ${chattySeconds} s`,
+    );
+    const c = await measureChatty(chattySeconds);
     return {
       rows: [
         {
@@ -159,8 +203,20 @@ export const freshness: Scenario = {
           peer: '',
           peerValue: '',
         },
+        {
+          metric: `holdfast daemon CPU, ${CHATTY_TASKS} tasks printing ${CHATTY_LINES_PER_S} lines/s each (${c.mbPerS.toFixed(2)} MB/s read), ${c.seconds.toFixed(0)} s`,
+          holdfast: `${c.daemonCpuS.toFixed(2)} s (${((c.daemonCpuS / c.seconds) * 100).toFixed(2)} %)`,
+          peer: 'none: pm2 writes its apps’ logs itself (see log)',
+          peerValue: '',
+        },
+        {
+          metric: 'reads of each of those logs per second (log_times rows)',
+          holdfast: c.readsPerRunPerS.toFixed(2),
+          peer: '',
+          peerValue: '',
+        },
       ],
-      data: m,
+      data: { ...m, chatty: c },
     };
   },
 };

@@ -83,8 +83,17 @@ describe('LogWatch', () => {
     await until('run 1 due', () => watch.take(Date.now()).includes(1));
   });
 
-  it('reads a run that writes all the time no more often than its pace allows', async () => {
-    const { log, watch, wakes } = setup();
+  it('reads a run that writes all the time no more often than its pace allows, and hears one change per read', async () => {
+    let events = 0;
+    let watches = 0;
+    const counting: WatchFolder = (dir, onChange) => {
+      watches++;
+      return watchWithFs(dir, (file) => {
+        events++;
+        onChange(file);
+      });
+    };
+    const { log, watch, wakes } = setup(counting);
     watch.sync([{ id: 1, logPath: log, pace: PACE }]);
     const reads: number[] = [];
     const start = Date.now();
@@ -101,6 +110,9 @@ describe('LogWatch', () => {
     for (let i = 1; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeGreaterThanOrEqual(100);
     // The wakes come no faster than the reads: one per change would be hundreds.
     expect(wakes.length).toBeLessThanOrEqual(reads.length + 2);
+    // The watch is off between a change and the read it asks for: put back once per read.
+    expect(watches).toBeLessThanOrEqual(reads.length + 1);
+    expect(events).toBeLessThan(100);
   });
 
   it('wakes for a change that had to wait for its pace, once its time comes', async () => {

@@ -37,7 +37,12 @@ export const watchWithFs: WatchFolder = (dir, onChange) =>
   fsWatch(dir, { persistent: false }, (_event, file) => onChange(typeof file === 'string' ? file : null));
 
 interface Folder {
-  watcher: FSWatcher;
+  /**
+   * Null while its runs wait to be read: the first change disarms the watch, and reading a run of
+   * the folder puts it back (before the read), so a log written all the time costs one inotify
+   * event per read, not one per write.
+   */
+  watcher: FSWatcher | null;
   /** The runs whose logs are in it. */
   runs: number[];
 }
@@ -93,13 +98,14 @@ export class LogWatch {
     }
     for (const [dir, folder] of this.folders) {
       if (byDir.has(dir)) continue;
-      folder.watcher.close();
+      folder.watcher?.close();
       this.folders.delete(dir);
     }
     for (const dir of this.failed.keys()) if (!byDir.has(dir)) this.failed.delete(dir);
     for (const [dir, runs] of byDir) {
-      const folder = this.folders.get(dir) ?? this.open(dir, runs);
+      const folder = this.folders.get(dir);
       if (folder) folder.runs = runs;
+      else this.open(dir, runs);
     }
     if (added) this.schedule();
     return dropped;
@@ -111,7 +117,10 @@ export class LogWatch {
     return run !== undefined && this.folders.has(dirname(run.logPath));
   }
 
-  /** The runs due to be read at `now`, taken: a change after this marks them again. */
+  /**
+   * The runs due to be read at `now`, taken: their folders are watched again first, so a change
+   * from here on marks them again, and what came before is in the read that follows.
+   */
   take(now: number): number[] {
     const due: number[] = [];
     for (const id of this.pending) {
@@ -120,6 +129,11 @@ export class LogWatch {
       this.pending.delete(id);
       run.state = tookRead(run.pace, run.state, now);
       due.push(id);
+    }
+    for (const id of due) {
+      const dir = dirname(this.runs.get(id)!.logPath);
+      const folder = this.folders.get(dir);
+      if (folder && folder.watcher === null) this.arm(dir, folder);
     }
     return due;
   }
@@ -134,46 +148,53 @@ export class LogWatch {
     return at;
   }
 
-  /** How many folders are watched. */
+  /** How many folders are watched (armed or waiting to be). */
   get watching(): number {
     return this.folders.size;
   }
 
   close(): void {
-    for (const folder of this.folders.values()) folder.watcher.close();
+    for (const folder of this.folders.values()) folder.watcher?.close();
     this.folders.clear();
     this.runs.clear();
     this.pending.clear();
     this.clearTimer();
   }
 
-  private open(dir: string, runs: number[]): Folder | null {
-    let watcher: FSWatcher;
-    try {
-      watcher = this.watchFolder(dir, (file) => this.changed(dir, file));
-    } catch (error) {
-      this.failedAt(dir, error);
-      return null;
-    }
-    const folder: Folder = { watcher, runs };
-    // A folder removed under its watch, or a watch the kernel dropped: the periodic tail takes
-    // over, and the next sync tries again.
-    watcher.on('error', (error) => {
-      watcher.close();
-      if (this.folders.get(dir) !== folder) return;
-      this.folders.delete(dir);
-      this.failedAt(dir, error);
-      for (const id of folder.runs) if (this.runs.has(id)) this.pending.add(id);
-      this.schedule();
-    });
+  private open(dir: string, runs: number[]): void {
+    const folder: Folder = { watcher: null, runs };
     this.folders.set(dir, folder);
+    if (!this.arm(dir, folder)) return;
     if (this.failed.delete(dir)) {
       this.options.log(`watching ${dir} again: its logs are read as they grow`);
       // What was written while nothing watched.
       for (const id of runs) this.pending.add(id);
       this.schedule();
     }
-    return folder;
+  }
+
+  /** Puts the folder's watch; one that cannot be put leaves its runs to the periodic tail. */
+  private arm(dir: string, folder: Folder): boolean {
+    let watcher: FSWatcher;
+    try {
+      watcher = this.watchFolder(dir, (file) => this.changed(dir, folder, watcher, file));
+    } catch (error) {
+      this.folders.delete(dir);
+      this.failedAt(dir, error);
+      return false;
+    }
+    // A folder removed under its watch, or a watch the kernel dropped: the periodic tail takes
+    // over, and the next sync tries again.
+    watcher.on('error', (error) => {
+      watcher.close();
+      if (folder.watcher !== watcher || this.folders.get(dir) !== folder) return;
+      this.folders.delete(dir);
+      this.failedAt(dir, error);
+      for (const id of folder.runs) if (this.runs.has(id)) this.pending.add(id);
+      this.schedule();
+    });
+    folder.watcher = watcher;
+    return true;
   }
 
   private failedAt(dir: string, error: unknown): void {
@@ -184,20 +205,23 @@ export class LogWatch {
     this.options.log(`cannot watch ${dir}: ${why}${hint}; its logs are read every few seconds instead`);
   }
 
-  private changed(dir: string, file: string | null): void {
-    const folder = this.folders.get(dir);
-    if (!folder) return;
-    let marked = false;
-    for (const id of folder.runs) {
-      // A run already marked has its read arranged (a wake, the timer, or the pass's wakeAt).
-      if (this.pending.has(id)) continue;
-      const run = this.runs.get(id);
-      // Not a segment of this run's log: signals.jsonl, a prompt file, another run's log.
-      if (!run || (file !== null && logSegmentIndex(run.logPath, file) === null)) continue;
-      this.pending.add(id);
-      marked = true;
-    }
-    if (marked) this.schedule();
+  private changed(dir: string, folder: Folder, watcher: FSWatcher, file: string | null): void {
+    // An event already queued when the watch was disarmed or the folder dropped.
+    if (folder.watcher !== watcher || this.folders.get(dir) !== folder) return;
+    // Not a segment of one of its runs' logs: signals.jsonl, a prompt file, another run's log.
+    if (
+      file !== null &&
+      !folder.runs.some((id) => {
+        const run = this.runs.get(id);
+        return run !== undefined && logSegmentIndex(run.logPath, file) !== null;
+      })
+    )
+      return;
+    watcher.close();
+    folder.watcher = null;
+    // Unwatched now: every run of the folder waits to be read, which watches it again.
+    for (const id of folder.runs) if (this.runs.has(id)) this.pending.add(id);
+    this.schedule();
   }
 
   /** Wakes the host now if a changed run may be read now, or arms the timer for the first that may. */
