@@ -117,6 +117,11 @@ export class LogWatch {
     return run !== undefined && this.folders.has(dirname(run.logPath));
   }
 
+  /** Whether a run's log changed and its read is arranged (the periodic tail can leave it). */
+  changedSinceRead(runId: number): boolean {
+    return this.pending.has(runId);
+  }
+
   /**
    * The runs due to be read at `now`, taken: their folders are watched again first, so a change
    * from here on marks them again, and what came before is in the read that follows.

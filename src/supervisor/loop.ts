@@ -86,8 +86,12 @@ const GONE_LIST_MS = 50;
  * agent's, and the runs ended in the last minute (ENDED_TAIL_MS), whose pipe may still be writing.
  */
 export const TAIL_MS = 2000;
-/** While the daemon watches every open log, the periodic read is only the safety net under the watch. */
-export const SAFETY_TAIL_MS = 10_000;
+/**
+ * While the daemon watches every open log, the periodic read is only the safety net under the
+ * watch. It is also what makes an idle daemon pass: under host.ts's STUCK_AFTER_MS (10 s without
+ * a completed pass stops the heartbeat) with room to spare, as LIST_MS alone is not.
+ */
+export const SAFETY_TAIL_MS = 5000;
 /** Runs ended this recently are read at every periodic look, to the last partial line. */
 const ENDED_TAIL_MS = 60_000;
 /** While a dead pane waits for tmux to reap it, it is nudged and listed this often. */
@@ -711,6 +715,8 @@ export class Loop {
     const open = rt.store.runs.openLogs();
     for (const log of open) {
       if (!this.inScope(log.taskId)) continue;
+      // The watch has it read at its pace: read here too, a chatty run would be read more often.
+      if (this.logWatch?.changedSinceRead(log.id)) continue;
       // Most logs have not changed since the last look: a stat says so without reading the run.
       const size = logSize(log.logPath);
       if (size === log.bytes && size >= log.logOffset) continue;

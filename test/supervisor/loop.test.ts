@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, type TaskSpec } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
+import { STUCK_AFTER_MS } from '../../src/supervisor/host.js';
 import { submitIntent } from '../../src/supervisor/intents.js';
+import { HEARTBEAT_MS } from '../../src/supervisor/lease.js';
 import type { WatchFolder } from '../../src/supervisor/log-watch.js';
 import { Loop, TAIL_MS } from '../../src/supervisor/loop.js';
 import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
@@ -427,6 +429,16 @@ describe('the loop watching the logs (the daemon)', () => {
     clock.advance(25);
     await loop.pass();
     expect(bytes()).toBeGreaterThan(0);
+  });
+
+  it('passes again well within the heartbeat’s stuck limit while every log is watched and nothing happens', async () => {
+    const { clock, loop } = await watching();
+    for (let i = 0; i < 3; i++) {
+      const { wakeAt } = await loop.pass();
+      // The heartbeat, every HEARTBEAT_MS, stops once no pass has completed for STUCK_AFTER_MS.
+      expect(wakeAt - clock.now()).toBeLessThanOrEqual(STUCK_AFTER_MS - 2 * HEARTBEAT_MS);
+      clock.t = wakeAt;
+    }
   });
 
   it('reads a log no watch could be put on (inotify watches exhausted) at the periodic tail', async () => {
