@@ -4,7 +4,7 @@
  *   npm run bench                       the full suite (~7 min on 2 cores, plus the dashboard's 10 min memory window)
  *   npm run bench -- --quick            fewer repetitions, shorter windows (a smoke check, ~2 min)
  *   npm run bench -- --only death,ls    a subset: death, ls, up, idle, log, daemon-kill, delivery, signals,
- *                                       reboot, scale, dashboard
+ *                                       freshness, reboot, scale, dashboard
  *   npm run bench -- --kills 1000       the death scenario with that many kills
  *   npm run bench -- --only up --up-tasks 1000
  *                                       the up scenario with that many tasks (default 200)
@@ -32,6 +32,7 @@ import { daemonKill } from './scenarios/daemon-kill.js';
 import { dashboard } from './scenarios/dashboard.js';
 import { death } from './scenarios/death.js';
 import { delivery } from './scenarios/delivery.js';
+import { freshness } from './scenarios/freshness.js';
 import { idle } from './scenarios/idle.js';
 import { logCapture } from './scenarios/log-capture.js';
 import { ls } from './scenarios/ls.js';
@@ -50,6 +51,7 @@ const SCENARIOS: readonly Scenario[] = [
   daemonKill,
   delivery,
   signals,
+  freshness,
   reboot,
   scale,
   dashboard,

@@ -1,7 +1,7 @@
 /**
  * The daemon process around the loop: one per home (a lease in the store, beaten every 2 s), its
  * pid file, its signals, the watch on `pane-events.log` that wakes it within milliseconds of a
- * death or a CLI's intent, and a clean shutdown. Everything it decides is in the store, so a
+ * death or a CLI's intent (and the loop's on the runs' logs, log-watch.ts), and a clean shutdown. Everything it decides is in the store, so a
  * `kill -9` at any instant loses nothing: the next daemon reads the same store and the same tmux.
  */
 import { existsSync, type FSWatcher, rmSync, utimesSync, watch } from 'node:fs';
@@ -130,6 +130,8 @@ class Host {
       keepServer: true,
       statusLine: true,
       watchdog: options.watchdog,
+      // A run's new output is read within milliseconds (its log is watched), not at the next tail.
+      wakeOnOutput: () => this.kick(),
       ...(options.bootStaggerMs === undefined ? {} : { bootStaggerMs: options.bootStaggerMs }),
       ...(options.clock ? { clock: options.clock } : {}),
     });
@@ -157,6 +159,7 @@ class Host {
       // Whatever ended the daemon, nothing of it may keep the process alive (and beating).
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
       this.watcher?.close();
+      this.loop.close();
     }
   }
 

@@ -23,6 +23,7 @@ import { noSpaceAt } from '../store/disk-full.js';
 import type { PaneRun } from '../store/runs.js';
 import { Executor, launchErrors } from './execute.js';
 import { logSize } from './log-segments.js';
+import { LogWatch, type WatchedRun, type WatchFolder, watchPace } from './log-watch.js';
 import { paneFact, SERVER_KEY, type Snapshot, takeSnapshot } from './observe.js';
 import { commitPaneEvents, type EventsCursor } from './pane-events.js';
 import { isLive, isRunning, nudgeReap, processStartTime } from './process.js';
@@ -60,6 +61,13 @@ export interface LoopOptions {
   statusLine?: boolean;
   /** Called when this loop applied a decision (a CLI wakes the daemon so it learns the new timers). */
   onApplied?: (taskId: number) => void;
+  /**
+   * Watch the open runs' logs (log-watch.ts), and call this when one grew and may be read: the
+   * daemon wakes its loop. Without it (a CLI) logs are read every TAIL_MS.
+   */
+  wakeOnOutput?: () => void;
+  /** How a log's folder is watched (fs.watch; a test gives one that fails). */
+  watchFolder?: WatchFolder;
 }
 
 /**
@@ -72,8 +80,20 @@ const SERVER_RETRY_MS = 200;
 
 /** A launcher's `gone` line is followed by a listing this soon, unless tmux's hook has said it all. */
 const GONE_LIST_MS = 50;
-/** How often logs are checked for new bytes (agent facts and last output in `ls`; a stall reads its log fresh). */
+/**
+ * How often logs are checked for new bytes (agent facts and last output in `ls`; a stall reads its
+ * log fresh) when they are not watched: a CLI's loop, a log inotify could not watch, an interactive
+ * agent's, and the runs ended in the last minute (ENDED_TAIL_MS), whose pipe may still be writing.
+ */
 export const TAIL_MS = 2000;
+/**
+ * While the daemon watches every open log, the periodic read is only the safety net under the
+ * watch. It is also what makes an idle daemon pass: under host.ts's STUCK_AFTER_MS (10 s without
+ * a completed pass stops the heartbeat) with room to spare, as LIST_MS alone is not.
+ */
+export const SAFETY_TAIL_MS = 5000;
+/** Runs ended this recently are read at every periodic look, to the last partial line. */
+const ENDED_TAIL_MS = 60_000;
 /** While a dead pane waits for tmux to reap it, it is nudged and listed this often. */
 const REAP_RETRY_MS = 25;
 /** An agent's log unchanged this long after its death: its last words are in. */
@@ -163,6 +183,14 @@ export class Loop {
   private readonly log: (line: string) => void;
   private readonly random: () => number;
   private readonly listMs: number;
+  /** The daemon's watch on the open runs' logs; null in a CLI's loop. */
+  private readonly logWatch: LogWatch | null;
+  /** How each open run is watched (by run id; null: it is not), from its task, looked up once. */
+  private readonly paces = new Map<number, ReturnType<typeof watchPace>>();
+  /** Open runs, of this loop's tasks, whose log no watch covers: the periodic read stays at TAIL_MS. */
+  private unwatched = 0;
+  /** When this loop last saw a run end (the periodic read stays at TAIL_MS for a minute after). */
+  private lastEndAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly rt: Runtime,
@@ -175,6 +203,19 @@ export class Loop {
     this.consume = makeAgentLineConsumer(rt);
     this.executor = new Executor(rt, { log: this.log, changed: (id) => this.markDirty(id) });
     this.statusLine = options.statusLine ? new StatusLine(rt, this.log) : null;
+    this.logWatch = options.wakeOnOutput
+      ? new LogWatch({
+          now: () => this.clock.now(),
+          wake: options.wakeOnOutput,
+          log: this.log,
+          ...(options.watchFolder ? { watchFolder: options.watchFolder } : {}),
+        })
+      : null;
+  }
+
+  /** Closes the watches on the logs (the daemon's shutdown). */
+  close(): void {
+    this.logWatch?.close();
   }
 
   markDirty(taskId: number): void {
@@ -253,12 +294,16 @@ export class Loop {
         throw error;
       }
     }
-    if (now - this.lastTail >= TAIL_MS) this.tail(now);
-    if (now >= this.screenAt || this.dirty.size > 0 || snap.events.kicks.size > 0)
-      await this.lookAtScreens(now);
+    if (now - this.lastTail >= this.tailEvery(now)) this.tail(now);
+    // Before the watched logs are read: their runs are no interactive agent's, whose screen matters.
+    const screens = now >= this.screenAt || this.dirty.size > 0 || snap.events.kicks.size > 0;
+    this.tailChanged(now);
+    if (screens) await this.lookAtScreens(now);
     // Missions first: a session or gate they hand over to is then started in this same pass.
     if (this.options.missions) await this.options.missions(rt, this.log);
     const applied = this.decide(this.candidates(snap, now), snap, now);
+    // Before the launches: a new run's folder is watched before its first byte.
+    if (applied.length > 0 || snap.events.deaths.size > 0) this.watchLogs(now);
     this.screensWanted(applied, now);
     await this.execute(applied);
     // After the actions: a launch's new session exists, and the line costs the launch nothing.
@@ -271,8 +316,9 @@ export class Loop {
       this.lastList + this.listMs,
       this.listAt,
       this.captureListAt,
-      this.lastTail + TAIL_MS,
+      this.lastTail + this.tailEvery(now),
       this.screenAt,
+      this.logWatch?.nextDue(now) ?? Number.POSITIVE_INFINITY,
     );
     for (const at of this.wakes.values()) wakeAt = Math.min(wakeAt, at);
     if (this.unreapedSince !== null) wakeAt = Math.min(wakeAt, now + REAP_RETRY_MS);
@@ -666,17 +712,71 @@ export class Loop {
   private tail(now: number): void {
     const { rt } = this;
     this.lastTail = now;
-    for (const log of rt.store.runs.openLogs()) {
+    const open = rt.store.runs.openLogs();
+    for (const log of open) {
       if (!this.inScope(log.taskId)) continue;
+      // The watch has it read at its pace: read here too, a chatty run would be read more often.
+      if (this.logWatch?.changedSinceRead(log.id)) continue;
       // Most logs have not changed since the last look: a stat says so without reading the run.
       const size = logSize(log.logPath);
       if (size === log.bytes && size >= log.logOffset) continue;
       const run = rt.store.runs.byId(log.id);
       if (run && tailRun(rt, run, this.consume)) this.markDirty(run.taskId);
     }
-    for (const run of rt.store.runs.endedSince(now - 60_000)) {
-      if (this.inScope(run.taskId)) tailRun(rt, run, this.consume, true);
+    for (const run of rt.store.runs.endedSince(now - ENDED_TAIL_MS)) {
+      if (!this.inScope(run.taskId)) continue;
+      tailRun(rt, run, this.consume, true);
+      if (run.endedAt !== null) this.lastEndAt = Math.max(this.lastEndAt, run.endedAt);
     }
+    this.watchLogs(now, open);
+  }
+
+  /** How long after the last periodic read of every log the next is due. */
+  private tailEvery(now: number): number {
+    if (this.logWatch === null || this.unwatched > 0 || now - this.lastEndAt < ENDED_TAIL_MS) return TAIL_MS;
+    return SAFETY_TAIL_MS;
+  }
+
+  /** Reads the watched logs that changed and may be read now (log-watch.ts paces them). */
+  private tailChanged(now: number): void {
+    if (this.logWatch === null) return;
+    const { rt } = this;
+    for (const id of this.logWatch.take(now)) {
+      const run = rt.store.runs.byId(id);
+      if (!run || !this.inScope(run.taskId)) continue;
+      if (tailRun(rt, run, this.consume, run.endedAt !== null)) this.markDirty(run.taskId);
+    }
+  }
+
+  /**
+   * Watches the logs of the open runs (those of interactive agents excepted) and no others: a run
+   * that ended has its watch closed. `open` is `runs.openLogs()` when the caller has it.
+   */
+  private watchLogs(now: number, open?: ReturnType<Runtime['store']['runs']['openLogs']>): void {
+    if (this.logWatch === null) return;
+    const { rt } = this;
+    const wanted: WatchedRun[] = [];
+    const ids = new Set<number>();
+    this.unwatched = 0;
+    for (const log of open ?? rt.store.runs.openLogs()) {
+      if (!this.inScope(log.taskId)) continue;
+      ids.add(log.id);
+      let pace = this.paces.get(log.id);
+      if (pace === undefined) {
+        const task = rt.store.tasks.byId(log.taskId);
+        pace = task ? watchPace(task) : null;
+        this.paces.set(log.id, pace);
+      }
+      if (pace === null) this.unwatched++;
+      else wanted.push({ id: log.id, logPath: log.logPath, pace });
+    }
+    for (const id of this.paces.keys()) {
+      if (ids.has(id)) continue;
+      this.paces.delete(id);
+      this.lastEndAt = now;
+    }
+    this.logWatch.sync(wanted);
+    for (const { id } of wanted) if (!this.logWatch.covers(id)) this.unwatched++;
   }
 
   /** What a listing says beyond single runs: a dead pane to reap, a lost server, the watchdog. */

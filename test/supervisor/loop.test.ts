@@ -4,12 +4,16 @@
  * tmux server): only their deaths are waited for.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy, type TaskSpec } from '../../src/core/task.js';
 import { createTask } from '../../src/supervisor/create.js';
+import { STUCK_AFTER_MS } from '../../src/supervisor/host.js';
 import { submitIntent } from '../../src/supervisor/intents.js';
-import { Loop } from '../../src/supervisor/loop.js';
+import { HEARTBEAT_MS } from '../../src/supervisor/lease.js';
+import type { WatchFolder } from '../../src/supervisor/log-watch.js';
+import { Loop, TAIL_MS } from '../../src/supervisor/loop.js';
 import { openRuntime, type Runtime } from '../../src/supervisor/runtime.js';
 import { type Home, makeHome } from '../helpers/home.js';
 
@@ -364,5 +368,90 @@ describe('the loop on a fake clock', () => {
     expect(state(rt, task.id)).toBe('pending');
     await passUntil(loop, () => state(rt, task.id) === 'running', 'the orphan to run');
     expect(runs(rt, task.id).map((r) => r.cause)).toEqual(['start']);
+  });
+});
+
+describe('the loop watching the logs (the daemon)', () => {
+  const loops: Loop[] = [];
+  afterEach(() => {
+    for (const loop of loops.splice(0)) loop.close();
+  });
+
+  /** A loop that watches logs (as the daemon's does), and a task that prints once the test says. */
+  async function watching(watchFolder?: WatchFolder) {
+    const { rt, clock, home } = setup();
+    let wakes = 0;
+    const loop = new Loop(rt, {
+      clock,
+      random: () => 0,
+      wakeOnOutput: () => {
+        wakes++;
+      },
+      ...(watchFolder ? { watchFolder } : {}),
+    });
+    loops.push(loop);
+    const go = join(home.dir, 'go');
+    const task = await createTask(rt, {
+      name: 'printer',
+      nameBase: 'printer',
+      spec: spec(home.dir, [
+        'bash',
+        '-c',
+        `until [ -e '${go}' ]; do sleep 0.02; done; echo hello; exec sleep 600`,
+      ]),
+      env: { PATH: process.env.PATH },
+    });
+    await passUntil(loop, () => state(rt, task.id) === 'running', 'running');
+    const bytes = () => runs(rt, task.id)[0]!.bytes;
+    const print = async () => {
+      writeFileSync(go, '');
+      const log = runs(rt, task.id)[0]!.logPath;
+      const deadline = Date.now() + 10_000;
+      while (!(existsSync(log) && readFileSync(log, 'utf8').includes('hello'))) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for hello in the log');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    return { clock, loop, bytes, print, wakes: () => wakes };
+  }
+
+  it('reads a watched log as soon as it grows, long before the periodic tail is due', async () => {
+    const { clock, loop, bytes, print, wakes } = await watching();
+    const before = wakes();
+    await print();
+    const deadline = Date.now() + 5000;
+    while (wakes() === before) {
+      if (Date.now() > deadline) throw new Error('the watch never woke the loop');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(bytes()).toBe(0);
+    // The pace's 25 ms since the run was last read; the periodic tail is TAIL_MS away.
+    clock.advance(25);
+    await loop.pass();
+    expect(bytes()).toBeGreaterThan(0);
+  });
+
+  it('passes again well within the heartbeat’s stuck limit while every log is watched and nothing happens', async () => {
+    const { clock, loop } = await watching();
+    for (let i = 0; i < 3; i++) {
+      const { wakeAt } = await loop.pass();
+      // The heartbeat, every HEARTBEAT_MS, stops once no pass has completed for STUCK_AFTER_MS.
+      expect(wakeAt - clock.now()).toBeLessThanOrEqual(STUCK_AFTER_MS - 2 * HEARTBEAT_MS);
+      clock.t = wakeAt;
+    }
+  });
+
+  it('reads a log no watch could be put on (inotify watches exhausted) at the periodic tail', async () => {
+    const enospc: WatchFolder = () => {
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    };
+    const { clock, loop, bytes, print } = await watching(enospc);
+    await print();
+    clock.advance(25);
+    await loop.pass();
+    expect(bytes()).toBe(0);
+    clock.advance(TAIL_MS - 25);
+    await loop.pass();
+    expect(bytes()).toBeGreaterThan(0);
   });
 });
