@@ -111,8 +111,8 @@ export interface TaskEventData {
   /**
    * The agent has it. `latencyMs`: from queued; `enters`: Enters pressed (2 = one more was needed);
    * `by`: what said so (`transcript`: claude's conversation kept it; `UserPromptSubmit`: codex's
-   * hook carried it; `Stop`: claude's turn ended long ago with no transcript line holdfast could
-   * read; `resume`: a headless run resumed with it; an answer's key: `screen`).
+   * hook carried it; `turn-end`: claude's turn ended 3 s ago with no transcript line holdfast
+   * could read; `resume`: a headless run resumed with it; an answer's key: `screen`).
    */
   'input-confirmed': { input: number; latencyMs: number; sentMs: number; enters: number; by: string };
   /** Its TUI (run `run`) died after taking it, before its conversation kept it: queued again for the next run. */

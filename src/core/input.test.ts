@@ -36,7 +36,7 @@ describe('a submitted input', () => {
     });
     expect(settleSubmitted({ ...live, turnEndedAt: 1000 }, 1000 + KEPT_FALLBACK_MS)).toEqual({
       kind: 'confirm',
-      by: 'Stop',
+      by: 'turn-end',
     });
   });
 

@@ -112,9 +112,11 @@ export function pastedText(text: string): string {
  */
 export const WRITER_GONE_MS = 5000;
 /**
- * A live agent whose turn ended (its `Stop`) this long ago while its transcript never showed the
- * prompt: taken as kept. The transcript is written within ~200 ms of the request, before the turn
- * can end, so this is only a transcript holdfast cannot read (another CLI version's format).
+ * A live agent whose turn ended (its `Stop`, or idle again) this long ago while its transcript
+ * never showed the prompt: taken as kept, as the hook line alone once was. The transcript gets the
+ * line ~200 ms after the request, so this is a transcript holdfast cannot read (another CLI
+ * version's format), or a turn interrupted before its request (Esc, which fires no hook): waiting
+ * on would hold every later input back while the agent sits idle.
  */
 export const KEPT_FALLBACK_MS = 3000;
 /** A prompt whose TUI died this many times before keeping it is not typed again (it may be what kills it). */
@@ -128,13 +130,13 @@ export interface SubmittedFacts {
   runEndedAt: number | null;
   /** The run's TUI process is still there (it may still write its transcript). */
   writerAlive: boolean;
-  /** When the first turn end (`Stop`) after the submit ran; null: none yet. */
+  /** When the turn the submit began was first seen to end (its `Stop`, the agent idle again); null: not yet. */
   turnEndedAt: number | null;
   requeues: number;
 }
 
 export type SubmittedVerdict =
-  | { kind: 'confirm'; by: 'transcript' | 'Stop' }
+  | { kind: 'confirm'; by: 'transcript' | 'turn-end' }
   | { kind: 'requeue'; reason: string }
   | { kind: 'fail'; reason: string }
   | { kind: 'wait' };
@@ -155,7 +157,7 @@ export function settleSubmitted(f: SubmittedFacts, now: number): SubmittedVerdic
   if (f.inTranscript) return { kind: 'confirm', by: 'transcript' };
   if (f.runEndedAt === null) {
     if (f.turnEndedAt !== null && now - f.turnEndedAt >= KEPT_FALLBACK_MS)
-      return { kind: 'confirm', by: 'Stop' };
+      return { kind: 'confirm', by: 'turn-end' };
     return { kind: 'wait' };
   }
   if (f.writerAlive && now - f.runEndedAt < WRITER_GONE_MS) return { kind: 'wait' };

@@ -110,6 +110,16 @@ function inputRow(h: Home, id: number): { state: string; reason: string | null }
   }
 }
 
+function confirmedAt(h: Home, id: number): number {
+  const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT confirmed_at FROM inputs WHERE id = ?').get(id) as { confirmed_at: number })
+      .confirmed_at;
+  } finally {
+    db.close();
+  }
+}
+
 async function settled(h: Home, id: number): Promise<{ state: string; reason: string | null }> {
   return waitFor(
     () => inputRow(h, id),
@@ -243,6 +253,30 @@ describe('an input counts once the conversation kept it', () => {
     const entries = await journal(h, id);
     expect(entries.map((e) => e.type)).toEqual(['input-queued', 'input-sent', 'input-confirmed']);
     expect(entries[2]!.data).toMatchObject({ by: 'transcript' });
+  }, 60_000);
+
+  it('a live claude whose transcript never shows the prompt (a format holdfast cannot read): confirmed 3 s after its turn ended, and the next input goes on', async () => {
+    const h = home();
+    // The transcript's line long after the turn: while the TUI lives, nothing there to find.
+    const s = fakes.scratch({ FAKE_TUI_CLAUDE_READY_MS: '50', FAKE_TUI_CLAUDE_TRANSCRIPT_MS: '600000' });
+    await start(h, s);
+    const { id } = await h.json<InputView>(['send', 'c', 'first [[say one]]']);
+    const { id: next } = await h.json<InputView>(['send', 'c', 'second [[say two]]']);
+    expect(await settled(h, id)).toEqual({ state: 'confirmed', reason: null });
+    const entries = await journal(h, id);
+    expect(entries.find((e) => e.type === 'input-confirmed')!.data).toMatchObject({ by: 'turn-end' });
+    // holdfast's Stop line of that turn, as its hook wrote it.
+    const stopAt = readFileSync(join(h.dir, 'tasks', 'c', 'signals.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; at: number })
+      .find((l) => l.event === 'Stop')!.at;
+    expect(confirmedAt(h, id) - stopAt).toBeGreaterThanOrEqual(3000);
+    expect(await settled(h, next)).toEqual({ state: 'confirmed', reason: null });
+    expect(fakes.records<FakeRecord>(s, 'inputs.jsonl').map((r) => r.prompt)).toEqual([
+      'first [[say one]]',
+      'second [[say two]]',
+    ]);
   }, 60_000);
 });
 

@@ -1,7 +1,8 @@
 /**
  * `holdfast send` on the fake TUIs (test/fixtures/fake-tui) in the home's real tmux server: each
- * input typed into the composer once (docs/INTERACTIVE.md §2), confirmed by its UserPromptSubmit
- * hook, and counted in the fake's inputs.jsonl (what the "model" got); never over a human.
+ * input typed into the composer once (docs/INTERACTIVE.md §2), taken by its UserPromptSubmit hook,
+ * confirmed (claude) once its transcript has it, and counted in the fake's inputs.jsonl (what the
+ * "model" got); never over a human. send-kept.test.ts: a TUI that dies before keeping it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -117,7 +118,10 @@ function expectEachConfirmedOnce(events: JournalEvent[], count: number): void {
 describe('send', () => {
   it('claude: the first prompt and 200 sends, each typed once and confirmed once, in order (inputs.jsonl)', async () => {
     const h = withDaemon();
-    const s = scratch();
+    // Each input is confirmed once its transcript line is there, 300 ms after the request by
+    // default (§3), and the next one is typed after that: 50 ms keeps 201 of them within the time.
+    // The window itself is test/integration/send-kept.test.ts's.
+    const s = scratch({ FAKE_TUI_CLAUDE_TRANSCRIPT_MS: '50' });
     await startAgent(h, s, 'claude', 'c', 'first [[say one]]');
     const texts = Array.from({ length: 200 }, (_, i) => `message ${i} of 200`);
     for (const text of texts) {

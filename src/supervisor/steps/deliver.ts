@@ -524,12 +524,19 @@ export class Courier {
     const run = input.runId === null ? null : this.rt.store.runs.byId(input.runId);
     const live = run !== null && run.endedAt === null;
     const submit = findSubmit(this.rt.paths.signalsFile(task.name), input.signalsOffset ?? 0, input.text);
+    // The turn's end: its Stop line, or the agent idle again since (an Esc interrupt fires no hook).
+    const tui = this.rt.store.tasks.byId(task.id)?.tui ?? null;
+    const idleAt =
+      tui?.activity === 'idle' && !tui.turnInFlight && (tui.activitySince ?? 0) > (input.submittedAt ?? now)
+        ? tui.activitySince
+        : null;
+    const ends = [submit?.turnEndedAt ?? null, idleAt].filter((at): at is number => at !== null);
     const verdict = settleSubmitted(
       {
         inTranscript,
         runEndedAt: live ? null : (run?.endedAt ?? 0),
         writerAlive: !live && run !== null && pidAlive(run.taskPid ?? run.pid),
-        turnEndedAt: submit?.turnEndedAt ?? null,
+        turnEndedAt: ends.length > 0 ? Math.min(...ends) : null,
         requeues: input.requeues,
       },
       now,
