@@ -75,6 +75,9 @@ const WEIGHTS: [Kind, number][] = [
   ['daemon killed mid-input', 3],
 ];
 
+/** The states of an input under way, in order: a mid-input fault lands in one of them. */
+const MID_INPUT = ['sending', 'sent', 'submitted'] as const;
+
 /** An input `holdfast send` accepted. */
 interface Sent {
   id: number;
@@ -349,15 +352,19 @@ class Chaos {
   }
 
   /**
-   * Sends an input and waits until its delivery is under way (`sending`: being pasted, `sent`:
-   * Enter pressed, or `submitted`: taken by the TUI, its conversation not keeping it yet), then a
-   * seeded 0–500 ms more; null if it never got there or was already confirmed or failed by then.
+   * Sends an input and waits until its delivery has reached a seeded one of `sending` (being
+   * pasted), `sent` (Enter pressed) and `submitted` (taken by the TUI, not yet kept by its
+   * conversation), then a seeded 0–300 ms more; null if it never got there or was already
+   * confirmed or failed by then.
    */
   async midInput(): Promise<{ id: number; state: string; runId: number | null } | null> {
     const id = await this.sendInput();
     if (id === null) return null;
     const deadline = nowMs() + 5000;
-    const delay = this.random() * 500;
+    // A seeded one of the three, each window hit as often: `submitted` (taken, not kept) is the
+    // one a kill in the TUI's prompt hooks or before its transcript line lands in.
+    const target = MID_INPUT.indexOf(this.pick(MID_INPUT));
+    const delay = this.random() * 300;
     let startedAt: number | null = null;
     while (nowMs() < deadline) {
       let row: ReturnType<Chaos['inputRow']> = null;
@@ -367,7 +374,7 @@ class Chaos {
         // the store locked for a moment
       }
       if (row && (row.state === 'confirmed' || row.state === 'failed')) return null;
-      if (row && (row.state === 'sending' || row.state === 'sent' || row.state === 'submitted')) {
+      if (row && MID_INPUT.indexOf(row.state as (typeof MID_INPUT)[number]) >= target) {
         startedAt ??= nowMs();
         if (nowMs() - startedAt >= delay) return { id, state: row.state, runId: row.run_id };
       }
