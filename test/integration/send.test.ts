@@ -118,10 +118,7 @@ function expectEachConfirmedOnce(events: JournalEvent[], count: number): void {
 describe('send', () => {
   it('claude: the first prompt and 200 sends, each typed once and confirmed once, in order (inputs.jsonl)', async () => {
     const h = withDaemon();
-    // Each input is confirmed once its transcript line is there, 300 ms after the request by
-    // default (§3), and the next one is typed after that: 50 ms keeps 201 of them within the time.
-    // The window itself is test/integration/send-kept.test.ts's.
-    const s = scratch({ FAKE_TUI_CLAUDE_TRANSCRIPT_MS: '50' });
+    const s = scratch();
     await startAgent(h, s, 'claude', 'c', 'first [[say one]]');
     const texts = Array.from({ length: 200 }, (_, i) => `message ${i} of 200`);
     for (const text of texts) {
