@@ -22,6 +22,12 @@ export const signalLineSchema = z.object({
    * the daemon runs) and appends a second line with the same id and the user's `decision`.
    */
   questionId: z.string().min(1).optional(),
+  /**
+   * claude's `UserPromptSubmit`: the size of the transcript its payload names (`transcript_path`)
+   * as the hook ran, 0 when there is none yet. The prompt's user line is written after the prompt
+   * hooks end (docs/INTERACTIVE.md §3), so it lies past this size: the deliverer looks for it there.
+   */
+  transcriptSize: z.number().int().nonnegative().optional(),
   /** What the hook answered a `PermissionRequest` with, when it answered (by a rule or a user's answer). */
   decision: z
     .object({

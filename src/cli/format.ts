@@ -82,5 +82,7 @@ export function inputsText(v: Pick<TaskView, 'inputs'>): string | null {
   if (!first) return null;
   const count = v.inputs.length === 1 ? '1 input' : `${v.inputs.length} inputs`;
   if (first.deferred) return `${count} deferred: ${DEFER_TEXT[first.deferred]}`;
-  return `${count} ${first.state === 'queued' ? 'queued' : 'being sent'}`;
+  const doing =
+    first.state === 'queued' ? 'queued' : first.state === 'submitted' ? 'submitted' : 'being sent';
+  return `${count} ${doing}`;
 }

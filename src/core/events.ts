@@ -108,8 +108,15 @@ export interface TaskEventData {
   'input-deferred': { input: number; why: string };
   /** Pasted and Enter pressed (pane), or the resume asked for (resume). */
   'input-sent': { input: number; run: number | null; waitedMs: number };
-  /** The agent took it. `latencyMs`: from queued; `enters`: Enters pressed (2 = one more was needed). */
+  /**
+   * The agent has it. `latencyMs`: from queued; `enters`: Enters pressed (2 = one more was needed);
+   * `by`: what said so (`transcript`: claude's conversation kept it; `UserPromptSubmit`: codex's
+   * hook carried it; `turn-end`: claude's turn ended 3 s ago with no transcript line holdfast
+   * could read; `resume`: a headless run resumed with it; an answer's key: `screen`).
+   */
   'input-confirmed': { input: number; latencyMs: number; sentMs: number; enters: number; by: string };
+  /** Its TUI (run `run`) died after taking it, before its conversation kept it: queued again for the next run. */
+  'input-requeued': { input: number; run: number | null; reason: string };
   'input-failed': { input: number; reason: string };
   /** `--trust`: the folder trust for the task's cwd is set in `file` at `key` (`changed`: holdfast wrote it; false: it was already there). */
   'trust-granted': { file: string; key: string; changed: boolean };
@@ -215,6 +222,7 @@ export const EVENT_KINDS = allOf<EventKind>()([
   'input-deferred',
   'input-sent',
   'input-confirmed',
+  'input-requeued',
   'input-failed',
   'trust-granted',
   'activity',

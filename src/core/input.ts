@@ -8,13 +8,19 @@
  * - `queued`: recorded, nothing sent.
  * - `sending`: the text is being pasted (recorded before the paste): it may be in the composer.
  * - `sent`: pasted and Enter pressed (recorded before the first Enter); a headless agent's resume asked for.
- * - `confirmed`: the agent said it took the text (claude's / codex's `UserPromptSubmit` carrying it; the run resumed with it).
+ * - `submitted`: the TUI took it (claude's `UserPromptSubmit` carrying it), its conversation has
+ *   not kept it yet (the transcript's user line: see `settleSubmitted`).
+ * - `confirmed`: the agent has it: claude's transcript holds it, codex's `UserPromptSubmit` carried
+ *   it, the headless run resumed with it.
  * - `failed`: given up, with a reason; never sent again.
+ *
+ * A `submitted` input whose TUI died before its transcript kept it goes back to `queued`, for the
+ * next run (`input-requeued`).
  */
-export const INPUT_STATES = ['queued', 'sending', 'sent', 'confirmed', 'failed'] as const;
+export const INPUT_STATES = ['queued', 'sending', 'sent', 'submitted', 'confirmed', 'failed'] as const;
 export type InputState = (typeof INPUT_STATES)[number];
 
-export const OPEN_INPUT_STATES: ReadonlySet<InputState> = new Set(['queued', 'sending', 'sent']);
+export const OPEN_INPUT_STATES: ReadonlySet<InputState> = new Set(['queued', 'sending', 'sent', 'submitted']);
 
 /**
  * Who asked: the user's `send`, an interactive run's first prompt, a resume's prompt, a continue,
@@ -69,6 +75,16 @@ export interface InputRecord {
   /** When the first Enter was pressed (or the resume asked for). */
   sentAt: number | null;
   enters: number;
+  /** When the TUI took it (its `UserPromptSubmit` hook ran); null until then, and again once requeued. */
+  submittedAt: number | null;
+  /**
+   * The conversation's transcript the submit named (claude's hook payload `transcript_path`) and
+   * its size when the hook ran: the user line that keeps the input is looked for past it.
+   */
+  transcript: string | null;
+  transcriptOffset: number | null;
+  /** How often it went back to `queued` because its TUI died before its conversation kept it. */
+  requeues: number;
   confirmedAt: number | null;
   reason: string | null;
   /** The deliverer holding it while sending (pid and process start time): one deliverer per input. */
@@ -88,4 +104,65 @@ export function normalizeInputText(text: string): string {
  */
 export function pastedText(text: string): string {
   return /\\\s*$/.test(text) ? `${text.replace(/\s+$/, '')} ` : text;
+}
+
+/**
+ * How long a TUI may go on writing after its run ended (one that got a hangup is on its way out):
+ * then its transcript is final.
+ */
+export const WRITER_GONE_MS = 5000;
+/**
+ * A live agent whose turn ended (its `Stop`, or idle again) this long ago while its transcript
+ * never showed the prompt: taken as kept, as the hook line alone once was. The transcript gets the
+ * line ~200 ms after the request, so this is a transcript holdfast cannot read (another CLI
+ * version's format), or a turn interrupted before its request (Esc, which fires no hook): waiting
+ * on would hold every later input back while the agent sits idle.
+ */
+export const KEPT_FALLBACK_MS = 3000;
+/** A prompt whose TUI died this many times before keeping it is not typed again (it may be what kills it). */
+export const MAX_REQUEUES = 3;
+
+/** What is known of a `submitted` input (read by the deliverer: the transcript, the run, the signals). */
+export interface SubmittedFacts {
+  /** The transcript has a user line carrying the text, past the size it had at the submit. */
+  inTranscript: boolean;
+  /** When the run it was typed into ended; null: still live. */
+  runEndedAt: number | null;
+  /** The run's TUI process is still there (it may still write its transcript). */
+  writerAlive: boolean;
+  /** When the turn the submit began was first seen to end (its `Stop`, the agent idle again); null: not yet. */
+  turnEndedAt: number | null;
+  requeues: number;
+}
+
+export type SubmittedVerdict =
+  | { kind: 'confirm'; by: 'transcript' | 'turn-end' }
+  | { kind: 'requeue'; reason: string }
+  | { kind: 'fail'; reason: string }
+  | { kind: 'wait' };
+
+/**
+ * Whether a `submitted` input has reached the agent. docs/INTERACTIVE.md §3: the
+ * `UserPromptSubmit` hook fires 20–50 ms after Enter and the prompt reaches the model once the
+ * prompt hooks have ended (they can block it or add to it), the transcript gets the user line ~200
+ * ms after that request, and a session killed before that line is resumed without the prompt. So
+ * the transcript is the proof: a line there is confirmed whatever became of the run (never typed
+ * again); a run that ended without one, once its TUI can no longer write (gone, or
+ * `WRITER_GONE_MS` after the end), did not keep it, and the next run gets it (`requeue`), at most
+ * `MAX_REQUEUES` times. The hook line alone proves nothing: a hook outlives a TUI killed while its
+ * prompt hooks run. A live run waits, as long as it takes (a prompt queued into a busy turn, a slow
+ * hook of the user's), except after `KEPT_FALLBACK_MS` past a turn's end (see there).
+ */
+export function settleSubmitted(f: SubmittedFacts, now: number): SubmittedVerdict {
+  if (f.inTranscript) return { kind: 'confirm', by: 'transcript' };
+  if (f.runEndedAt === null) {
+    if (f.turnEndedAt !== null && now - f.turnEndedAt >= KEPT_FALLBACK_MS)
+      return { kind: 'confirm', by: 'turn-end' };
+    return { kind: 'wait' };
+  }
+  if (f.writerAlive && now - f.runEndedAt < WRITER_GONE_MS) return { kind: 'wait' };
+  const why = 'the agent exited before its conversation kept the input';
+  if (f.requeues + 1 >= MAX_REQUEUES)
+    return { kind: 'fail', reason: `${why}, ${f.requeues + 1} times: not sent again` };
+  return { kind: 'requeue', reason: why };
 }

@@ -5,7 +5,8 @@
  *   node dist/hook/main.js <home> <task> <task-id> <claude|codex>           payload on stdin (hooks)
  *   node dist/hook/main.js <home> <task> <task-id> codex <json>             notify's one argument
  *
- * It appends one `signals.jsonl` line (agents/signals.ts) and a `_kick` line to `pane-events.log`,
+ * It appends one `signals.jsonl` line (agents/signals.ts; claude's `UserPromptSubmit` with its
+ * transcript's size, where the deliverer looks for the prompt's user line) and a `_kick` line to `pane-events.log`,
  * so the daemon hears of it within milliseconds and, being down, reads it when it is back. It
  * prints nothing except a `PermissionRequest`'s answer: claude adds a `UserPromptSubmit` hook's
  * output to the model's context. Whatever goes wrong, it exits 0 without output, so a broken or
@@ -14,7 +15,8 @@
  * A `PermissionRequest` no rule answers, while a daemon runs, gives two lines with one
  * `questionId`: the question (no decision) as the hook starts to wait, then the user's decision.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { type SignalLine, signalLineSchema } from '../agents/signals.js';
 import { appendExisting } from '../fs-safe.js';
 import { makePaths } from '../paths.js';
@@ -29,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
   const payload = asRecord(notifyJson ?? readFileSync(0, 'utf8'));
   if (!payload) return;
   const event = String(payload.hook_event_name ?? payload.type ?? 'unknown');
-  const append = (extra: Pick<SignalLine, 'questionId' | 'decision'>): boolean => {
+  const append = (extra: Pick<SignalLine, 'questionId' | 'decision' | 'transcriptSize'>): boolean => {
     const line = signalLineSchema.parse({ at: Date.now(), agent, source, event, payload, ...extra });
     if (!appendPatiently(paths.signalsFile(task), `${JSON.stringify(line)}\n`)) return false;
     appendPatiently(paths.eventsFile, `_kick|${id}|||${Date.now()}\n`);
@@ -44,6 +46,11 @@ async function main(argv: string[]): Promise<void> {
       permissionDecisionReason: denied.message,
     };
     process.stdout.write(JSON.stringify({ hookSpecificOutput: output }));
+    return;
+  }
+  if (event === 'UserPromptSubmit' && agent === 'claude') {
+    const transcriptSize = sizeOf(payload.transcript_path);
+    append(transcriptSize === null ? {} : { transcriptSize });
     return;
   }
   if (event !== 'PermissionRequest') {
@@ -90,6 +97,20 @@ function appendPatiently(path: string, data: string): boolean {
       // A synchronous sleep: the question's asking line is appended from a synchronous callback.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
+  }
+}
+
+/**
+ * The size of the regular file at `path` (the agent's transcript), 0 when there is none yet; null
+ * when the payload names no absolute path or something else is there (nothing to look in).
+ */
+function sizeOf(path: unknown): number | null {
+  if (typeof path !== 'string' || !isAbsolute(path)) return null;
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : null;
   }
 }
 

@@ -51,7 +51,7 @@ export interface AgentObserved {
   openInputs: number;
   /**
    * The task's newest input: the turn a session waits for is the one it began. `folded`: the
-   * signal that confirmed it (its UserPromptSubmit) is already folded into `activity`, so an idle
+   * signal that began its turn (its UserPromptSubmit) is already folded into `activity`, so an idle
    * seen now is that turn's end, not the wait before it.
    */
   lastInput: { state: InputState; reason: string | null; folded: boolean } | null;

@@ -28,6 +28,10 @@ const inputRow = z.object({
   sending_at: intOrNull,
   sent_at: intOrNull,
   enters: int,
+  submitted_at: intOrNull,
+  transcript: textOrNull,
+  transcript_offset: intOrNull,
+  requeues: int,
   confirmed_at: intOrNull,
   reason: textOrNull,
   owner_pid: intOrNull,
@@ -46,6 +50,10 @@ export type InputPatch = Partial<
     | 'sendingAt'
     | 'sentAt'
     | 'enters'
+    | 'submittedAt'
+    | 'transcript'
+    | 'transcriptOffset'
+    | 'requeues'
     | 'confirmedAt'
     | 'reason'
     | 'ownerPid'
@@ -62,13 +70,18 @@ const COLUMN: Record<keyof InputPatch, string> = {
   sendingAt: 'sending_at',
   sentAt: 'sent_at',
   enters: 'enters',
+  submittedAt: 'submitted_at',
+  transcript: 'transcript',
+  transcriptOffset: 'transcript_offset',
+  requeues: 'requeues',
   confirmedAt: 'confirmed_at',
   reason: 'reason',
   ownerPid: 'owner_pid',
   ownerStart: 'owner_start',
 };
 
-const OPEN = "state IN ('queued', 'sending', 'sent')";
+// The partial index inputs_open's own condition, word for word, so SQLite uses it.
+const OPEN = "state IN ('queued', 'sending', 'sent', 'submitted')";
 
 /** Inputs to agents, one row each, from `queued` to `confirmed` or `failed` (core/input.ts). */
 export class InputRepo {
@@ -159,6 +172,10 @@ export class InputRepo {
       sendingAt: row.sending_at,
       sentAt: row.sent_at,
       enters: row.enters,
+      submittedAt: row.submitted_at,
+      transcript: row.transcript,
+      transcriptOffset: row.transcript_offset,
+      requeues: row.requeues,
       confirmedAt: row.confirmed_at,
       reason: row.reason,
       ownerPid: row.owner_pid,

@@ -207,4 +207,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, offset)
   ) WITHOUT ROWID;
   `,
+  // An input claude's TUI took (`submitted`) is delivered once its transcript keeps it
+  // (core/input.ts settleSubmitted): the transcript its hook named and the size it had then, and
+  // how often a TUI that died before keeping it sent it back to the queue.
+  `
+  ALTER TABLE inputs ADD COLUMN submitted_at INTEGER;
+  ALTER TABLE inputs ADD COLUMN transcript TEXT;
+  ALTER TABLE inputs ADD COLUMN transcript_offset INTEGER;
+  ALTER TABLE inputs ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
+  DROP INDEX inputs_open;
+  CREATE INDEX inputs_open ON inputs (task_id, id) WHERE state IN ('queued', 'sending', 'sent', 'submitted');
+  `,
 ];

@@ -77,9 +77,10 @@ function observeAgent(rt: Runtime, name: string): AgentObserved | null {
 }
 
 /**
- * Whether the UserPromptSubmit line that confirmed `input` lies before `folded`, the offset the
- * task's activity has been folded to: the deliverer reads `signals.jsonl` itself and may confirm
- * an input before the loop has folded the line that begins its turn.
+ * Whether the UserPromptSubmit line that took `input` (its turn's start; the input is confirmed
+ * later, by its transcript) lies before `folded`, the offset the task's activity has been folded
+ * to: the deliverer reads `signals.jsonl` itself and may confirm an input before the loop has
+ * folded the line that begins its turn.
  */
 function confirmationFolded(rt: Runtime, task: string, input: InputRecord, folded: number): boolean {
   const from = input.signalsOffset ?? 0;

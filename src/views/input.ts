@@ -13,6 +13,8 @@ export interface InputView {
   reason: string | null;
   createdAt: string;
   sentAt: string | null;
+  /** When the TUI took it (claude's `UserPromptSubmit`); it is confirmed once its transcript kept it. */
+  submittedAt: string | null;
   confirmedAt: string | null;
   /** From queued to confirmed. */
   latencyMs: number | null;
@@ -32,6 +34,7 @@ export function toInputView(input: InputRecord, task: string): InputView {
     reason: input.reason,
     createdAt: iso(input.createdAt)!,
     sentAt: iso(input.sentAt),
+    submittedAt: iso(input.submittedAt),
     confirmedAt: iso(input.confirmedAt),
     latencyMs: input.confirmedAt === null ? null : input.confirmedAt - input.createdAt,
     enters: input.enters,

@@ -153,7 +153,7 @@ export function storeSignature(store: Store): string {
               (SELECT count(*) || ':' || coalesce(max(updated_at), 0) || ':' || coalesce(sum(id), 0) FROM tasks) AS t,
               (SELECT coalesce(max(id), 0) || ':' || coalesce(max(ended_at), 0) || ':' || count(ended_at) FROM runs) AS r,
               (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM missions) AS m,
-              (SELECT count(*) || ':' || coalesce(max(id), 0) FROM inputs WHERE state IN ('queued', 'sending', 'sent')) AS i`,
+              (SELECT count(*) || ':' || coalesce(max(id), 0) FROM inputs WHERE state IN ('queued', 'sending', 'sent', 'submitted')) AS i`,
     )
     .get() as Record<string, string | number>;
   return `${row.e}|${row.t}|${row.r}|${row.m}|${row.i}`;

@@ -75,6 +75,9 @@ const WEIGHTS: [Kind, number][] = [
   ['daemon killed mid-input', 3],
 ];
 
+/** The states of an input under way, in order: a mid-input fault lands in one of them. */
+const MID_INPUT = ['sending', 'sent', 'submitted'] as const;
+
 /** An input `holdfast send` accepted. */
 interface Sent {
   id: number;
@@ -245,6 +248,15 @@ class Chaos {
     const work = this.tuiWork();
     for (const d of [user, work, this.tuiState()]) mkdirSync(d, { recursive: true });
     writeFileSync(join(user, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    // The user's own prompt hook, a slow one (claude runs it beside holdfast's and sends the prompt
+    // once both have ended, INTERACTIVE.md §3): a mid-input kill often lands while it runs, after
+    // holdfast's hook has written the line that says the TUI took the input.
+    mkdirSync(join(user, '.claude'), { recursive: true });
+    const hook = { type: 'command', command: 'sleep 0.3' };
+    writeFileSync(
+      join(user, '.claude', 'settings.json'),
+      JSON.stringify({ hooks: { UserPromptSubmit: [{ matcher: '', hooks: [hook] }] } }),
+    );
     // A short turn per prompt: a kill can land mid-turn, and an input waits for it (not --now).
     const scenario = { default: [{ say: 'on it' }, { sleep: 600 }, { say: 'done' }] };
     const r = await exec(
@@ -340,15 +352,19 @@ class Chaos {
   }
 
   /**
-   * Sends an input and waits until its delivery is under way (`sending`: being pasted, or `sent`:
-   * Enter pressed, not confirmed), then a seeded 0–500 ms more; null if it never got there or was
-   * already confirmed or failed by then.
+   * Sends an input and waits until its delivery has reached a seeded one of `sending` (being
+   * pasted), `sent` (Enter pressed) and `submitted` (taken by the TUI, not yet kept by its
+   * conversation), then a seeded 0–300 ms more; null if it never got there or was already
+   * confirmed or failed by then.
    */
   async midInput(): Promise<{ id: number; state: string; runId: number | null } | null> {
     const id = await this.sendInput();
     if (id === null) return null;
     const deadline = nowMs() + 5000;
-    const delay = this.random() * 500;
+    // A seeded one of the three, each window hit as often: `submitted` (taken, not kept) is the
+    // one a kill in the TUI's prompt hooks or before its transcript line lands in.
+    const target = MID_INPUT.indexOf(this.pick(MID_INPUT));
+    const delay = this.random() * 300;
     let startedAt: number | null = null;
     while (nowMs() < deadline) {
       let row: ReturnType<Chaos['inputRow']> = null;
@@ -358,7 +374,7 @@ class Chaos {
         // the store locked for a moment
       }
       if (row && (row.state === 'confirmed' || row.state === 'failed')) return null;
-      if (row && (row.state === 'sending' || row.state === 'sent')) {
+      if (row && MID_INPUT.indexOf(row.state as (typeof MID_INPUT)[number]) >= target) {
         startedAt ??= nowMs();
         if (nowMs() - startedAt >= delay) return { id, state: row.state, runId: row.run_id };
       }
@@ -898,14 +914,7 @@ interface TuiInvocation extends TuiLaunch {
 function checkTui(c: Chaos, h: ChaosHome): { runs: number; sameSession: boolean } {
   const calls = readJsonl<TuiInvocation>(join(c.tuiState(), 'invocations.jsonl'));
   const first = calls[0]?.sessionId ?? null;
-  const transcript = join(
-    c.tuiUser(),
-    '.claude',
-    'projects',
-    c.tuiWork().replaceAll('/', '-'),
-    `${first}.jsonl`,
-  );
-  const line = readJsonl<{ timestamp: string }>(transcript)[0];
+  const line = readJsonl<{ timestamp: string }>(tuiTranscript(c))[0];
   const problems = checkSessions(calls, line ? Date.parse(line.timestamp) : null);
   for (const p of problems) c.fail(`tui ${p}`);
   const task = h.db.prepare('SELECT session_id FROM tasks WHERE name = ?').get(TUI) as
@@ -915,6 +924,19 @@ function checkTui(c: Chaos, h: ChaosHome): { runs: number; sameSession: boolean 
   return { runs: calls.length, sameSession: problems.length === 0 };
 }
 
+/** The TUI's conversation: its first run's session (every run is on it: checkTui), as the fake writes it. */
+function tuiTranscript(c: Chaos): string {
+  const first = readJsonl<TuiInvocation>(join(c.tuiState(), 'invocations.jsonl'))[0]?.sessionId ?? null;
+  return join(c.tuiUser(), '.claude', 'projects', c.tuiWork().replaceAll('/', '-'), `${first}.jsonl`);
+}
+
+/** The user prompts the TUI's conversation kept, in order: what a resumed session has. */
+function keptPrompts(c: Chaos): { prompt: string; at: number }[] {
+  return readJsonl<{ type: string; timestamp: string; message?: { content?: unknown } }>(tuiTranscript(c))
+    .filter((e) => e.type === 'user' && typeof e.message?.content === 'string')
+    .map((e) => ({ prompt: e.message!.content as string, at: Date.parse(e.timestamp) }));
+}
+
 function readJsonl<T>(file: string): T[] {
   return (existsSync(file) ? readFileSync(file, 'utf8') : '')
     .split('\n')
@@ -922,8 +944,11 @@ function readJsonl<T>(file: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-/** Every accepted input settled once, received by the TUI's "model" at most once (never twice). */
-function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refusedUnexcused: number } {
+/** Every accepted input settled once, kept by the TUI's conversation at most once (never twice). */
+function checkSent(
+  c: Chaos,
+  h: ChaosHome,
+): InputCheck & { refused: number; refusedUnexcused: number; requeued: number } {
   const rows = c.sent.map((s) => {
     const row = h.db.prepare('SELECT state, reason FROM inputs WHERE id = ?').get(s.id) as
       | { state: string; reason: string | null }
@@ -931,23 +956,27 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
     return { id: s.id, text: s.text, state: row?.state ?? 'missing', reason: row?.reason ?? null };
   });
   const got = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'inputs.jsonl'));
-  const prompts = got.map((r) => r.prompt);
+  const kept = keptPrompts(c);
   const submits = readJsonl<{ prompt: string; pid: number; at: number }>(join(c.tuiState(), 'submits.jsonl'));
   const check = checkInputs(
     rows,
-    prompts,
-    submits.map((r) => r.prompt),
+    kept.map((k) => k.prompt),
+    got.map((r) => r.prompt),
   );
+  const requeued = (
+    h.db.prepare("SELECT count(*) AS n FROM events WHERE type = 'input-requeued'").get() as { n: number }
+  ).n;
   const text = new Map(rows.map((r) => [r.id, r.text]));
-  for (const t of check.twice) c.fail(`input ${t.id} (${text.get(t.id)}) reached the agent ${t.times} times`);
+  for (const t of check.twice)
+    c.fail(`input ${t.id} (${text.get(t.id)}) is in the agent's conversation ${t.times} times`);
   for (const l of check.lost) c.fail(`input ${l.id} (${text.get(l.id)}) lost: ${l.why}`);
   for (const o of check.open) c.fail(`input ${o.id} (${text.get(o.id)}) is still ${o.state} at the end`);
   for (const f of check.failedReceived)
-    c.fail(`input ${f.id} (${text.get(f.id)}) reached the agent but is failed: ${f.reason}`);
+    c.fail(`input ${f.id} (${text.get(f.id)}) is in the agent's conversation but is failed: ${f.reason}`);
   const refused = c.sendRefused.filter((r) => !refusalExcused(r.stderr, r.at, c.diskFull));
   for (const r of refused) c.fail(`holdfast send refused ${r.text}: ${r.stderr}`);
   // What happened to each input that was not simply confirmed, for whoever reads a failure.
-  const lostIds = new Set([...check.lost, ...check.diedInHooks].map((l) => l.id));
+  const lostIds = new Set([...check.lost, ...check.askedNotKept, ...check.twice].map((l) => l.id));
   for (const r of rows.filter((r) => r.state !== 'confirmed' || lostIds.has(r.id))) {
     const journal = (
       h.db
@@ -961,13 +990,16 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
     const times = (at: number) => new Date(at).toISOString().slice(11, 23);
     const receipts = got
       .filter((g) => g.prompt.split('\n').includes(r.text))
-      .map((g) => `received by pid ${g.pid} at ${times(g.at)}`);
-    // Submitted (its UserPromptSubmit hooks started) but never received: the TUI died in its hooks.
+      .map((g) => `asked of the model by pid ${g.pid} at ${times(g.at)}`);
+    // Submitted (its UserPromptSubmit hooks started) but never asked: the TUI died in its hooks.
     const submitted = submits
       .filter((g) => g.prompt.split('\n').includes(r.text))
       .map((g) => `submitted to pid ${g.pid} at ${times(g.at)}`);
+    const keeps = kept
+      .filter((k) => k.prompt.split('\n').includes(r.text))
+      .map((k) => `kept at ${times(k.at)}`);
     log(
-      `input ${r.id} (${r.text}) ${r.state}${r.reason ? `: ${r.reason}` : ''}; ${journal}; ${[...submitted, ...receipts].join(', ') || 'never submitted'}${receipts.length ? '' : ', never received'}`,
+      `input ${r.id} (${r.text}) ${r.state}${r.reason ? `: ${r.reason}` : ''}; ${journal}; ${[...submitted, ...receipts, ...keeps].join(', ') || 'never submitted'}${keeps.length ? '' : ', never kept'}`,
     );
   }
   if (check.failedReceived.length + check.lost.length + check.twice.length > 0) {
@@ -988,7 +1020,7 @@ function checkSent(c: Chaos, h: ChaosHome): InputCheck & { refused: number; refu
     for (const i of readJsonl<{ pid: number; at: number }>(join(c.tuiState(), 'invocations.jsonl')))
       log(`tui fake started: pid ${i.pid} at ${at(i.at)}`);
   }
-  return { ...check, refused: c.sendRefused.length, refusedUnexcused: refused.length };
+  return { ...check, refused: c.sendRefused.length, refusedUnexcused: refused.length, requeued };
 }
 
 function table(
@@ -996,7 +1028,7 @@ function table(
   report: Report,
   agent: { runs: number; sameSession: boolean },
   tui: { runs: number; sameSession: boolean },
-  inputs: InputCheck & { refused: number; refusedUnexcused: number },
+  inputs: InputCheck & { refused: number; refusedUnexcused: number; requeued: number },
   seconds: number,
 ): string {
   const rows: [string, string][] = [];
@@ -1049,22 +1081,22 @@ function table(
   const killed = [...c.killedIn].map(([state, n]) => `${n} ${state}`).join(', ');
   rows.push(['  mid-input kills by the input state', killed || 'none']);
   rows.push([
-    'inputs sent / confirmed / delivered twice / lost',
+    'inputs sent / confirmed / kept twice / confirmed but not kept (FAIL)',
     `${inputs.sent} / ${inputs.confirmed} / ${inputs.twice.length} / ${inputs.lost.length}`,
+  ]);
+  rows.push([
+    '  requeued: the TUI died before its conversation kept it (allowed)',
+    `${inputs.requeued}; inputs a run's model was asked but its conversation did not keep: ${inputs.askedNotKept.length}`,
   ]);
   const reasons = new Map<string, number>();
   for (const f of inputs.failedUnreceived) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
   rows.push([
-    '  failed, never received (allowed)',
+    '  failed, never kept (allowed)',
     `${inputs.failedUnreceived.length}${[...reasons].map(([r, n]) => `; ${n}: ${r}`).join('')}`,
   ]);
   rows.push(['  send refused: disk full (allowed)', String(inputs.refused - inputs.refusedUnexcused)]);
   rows.push([
-    '  confirmed, TUI killed in its prompt hooks (known gap, reported)',
-    String(inputs.diedInHooks.length),
-  ]);
-  rows.push([
-    '  failed but received / still open / send refused otherwise (FAIL)',
+    '  failed but kept / still open / send refused otherwise (FAIL)',
     `${inputs.failedReceived.length} / ${inputs.open.length} / ${inputs.refusedUnexcused}`,
   ]);
   rows.push(['result', c.failures.length === 0 ? 'PASS' : `FAIL (${c.failures.length} checks)`]);

@@ -22,7 +22,7 @@ describe('chaos input check', () => {
     );
   });
 
-  it('confirmed and received once: fine; received twice, confirmed unreceived, failed without a reason, still open: each reported', () => {
+  it('confirmed and kept once: fine; kept twice, confirmed unkept, failed without a reason, still open: each reported', () => {
     const r = checkInputs(
       [
         input(1, 'confirmed'),
@@ -38,20 +38,25 @@ describe('chaos input check', () => {
       confirmed: 3,
       twice: [{ id: 2, times: 2 }],
       lost: [
-        { id: 3, why: 'confirmed but never received' },
+        { id: 3, why: 'confirmed but never kept by the conversation' },
         { id: 4, why: 'failed without a reason' },
       ],
       open: [{ id: 5, state: 'sent' }],
-      diedInHooks: [],
+      askedNotKept: [],
       failedUnreceived: [],
       failedReceived: [],
     });
   });
 
-  it('confirmed, never received but submitted (the TUI died in its hooks): the known gap, apart from lost', () => {
-    const r = checkInputs([input(1, 'confirmed'), input(2, 'confirmed')], [], ['chaos input 1']);
-    expect(r.diedInHooks).toEqual([{ id: 1 }]);
-    expect(r.lost).toEqual([{ id: 2, why: 'confirmed but never received' }]);
+  it('confirmed while the model got it but its conversation never kept it (its TUI killed in its prompt hooks, or before the transcript line): lost, no exception', () => {
+    const r = checkInputs([input(1, 'confirmed'), input(2, 'submitted')], [], ['chaos input 1']);
+    expect(r.lost).toEqual([{ id: 1, why: 'confirmed but never kept by the conversation' }]);
+    expect(r.open).toEqual([{ id: 2, state: 'submitted' }]);
+  });
+
+  it('asked of the model twice (its first run died before keeping it), kept once: fine, counted apart', () => {
+    const r = checkInputs([input(1, 'confirmed')], ['chaos input 1'], ['chaos input 1', 'chaos input 1']);
+    expect(r).toMatchObject({ twice: [], lost: [], askedNotKept: [{ id: 1, asked: 2, kept: 1 }] });
   });
 
   it('a failed input with a reason is allowed only when the agent never got it', () => {

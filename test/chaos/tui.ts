@@ -1,8 +1,10 @@
 /**
  * The chaos suite's checks of its interactive agent, as pure functions over the fake claude TUI's
  * records (test/fixtures/fake-tui/README.md "Records"): the inputs `holdfast send` accepted (their
- * rows at the end) against what its "model" got over all its runs (exactly once: DESIGN invariant
- * 9), and the session each of its runs was on.
+ * rows at the end) against what its conversation kept over all its runs, its transcript's user
+ * lines (exactly once: DESIGN invariant 9), and the session each of its runs was on. What the
+ * "model" was asked (inputs.jsonl) is more: a run killed after its request and before its
+ * transcript's line was asked a prompt its resumed session lacks, which holdfast sends again.
  */
 
 export interface SentInput {
@@ -15,22 +17,17 @@ export interface SentInput {
 export interface InputCheck {
   sent: number;
   confirmed: number;
-  /** Failed with a reason and never received: killed between its Enter and its confirmation (allowed). */
+  /** Failed with a reason and never kept: killed between its Enter and its UserPromptSubmit (allowed). */
   failedUnreceived: { id: number; reason: string }[];
-  /** Failed, yet the agent got it: not a duplicate, but the user was told it did not arrive (FAIL). */
+  /** Failed, yet the conversation has it: not a duplicate, but the user was told it did not arrive (FAIL). */
   failedReceived: { id: number; reason: string }[];
-  /** Received more than once, across all runs (FAIL). */
+  /** Kept more than once, across all runs (FAIL). */
   twice: { id: number; times: number }[];
-  /** Confirmed but never received, or failed without a reason (FAIL). */
+  /** Confirmed but never kept (its TUI killed in its prompt hooks, or before its transcript's line), or failed without a reason (FAIL). */
   lost: { id: number; why: string }[];
-  /**
-   * Confirmed, never received, but submitted to a TUI that was killed while its UserPromptSubmit
-   * hooks ran: the hook outlived it and wrote the line that confirms. The open exactly-once gap
-   * (README "Chaos suite"), counted and reported apart, not failed, until confirmation needs more
-   * than that line.
-   */
-  diedInHooks: { id: number }[];
-  /** Still queued, sending or sent at the end (FAIL). */
+  /** Asked of the model more often than kept: a run that got it died before its transcript's line (allowed: sent again). */
+  askedNotKept: { id: number; asked: number; kept: number }[];
+  /** Still queued, sending, sent or submitted at the end (FAIL). */
   open: { id: number; state: string }[];
 }
 
@@ -45,13 +42,17 @@ export function receivedCounts(prompts: readonly string[]): Map<string, number> 
   return counts;
 }
 
+/**
+ * `kept`: the user prompts of the conversation's transcript, in order; `asked`: the prompts the
+ * fake's model got (inputs.jsonl), for `askedNotKept`.
+ */
 export function checkInputs(
   sent: readonly SentInput[],
-  prompts: readonly string[],
-  submitted: readonly string[] = [],
+  kept: readonly string[],
+  asked: readonly string[] = [],
 ): InputCheck {
-  const counts = receivedCounts(prompts);
-  const submits = receivedCounts(submitted);
+  const counts = receivedCounts(kept);
+  const asks = receivedCounts(asked);
   const out: InputCheck = {
     sent: sent.length,
     confirmed: 0,
@@ -59,16 +60,17 @@ export function checkInputs(
     failedReceived: [],
     twice: [],
     lost: [],
-    diedInHooks: [],
+    askedNotKept: [],
     open: [],
   };
   for (const input of sent) {
     const times = counts.get(input.text) ?? 0;
+    const askedTimes = asks.get(input.text) ?? 0;
     if (times > 1) out.twice.push({ id: input.id, times });
+    if (askedTimes > times) out.askedNotKept.push({ id: input.id, asked: askedTimes, kept: times });
     if (input.state === 'confirmed') {
       out.confirmed++;
-      if (times === 0 && (submits.get(input.text) ?? 0) > 0) out.diedInHooks.push({ id: input.id });
-      else if (times === 0) out.lost.push({ id: input.id, why: 'confirmed but never received' });
+      if (times === 0) out.lost.push({ id: input.id, why: 'confirmed but never kept by the conversation' });
     } else if (input.state === 'failed') {
       if (!input.reason) out.lost.push({ id: input.id, why: 'failed without a reason' });
       else if (times === 0) out.failedUnreceived.push({ id: input.id, reason: input.reason });

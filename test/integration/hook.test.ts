@@ -61,6 +61,29 @@ describe('the hook program', () => {
     expect(readFileSync(join(home, 'pane-events.log'), 'utf8')).toMatch(/^_kick\|7\|\|\|\d+\n$/);
   });
 
+  it("records claude's transcript size with its UserPromptSubmit (0 before there is one); nothing for another file kind, a relative path or codex", async () => {
+    const home = scratchHome();
+    const transcript = join(home, 'session.jsonl');
+    const fifo = join(home, 'fifo');
+    await promisify(execFile)('mkfifo', [fifo]);
+    const submit = (path: string, agent = 'claude') =>
+      runHook(
+        [home, 'fix', '7', agent],
+        JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: 'p', transcript_path: path }),
+      );
+    await submit(transcript);
+    writeFileSync(transcript, '{"type":"user"}\n');
+    await submit(transcript);
+    await submit(fifo);
+    await submit('session.jsonl');
+    await submit(transcript, 'codex');
+    const lines = readFileSync(join(home, 'tasks', 'fix', 'signals.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => parseSignalLine(l)!);
+    expect(lines.map((l) => l.transcriptSize)).toEqual([0, 16, undefined, undefined, undefined]);
+  });
+
   it("takes codex's notify JSON from its last argument", async () => {
     const home = scratchHome();
     const payload = { type: 'agent-turn-complete', 'thread-id': 't1', 'last-assistant-message': 'done' };

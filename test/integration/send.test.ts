@@ -1,7 +1,8 @@
 /**
  * `holdfast send` on the fake TUIs (test/fixtures/fake-tui) in the home's real tmux server: each
- * input typed into the composer once (docs/INTERACTIVE.md §2), confirmed by its UserPromptSubmit
- * hook, and counted in the fake's inputs.jsonl (what the "model" got); never over a human.
+ * input typed into the composer once (docs/INTERACTIVE.md §2), taken by its UserPromptSubmit hook,
+ * confirmed (claude) once its transcript has it, and counted in the fake's inputs.jsonl (what the
+ * "model" got); never over a human. send-kept.test.ts: a TUI that dies before keeping it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -16,7 +16,10 @@ export function register(program: Command): void {
     .argument('<task>', 'task name')
     .argument('[text]', 'the input (or --file)')
     .option('--file <file>', 'read the input from a file')
-    .option('--wait', 'wait until the agent confirmed it (exit 0) or it failed (exit 1, with the reason)')
+    .option(
+      '--wait',
+      "wait until the agent has it (claude: in its conversation's transcript; a TUI that dies first gets it again in its next run) (exit 0) or it failed (exit 1, with the reason)",
+    )
     .option(
       '--now',
       'do not wait for a busy agent (it queues the input into its running turn); a human is still never typed over',

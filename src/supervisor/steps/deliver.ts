@@ -4,9 +4,15 @@
  *
  * Into a pane, as docs/INTERACTIVE.md §2 found reliable: an empty composer → the text loaded into
  * a buffer of its own name and pasted bracketed (`paste-buffer -p -d -b`) → ≥ 300 ms → Enter →
- * confirmed by the agent's `UserPromptSubmit` carrying the text (its hook's line in the task's
+ * taken: the agent's `UserPromptSubmit` carrying the text (its hook's line in the task's
  * `signals.jsonl`, read from the file's size when sending began) → if not within ~2 s and the text
- * is still in the composer, Enter once more. The text is never pasted twice.
+ * is still in the composer, Enter once more. The text is never pasted twice into one run.
+ *
+ * Taken is not yet kept. codex's is confirmed then (it has written the prompt to its rollout
+ * before its hooks run); claude's is `submitted` until its transcript has the prompt's user line,
+ * looked for past the size the hook saw (core/input.ts `settleSubmitted` decides, from what this
+ * file reads). A TUI that dies before that line kept nothing: the input is queued again for the
+ * next run, which the resumed session lacks it for; one the transcript has is never typed again.
  *
  * Each input's state is in the store before each step it names (`sending` before the paste, `sent`
  * before the first Enter), held by one deliverer (pid and start time). A deliverer that finds an
@@ -19,6 +25,7 @@
  * until that is over; a working agent defers it too unless it was sent `--now`.
  */
 import { randomBytes } from 'node:crypto';
+import { transcriptKeeps } from '../../agents/claude-transcript.js';
 import {
   type Composer,
   composerHolds,
@@ -39,11 +46,12 @@ import {
   type InputState,
   normalizeInputText,
   pastedText,
+  settleSubmitted,
 } from '../../core/input.js';
 import type { RunRecord, TaskRecord } from '../../core/task.js';
 import type { InputPatch } from '../../store/inputs.js';
 import { type QueueOptions, queueInputIn } from '../../store/queue-input.js';
-import { fileSize, readRange } from '../file-range.js';
+import { fileSize, readForeignLines, readRange } from '../file-range.js';
 import { carryOut } from '../intents.js';
 import { kickDaemon } from '../pane-events.js';
 import { isRunning, processStartTime } from '../process.js';
@@ -65,6 +73,8 @@ export const HUMAN_QUIET_MS = 10_000;
  */
 const TAKEOVER_SETTLE_MS = 1000;
 const POLL_MS = 25;
+/** How often a `submitted` input's transcript is looked at (its line lands ~200 ms after the request). */
+const KEPT_POLL_MS = 50;
 /** §2: "Escape, 0.5 s, Escape cleared a multi-line draft". */
 const ESC_ESC_MS = 500;
 
@@ -86,16 +96,47 @@ export function queueInput(
   return input;
 }
 
-/** The confirmation of `text` among `signals.jsonl`'s lines past `offset`: when it was taken, or null. */
-export function findConfirmation(signalsPath: string, offset: number, text: string): number | null {
+/** The agent's word that it took an input: its `UserPromptSubmit` line carrying the text. */
+export interface Submit {
+  /** When the hook ran. */
+  at: number;
+  /**
+   * claude's transcript and its size as the hook ran, where the prompt's user line is looked for;
+   * null: the line names none (codex, whose rollout has the prompt before its hooks run).
+   */
+  transcript: { path: string; offset: number } | null;
+  /** When the first turn end (`Stop`) after this line ran; null: none yet. */
+  turnEndedAt: number | null;
+}
+
+/** The submit of `text` among `signals.jsonl`'s lines past `offset`, or null. */
+export function findSubmit(signalsPath: string, offset: number, text: string): Submit | null {
   const want = normalizeInputText(text);
+  let submit: Submit | null = null;
   for (const line of readRange(signalsPath, offset).toString('utf8').split('\n')) {
     const signal = parseSignalLine(line);
-    if (signal?.event !== 'UserPromptSubmit') continue;
+    if (!signal) continue;
+    if (submit) {
+      if (signal.event === 'Stop') {
+        submit.turnEndedAt = signal.at;
+        break;
+      }
+      continue;
+    }
+    if (signal.event !== 'UserPromptSubmit') continue;
     const prompt = signal.payload.prompt;
-    if (typeof prompt === 'string' && normalizeInputText(prompt) === want) return signal.at;
+    if (typeof prompt !== 'string' || normalizeInputText(prompt) !== want) continue;
+    const path = signal.payload.transcript_path;
+    submit = {
+      at: signal.at,
+      transcript:
+        signal.agent === 'claude' && typeof path === 'string' && signal.transcriptSize !== undefined
+          ? { path, offset: signal.transcriptSize }
+          : null,
+      turnEndedAt: null,
+    };
   }
-  return null;
+  return submit;
 }
 
 export interface CourierOptions {
@@ -118,6 +159,8 @@ export class Courier {
   private readonly keys: AnswerKeys;
   /** Inputs for which a restored prompt of holdfast's own was cleared once already. */
   private readonly cleared = new Set<number>();
+  /** A `submitted` input's transcript read so far (complete lines), so each look reads only what is new. */
+  private readonly transcriptRead = new Map<number, number>();
 
   constructor(
     private readonly rt: Runtime,
@@ -218,10 +261,11 @@ export class Courier {
   private async pane(task: TaskRecord, input: InputRecord): Promise<number> {
     const run = liveRun(this.rt, task);
     const signals = this.rt.paths.signalsFile(task.name);
+    if (input.state === 'submitted') return this.kept(task, input);
     if (input.state !== 'queued') {
-      const at =
-        input.signalsOffset === null ? null : findConfirmation(signals, input.signalsOffset, input.text);
-      if (at !== null) return this.confirm(task, input, at);
+      const submit =
+        input.signalsOffset === null ? null : findSubmit(signals, input.signalsOffset, input.text);
+      if (submit) return this.submitted(task, input, submit);
     }
     if (input.state === 'queued') {
       if (!run) return this.defer(task, input, 'not-ready', 200);
@@ -359,22 +403,23 @@ export class Courier {
     return this.awaitConfirmation(task, input, Date.now());
   }
 
-  /** Polls for the confirmation; one more Enter after ~2 s if the text is still in the composer. */
+  /** Polls for the agent's submit; one more Enter after ~2 s if the text is still in the composer. */
   private async awaitConfirmation(task: TaskRecord, input: InputRecord, enteredAt: number): Promise<number> {
     const signals = this.rt.paths.signalsFile(task.name);
     const offset = input.signalsOffset ?? 0;
     const agent = agentOf(task);
     let lastEnter = enteredAt;
     for (;;) {
-      const at = findConfirmation(signals, offset, input.text);
-      if (at !== null) return this.confirm(task, input, at);
+      const submit = findSubmit(signals, offset, input.text);
+      if (submit) return this.submitted(task, input, submit);
       const since = Date.now() - lastEnter;
       const current = this.rt.store.tasks.byId(task.id);
       const run = current ? liveRun(this.rt, current) : null;
       if (!run || run.id !== input.runId) {
-        // One last look: the hook may have written just before the agent went.
-        const late = findConfirmation(signals, offset, input.text);
-        if (late !== null) return this.confirm(task, input, late);
+        // One last look: the hook may have written just before the agent went (then its
+        // transcript says whether it kept the input).
+        const late = findSubmit(signals, offset, input.text);
+        if (late) return this.submitted(task, input, late);
         return this.fail(task, input, 'the agent exited before it confirmed the input');
       }
       if (input.enters < 2 && since >= SECOND_ENTER_MS) {
@@ -404,8 +449,8 @@ export class Courier {
     if (!run || run.id !== input.runId) return this.requeue(task, input);
     await sleep(TAKEOVER_SETTLE_MS);
     const signals = this.rt.paths.signalsFile(task.name);
-    const at = findConfirmation(signals, input.signalsOffset ?? 0, input.text);
-    if (at !== null) return this.confirm(task, input, at);
+    const submit = findSubmit(signals, input.signalsOffset ?? 0, input.text);
+    if (submit) return this.submitted(task, input, submit);
     // The run may have ended during the settle and its pane been respawned for the next run: what
     // the pane shows now is not the TUI the input was being typed into.
     if (!this.onRun(task, input.runId)) return this.requeue(task, input);
@@ -438,8 +483,8 @@ export class Courier {
   /** A `sent` input whose deliverer died: its Enter may or may not have been taken. */
   private async resumeSent(task: TaskRecord, input: InputRecord, run: RunRecord | null): Promise<number> {
     if (!run || run.id !== input.runId) {
-      const at = findConfirmation(this.rt.paths.signalsFile(task.name), input.signalsOffset ?? 0, input.text);
-      if (at !== null) return this.confirm(task, input, at);
+      const submit = findSubmit(this.rt.paths.signalsFile(task.name), input.signalsOffset ?? 0, input.text);
+      if (submit) return this.submitted(task, input, submit);
       return this.fail(task, input, 'the agent exited before it confirmed the input');
     }
     await sleep(TAKEOVER_SETTLE_MS);
@@ -447,6 +492,83 @@ export class Courier {
     const enteredAt =
       Date.now() - (input.enters >= 2 ? SECOND_ENTER_MS : SECOND_ENTER_MS - TAKEOVER_SETTLE_MS);
     return this.awaitConfirmation(task, input, enteredAt);
+  }
+
+  /**
+   * The agent took the input. With no transcript to look in (codex) that is the confirmation;
+   * claude's is `submitted` (recorded with its transcript and offset, for whoever looks next) until
+   * `kept` finds its user line there.
+   */
+  private submitted(task: TaskRecord, input: InputRecord, submit: Submit): number {
+    if (submit.transcript === null) return this.confirm(task, input, submit.at);
+    const patch: InputPatch = {
+      submittedAt: submit.at,
+      transcript: submit.transcript.path,
+      transcriptOffset: submit.transcript.offset,
+    };
+    if (!this.move(task, input, 'submitted', patch)) return 0;
+    return this.kept(task, input);
+  }
+
+  /**
+   * One look at a `submitted` input: its transcript past what was read, its run and the run's TUI,
+   * the signals for a turn's end; `settleSubmitted` says what that means. How long until the next.
+   */
+  private kept(task: TaskRecord, input: InputRecord): number {
+    const now = this.rt.now();
+    const from = this.transcriptRead.get(input.id) ?? input.transcriptOffset ?? 0;
+    const read =
+      input.transcript === null ? { lines: [], next: from } : readForeignLines(input.transcript, from);
+    this.transcriptRead.set(input.id, read.next);
+    const inTranscript = transcriptKeeps(read.lines, input.text);
+    const run = input.runId === null ? null : this.rt.store.runs.byId(input.runId);
+    const live = run !== null && run.endedAt === null;
+    const submit = findSubmit(this.rt.paths.signalsFile(task.name), input.signalsOffset ?? 0, input.text);
+    // The turn's end: its Stop line, or the agent idle again since (an Esc interrupt fires no hook).
+    const tui = this.rt.store.tasks.byId(task.id)?.tui ?? null;
+    const idleAt =
+      tui?.activity === 'idle' && !tui.turnInFlight && (tui.activitySince ?? 0) > (input.submittedAt ?? now)
+        ? tui.activitySince
+        : null;
+    const ends = [submit?.turnEndedAt ?? null, idleAt].filter((at): at is number => at !== null);
+    const verdict = settleSubmitted(
+      {
+        inTranscript,
+        runEndedAt: live ? null : (run?.endedAt ?? 0),
+        writerAlive: !live && run !== null && pidAlive(run.taskPid ?? run.pid),
+        turnEndedAt: ends.length > 0 ? Math.min(...ends) : null,
+        requeues: input.requeues,
+      },
+      now,
+    );
+    if (verdict.kind === 'wait') return KEPT_POLL_MS;
+    this.transcriptRead.delete(input.id);
+    if (verdict.kind === 'confirm') return this.confirm(task, input, now, verdict.by);
+    if (verdict.kind === 'fail') return this.fail(task, input, verdict.reason);
+    this.log(`${task.name}: input ${input.id} ${verdict.reason}: queued again for the next run`);
+    this.move(
+      task,
+      input,
+      'queued',
+      {
+        buffer: null,
+        runId: null,
+        signalsOffset: null,
+        sendingAt: null,
+        sentAt: null,
+        enters: 0,
+        submittedAt: null,
+        transcript: null,
+        transcriptOffset: null,
+        requeues: input.requeues + 1,
+      },
+      event('input-requeued', {
+        input: input.id,
+        run: runNumber(this.rt, input.runId),
+        reason: verdict.reason,
+      }),
+    );
+    return 0;
   }
 
   /** A `sending` input whose TUI is gone, and with it anything pasted (no Enter was pressed): queued again. */
@@ -613,6 +735,17 @@ function liveRun(rt: Runtime, task: TaskRecord): RunRecord | null {
   if (task.currentRunId === null) return null;
   const run = rt.store.runs.byId(task.currentRunId);
   return run && run.endedAt === null && run.pid !== null ? run : null;
+}
+
+/** Whether `pid` is still there (a run's TUI, which may still be writing its transcript). */
+function pidAlive(pid: number | null): boolean {
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function runNumber(rt: Runtime, runId: number | null): number | null {
