@@ -48,4 +48,38 @@ describe("claude's transcript", () => {
     expect(transcriptKeeps(lines.slice(0, 1), 'go')).toBe(false);
     expect(transcriptKeeps([], 'go')).toBe(false);
   });
+
+  // Lines as claude 2.1.329 wrote them (uuids, timestamps and most bookkeeping keys cut).
+  it('keeps a paste as claude 2.1.329 wraps it, and a prompt it took into a running tool turn', () => {
+    const pasted = JSON.stringify({
+      type: 'user',
+      message: {
+        role: 'user',
+        content: '\n\n<pasted_content id="7d76">\nline one\n    tabbed\n</pasted_content id="7d76">\n',
+      },
+      promptSource: 'typed',
+    });
+    expect(transcriptKeeps([pasted], 'line one\n\ttabbed')).toBe(true);
+    const enqueued = JSON.stringify({ type: 'queue-operation', operation: 'enqueue', content: 'while busy' });
+    const removed = JSON.stringify({
+      type: 'queue-operation',
+      operation: 'remove',
+      content: 'while busy',
+      reason: 'absorbed_mid_turn',
+    });
+    const absorbed = JSON.stringify({
+      parentUuid: 'p',
+      attachment: { type: 'queued_command', prompt: 'while busy', commandMode: 'prompt', humanTurn: true },
+      type: 'attachment',
+      renderedRole: 'system',
+    });
+    // Queued is not kept: only the attachment is in the conversation a resumed session has.
+    expect(transcriptKeeps([enqueued, removed], 'while busy')).toBe(false);
+    expect(transcriptKeeps([enqueued, removed, absorbed], 'while busy')).toBe(true);
+    expect(
+      userPromptOf(
+        JSON.stringify({ type: 'attachment', attachment: { type: 'queued_command', prompt: [1] } }),
+      ),
+    ).toBeNull();
+  });
 });

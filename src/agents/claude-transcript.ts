@@ -4,11 +4,34 @@
  * is what a resumed session has of the prompt (docs/INTERACTIVE.md §3), so it, not the prompt hook,
  * says the conversation kept the input (core/input.ts `settleSubmitted`). Pure.
  */
+import * as z from 'zod';
 import { normalizeInputText } from '../core/input.js';
 
+const textBlock = z.object({ type: z.literal('text'), text: z.string() });
+
+/** A prompt the user typed, as the transcript keeps it. */
+const userLine = z.object({
+  type: z.literal('user'),
+  message: z.object({
+    role: z.literal('user'),
+    content: z.union([z.string(), z.array(z.unknown())]),
+  }),
+});
+
 /**
- * The prompt text of a user line: `message.content` as a string, or its text blocks joined by
- * line ends; null for any other line (assistant text, a tool result, garbage, a line cut short).
+ * A prompt sent while a tool ran: claude takes it into the running turn with the tool's result and
+ * keeps it as this attachment, never as a user line (seen with claude 2.1.329: its
+ * `queue-operation` lines only say it was queued and then taken, and are not the conversation).
+ */
+const queuedCommandLine = z.object({
+  type: z.literal('attachment'),
+  attachment: z.object({ type: z.literal('queued_command'), prompt: z.string() }),
+});
+
+/**
+ * The prompt text of a line of the conversation: a user line's `message.content` as a string, or its
+ * text blocks joined by line ends; a queued command's prompt; null for any other line (assistant
+ * text, a tool result, garbage, a line cut short).
  */
 export function userPromptOf(line: string): string | null {
   let entry: unknown;
@@ -17,14 +40,16 @@ export function userPromptOf(line: string): string | null {
   } catch {
     return null;
   }
-  if (!isRecord(entry) || entry.type !== 'user' || !isRecord(entry.message)) return null;
-  if (entry.message.role !== 'user') return null;
-  const content = entry.message.content;
+  const queued = queuedCommandLine.safeParse(entry);
+  if (queued.success) return queued.data.attachment.prompt;
+  const user = userLine.safeParse(entry);
+  if (!user.success) return null;
+  const content = user.data.message.content;
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return null;
-  const texts = content.flatMap((block) =>
-    isRecord(block) && block.type === 'text' && typeof block.text === 'string' ? [block.text] : [],
-  );
+  const texts = content.flatMap((block) => {
+    const text = textBlock.safeParse(block);
+    return text.success ? [text.data.text] : [];
+  });
   return texts.length > 0 ? texts.join('\n') : null;
 }
 
@@ -47,8 +72,4 @@ export function transcriptKeeps(lines: readonly string[], text: string): boolean
     const prompt = userPromptOf(line);
     return prompt !== null && promptCarries(prompt, text);
   });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -28,6 +28,7 @@ import { cleanupAll, startCleanupGuards } from '../../bench/lib/cleanup.js';
 import { exec } from '../../bench/lib/exec.js';
 import { summarize } from '../../bench/lib/stats.js';
 import { nowMs, sleep } from '../../bench/lib/time.js';
+import { userPromptOf } from '../../src/agents/claude-transcript.js';
 import { prng } from '../helpers/random.js';
 import { ChaosHome, type Pane, parentPid, procState, signalSame, startTime, WATCHDOG } from './home.js';
 import { checkRun, EXCUSED, type LostWhy, parseLines, type RunCheck } from './lines.js';
@@ -932,9 +933,10 @@ function tuiTranscript(c: Chaos): string {
 
 /** The user prompts the TUI's conversation kept, in order: what a resumed session has. */
 function keptPrompts(c: Chaos): { prompt: string; at: number }[] {
-  return readJsonl<{ type: string; timestamp: string; message?: { content?: unknown } }>(tuiTranscript(c))
-    .filter((e) => e.type === 'user' && typeof e.message?.content === 'string')
-    .map((e) => ({ prompt: e.message!.content as string, at: Date.parse(e.timestamp) }));
+  return readJsonl<{ timestamp: string }>(tuiTranscript(c)).flatMap((e) => {
+    const prompt = userPromptOf(JSON.stringify(e));
+    return prompt === null ? [] : [{ prompt, at: Date.parse(e.timestamp) }];
+  });
 }
 
 function readJsonl<T>(file: string): T[] {
