@@ -35,7 +35,7 @@ function clean() {
 }
 
 clean();
-await build({
+const { metafile } = await build({
   absWorkingDir: ROOT,
   entryPoints: { 'cli/start': 'src/cli/start.ts', 'hook/main': 'src/hook/main.ts' },
   outdir: DIST,
@@ -52,5 +52,17 @@ await build({
     js: "import { createRequire as __holdfastCreateRequire } from 'node:module'; const require = __holdfastCreateRequire(import.meta.url);",
   },
   sourcemap: true,
+  metafile: true,
   logLevel: 'warning',
 });
+
+// `import { z } from 'zod'` takes a namespace object the bundler must keep whole, every locale of
+// zod's with it (four times the size, parsed by every command): zod is imported as `* as z`.
+const locales = Object.values(metafile.outputs)
+  .flatMap((output) => Object.entries(output.inputs))
+  .filter(([file, { bytesInOutput }]) => bytesInOutput > 0 && /zod\/v4\/locales\/(?!en\.js$)/.test(file));
+if (locales.length > 0) {
+  throw new Error(
+    `bundle: zod's locales are in the bundle (${locales.length} files): import zod as \`import * as z from 'zod'\``,
+  );
+}
