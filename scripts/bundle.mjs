@@ -17,20 +17,21 @@ const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
 
 function clean() {
-  let entries = [];
-  try {
-    entries = readdirSync(DIST);
-  } catch {
-    return;
-  }
-  for (const name of entries) {
-    if (name === 'web') continue;
-    rmSync(join(DIST, name), { recursive: true, force: true });
+  for (const name of entries(DIST)) {
+    if (name !== 'web') rmSync(join(DIST, name), { recursive: true, force: true });
   }
   // What tsc used to write beside the page (the server's modules) is stale now.
-  for (const name of readdirSync(join(DIST, 'web'))) {
-    if (name === 'ui') continue;
-    rmSync(join(DIST, 'web', name), { recursive: true, force: true });
+  for (const name of entries(join(DIST, 'web'))) {
+    if (name !== 'ui') rmSync(join(DIST, 'web', name), { recursive: true, force: true });
+  }
+}
+
+/** A directory's entries; none when it is not there (a fresh clone, a build without the page). */
+function entries(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 
