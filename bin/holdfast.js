@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
-
-await main(process.argv);
+// The bundle (npm run build): src/cli/start.ts, which answers --version before loading the program.
+import '../dist/cli/start.js';

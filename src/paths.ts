@@ -1,7 +1,22 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HoldfastError } from './core/errors.js';
+
+/**
+ * The package root: the nearest directory above the file this code runs from that has a
+ * package.json. That file is src/paths.ts under vitest or tsx and a chunk under dist/ when built
+ * (the bundle puts this module wherever its importers share it), so no fixed depth would do.
+ */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`holdfast: no package.json above ${from}`);
+  }
+}
 
 /** The longest unix socket path the kernel accepts (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -102,7 +117,10 @@ export function checkSocketPath(socket: string): void {
   }
 }
 
-/** The hook program (`hook/main.ts`, built beside this file) that interactive agents' hooks run. */
+/**
+ * The hook program that interactive agents' hooks run: the bundle's own entry for `hook/main.ts`,
+ * at the path the tsc build had it, so the settings of tasks made by an older holdfast still work.
+ */
 export function hookProgram(): string {
-  return fileURLToPath(new URL('./hook/main.js', import.meta.url));
+  return join(PACKAGE_ROOT, 'dist', 'hook', 'main.js');
 }

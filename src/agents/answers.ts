@@ -7,7 +7,7 @@
  *   <questionId>.taken   the answer once the hook took it (renamed from .json: it or the daemon's
  *                        withdrawal wins, never both, so an answer is delivered at most once)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { event, type JournalDraft } from '../core/events.js';
 import type { SignalLine } from './signals.js';
 

@@ -4,7 +4,7 @@
  * `waitingFor: "permission prompt"`. It is the one structured signal of an Esc interrupt and of a
  * denied approval, which fire no hook. Only the fields the doc records are read.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const registrySchema = z.looseObject({
   status: z.enum(['idle', 'busy', 'waiting']),

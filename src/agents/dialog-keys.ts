@@ -7,7 +7,7 @@
  *   drawn); codex's: `y`, `p` (adds the command's prefix rule), Esc.
  * - the trust dialog: `1` accepts, for both. Never Enter: claude's default is "No, exit".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Question } from '../core/interactive.js';
 import type { InteractiveAgent } from './composer.js';
 import type { ScreenReading } from './screen.js';

@@ -16,7 +16,7 @@
  * nothing leaves the question to the user: nothing is ever allowed by default.
  */
 import { posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EFFECTS = ['allow', 'deny'] as const;
 export type Effect = (typeof EFFECTS)[number];

@@ -5,7 +5,7 @@
  * `prompt`, `tool_name`, `tool_input`, `last_assistant_message`…; notify's is
  * `{type: "agent-turn-complete", "thread-id", "turn-id", "input-messages", "last-assistant-message"}`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SIGNAL_SOURCES = ['hook', 'notify'] as const;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TranscriptSummary } from './types.js';
 
 /** A transcript summary as stored with its run (fields added later are optional: older runs lack them). */

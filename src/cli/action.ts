@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type ErrorCode, HoldfastError } from '../core/errors.js';
 import { makePaths } from '../paths.js';
 import { diskFullError } from '../store/disk-full.js';
-import { withConfigDefaults } from './config-defaults.js';
+import { CONFIGURED } from './configured.js';
 import { Context } from './context.js';
 import { getUserUmask } from './user-umask.js';
 
@@ -29,7 +29,10 @@ export function action<O extends object>(handler: Handler<O>) {
     const options = this.opts() as O & { json?: boolean };
     const ctx = new Context({ json: Boolean(options.json), userUmask: getUserUmask() });
     try {
-      const code = await withConfigDefaults(this, handler)(ctx, this.args, options, this);
+      const body = CONFIGURED.has(this)
+        ? (await import('./config-defaults.js')).withConfigDefaults(this, handler)
+        : handler;
+      const code = await body(ctx, this.args, options, this);
       process.exitCode = code ?? 0;
     } catch (caught) {
       const error = diskFullError(caught, ctx.home, makePaths(ctx.home).store) ?? caught;

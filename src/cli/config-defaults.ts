@@ -13,6 +13,7 @@ import type { Config, ConfigFlagValue } from '../config/schema.js';
 import { HoldfastError } from '../core/errors.js';
 import { AGENT_ONLY_FLAGS, INTERACTIVE_ONLY_FLAGS } from './agent-options.js';
 import { RULE_AGENTS } from './approval-options.js';
+import { CONFIGURED } from './configured.js';
 import type { Context } from './context.js';
 import { didYouMean } from './suggest.js';
 
@@ -357,8 +358,6 @@ type Body<O> = (
   options: O,
   command: Command,
 ) => Promise<number | undefined> | number | undefined;
-
-const CONFIGURED = new WeakSet<Command>();
 
 /**
  * Makes a command take the config's defaults (`run:` and the agent's section) for every option the

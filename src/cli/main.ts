@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { HoldfastError } from '../core/errors.js';
+import { VERSION } from '../version.js';
 import { COMMANDS, commandsFor, loadCommands } from './commands/index.js';
 import { didYouMean } from './suggest.js';
 import { setUserUmask } from './user-umask.js';
@@ -11,7 +12,7 @@ import { setUserUmask } from './user-umask.js';
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('holdfast')
     .description('Keeps long-running work alive: commands and coding agents in tmux, supervised.')
-    .version('0.1.0')
+    .version(VERSION)
     .enablePositionalOptions();
   for (const command of await loadCommands(argv ? commandsFor(argv) : COMMANDS)) command.register(program);
   return program;

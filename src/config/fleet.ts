@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateTaskName } from '../core/names.js';
 import { type ConfigProblem, lineOfPath, problemError } from './load.js';
 import type { ConfigFlagValue } from './schema.js';

@@ -2,7 +2,7 @@
  * The config file's shape. Keys are written as on the command line (kebab-case), so a `run:` entry
  * reads like the flag it stands for; values are validated again by the same code that parses the flag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NOTIFY_EVENTS, type SinkSpec, WEBHOOK_FORMATS } from '../core/notify.js';
 
 const flagValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);

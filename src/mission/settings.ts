@@ -3,7 +3,7 @@
  * of `mission init` and `build` into settings (a usage error names the flag); `parseSettings`
  * checks what the store holds before the runner acts on it. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { HoldfastError } from '../core/errors.js';
 

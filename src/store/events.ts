@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JournalDraft } from '../core/events.js';
 import { type Db, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Intent, IntentRecord } from '../core/decide.js';
 import { type Db, int, json, parseRow } from './rows.js';
 import { intent as intentData, intentKind } from './schemas.js';

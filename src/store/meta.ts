@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Db, parseRow } from './rows.js';
 
 const metaRow = z.object({ key: z.string(), value: z.string() });

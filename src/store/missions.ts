@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MilestoneStatus, MissionPhase, MissionState } from '../core/mission-states.js';
 import type { AgentSpec } from '../core/task.js';
 import { type Db, enumOf, flag, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';

@@ -4,7 +4,7 @@
  * notifier: `pending` → `sending` (claimed by one live process, attempts counted) → `sent`, or back
  * to `pending` with its next attempt's time, or `failed` once it may not be tried again.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NotificationBody, NotificationDraft, RecentNotification } from '../core/notifications.js';
 import { NOTIFY_EVENTS, type NotifyEvent, type SinkSpec } from '../core/notify.js';
 import { type Db, enumOf, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';

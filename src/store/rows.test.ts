@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HoldfastError } from '../core/errors.js';
 import { event } from '../core/events.js';
 import { DEFAULT_RESTART_POLICY, type TaskSpec } from '../core/task.js';

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HoldfastError } from '../core/errors.js';
 
 /** The connection every repository is given (here, not in db.ts, which imports the repositories). */

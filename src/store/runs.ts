@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunCause, RunRecord } from '../core/task.js';
 import { type Db, flag, int, intOrNull, json, jsonObject, parseRow, textOrNull } from './rows.js';
 import { runCause } from './schemas.js';

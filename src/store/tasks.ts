@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TaskPatch } from '../core/decide.js';
 import type { Desired, TaskRecord, TaskSpec, TaskState } from '../core/task.js';
 import { INITIAL_SUPERVISION } from '../core/task.js';

@@ -1,32 +1,35 @@
 /**
- * The daemon process around the loop: one per home (a lease in the store, beaten every 2 s), its
- * pid file, its signals, the watch on `pane-events.log` that wakes it within milliseconds of a
- * death or a CLI's intent (and the loop's on the runs' logs, log-watch.ts), and a clean shutdown. Everything it decides is in the store, so a
- * `kill -9` at any instant loses nothing: the next daemon reads the same store and the same tmux.
+ * The daemon process around the loop, once it holds the lease (daemon-start.ts takes it, then
+ * loads this): one per home (the lease in the store, beaten every 2 s), its pid file, its
+ * signals, the watch on `pane-events.log` that wakes it within milliseconds of a death or a CLI's
+ * intent (and the loop's on the runs' logs, log-watch.ts), and a clean shutdown. Everything it decides is in the store, so a `kill -9` at any
+ * instant loses nothing: the next daemon reads the same store and the same tmux.
  */
 import { existsSync, type FSWatcher, rmSync, utimesSync, watch } from 'node:fs';
+import { DEFAULT_BOOT_STAGGER_MS, daemonSettings } from '../config/daemon.js';
 import { loadConfig } from '../config/load.js';
 import { event } from '../core/events.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { Notifier } from '../notify/index.js';
-import { makePaths } from '../paths.js';
 import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
-import { daemonLogger } from './daemon-log.js';
+import { errorText, retryDelay } from './daemon-retry.js';
 import { HOUSEKEEPING_EVERY_MS, housekeep } from './housekeeping.js';
-import { acquireLease, HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
-import { type Clock, Loop, systemClock } from './loop.js';
+import { HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
+import { type Clock, Loop } from './loop.js';
 import { advanceMissions } from './missions.js';
 import { isRunning, processStartTime } from './process.js';
-import { openRuntime, type Runtime } from './runtime.js';
-import { sleep } from './sleep.js';
+import type { Runtime } from './runtime.js';
 import { Courier } from './steps/deliver.js';
 
 export interface DaemonOptions {
   home: string;
   /** Keep the watchdog session alive (off under systemd, which restarts the daemon itself). */
   watchdog: boolean;
-  /** Between the starts of the runs a reboot cut short (default loop.ts BOOT_STAGGER_MS). */
+  /**
+   * Between the starts of the runs a reboot cut short (`daemon run --boot-stagger`); when absent,
+   * the config file's `daemon.boot-stagger`, else 500 ms.
+   */
   bootStaggerMs?: number;
   log?: (line: string) => void;
   clock?: Clock;
@@ -34,71 +37,25 @@ export interface DaemonOptions {
 
 export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
 
-export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
-  const log = options.log ?? daemonLogger();
-  // The watchdog's daemon never creates a home: one whose store is gone (deleted) has nothing left
-  // to supervise. A daemon a user starts may begin in a new home.
-  if (process.env.HOLDFAST_WATCHDOG_CHILD === '1' && !existsSync(makePaths(options.home).store)) {
-    log(`no store in ${options.home}: nothing to supervise`);
-    return { code: 0 };
-  }
-  // Every step of the start either is retried (a store another writer holds) or ends the process,
-  // so the watchdog or systemd starts a new one: none leaves a daemon that holds the lease and
-  // supervises nothing.
-  const rt = await whileBusy(
-    () => openRuntime(options.home, options.clock ?? systemClock, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS }),
-    'opening the store',
-    log,
-  );
-  let got: ReturnType<typeof acquireLease>;
-  try {
-    got = await whileBusy(() => acquireLease(rt), 'taking the lease', log);
-  } catch (error) {
-    rt.store.close();
-    throw error;
-  }
-  if (!got.acquired) {
-    rt.store.close();
-    return { code: 3, holder: got.holder };
-  }
-  return new Host(rt, got.lease, options, log).run();
-}
-
-/**
- * The daemon waits this long for another connection's write lock, not SQLite's usual 15 s: a
- * statement waits synchronously, and a daemon frozen that long misses its heartbeats and signals.
- * A busy store fails the step instead, which is retried with backoff.
- */
-export const DAEMON_BUSY_TIMEOUT_MS = 2000;
 /** A daemon whose loop has completed no pass for this long stops beating: it is not supervising. */
 export const STUCK_AFTER_MS = 10_000;
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5000;
 
-/** The wait before the `failures`-th retry in a row: doubling from 100 ms, at most 5 s. */
-export function retryDelay(failures: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(Math.max(failures - 1, 0), 16));
-}
-
-async function whileBusy<T>(step: () => T, what: string, log: (line: string) => void): Promise<T> {
-  for (let failures = 1; ; failures++) {
-    try {
-      return step();
-    } catch (error) {
-      if (!isBusyError(error)) throw error;
-      const delay = retryDelay(failures);
-      log(`${what}: the store is busy (${errorText(error)}); trying again in ${delay} ms`);
-      await sleep(delay);
-    }
+/**
+ * A config file that does not parse must not keep the daemon from supervising (the watchdog or
+ * systemd would only start it again into the same error): it is said in the daemon's log, and the
+ * built-in default is used; `holdfast config check` names the line. Read once the lease is held:
+ * the config's parsing (yaml) is not on the way to it.
+ */
+function configuredBootStagger(log: (line: string) => void): number {
+  try {
+    return daemonSettings(loadConfig()).bootStaggerMs;
+  } catch (error) {
+    log(`${(error as Error).message}; --boot-stagger is the default 500ms`);
+    return DEFAULT_BOOT_STAGGER_MS;
   }
 }
 
-function errorText(error: unknown, stack = false): string {
-  if (!(error instanceof Error)) return String(error);
-  return stack ? (error.stack ?? error.message) : error.message;
-}
-
-class Host {
+export class Host {
   private stopping = false;
   private wake: (() => void) | null = null;
   private kicked = true;
@@ -132,7 +89,7 @@ class Host {
       watchdog: options.watchdog,
       // A run's new output is read within milliseconds (its log is watched), not at the next tail.
       wakeOnOutput: () => this.kick(),
-      ...(options.bootStaggerMs === undefined ? {} : { bootStaggerMs: options.bootStaggerMs }),
+      bootStaggerMs: options.bootStaggerMs ?? configuredBootStagger(log),
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.courier = new Courier(rt, { log });

@@ -1,8 +1,7 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { minimalEnvironment } from '../core/minimal-env.js';
 import { checkOwnPath, ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
-import { checkSocketPath, makePaths, type Paths } from '../paths.js';
+import { checkSocketPath, makePaths, PACKAGE_ROOT, type Paths } from '../paths.js';
 import { openStore, type Store, type StoreOptions } from '../store/db.js';
 import { TmuxClient } from '../tmux/client.js';
 import { renderTmuxConfig } from '../tmux/config.js';
@@ -23,8 +22,6 @@ export interface Runtime {
   supervisor?: { markDirty(taskId: number): void };
 }
 
-/** The package root, found from this file (src/ under tsx, dist/ when built: both two levels down). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
 /** The pipe-pane program that writes a run's log in segments. */
 export const LOG_WRITER = resolve(PACKAGE_ROOT, 'libexec', 'log-pipe.pl');

@@ -14,8 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { HoldfastError } from '../core/errors.js';
-import { resolveHome } from '../paths.js';
-import { PACKAGE_ROOT } from './runtime.js';
+import { PACKAGE_ROOT, resolveHome } from '../paths.js';
 
 export type StartupMethod = 'systemd' | 'cron';
 

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { minimalEnvironment } from '../core/minimal-env.js';
 import { touchPrivateFile } from '../fs-safe.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { LAUNCHER, PACKAGE_ROOT, type Runtime, WATCHDOG_SESSION } from './runtime.js';
+import { LAUNCHER, type Runtime, WATCHDOG_SESSION } from './runtime.js';
 import { writeEnvFile } from './steps/env-file.js';
 
 export { WATCHDOG_SESSION } from './runtime.js';

@@ -11,7 +11,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { createAdaptorServer } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TASK_NAME_PATTERN } from '../core/names.js';
 import type { ViewSource } from '../views/tasks.js';
 import { viewOf } from '../views/tasks.js';

@@ -62,9 +62,9 @@ async function powerCut(h: Home): Promise<void> {
 }
 
 /** `holdfast daemon run --no-watchdog` with the environment the boot unit gives it, and nothing else. */
-function bootUnit(h: Home, extra: string[] = []): void {
+function bootUnit(h: Home, extra: string[] = [], env: NodeJS.ProcessEnv = {}): void {
   const child = spawn(process.execPath, [BIN, 'daemon', 'run', '--no-watchdog', ...extra], {
-    env: { HOLDFAST_HOME: h.dir, PATH: process.env.PATH!, HOME: process.env.HOME! },
+    env: { HOLDFAST_HOME: h.dir, PATH: process.env.PATH!, HOME: process.env.HOME!, ...env },
     detached: true,
     stdio: 'ignore',
   });
@@ -227,6 +227,40 @@ describe('a simulated reboot (daemon, watchdog, tmux server and tasks killed; on
     ]);
     expect(readFileSync(gates, 'utf8')).toBe('alpha\nbeta\n');
   }, 120_000);
+
+  it.each([
+    {
+      flags: [],
+      gap: 1000,
+      case: "the config file's daemon.boot-stagger (read once the daemon holds its lease)",
+    },
+    { flags: ['--boot-stagger', '200ms'], gap: 200, case: '--boot-stagger, over the config file' },
+  ])(
+    'spaces the boot starts by $case',
+    async ({ flags, gap }) => {
+      const h = home();
+      const names = ['a', 'b', 'c'];
+      for (const name of names)
+        await h.json(['run', '--name', name, '--restart', 'always', '--', 'bash', '-c', 'exec sleep 600']);
+      writeFileSync(join(h.dir, 'config.yaml'), 'daemon:\n  boot-stagger: 1s\n');
+      await waitForDaemon(h);
+      await powerCut(h);
+      bootUnit(h, flags, { HOLDFAST_CONFIG: join(h.dir, 'config.yaml') });
+      const slots = await waitFor(
+        async () =>
+          Promise.all(
+            names.map(
+              async (n) => (await h.events(n)).find((e) => e.type === 'boot-recovered')?.data.nextStartAt,
+            ),
+          ),
+        (found) => found.every((x) => typeof x === 'number'),
+        { what: 'a boot-recovered entry for every task', timeoutMs: 20_000 },
+      );
+      const sorted = (slots as number[]).sort((x, y) => x - y);
+      expect(sorted.slice(1).map((s, k) => s - sorted[k]!)).toEqual([gap, gap]);
+    },
+    60_000,
+  );
 
   it('a reboot during a mission gate runs that gate again, once, with no new agent session', async () => {
     const h = home();

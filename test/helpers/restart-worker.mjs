@@ -1,10 +1,14 @@
 // A second `holdfast restart` process, as a worker thread: its own store connection and tmux client
-// on the same home, running the built supervisor code (dist/, as the CLI does). Every store call may
-// first pause the thread for a few ms (seeded), as a busy machine deschedules a CLI between any two
-// statements: that is what opens the windows between a decision and what acts on it.
+// on the same home, running the supervisor's code from src/ through tsx (the build is one bundle,
+// with no module of its own to import). Every store call may first pause the thread for a few ms
+// (seeded), as a busy machine deschedules a CLI between any two statements: that is what opens the
+// windows between a decision and what acts on it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { restartTask } from '../../dist/supervisor/control.js';
-import { openRuntime } from '../../dist/supervisor/runtime.js';
+import { register } from 'tsx/esm/api';
+
+register();
+const { restartTask } = await import('../../src/supervisor/control.ts');
+const { openRuntime } = await import('../../src/supervisor/runtime.ts');
 
 const { home, seed } = workerData;
 let state = seed >>> 0 || 1;

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { DEFAULT_BOOT_STAGGER_MS, daemonSettings } from '../../config/daemon.js';
-import { loadConfig } from '../../config/load.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
-import { runDaemon } from '../../supervisor/host.js';
+import { runDaemon } from '../../supervisor/daemon-start.js';
 import { currentLease, STALE_AFTER_MS } from '../../supervisor/lease.js';
 import { paneEventsBacklog } from '../../supervisor/pane-events.js';
 import { isAlive } from '../../supervisor/process.js';
@@ -81,16 +79,16 @@ export function register(program: Command): void {
     .action(
       action<{ watchdog: boolean; bootStagger?: string }>(async (ctx, _args, options) => {
         const home = ctx.home;
-        // The flag, else the config file's daemon.boot-stagger, else the built-in 500ms.
+        // The flag, else (read once the lease is held) the config file's daemon.boot-stagger.
         const bootStaggerMs =
           options.bootStagger === undefined
-            ? configuredBootStagger()
+            ? undefined
             : parseDuration(options.bootStagger, '--boot-stagger');
         ctx.close();
         const exit = await runDaemon({
           home,
           watchdog: options.watchdog,
-          bootStaggerMs,
+          ...(bootStaggerMs === undefined ? {} : { bootStaggerMs }),
         });
         if (exit.code === 3) {
           process.stderr.write(`holdfast: another daemon (pid ${exit.holder.pid}) is running for ${home}\n`);
@@ -158,18 +156,4 @@ async function waitForLease(ctx: Context, live: boolean, timeoutMs: number): Pro
     await sleep(25);
   }
   return false;
-}
-
-/**
- * A config file that does not parse must not keep the daemon from supervising (the watchdog or
- * systemd would only start it again into the same error): it is said in the daemon's log, and the
- * built-in default is used; `holdfast config check` names the line.
- */
-function configuredBootStagger(): number {
-  try {
-    return daemonSettings(loadConfig()).bootStaggerMs;
-  } catch (error) {
-    process.stderr.write(`holdfast: ${(error as Error).message}; --boot-stagger is the default 500ms\n`);
-    return DEFAULT_BOOT_STAGGER_MS;
-  }
 }

@@ -1,0 +1,65 @@
+/**
+ * The daemon's start, up to holding the lease: the store opened and the lease taken, with only
+ * the code that needs. The loop's own code (host.ts: the loop, its steps, agents, missions,
+ * checkpoints, notifications) is loaded after, so a daemon the watchdog starts after a `kill -9`
+ * holds the lease sooner (issue 14). Either step retries a busy store or ends the process, so the
+ * watchdog or systemd starts a new one: none leaves a daemon that holds the lease and supervises
+ * nothing (a failure to load the rest ends the process too).
+ */
+import { existsSync } from 'node:fs';
+import { makePaths } from '../paths.js';
+import { isBusyError } from '../store/db.js';
+import { daemonLogger } from './daemon-log.js';
+import { errorText, retryDelay } from './daemon-retry.js';
+import type { DaemonExit, DaemonOptions } from './host.js';
+import { acquireLease } from './lease.js';
+import { openRuntime } from './runtime.js';
+import { sleep } from './sleep.js';
+
+export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
+  const log = options.log ?? daemonLogger();
+  // The watchdog's daemon never creates a home: one whose store is gone (deleted) has nothing left
+  // to supervise. A daemon a user starts may begin in a new home.
+  if (process.env.HOLDFAST_WATCHDOG_CHILD === '1' && !existsSync(makePaths(options.home).store)) {
+    log(`no store in ${options.home}: nothing to supervise`);
+    return { code: 0 };
+  }
+  const rt = await whileBusy(
+    () => openRuntime(options.home, options.clock, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS }),
+    'opening the store',
+    log,
+  );
+  let got: ReturnType<typeof acquireLease>;
+  try {
+    got = await whileBusy(() => acquireLease(rt), 'taking the lease', log);
+  } catch (error) {
+    rt.store.close();
+    throw error;
+  }
+  if (!got.acquired) {
+    rt.store.close();
+    return { code: 3, holder: got.holder };
+  }
+  const { Host } = await import('./host.js');
+  return new Host(rt, got.lease, options, log).run();
+}
+
+/**
+ * The daemon waits this long for another connection's write lock, not SQLite's usual 15 s: a
+ * statement waits synchronously, and a daemon frozen that long misses its heartbeats and signals.
+ * A busy store fails the step instead, which is retried with backoff.
+ */
+export const DAEMON_BUSY_TIMEOUT_MS = 2000;
+
+async function whileBusy<T>(step: () => T, what: string, log: (line: string) => void): Promise<T> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      const delay = retryDelay(failures);
+      log(`${what}: the store is busy (${errorText(error)}); trying again in ${delay} ms`);
+      await sleep(delay);
+    }
+  }
+}
