@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { exec } from '../lib/exec.js';
 import { SLEEP } from '../lib/fleet.js';
 import { HOLDFAST_BIN, HoldfastHome } from '../lib/holdfast.js';
+import { loadAverage, loadRow } from '../lib/load.js';
 import { Pm2Home } from '../lib/pm2.js';
 import { CLK_TCK, childrenOf, childrenRunning, cmdline, cpuTicks, isAlive, rssKiB } from '../lib/proc.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario.js';
@@ -70,7 +70,6 @@ interface Watch {
 
 const startWatch = (pid: number): Watch => ({ pid, ticks0: cpuTicks(pid) ?? 0, maxRssKiB: rssKiB(pid) ?? 0 });
 
-const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const ratio = (a: Summary | null, b: Summary | null) =>
   a && b ? ` (${(a.median / b.median).toFixed(2)}×)` : '';
@@ -83,7 +82,7 @@ export const scale: Scenario = {
   name: 'scale',
   title: '1,000 tasks: up, ls --json, detection, idle CPU and RSS, beside pm2 with 1,000 apps',
   async run(ctx: BenchContext): Promise<ScenarioResult> {
-    const loadStart = load();
+    const loadStart = loadAverage();
     const size = ctx.scaleTasks ?? DEFAULT_TASKS;
     const lsReps = ctx.quick ? 3 : 10;
     const kills = ctx.quick ? 10 : 30;
@@ -220,7 +219,7 @@ export const scale: Scenario = {
           det.failures++;
         }
       }
-      const loadEnd = load();
+      const loadEnd = loadAverage();
       const s = {
         upCall: { holdfast: summarize([hfUp.callMs]), pm2: summarize([pmUp.callMs]) },
         upAll: { holdfast: summarize([hfUp.allRunningMs]), pm2: summarize([pmUp.allRunningMs]) },
@@ -281,12 +280,7 @@ export const scale: Scenario = {
             peer: '',
             peerValue: '',
           },
-          {
-            metric: `load average (1, 5, 15 min), start → end of this scenario, ${cpus().length} cpus`,
-            holdfast: `${loadStart.join(' ')} → ${loadEnd.join(' ')}`,
-            peer: '',
-            peerValue: '',
-          },
+          loadRow(loadStart, loadEnd),
         ],
         data: {
           tasks: size,

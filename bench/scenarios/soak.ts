@@ -1,9 +1,9 @@
 import { readdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { exec } from '../lib/exec.js';
 import { SLEEP } from '../lib/fleet.js';
 import { HOLDFAST_BIN, HoldfastHome } from '../lib/holdfast.js';
+import { loadAverage, loadRow } from '../lib/load.js';
 import { Pm2Home } from '../lib/pm2.js';
 import { rssKiB } from '../lib/proc.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario.js';
@@ -71,7 +71,7 @@ export const soak: Scenario = {
   title: 'soak: a task dying every second among 200 idle, RSS and open descriptors over the window',
   onlyWhenNamed: true,
   async run(ctx: BenchContext): Promise<ScenarioResult> {
-    const loadStart = loadavg().map((l) => Math.round(l * 100) / 100);
+    const loadStart = loadAverage();
     const minutes = ctx.soakMinutes ?? (ctx.quick ? 2 : 60);
     const hf = new HoldfastHome();
     const pm2 = new Pm2Home();
@@ -123,7 +123,7 @@ export const soak: Scenario = {
           ctx.log(`soak: ${(atS / 60).toFixed(0)} min, daemon ${mib(d)}, God ${mib(g)}`);
       }
       const deaths = (runs.get() as { c: number }).c - runs0;
-      const loadEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+      const loadEnd = loadAverage();
       const h = describe(samples.holdfast);
       const p = describe(samples.pm2);
       const goal = h.growthMiB <= GROWTH_GOAL_MIB ? 'met' : 'missed';
@@ -153,12 +153,7 @@ export const soak: Scenario = {
             peer: '',
             peerValue: '',
           },
-          {
-            metric: `load average (1, 5, 15 min), start → end of this scenario, ${cpus().length} cpus`,
-            holdfast: `${loadStart.join(' ')} → ${loadEnd.join(' ')}`,
-            peer: '',
-            peerValue: '',
-          },
+          loadRow(loadStart, loadEnd),
         ],
         data: { minutes, idleTasks: IDLE_TASKS, deaths, holdfast: h, pm2: p, samples, loadStart, loadEnd },
       };

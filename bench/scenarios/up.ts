@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ExecResult, exec, mapLimit } from '../lib/exec.js';
 import { HF_CONCURRENCY, SLEEP } from '../lib/fleet.js';
 import { HOLDFAST_BIN, HoldfastHome } from '../lib/holdfast.js';
+import { loadAverage, loadRow } from '../lib/load.js';
 import { Pm2Home } from '../lib/pm2.js';
 import { childrenRunning, grandchildrenRunning } from '../lib/proc.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/scenario.js';
@@ -163,7 +163,6 @@ async function holdfastRuns(names: readonly string[]): Promise<StartTimes & { pe
   }
 }
 
-const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
 const seconds = (s: Summary | null) => minMedMax(s ? scale(s, 1 / 1000) : null, 's', 2);
 const scale = (s: Summary, k: number): Summary => ({
   n: s.n,
@@ -186,7 +185,7 @@ export const up: Scenario = {
   name: 'up',
   title: 'start 200 tasks from one file: holdfast up against pm2 start ecosystem',
   async run(ctx): Promise<ScenarioResult> {
-    const loadStart = load();
+    const loadStart = loadAverage();
     const size = ctx.upTasks ?? DEFAULT_TASKS;
     const rounds = ctx.quick ? 1 : 3;
     const unchangedReps = ctx.quick ? 5 : 10;
@@ -222,7 +221,7 @@ export const up: Scenario = {
     }
     ctx.log(`up: ${size} × holdfast run, ${HF_CONCURRENCY} at a time`);
     const runs = await holdfastRuns(names);
-    const loadEnd = load();
+    const loadEnd = loadAverage();
 
     const call = (k: keyof typeof samples) => summarize(samples[k].map((s) => s.callMs));
     const all = (k: keyof typeof samples) => summarize(samples[k].map((s) => s.allRunningMs));
@@ -289,12 +288,7 @@ export const up: Scenario = {
           peer: '`node -e 0` (floor of any Node CLI)',
           peerValue: medP99(s.unchanged.nodeFloor, 'ms', 0),
         },
-        {
-          metric: `load average (1, 5, 15 min), start → end of this scenario, ${cpus().length} cpus`,
-          holdfast: `${loadStart.join(' ')} → ${loadEnd.join(' ')}`,
-          peer: '',
-          peerValue: '',
-        },
+        loadRow(loadStart, loadEnd),
       ],
       data: {
         tasks: size,

@@ -18,18 +18,22 @@ export function readRange(path: string, from: number, to?: number): Buffer {
   }
   try {
     const end = to ?? statSync(path).size;
-    const length = Math.max(0, end - from);
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buffer, read, length - read, from + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read);
+    return readAt(fd, from, Math.max(0, end - from));
   } finally {
     closeSync(fd);
   }
+}
+
+/** Up to `length` bytes of an open file from byte `from`: fewer when it ends sooner. */
+function readAt(fd: number, from: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, buffer, read, length - read, from + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return buffer.subarray(0, read);
 }
 
 /** The most of a file another program names that one read takes. */
@@ -52,15 +56,9 @@ export function readForeignLines(path: string, from: number): { lines: string[];
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size <= from) return { lines: [], next: from };
-    const length = Math.min(stat.size - from, FOREIGN_READ_MAX);
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buffer, read, length - read, from + read);
-      if (n === 0) break;
-      read += n;
-    }
-    const end = buffer.subarray(0, read).lastIndexOf(0x0a);
+    const buffer = readAt(fd, from, Math.min(stat.size - from, FOREIGN_READ_MAX));
+    const read = buffer.length;
+    const end = buffer.lastIndexOf(0x0a);
     if (end < 0) return { lines: [], next: read === FOREIGN_READ_MAX ? from + read : from };
     const lines = buffer.subarray(0, end).toString('utf8').split('\n').filter(Boolean);
     return { lines, next: from + end + 1 };

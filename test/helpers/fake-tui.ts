@@ -9,7 +9,10 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { FIXTURES } from './home.js';
+import type { TaskView } from '../../src/views/task.js';
+import { waitForDaemon } from './daemon.js';
+import { FIXTURES, type Home } from './home.js';
+import { waitFor } from './wait.js';
 
 export const TUI_BIN = join(FIXTURES, 'fake-tui', 'bin');
 
@@ -55,4 +58,37 @@ export function claudeScratches(prefix: string): {
       }
     },
   };
+}
+
+/**
+ * `run --agent claude --interactive --trust -n c` in `work`, restarted after 50–100 ms, then waits
+ * for the fake's empty composer (❯ + U+00A0, §2) and for the daemon; returns the daemon's pid.
+ */
+export async function startClaudeTui(
+  h: Home,
+  s: { work: string; env: NodeJS.ProcessEnv },
+  composerTimeoutMs = 10_000,
+): Promise<number> {
+  await h.json<TaskView>(
+    [
+      'run',
+      '--agent',
+      'claude',
+      '--interactive',
+      '--trust',
+      '-n',
+      'c',
+      '-C',
+      s.work,
+      '--backoff',
+      '50ms..100ms',
+    ],
+    { env: s.env },
+  );
+  await waitFor(
+    () => h.tmux(['capture-pane', '-p', '-t', '=c:']),
+    (v) => v.includes('\u276f\u00a0'),
+    { what: "claude's empty composer", timeoutMs: composerTimeoutMs },
+  );
+  return waitForDaemon(h);
 }

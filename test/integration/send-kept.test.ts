@@ -11,15 +11,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { InputView } from '../../src/views/input.js';
-import type { TaskView } from '../../src/views/task.js';
-import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
-import { claudeScratches, type Scratch } from '../helpers/fake-tui.js';
+import { currentDaemonPid } from '../helpers/daemon.js';
+import { claudeScratches, type Scratch, startClaudeTui } from '../helpers/fake-tui.js';
 import { type Home, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const fakes = claudeScratches('hf-kept-');
 const home = useHome({ daemon: true });
-const NBSP = '\u00a0';
 
 /**
  * The user's own UserPromptSubmit hook in `~/.claude/settings.json` (claude merges it with the
@@ -32,31 +30,6 @@ function slowFirstPromptHook(s: Scratch, ms: number): void {
   const settings = { hooks: { UserPromptSubmit: [{ matcher: '', hooks: [{ type: 'command', command }] }] } };
   mkdirSync(join(s.env.HOME!, '.claude'), { recursive: true });
   writeFileSync(join(s.env.HOME!, '.claude', 'settings.json'), JSON.stringify(settings));
-}
-
-async function start(h: Home, s: Scratch): Promise<void> {
-  await h.json<TaskView>(
-    [
-      'run',
-      '--agent',
-      'claude',
-      '--interactive',
-      '--trust',
-      '-n',
-      'c',
-      '-C',
-      s.work,
-      '--backoff',
-      '50ms..100ms',
-    ],
-    { env: s.env },
-  );
-  await waitFor(
-    () => h.tmux(['capture-pane', '-p', '-t', '=c:']),
-    (v) => v.includes(`❯${NBSP}`),
-    { what: "claude's empty composer", timeoutMs: 15_000 },
-  );
-  await waitForDaemon(h);
 }
 
 interface FakeRecord {
@@ -154,7 +127,7 @@ describe('an input counts once the conversation kept it', () => {
     const h = home();
     const s = fakes.scratch({ FAKE_TUI_CLAUDE_READY_MS: '50' });
     slowFirstPromptHook(s, 5000);
-    await start(h, s);
+    await startClaudeTui(h, s, 15_000);
     const first = fakes.records<{ pid: number; sessionId: string }>(s, 'invocations.jsonl')[0]!;
     const { id } = await h.json<InputView>(['send', 'c', 'kept once']);
     await waitFor(
@@ -188,7 +161,7 @@ describe('an input counts once the conversation kept it', () => {
     const h = home();
     // The transcript's user line 3 s after the request instead of ~0.3 s: the window is wide.
     const s = fakes.scratch({ FAKE_TUI_CLAUDE_READY_MS: '50', FAKE_TUI_CLAUDE_TRANSCRIPT_MS: '3000' });
-    await start(h, s);
+    await startClaudeTui(h, s, 15_000);
     const first = fakes.records<{ pid: number; sessionId: string }>(s, 'invocations.jsonl')[0]!;
     const { id } = await h.json<InputView>(['send', 'c', 'asked, not kept']);
     await waitFor(
@@ -217,7 +190,7 @@ describe('an input counts once the conversation kept it', () => {
     const h = home();
     const s = fakes.scratch({ FAKE_TUI_CLAUDE_READY_MS: '50' });
     slowFirstPromptHook(s, 1500);
-    await start(h, s);
+    await startClaudeTui(h, s, 15_000);
     const first = fakes.records<{ pid: number; sessionId: string }>(s, 'invocations.jsonl')[0]!;
     const { id } = await h.json<InputView>(['send', 'c', 'kept, then killed']);
     await waitFor(
@@ -259,7 +232,7 @@ describe('an input counts once the conversation kept it', () => {
     const h = home();
     // The transcript's line long after the turn: while the TUI lives, nothing there to find.
     const s = fakes.scratch({ FAKE_TUI_CLAUDE_READY_MS: '50', FAKE_TUI_CLAUDE_TRANSCRIPT_MS: '600000' });
-    await start(h, s);
+    await startClaudeTui(h, s, 15_000);
     const { id } = await h.json<InputView>(['send', 'c', 'first [[say one]]']);
     const { id: next } = await h.json<InputView>(['send', 'c', 'second [[say two]]']);
     expect(await settled(h, id)).toEqual({ state: 'confirmed', reason: null });

@@ -14,6 +14,7 @@ import type { JournalEvent } from '../../src/store/events.js';
 import type { InputView } from '../../src/views/input.js';
 import type { TaskView } from '../../src/views/task.js';
 import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
+import { startClaudeTui } from '../helpers/fake-tui.js';
 import { FIXTURES, type Home, useHome } from '../helpers/home.js';
 import { prng, testSeed } from '../helpers/random.js';
 import { waitFor } from '../helpers/wait.js';
@@ -351,28 +352,7 @@ describe('send', () => {
     const h = withDaemon();
     // A prompt box soon after a start: the next run is up well within the settle.
     const s = scratch({ FAKE_TUI_CLAUDE_READY_MS: '50' });
-    await h.json<TaskView>(
-      [
-        'run',
-        '--agent',
-        'claude',
-        '--interactive',
-        '--trust',
-        '-n',
-        'c',
-        '-C',
-        s.work,
-        '--backoff',
-        '50ms..100ms',
-      ],
-      { env: s.env },
-    );
-    await waitFor(
-      () => screen(h, 'c'),
-      (v) => v.includes(`❯${NBSP}`),
-      { what: "claude's empty composer" },
-    );
-    const daemon = await waitForDaemon(h);
+    const daemon = await startClaudeTui(h, s);
     const id = recordSending(h, 'c', 'taken over');
     await waitFor(
       () => inputRow(h, id).owner_pid,
