@@ -100,6 +100,20 @@ function invocations(s: Scratch): { agent: string; argv: string[]; env: Record<s
   }
 }
 /** INTERACTIVE.md §2's delivery, by hand until `send` exists: a bracketed paste, ≥ 300 ms, Enter. */
+/**
+ * The claude task idle in the store and its prompt box taking keys: SessionStart (idle) can reach
+ * the store before the box is drawn (§1: ready 0.35 s after launch), and keys typed sooner are
+ * lost; holdfast's own delivery looks for the empty composer too.
+ */
+async function claudeIdle(h: Home, name: string): Promise<void> {
+  await waitStatus(h, name, (v) => v.activity === 'idle', 'idle');
+  await waitFor(
+    () => screen(h, name),
+    (v) => v.includes(`❯${NBSP}`),
+    { what: "claude's empty composer" },
+  );
+}
+
 async function typeInto(h: Home, name: string, text: string): Promise<void> {
   const buffer = `t-${process.pid}-${Date.now()}`;
   execTmuxWithInput(h, ['load-buffer', '-b', buffer, '-'], text);
@@ -318,7 +332,7 @@ describe('interactive state from signals and the screen', () => {
     await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
       env: s.env,
     });
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     await typeInto(h, 'c', 'go [[tool Bash touch made.txt]] [[say made]]');
     const asked = await waitStatus(h, 'c', (v) => v.state === 'waiting-input', 'waiting-input');
     expect(asked.activity).toBe('waiting-input');
@@ -352,7 +366,7 @@ describe('interactive state from signals and the screen', () => {
     await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
       env: s.env,
     });
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     // Until the screen has been seen idle the loop keeps looking anyway (wantsScreen).
     await waitFor(
       () => storedTui(h, 'c')?.screen?.state,
@@ -402,7 +416,7 @@ describe('interactive state from signals and the screen', () => {
     await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
       env: s.env,
     });
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     await typeInto(h, 'c', 'forever [[hang]]');
     await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
     await waitFor(
@@ -487,7 +501,7 @@ describe('interactive crash and resume', () => {
       ['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work],
       { env: s.env },
     );
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     const ls = await h.cli(['ls']);
     expect(ls.stdout).toMatch(/NAME\s+STATE\s+ACTIVITY\s+PID/);
     expect(ls.stdout).toMatch(/\bc\s+running\s+idle\b/);
@@ -563,7 +577,7 @@ describe('interactive usage limits', () => {
     await h.json(['run', '--agent', 'claude', '--interactive', '--trust', '-n', 'c', '-C', s.work], {
       env: s.env,
     });
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     const typedAt = Date.now();
     await typeInto(h, 'c', 'go [[limit 2]]');
     const limited = await waitStatus(
@@ -657,7 +671,7 @@ describe('interactive stall', () => {
       ],
       { env: s.env },
     );
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     await typeInto(h, 'c', 'forever [[hang]]');
     await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
     const kinds = await waitFor(
@@ -703,7 +717,7 @@ describe('interactive stall', () => {
       ],
       { env: s.env },
     );
-    await waitStatus(h, 'c', (v) => v.activity === 'idle', 'idle');
+    await claudeIdle(h, 'c');
     await typeInto(h, 'c', 'forever [[hang]]');
     await waitStatus(h, 'c', (v) => v.activity === 'working', 'working');
     // Stopped once its transcript has the prompt (§3: before that, the session cannot be resumed).
