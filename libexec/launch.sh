@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs first in every holdfast pane, then execs the task. It gives the task the environment of the
-# `holdfast run` that created it, read from a 0600 file so that no value (API keys…) is ever in argv.
+# Runs first in every holdfast pane where perl is missing (libexec/launch.pl is the pane's process
+# wherever perl is, and does more: it waits for its task and for tmux to have read all of it), then
+# execs the task. It gives the task the environment of the `holdfast run` that created it, read
+# from a 0600 file so that no value (API keys…) is ever in argv.
 #
 # usage: launch.sh DIR ENV_FILE STDIN_FILE UMASK [NAME=VALUE...] -- COMMAND [ARG...]
 #   DIR         the working directory. It comes as an argument because tmux expands formats in
@@ -37,13 +39,7 @@ shift
 # After the environment, so PWD names this directory, not the creator's. An absolute path never
 # consults CDPATH. A directory that has gone is an error, not a run somewhere else.
 if ! cd -- "$dir" 2>/dev/null; then
-  message="holdfast: cannot enter the working directory $dir"
-  # Through run-task.pl as any task, so the line is in the log before the pane ends (a bare exit
-  # can end the pane before tmux has read it, under load).
-  if command -v perl >/dev/null 2>&1; then
-    cd / && exec perl "${BASH_SOURCE[0]%/*}/run-task.pl" - -- sh -c 'printf "%s\n" "$1" >&2; exit 1' _ "$message"
-  fi
-  echo "$message" >&2
+  echo "holdfast: cannot enter the working directory $dir" >&2
   exit 1
 fi
 
@@ -65,13 +61,9 @@ for d in 0.005 0.01 0.05 0.2 1; do sleep "$d"; kill -s CHLD "$1" 2>/dev/null || 
     >/dev/null 2>&1)
 fi
 
-# The task runs as a child of the pane's process, which waits until tmux has read all it wrote
-# and then ends as the task did (libexec/run-task.pl says why). Without perl, the task takes this
-# process's place as it used to, and the last bytes of a fast exit can be lost under load.
-if command -v perl >/dev/null 2>&1; then
-  exec perl "${BASH_SOURCE[0]%/*}/run-task.pl" "$stdin_file" -- "$@"
-fi
-# The task will have this process's pid: say so, as run-task.pl does for its child.
+# The task takes this process's place, and the last bytes of a fast exit can be lost under load
+# (launch.pl, which waits for tmux to have read them, says why). It will have this process's pid:
+# say so, as launch.pl does for its child.
 if [ -n "${HOLDFAST_HOME:-}" ]; then
   printf "_pid|%s|%s|%s|0\n" "${HOLDFAST_TASK:-}" "${HOLDFAST_RUN:-}" "$$" |
     dd of="$HOLDFAST_HOME/pane-events.log" oflag=append,nofollow conv=notrunc,nocreat status=none 2>/dev/null

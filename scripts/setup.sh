@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd -P)
 
-# perl runs each pane's process (libexec/run-task.pl); it is on every Debian system, but not on
+# perl runs each pane's process (libexec/launch.pl); it is on every Debian system, but not on
 # every image. chromium is for the dashboard's browser tests (`npm test`), never downloaded by npm.
 missing=()
 for tool in tmux perl chromium; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done

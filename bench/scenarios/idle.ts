@@ -41,7 +41,7 @@ function paneProcesses(server: number): { count: number; pssKiB: number; cpuS: n
   let pssKiB = 0;
   let ticks = 0;
   for (const pid of childrenOf(server)) {
-    if (!cmdline(pid).some((a) => a.endsWith('run-task.pl'))) continue;
+    if (!cmdline(pid).some((a) => a.endsWith('launch.pl'))) continue;
     count++;
     ticks += cpuTicks(pid) ?? 0;
     try {
@@ -117,7 +117,7 @@ export const idle: Scenario = {
           peerValue: '',
         },
         {
-          metric: `the panes' own processes (run-task.pl, each waiting for its task): Pss, CPU, all ${waiters.count}`,
+          metric: `the panes' own processes (launch.pl, each waiting for its task): Pss, CPU, all ${waiters.count}`,
           holdfast: `${mib(waiters.pssKiB / 1024)}, ${waiters.cpuS.toFixed(2)} s`,
           peer: '',
           peerValue: '',

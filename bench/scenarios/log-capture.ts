@@ -59,8 +59,8 @@ const DRAIN_QUESTION = Buffer.from('\x1b[5n', 'latin1');
 const streamSize = (log: string) => segmentsOf(log).reduce((sum, path) => sum + sizeOf(path), 0);
 
 /**
- * The run's bytes as holdfast's readers see them: run-task.pl ends every log with the 4 bytes of its
- * drain question (ESC [ 5 n, libexec/run-task.pl), which `log` and the tailer leave out.
+ * The run's bytes as holdfast's readers see them: launch.pl ends every log with the 4 bytes of its
+ * drain question (ESC [ 5 n, libexec/launch.pl), which `log` and the tailer leave out.
  */
 function streamOf(log: string): { bytes: number; sha256: string } {
   let data = Buffer.concat(segmentsOf(log).map((path) => readFileSync(path)));

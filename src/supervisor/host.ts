@@ -19,7 +19,7 @@ import { HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop } from './loop.js';
 import { advanceMissions } from './missions.js';
 import { isRunning, processStartTime } from './process.js';
-import type { Runtime } from './runtime.js';
+import { type Runtime, WATCHDOG_SESSION } from './runtime.js';
 import { Courier } from './steps/deliver.js';
 
 export interface DaemonOptions {
@@ -117,6 +117,7 @@ export class Host {
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
       this.watcher?.close();
       this.loop.close();
+      this.rt.tmux.closeControl();
     }
   }
 
@@ -136,6 +137,9 @@ export class Host {
     // The watchdog's pane going away (a killed tmux server) must not take the daemon with it.
     process.on('SIGHUP', () => this.kick());
     this.watcher = watch(rt.paths.eventsFile, () => this.kick());
+    // Restarts go through one tmux client that stays attached (to the watchdog's session, which
+    // outlives any daemon); HOLDFAST_TMUX_CONTROL=0 spawns a client per call, as the CLI does.
+    if (process.env.HOLDFAST_TMUX_CONTROL !== '0') rt.tmux.useControl(WATCHDOG_SESSION);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
 
     let adopted = false;

@@ -79,12 +79,17 @@ function carries(pid: number, cookie: RunCookie): boolean {
 
 /**
  * The launcher's reap watcher (docs/architecture.md, "Missed reaps") is holdfast's, not the
- * task's: it must outlive the task to say it is gone. It is the one process given the events
- * file's path as an argument.
+ * task's: it must outlive the task to say it is gone. It is the one process that names the events
+ * file: as an argument (launch.sh's), or as its whole command line (launch.pl's, set by `$0`).
  */
 function isWatcher(pid: number, home: string): boolean {
-  return readNulList(`/proc/${pid}/cmdline`).includes(`${home}/pane-events.log`);
+  const events = `${home}/pane-events.log`;
+  const argv = readNulList(`/proc/${pid}/cmdline`);
+  return argv.includes(events) || argv[0] === `${WATCHER_NAME} ${events}`;
 }
+
+/** What libexec/launch.pl calls its reap watcher, before the events file's path. */
+const WATCHER_NAME = 'holdfast reap watcher';
 
 /**
  * The live processes of a run: `root` (the pane's pid, when it is still the run's) and its

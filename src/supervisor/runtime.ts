@@ -5,6 +5,7 @@ import { checkSocketPath, makePaths, PACKAGE_ROOT, type Paths } from '../paths.j
 import { openStore, type Store, type StoreOptions } from '../store/db.js';
 import { TmuxClient } from '../tmux/client.js';
 import { renderTmuxConfig } from '../tmux/config.js';
+import { findOnPath } from './doctor-check.js';
 
 /** Where time comes from: the system's, or a test's. */
 export interface Clock {
@@ -22,7 +23,23 @@ export interface Runtime {
   supervisor?: { markDirty(taskId: number): void };
 }
 
-export const LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
+/** The pane's process where perl is installed: one process start (libexec/launch.pl). */
+const PERL_LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.pl');
+/** The same steps in bash, where perl is missing. */
+const BASH_LAUNCHER = resolve(PACKAGE_ROOT, 'libexec', 'launch.sh');
+let launcher: readonly string[] | undefined;
+
+/**
+ * The argv that starts a pane's launcher, looked up once: perl by its path on the tmux server's
+ * PATH (the minimal environment's, which a server this process starts gets), else bash.
+ */
+export function launcherArgv(): readonly string[] {
+  if (launcher === undefined) {
+    const perl = findOnPath('perl', minimalEnvironment(process.env));
+    launcher = perl === null ? ['bash', BASH_LAUNCHER] : [perl, PERL_LAUNCHER];
+  }
+  return launcher;
+}
 /** The pipe-pane program that writes a run's log in segments. */
 export const LOG_WRITER = resolve(PACKAGE_ROOT, 'libexec', 'log-pipe.pl');
 /** Not a valid task name (underscore), so it can never collide with a task's session. */

@@ -5,7 +5,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { cwdArg, escapeTmuxArg } from '../tmux/argv.js';
 import { TmuxError } from '../tmux/errors.js';
 import type { PaneInfo } from '../tmux/panes.js';
-import { LAUNCHER, type Runtime, WATCHDOG_SESSION } from './runtime.js';
+import { launcherArgv, type Runtime, WATCHDOG_SESSION } from './runtime.js';
 import { writeEnvFile } from './steps/env-file.js';
 
 export { WATCHDOG_SESSION } from './runtime.js';
@@ -27,8 +27,7 @@ export async function ensureWatchdog(rt: Runtime, panes?: PaneInfo[] | null): Pr
   // Through the launcher, like a task: whatever environment the tmux server has (one started by
   // an older holdfast, or by hand), the watchdog and so the daemon start with the minimal one.
   const argv = [
-    'bash',
-    LAUNCHER,
+    ...launcherArgv(),
     rt.paths.home,
     rt.paths.daemonEnv,
     '-',

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chainCommands, cwdArg, escapeFormat, escapeTmuxArg, shellQuote } from './argv.js';
 import { EVENTS_FILE_ENV } from './config.js';
+import { ControlConnection, controlLine } from './control.js';
 import { TmuxError, TmuxMissingError, TmuxVersionError } from './errors.js';
 import { PANE_FORMAT, type PaneInfo, parsePaneList } from './panes.js';
 
@@ -61,6 +62,9 @@ export interface LogRotation {
 
 const MIN_VERSION: [number, number] = [3, 2];
 
+/** After a control client could not attach, calls are spawned for this long before it is tried again. */
+const CONTROL_RETRY_MS = 1000;
+
 /** One private tmux server, driven by argv only. Knows nothing of tasks. */
 export class TmuxClient {
   readonly socket: string;
@@ -70,6 +74,9 @@ export class TmuxClient {
   private readonly attachEnv: NodeJS.ProcessEnv;
   private readonly timeoutMs: number;
   private versionChecked = false;
+  private controlSession: string | null = null;
+  private control: ControlConnection | null = null;
+  private controlRetryAt = 0;
 
   constructor(options: TmuxClientOptions) {
     this.socket = options.socket;
@@ -97,6 +104,48 @@ export class TmuxClient {
     return this.exec(chainCommands(commands));
   }
 
+  /**
+   * From now on, starts panes (newSessions, respawnPane) through one control client attached to
+   * `session`, not a tmux process per call (control.ts). Where that client cannot attach (no server
+   * yet, no such session), calls are spawned as before.
+   */
+  useControl(session: string): void {
+    this.controlSession = session;
+  }
+
+  /** Ends the control client, if any; later calls are spawned. */
+  closeControl(): void {
+    this.controlSession = null;
+    this.control?.close();
+    this.control = null;
+  }
+
+  /** A launch's chain: through the control client where it is attached, else one spawned call. */
+  private async launchChain(commands: readonly (readonly string[])[]): Promise<string> {
+    const line = controlLine(commands);
+    const connection = line === null ? null : await this.controlConnection();
+    if (connection === null || line === null) return this.chain(commands);
+    return connection.send(chainCommands(commands), commands.length, line);
+  }
+
+  private async controlConnection(): Promise<ControlConnection | null> {
+    if (this.controlSession === null) return null;
+    if (this.control?.alive) return (await this.control.ready) ? this.control : null;
+    if (Date.now() < this.controlRetryAt) return null;
+    await this.checkVersion();
+    const connection = new ControlConnection({
+      bin: this.bin,
+      prefix: ['-S', this.socket, '-f', this.configFile],
+      env: this.env,
+      session: this.controlSession,
+      timeoutMs: this.timeoutMs,
+    });
+    this.control = connection;
+    if (await connection.ready) return connection;
+    this.controlRetryAt = Date.now() + CONTROL_RETRY_MS;
+    return null;
+  }
+
   /** Every pane on the server in one call; null when no server runs on the socket. */
   async listPanes(): Promise<PaneInfo[] | null> {
     try {
@@ -111,7 +160,7 @@ export class TmuxClient {
 
   /** Creates a session running `argv` with capture already attached; returns the pane's pid. */
   async newSession(launch: PaneLaunch): Promise<number> {
-    return parsePid(await this.chain(this.newSessionCommands(launch)));
+    return parsePid(await this.launchChain(this.newSessionCommands(launch)));
   }
 
   /**
@@ -134,7 +183,7 @@ export class TmuxClient {
         bytes += size;
       }
       try {
-        const out = await this.chain(group.flat());
+        const out = await this.launchChain(group.flat());
         for (const line of out.trim().split('\n')) results.push(parsePid(line));
         at += group.length;
       } catch (error) {
@@ -180,7 +229,7 @@ export class TmuxClient {
     const target = launch.target;
     // pipe-pane without -o replaces the previous run's pipe; tmux reads no pane output until the
     // whole chain has run, so the new process's first byte already goes to the new log.
-    const out = await this.chain([
+    const out = await this.launchChain([
       ['respawn-pane', '-k', '-t', target, '-c', cwdArg(launch.cwd), '--', ...launch.argv.map(escapeTmuxArg)],
       ...optionCommands(target, launch.options),
       pipeCommand(target, launch.logFile, false, launch.logRotation),

@@ -553,7 +553,7 @@ class Chaos {
         const pane = await this.livePane(TUI);
         // Only the run the input is being typed into: a kill of another would test nothing new.
         if (!pane || pane.runId !== input.runId) return false;
-        // The TUI itself (the pane's process is holdfast's run-task.pl, its parent), as a crash.
+        // The TUI itself (the pane's process is holdfast's launch.pl, its parent), as a crash.
         const row = h.db.prepare('SELECT task_pid FROM runs WHERE id = ?').get(input.runId) as
           | { task_pid: number | null }
           | undefined;

@@ -51,7 +51,7 @@ export function currentDaemonPid(h: Home): number | null {
 }
 
 /** The pane pid of a task's session and whether it is dead, read from tmux without the CLI. */
-/** A process's parent, from /proc: a task's is its pane's process (libexec/run-task.pl). */
+/** A process's parent, from /proc: a task's is its pane's process (libexec/launch.pl). */
 export function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);

@@ -82,6 +82,9 @@ exec "$real" "$@"
   writeFileSync(join(bin, 'tmux'), script);
   chmodSync(join(bin, 'tmux'), 0o755);
   h.env.PATH = `${bin}:${h.env.PATH ?? ''}`;
+  // The daemon's launches go through one control client (src/tmux/control.ts), which would take
+  // a fault once for all its calls: each call is a process of its own here, as the CLI's are.
+  h.env.HOLDFAST_TMUX_CONTROL = '0';
   const file = (caller: Caller, command: TmuxCommand, fault: TmuxFault) =>
     join(faults, `${caller}.${command}.${fault}`);
   const hung = () =>

@@ -13,7 +13,7 @@ import { fileSize } from '../file-range.js';
 import { LOG_SEGMENTS } from '../log-segments.js';
 import { findTaskPid, taskPidsSince } from '../pane-events.js';
 import { isAlive } from '../process.js';
-import { LAUNCHER, LOG_WRITER, type Runtime } from '../runtime.js';
+import { LOG_WRITER, launcherArgv, type Runtime } from '../runtime.js';
 import { sleep } from '../sleep.js';
 import { fromTmuxError } from '../tmux-errors.js';
 import { planLaunch } from './plan.js';
@@ -135,8 +135,7 @@ async function prepareLaunch(rt: Runtime, task: TaskRecord, run: RunRecord): Pro
   // of the same run finds its own file.
   touchPrivateFile(run.logPath);
   const argv = [
-    'bash',
-    LAUNCHER,
+    ...launcherArgv(),
     task.spec.cwd,
     rt.paths.envFile(task.name),
     plan.stdinFile ?? '-',
