@@ -20,10 +20,11 @@
 # reports a task killed by SIGKILL and one that ran `exit 137` alike; waitpid tells them apart, and
 # perl-base is part of every Debian system.
 use strict;
-use warnings;
-# Nothing heavier than Fcntl: this process lives as long as its task, once per pane (POSIX alone
-# would add 1.5 MB and 10 ms of start-up to each).
-use Fcntl qw(O_WRONLY O_APPEND O_NOFOLLOW F_SETFD);
+# EINTR is 4 wherever holdfast runs (Linux, the BSDs, macOS); `$!{EINTR}` would load Errno.pm.
+sub EINTR () { 4 }
+# No `use warnings` and no module before the task starts: each costs a restart about a millisecond
+# here (warnings.pm 1.5 ms). Fcntl is loaded once the task runs, for the events file; POSIX would
+# add 1.5 MB and 10 ms to each pane.
 
 my ($dir, $env_file, $stdin_file, $umask) = splice(@ARGV, 0, 4);
 die "holdfast: launch.pl: usage: DIR ENV_FILE STDIN_FILE UMASK [NAME=VALUE...] -- COMMAND\n"
@@ -69,26 +70,34 @@ $ENV{PWD} = $dir;
 $SIG{$_} = sub { } for qw(INT QUIT TERM);
 
 my $server = getppid();
-start_reap_watcher($server);
+# The reap watcher's pipe (start_reap_watcher says why), made before the task so that the task and
+# all it starts hold the write end: $^F above them keeps both ends open across exec.
+my ($reap_read, $reap_write);
+{
+  local $^F = 1023;
+  pipe($reap_read, $reap_write) or ($reap_read, $reap_write) = ();
+}
 
 my $task = fork;
 die "holdfast: cannot start the task: $!\n" unless defined $task;
 if ($task == 0) {
+  close($reap_read) if $reap_read;
   if ($stdin_file ne '-') {
     open(STDIN, '<', $stdin_file) or do { print STDERR "holdfast: cannot read $stdin_file: $!\n"; exit 1 };
   }
-  { no warnings 'exec'; exec { $ARGV[0] } @ARGV; }
+  exec { $ARGV[0] } @ARGV;
   print STDERR "holdfast: cannot run $ARGV[0]: $!\n";
   exit 127;
 }
 
+start_reap_watcher($server, $reap_read, $reap_write) if $reap_read;
 report_pid($task);
 
 my $status;
 for (;;) {
   my $reaped = waitpid($task, 0);
   if ($reaped == $task) { $status = $?; last }
-  next if $reaped == -1 && $!{EINTR};
+  next if $reaped == -1 && $! == EINTR;
   $status = 127 << 8;
   last;
 }
@@ -113,10 +122,9 @@ exit $status >> 8;
 # file, so the daemon looks at every pane soon even if tmux reports nothing (a killed session) and
 # need not when tmux's hook has already said how the run ended.
 sub start_reap_watcher {
-  my ($server) = @_;
-  pipe(my $read, my $write) or return;
+  my ($server, $read, $write) = @_;
   my $watcher = fork;
-  if (!defined $watcher) { close($read); close($write); return }
+  if (!defined $watcher) { close($read); return }
   if ($watcher == 0) {
     close($write);
     # As holdfast finds it (src/supervisor/process-tree.ts): not one of the run's processes.
@@ -140,11 +148,8 @@ sub start_reap_watcher {
     }
     exit 0;
   }
+  # The write end stays open here (in $reap_write) for the life of this process.
   close($read);
-  # Kept across exec, so the task and all it starts hold the write end.
-  fcntl($write, F_SETFD, 0);
-  # Held for the life of this process: a copy in a lexical that never goes out of scope.
-  our $reap_pipe = $write;
 }
 
 # The task's own pid, for holdfast to show and a user to signal: the pane's pid is this process's.
@@ -158,7 +163,8 @@ sub append_event {
   my $home = $ENV{HOLDFAST_HOME};
   return unless defined $home && $home ne '';
   # Never through a link, never creating the file: holdfast made it, 0600.
-  sysopen(my $fh, "$home/pane-events.log", O_WRONLY | O_APPEND | O_NOFOLLOW) or return;
+  require Fcntl;
+  sysopen(my $fh, "$home/pane-events.log", Fcntl::O_WRONLY() | Fcntl::O_APPEND() | Fcntl::O_NOFOLLOW()) or return;
   syswrite($fh, $line);
   close($fh);
 }
@@ -179,7 +185,7 @@ sub drain_terminal {
     my $ready = '';
     vec($ready, 0, 1) = 1;
     my $n = select($ready, undef, undef, $left);
-    next if $n < 0 && $!{EINTR};
+    next if $n < 0 && $! == EINTR;
     last if $n <= 0;
     my $got = sysread(STDIN, my $chunk, 64);
     last unless $got;
