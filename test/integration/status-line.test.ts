@@ -294,7 +294,8 @@ describe('text in the status line', () => {
         await tmux.setUserOptions([
           { session: 't', options: { [STATUS_OPTIONS.status]: statusLiteral(text) } },
         ]);
-        const shown = text.replace(/\n/g, ' ').trim();
+        // statusLiteral makes a run of newlines one space, as here.
+        const shown = text.replace(/\n+/g, ' ').trim();
         const want = shown === '' ? ' detach: C-] d' : `${shown} | detach: C-] d`;
         await waitFor(view, (v) => v.endsWith(want), {
           what: `${JSON.stringify(text)} drawn (seed ${seed})`,
