@@ -53,7 +53,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   }
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    db.pragma('journal_mode = WAL');
+    useWal(db, busyTimeoutMs);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db, path);
@@ -124,6 +124,29 @@ function migrate(db: Db, path: string): void {
   if ((db.pragma('user_version', { simple: true }) as number) === MIGRATIONS.length) return;
   apply.immediate();
 }
+
+/**
+ * Puts the store in WAL mode (it stays so in the file: most opens find it set and write nothing).
+ * The switch needs the file to itself, and SQLite may answer BUSY (or leave the old mode) at once
+ * rather than through the busy handler while others open the new store: it is tried again, within
+ * the busy timeout like any other lock.
+ */
+function useWal(db: Db, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
+      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
+      if (Date.now() >= deadline)
+        throw new Error('the store could not be put in WAL mode: database is locked');
+    } catch (error) {
+      if (!isBusyError(error) || Date.now() >= deadline) throw error;
+    }
+    Atomics.wait(WAL_RETRY_WAIT, 0, 0, Math.min(5 * attempt, 50));
+  }
+}
+
+const WAL_RETRY_WAIT = new Int32Array(new SharedArrayBuffer(4));
 
 function storeError(path: string, error: unknown): HoldfastError {
   const full = diskFullError(error, dirname(path), path);

@@ -11,12 +11,22 @@ import { makePaths } from '../paths.js';
 import { isBusyError } from '../store/db.js';
 import { daemonLogger } from './daemon-log.js';
 import { errorText, retryDelay } from './daemon-retry.js';
+import { DaemonSignals } from './daemon-signals.js';
 import type { DaemonExit, DaemonOptions } from './host.js';
 import { acquireLease } from './lease.js';
 import { openRuntime } from './runtime.js';
 import { sleep } from './sleep.js';
 
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
+  const signals = new DaemonSignals();
+  try {
+    return await startDaemon(options, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function startDaemon(options: DaemonOptions, signals: DaemonSignals): Promise<DaemonExit> {
   const log = options.log ?? daemonLogger();
   // The watchdog's daemon never creates a home: one whose store is gone (deleted) has nothing left
   // to supervise. A daemon a user starts may begin in a new home.
@@ -29,6 +39,11 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
     'opening the store',
     log,
   );
+  if (signals.stopSignal) {
+    rt.store.close();
+    log(`received ${signals.stopSignal} before taking the lease: exiting`);
+    return { code: 0 };
+  }
   let got: ReturnType<typeof acquireLease>;
   try {
     got = await whileBusy(() => acquireLease(rt), 'taking the lease', log);
@@ -40,8 +55,9 @@ export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
     rt.store.close();
     return { code: 3, holder: got.holder };
   }
+  // A stop that came before this point is the Host's first thing to act on: it releases the lease.
   const { Host } = await import('./host.js');
-  return new Host(rt, got.lease, options, log).run();
+  return new Host(rt, got.lease, options, log, signals).run();
 }
 
 /**

@@ -14,6 +14,7 @@ import { Notifier } from '../notify/index.js';
 import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
 import { errorText, retryDelay } from './daemon-retry.js';
+import type { DaemonSignals } from './daemon-signals.js';
 import { HOUSEKEEPING_EVERY_MS, housekeep } from './housekeeping.js';
 import { HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop } from './loop.js';
@@ -79,6 +80,7 @@ export class Host {
     private readonly lease: Lease,
     options: DaemonOptions,
     private readonly log: (line: string) => void,
+    private readonly signals: DaemonSignals,
   ) {
     this.loop = new Loop(rt, {
       log,
@@ -127,15 +129,14 @@ export class Host {
     touchPrivateFile(rt.paths.eventsFile);
     this.log(`daemon ${process.pid} started for ${rt.paths.home}`);
 
-    const stop = (signal: string) => {
-      this.log(`received ${signal}: finishing the current step, then exiting (tasks keep running)`);
-      this.stopping = true;
-      this.kick();
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    // The watchdog's pane going away (a killed tmux server) must not take the daemon with it.
-    process.on('SIGHUP', () => this.kick());
+    this.signals.listen(
+      (signal) => {
+        this.log(`received ${signal}: finishing the current step, then exiting (tasks keep running)`);
+        this.stopping = true;
+        this.kick();
+      },
+      () => this.kick(),
+    );
     this.watcher = watch(rt.paths.eventsFile, () => this.kick());
     // Restarts go through one tmux client that stays attached (to the watchdog's session, which
     // outlives any daemon); HOLDFAST_TMUX_CONTROL=0 spawns a client per call, as the CLI does.

@@ -385,6 +385,41 @@ describe('the daemon itself', () => {
     expect(paneOf(h, 'keep')?.dead).toBe(false);
   });
 
+  it('a SIGTERM the moment the lease is taken (the loop still loading) releases it and exits 0, 5 times', async () => {
+    const h = home();
+    const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
+    const store = join(h.dir, 'holdfast.db');
+    /** The lease's holder, read straight from the store (the CLI's own start would come too late). */
+    const holder = (): number | null => {
+      try {
+        const db = new Database(store, { fileMustExist: true, readonly: true, timeout: 1000 });
+        try {
+          return (db.prepare('SELECT pid FROM lease').get() as { pid: number } | undefined)?.pid ?? null;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return null; // not created yet
+      }
+    };
+    for (let i = 0; i < 5; i++) {
+      const child = spawn(process.execPath, [BIN, 'daemon', 'run', '--no-watchdog'], {
+        env,
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | string | null>((resolve) =>
+        child.on('exit', (code, signal) => resolve(code ?? signal)),
+      );
+      await waitFor(holder, (pid) => pid === child.pid, {
+        what: `daemon ${i + 1} to take the lease`,
+        intervalMs: 1,
+      });
+      child.kill('SIGTERM');
+      expect(await exited, `daemon ${i + 1}`).toBe(0);
+      expect(holder(), `daemon ${i + 1}'s lease`).toBeNull();
+    }
+  });
+
   it('status says plainly when the daemon is dead, and exits 3', async () => {
     const h = home();
     const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
