@@ -37,18 +37,19 @@ for my $name (keys %ENV) {
 }
 # As bash's `export "NAME=VALUE"` takes them: the value as text, and an entry whose name is not a
 # plain identifier (an exported bash function) skipped.
+sub set_env {
+  my ($entry) = @_;
+  $ENV{$1} = $2 if $entry =~ /\A([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/s;
+}
 if (open(my $fh, '<', $env_file)) {
   local $/ = "\0";
   while (my $entry = <$fh>) {
     chomp $entry;
-    $ENV{$1} = $2 if $entry =~ /\A([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/s;
+    set_env($entry);
   }
   close($fh);
 }
-while (@ARGV && $ARGV[0] ne '--') {
-  my $entry = shift @ARGV;
-  $ENV{$1} = $2 if $entry =~ /\A([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/s;
-}
+set_env(shift @ARGV) while @ARGV && $ARGV[0] ne '--';
 shift @ARGV;
 die "holdfast: launch.pl: no command\n" unless @ARGV;
 

@@ -42,6 +42,7 @@ export class ControlConnection {
   private readonly timeoutMs: number;
   private block: { number: string; mine: boolean; lines: string[] } | null = null;
   private closed = false;
+  private attached = false;
   /** Resolves true once attached, false if the client could not attach (no server, no session). */
   readonly ready: Promise<boolean>;
   private settleReady: (attached: boolean) => void = () => undefined;
@@ -127,9 +128,14 @@ export class ControlConnection {
     this.block = null;
     const failed = marker[1] === 'error';
     if (!mine) {
-      // The attach's own block: the client is attached, or could not be.
+      // The first is the attach's own block: the client is attached, or could not be. Any later
+      // one is the server's (a hook's command that failed, say) and says nothing of this client.
+      if (this.attached) return;
       if (failed) this.close();
-      else this.settleReady(true);
+      else {
+        this.attached = true;
+        this.settleReady(true);
+      }
       return;
     }
     const request = this.requests[0];

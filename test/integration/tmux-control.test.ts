@@ -121,6 +121,21 @@ describe('a control connection', () => {
     expect(connection.alive).toBe(false);
   });
 
+  it("stays up through a failed block of the server's own after the attach (only the attach's says it could not attach)", async () => {
+    const bin = join(import.meta.dirname, '..', 'fixtures', 'tmux-control-stand-in.sh');
+    const connection = new ControlConnection({
+      bin,
+      prefix: [],
+      env: {},
+      session: 'anchor',
+      timeoutMs: 5000,
+    });
+    cleanups.push(() => connection.close());
+    expect(await connection.ready).toBe(true);
+    expect(await connection.send(['x'], 1, 'x')).toBe('answered\n');
+    expect(connection.alive).toBe(true);
+  });
+
   it('never starts a server where none runs (a reboot: the first launch must start it with its sessions)', async () => {
     const { connect, client } = await server();
     await client.exec(['kill-server']);
