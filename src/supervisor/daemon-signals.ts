@@ -8,6 +8,9 @@
 export class DaemonSignals {
   /** The stop signal received so far, if any. */
   stopSignal: string | null = null;
+  /** Settles with the first stop signal: a wait before the lease is taken ends on it. */
+  readonly stopped: Promise<string>;
+  private settleStopped: (signal: string) => void = () => undefined;
   private onStop: ((signal: string) => void) | null = null;
   private onHangup: (() => void) | null = null;
   private readonly handlers: [NodeJS.Signals, () => void][] = [
@@ -17,6 +20,9 @@ export class DaemonSignals {
   ];
 
   constructor() {
+    this.stopped = new Promise((resolve) => {
+      this.settleStopped = resolve;
+    });
     for (const [signal, handler] of this.handlers) process.on(signal, handler);
   }
 
@@ -33,6 +39,7 @@ export class DaemonSignals {
 
   private stop(signal: string): void {
     this.stopSignal ??= signal;
+    this.settleStopped(signal);
     this.onStop?.(signal);
   }
 }

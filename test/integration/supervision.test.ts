@@ -420,6 +420,37 @@ describe('the daemon itself', () => {
     }
   });
 
+  it('a SIGTERM while the store is locked, before the lease, exits 0 at once: a stop is not held up by a lock', async () => {
+    const h = home();
+    const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
+    await h.cli(['run', '--name', 'keep', '--', 'sleep', '600'], { env });
+    const lock = new Database(join(h.dir, 'holdfast.db'));
+    try {
+      lock.exec('BEGIN EXCLUSIVE');
+      const child = spawn(process.execPath, [BIN, 'daemon', 'run', '--no-watchdog'], {
+        env,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let log = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+      });
+      const exited = new Promise<number | string | null>((resolve) =>
+        child.on('exit', (code, signal) => resolve(code ?? signal)),
+      );
+      await waitFor(
+        () => log,
+        (text) => text.includes(`: the store is busy`),
+        { what: 'the daemon to wait for the store' },
+      );
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).toContain('received SIGTERM before taking the lease');
+    } finally {
+      lock.close();
+    }
+  });
+
   it('status says plainly when the daemon is dead, and exits 3', async () => {
     const h = home();
     const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
