@@ -137,11 +137,10 @@ function useWal(db: Db, busyTimeoutMs: number): void {
     try {
       if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
       if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
-      if (Date.now() >= deadline)
-        throw new Error('the store could not be put in WAL mode: database is locked');
     } catch (error) {
-      if (!isBusyError(error) || Date.now() >= deadline) throw error;
+      if (!isBusyError(error)) throw error;
     }
+    if (Date.now() >= deadline) throw new Error('the store could not be put in WAL mode: database is locked');
     Atomics.wait(WAL_RETRY_WAIT, 0, 0, Math.min(5 * attempt, 50));
   }
 }

@@ -6,11 +6,9 @@
  * the signal's default, holding a lease it never released.
  */
 export class DaemonSignals {
-  /** The stop signal received so far, if any. */
-  stopSignal: string | null = null;
-  /** Settles with the first stop signal: a wait before the lease is taken ends on it. */
-  readonly stopped: Promise<string>;
-  private settleStopped: (signal: string) => void = () => undefined;
+  private readonly abort = new AbortController();
+  /** Aborted by the first stop signal, its name the reason: a wait before the lease ends on it. */
+  readonly stopped: AbortSignal = this.abort.signal;
   private onStop: ((signal: string) => void) | null = null;
   private onHangup: (() => void) | null = null;
   private readonly handlers: [NodeJS.Signals, () => void][] = [
@@ -20,17 +18,20 @@ export class DaemonSignals {
   ];
 
   constructor() {
-    this.stopped = new Promise((resolve) => {
-      this.settleStopped = resolve;
-    });
     for (const [signal, handler] of this.handlers) process.on(signal, handler);
+  }
+
+  /** The first stop signal received, if any. */
+  get stopSignal(): string | null {
+    return this.stopped.aborted ? (this.stopped.reason as string) : null;
   }
 
   /** Who acts on a stop from now on; told at once of one that came before. */
   listen(onStop: (signal: string) => void, onHangup: () => void): void {
     this.onStop = onStop;
     this.onHangup = onHangup;
-    if (this.stopSignal) onStop(this.stopSignal);
+    const early = this.stopSignal;
+    if (early) onStop(early);
   }
 
   dispose(): void {
@@ -38,8 +39,7 @@ export class DaemonSignals {
   }
 
   private stop(signal: string): void {
-    this.stopSignal ??= signal;
-    this.settleStopped(signal);
+    if (!this.stopped.aborted) this.abort.abort(signal);
     this.onStop?.(signal);
   }
 }

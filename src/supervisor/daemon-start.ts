@@ -15,6 +15,7 @@ import { DaemonSignals } from './daemon-signals.js';
 import type { DaemonExit, DaemonOptions } from './host.js';
 import { acquireLease } from './lease.js';
 import { openRuntime } from './runtime.js';
+import { sleep } from './sleep.js';
 
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
   const signals = new DaemonSignals();
@@ -33,21 +34,16 @@ async function startDaemon(options: DaemonOptions, signals: DaemonSignals): Prom
     log(`no store in ${options.home}: nothing to supervise`);
     return { code: 0 };
   }
-  const stopped = { now: () => signals.stopSignal !== null, wait: signals.stopped };
   const rt = await whileBusy(
     () => openRuntime(options.home, options.clock, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS }),
     'opening the store',
     log,
-    stopped,
+    signals.stopped,
   );
   if (rt === null) return stoppedEarly(signals, log);
-  if (stopped.now()) {
-    rt.store.close();
-    return stoppedEarly(signals, log);
-  }
   let got: ReturnType<typeof acquireLease> | null;
   try {
-    got = await whileBusy(() => acquireLease(rt), 'taking the lease', log, stopped);
+    got = await whileBusy(() => acquireLease(rt), 'taking the lease', log, signals.stopped);
   } catch (error) {
     rt.store.close();
     throw error;
@@ -77,28 +73,22 @@ function stoppedEarly(signals: DaemonSignals, log: (line: string) => void): Daem
   return { code: 0 };
 }
 
-/** Retries `step` while the store is busy; null once a stop signal came (a stop is not held up by a lock). */
+/** Tries `step` while the store is busy, until it works or a stop signal comes (then null: a stop is not held up by a lock). */
 async function whileBusy<T>(
   step: () => T,
   what: string,
   log: (line: string) => void,
-  stopped: { now: () => boolean; wait: Promise<unknown> },
+  stopped: AbortSignal,
 ): Promise<T | null> {
-  for (let failures = 1; ; failures++) {
+  for (let failures = 1; !stopped.aborted; failures++) {
     try {
       return step();
     } catch (error) {
       if (!isBusyError(error)) throw error;
-      if (stopped.now()) return null;
       const delay = retryDelay(failures);
       log(`${what}: the store is busy (${errorText(error)}); trying again in ${delay} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        void stopped.wait.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await sleep(delay, stopped);
     }
   }
+  return null;
 }
