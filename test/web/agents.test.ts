@@ -136,7 +136,12 @@ describe('the dashboard with agents', { timeout: 120_000 }, () => {
     expect((await h.cli(['mission', 'start', 'tiny'], { env })).code).toBe(0);
     const mission = await waitFor(
       () => h.json<MissionView>(['mission', 'status', 'tiny']),
-      (v) => v.milestones.filter((m) => m.status === 'done').length === 2 && v.sessions.length === 3,
+      // The third session counts from its creation, before its phase is `session`; the page is
+      // compared with this snapshot, so wait until the phase has settled too.
+      (v) =>
+        v.milestones.filter((m) => m.status === 'done').length === 2 &&
+        v.sessions.length === 3 &&
+        v.phase === 'session',
       { what: 'two milestones done and the third session running', timeoutMs: 40_000 },
     );
     // A few more tasks, so the overview shows what a day looks like.
