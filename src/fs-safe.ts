@@ -41,7 +41,8 @@ function describe(stats: Stats): string {
   return 'it is not a regular file';
 }
 
-function lstatOrNull(path: string): Stats | null {
+/** A path's own stats (a link's, not its target's); null when nothing is there. */
+export function lstatOrNull(path: string): Stats | null {
   try {
     return lstatSync(path);
   } catch (error) {

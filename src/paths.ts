@@ -30,6 +30,8 @@ export interface Paths {
   eventsFile: string;
   daemonLog: string;
   daemonPid: string;
+  /** Where the daemon answers a CLI's questions (core/daemon-socket.ts). */
+  daemonSocket: string;
   /** The minimal environment the watchdog and the daemon start with (0600, read by the launcher). */
   daemonEnv: string;
   tasksDir: string;
@@ -69,6 +71,7 @@ export function makePaths(home: string): Paths {
     eventsFile: join(home, 'pane-events.log'),
     daemonLog: join(home, 'daemon.log'),
     daemonPid: join(home, 'daemon.pid'),
+    daemonSocket: join(home, 'daemon.sock'),
     daemonEnv: join(home, 'daemon.env'),
     tasksDir,
     taskDir,

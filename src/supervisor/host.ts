@@ -8,6 +8,7 @@
 import { existsSync, type FSWatcher, rmSync, utimesSync, watch } from 'node:fs';
 import { DEFAULT_BOOT_STAGGER_MS, daemonSettings } from '../config/daemon.js';
 import { loadConfig } from '../config/load.js';
+import type { DaemonQuestion } from '../core/daemon-socket.js';
 import { event } from '../core/events.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { Notifier } from '../notify/index.js';
@@ -15,6 +16,7 @@ import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
 import { errorText, retryDelay } from './daemon-retry.js';
 import type { DaemonSignals } from './daemon-signals.js';
+import { type DaemonSocket, serveDaemonSocket } from './daemon-socket.js';
 import { HOUSEKEEPING_EVERY_MS, housekeep } from './housekeeping.js';
 import { HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop } from './loop.js';
@@ -34,6 +36,11 @@ export interface DaemonOptions {
   bootStaggerMs?: number;
   log?: (line: string) => void;
   clock?: Clock;
+  /**
+   * What the daemon's socket answers a CLI of `version` with (supervisor/daemon-socket.ts); given
+   * by the CLI, which owns what its commands print. Without it the daemon has no socket.
+   */
+  answers?: { version: string; reply: (rt: Runtime, question: DaemonQuestion) => string };
 }
 
 export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
@@ -61,6 +68,8 @@ export class Host {
   private wake: (() => void) | null = null;
   private kicked = true;
   private watcher: FSWatcher | null = null;
+  private socket: DaemonSocket | null = null;
+  private readonly answers: DaemonOptions['answers'];
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly loop: Loop;
   /** Types queued input into the agents' panes, beside the loop (a delivery takes a second or two). */
@@ -82,6 +91,7 @@ export class Host {
     private readonly log: (line: string) => void,
     private readonly signals: DaemonSignals,
   ) {
+    this.answers = options.answers;
     this.loop = new Loop(rt, {
       log,
       missions: advanceMissions,
@@ -118,6 +128,7 @@ export class Host {
       // Whatever ended the daemon, nothing of it may keep the process alive (and beating).
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
       this.watcher?.close();
+      this.socket?.close();
       this.loop.close();
       this.rt.tmux.closeControl();
     }
@@ -142,6 +153,7 @@ export class Host {
     // outlives any daemon); HOLDFAST_TMUX_CONTROL=0 spawns a client per call, as the CLI does.
     if (process.env.HOLDFAST_TMUX_CONTROL !== '0') rt.tmux.useControl(WATCHDOG_SESSION);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
+    await this.serveSocket();
 
     let adopted = false;
     let failures = 0;
@@ -309,10 +321,29 @@ export class Host {
     }
   }
 
+  /** The socket CLIs ask (never fatal: without it they read the store, as with no daemon). */
+  private async serveSocket(): Promise<void> {
+    const { answers } = this;
+    if (!answers) return;
+    try {
+      this.socket = await serveDaemonSocket(
+        this.rt.paths.daemonSocket,
+        answers.version,
+        (question) => answers.reply(this.rt, question),
+        this.log,
+      );
+    } catch (error) {
+      this.log(`not answering CLIs: ${errorText(error)}`);
+    }
+  }
+
   private async shutdown(): Promise<DaemonExit> {
     const { rt } = this;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.watcher?.close();
+    // A CLI asking from now on reads the store, which is where this daemon's last word is.
+    this.socket?.close();
+    this.socket = null;
     // A checkpoint under way finishes (bounded): it would be asked for again anyway. So does an
     // input being typed (the next daemon would take it over from its state either way).
     try {

@@ -8,8 +8,10 @@ import { paneEventsBacklog } from '../../supervisor/pane-events.js';
 import { isAlive } from '../../supervisor/process.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { ensureWatchdog, stopWatchdog } from '../../supervisor/watchdog.js';
+import { VERSION } from '../../version.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
+import { lsDocument } from './ls.js';
 
 export function register(program: Command): void {
   const daemon = program.command('daemon').summary('the supervisor daemon: start, stop, status, run');
@@ -88,6 +90,7 @@ export function register(program: Command): void {
         const exit = await runDaemon({
           home,
           watchdog: options.watchdog,
+          answers: { version: VERSION, reply: (rt, question) => ({ ls: lsDocument })[question](rt) },
           ...(bootStaggerMs === undefined ? {} : { bootStaggerMs }),
         });
         if (exit.code === 3) {

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { oneLine } from '../../agents/json-lines.js';
 import { formatDuration } from '../../core/duration.js';
 import type { TaskView } from '../../views/task.js';
-import { allViews } from '../../views/tasks.js';
+import { allViews, type ViewSource } from '../../views/tasks.js';
 import { action } from '../action.js';
+import { resultDocument } from '../envelope.js';
 import { ageText, commandText, exitText, inputsText, stateText, table, truncate } from '../format.js';
 
 export function register(program: Command): void {
@@ -60,6 +61,11 @@ export function register(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** What `ls --json` prints; the daemon's socket answers a CLI's `ls --json` with it too (cli/ask-daemon.ts). */
+export function lsDocument(src: ViewSource): string {
+  return resultDocument(allViews(src));
 }
 
 /** `working 12s`, `idle 3m`, `waiting-input 5s`; `-` for a task that is not an interactive agent's live run. */
