@@ -125,7 +125,19 @@ export class TmuxClient {
     const line = controlLine(commands);
     const connection = line === null ? null : await this.controlConnection();
     if (connection === null || line === null) return this.chain(commands);
-    return connection.send(chainCommands(commands), commands.length, line);
+    try {
+      return await connection.send(chainCommands(commands), commands.length, line);
+    } catch (error) {
+      // The server the control client was attached to died before it answered (a server killed a
+      // moment ago, whose client's end the daemon has not read yet when it relaunches what the
+      // server took with it). Sessions are made again by a spawned call, which starts a server of
+      // its own: tmux refuses a second session of one name, so no launch can start twice. A
+      // respawn-pane (-k) is not tried again: it could.
+      if (error instanceof TmuxError && error.noServer && commands[0]?.[0] === 'new-session') {
+        return this.chain(commands);
+      }
+      throw error;
+    }
   }
 
   private async controlConnection(): Promise<ControlConnection | null> {

@@ -186,6 +186,25 @@ describe('launches through the control client', () => {
     await expect.poll(log).toContain('two');
   });
 
+  it('makes a session again by a spawned call when the server dies under the control client (the first launch after a server kill)', async () => {
+    const { dir, client } = await server();
+    client.useControl('anchor');
+    await client.newSession(launch(dir, 'first', ['sleep', '1000']));
+    const serverPid = (await client.serverPid())!;
+    // Stopped first, so the launch is certainly in flight through the control client when the
+    // server dies, as when the daemon relaunches before it has read that client's end.
+    process.kill(serverPid, 'SIGSTOP');
+    const pending = client.newSession(launch(dir, 'job', ['sleep', '1000'])).catch((e: unknown) => e);
+    // One turn of the event loop: the launch has been written to the control client by then.
+    await new Promise(setImmediate);
+    process.kill(serverPid, 'SIGKILL');
+    const pid = await pending;
+    expect(typeof pid, String(pid)).toBe('number');
+    const panes = (await client.listPanes()) ?? [];
+    expect(await client.serverPid()).not.toBe(serverPid);
+    expect(panes.map((p) => [p.session, p.pid])).toEqual([['job', pid]]);
+  });
+
   it('spawns calls as before while the session to attach to is missing', async () => {
     const { dir, client, invocations } = await server();
     client.useControl('nosuch');
