@@ -65,5 +65,7 @@ function teardownPm2(dir: string): void {
 export function teardown(resource: Resource): void {
   if (resource.kind === 'holdfast') teardownHoldfast(resource.path);
   if (resource.kind === 'pm2') teardownPm2(resource.path);
-  rmSync(resource.path, { recursive: true, force: true });
+  // A watchdog's last daemon may still write its log line ("no store") while the folder goes:
+  // rmSync tries again on ENOTEMPTY.
+  rmSync(resource.path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
