@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -182,7 +181,9 @@ export function appendExisting(path: string, data: string): boolean {
  * never written through, and a reader never sees half a file.
  */
 export function writePrivateFile(path: string, content: string | Uint8Array): void {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // The global Web Crypto, not node:crypto: loaded when first used, so a module that imports this
+  // one only for its checks (cli/ask-daemon.ts, before every `ls --json`) does not load crypto.
+  const temp = `${path}.${process.pid}.${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}.tmp`;
   const fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   try {
     try {
