@@ -8,6 +8,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { type DaemonQuestion, MAX_QUESTION_BYTES, parseQuestion } from '../core/daemon-socket.js';
 import { lstatOrNull } from '../fs-safe.js';
+import { errorText } from './daemon-retry.js';
 
 /** The text a question is answered with (a document ending in a newline). */
 export type DaemonAnswer = (question: DaemonQuestion) => string;
@@ -23,6 +24,7 @@ const QUESTION_TIMEOUT_MS = 2000;
  * Listens on `path` until close(). Only the daemon that holds the lease calls this, so a socket
  * already there is a dead daemon's: it is replaced. Anything else there (a file, a link) is left
  * alone, and the daemon goes on without a socket: CLIs read the store, as they do with no daemon.
+ * A socket that cannot be made (a path too long, say) is an error, which the caller logs.
  */
 export async function serveDaemonSocket(
   path: string,
@@ -47,8 +49,7 @@ export async function serveDaemonSocket(
     chmodSync(path, 0o600);
   } catch (error) {
     server.close();
-    log(`not answering CLIs on ${path}: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
+    throw error;
   }
   // A later daemon may have put its own socket there (this one lost its lease): only ours goes.
   const ours = lstatOrNull(path)?.ino;
@@ -89,7 +90,7 @@ function answerOne(socket: Socket, version: string, answer: DaemonAnswer, log: (
     try {
       reply = answer(question);
     } catch (error) {
-      log(`could not answer a CLI's ${question}: ${error instanceof Error ? error.message : String(error)}`);
+      log(`could not answer a CLI's ${question}: ${errorText(error)}`);
       socket.destroy();
       return;
     }

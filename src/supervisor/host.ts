@@ -333,7 +333,7 @@ export class Host {
         this.log,
       );
     } catch (error) {
-      this.log(`not answering CLIs: ${errorText(error)}`);
+      this.log(`not answering CLIs on ${this.rt.paths.daemonSocket}: ${errorText(error)}`);
     }
   }
 
