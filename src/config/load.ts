@@ -1,19 +1,13 @@
 /** Where the config file is and what it says, validated, with errors that name the file, line and key. */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { HoldfastError } from '../core/errors.js';
+import { configPath } from './path.js';
 import { type Config, configSchema, EMPTY_CONFIG } from './schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `$HOLDFAST_CONFIG`, else `$XDG_CONFIG_HOME/holdfast/config.yaml`, else `~/.config/holdfast/config.yaml`. */
-export function configPath(env: Env = process.env): string {
-  if (env.HOLDFAST_CONFIG) return env.HOLDFAST_CONFIG;
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'holdfast', 'config.yaml');
-}
+export { configPath } from './path.js';
 
 /** The config in force: an absent file is the built-in defaults; a bad one is an `ECONFIG` error. */
 export function loadConfig(env: Env = process.env): Config {

@@ -25,7 +25,7 @@ export interface NotifierOptions {
   /** Whether a row's owner still runs (pid and start time: a reused pid is not the owner). */
   running: (owner: Owner) => boolean;
   /** The config's global sinks, read each time a notification is sent (a bad file: logged, none). */
-  config: () => Config;
+  config: () => Config | Promise<Config>;
   log?: (line: string) => void;
   concurrency?: number;
   send?: (
@@ -139,7 +139,7 @@ export class Notifier {
     let global: Config = EMPTY_CONFIG;
     if (row.sinks === null) {
       try {
-        global = this.options.config();
+        global = await this.options.config();
       } catch (error) {
         // The config is read again at the next attempt: a fixed file still delivers it.
         return this.finish(

@@ -14,7 +14,7 @@ import { errorText, retryDelay } from './daemon-retry.js';
 import { DaemonSignals } from './daemon-signals.js';
 import type { DaemonExit, DaemonOptions } from './host.js';
 import { acquireLease } from './lease.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, WATCHDOG_SESSION } from './runtime.js';
 import { sleep } from './sleep.js';
 
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
@@ -57,8 +57,19 @@ async function startDaemon(options: DaemonOptions, signals: DaemonSignals): Prom
     return { code: 3, holder: got.holder };
   }
   // A stop that came before this point is the Host's first thing to act on: it releases the lease.
-  const { Host } = await import('./host.js');
-  return new Host(rt, got.lease, options, log, signals).run();
+  // Asked of tmux before the rest of the daemon loads (issue 14): tmux lists the panes, and starts
+  // the control client that launches go through, while node compiles the loop.
+  const panes = rt.tmux.listPanes();
+  panes.catch(() => undefined);
+  // Launches go through one tmux client that stays attached (to the watchdog's session, which
+  // outlives any daemon); HOLDFAST_TMUX_CONTROL=0 spawns a client per call, as the CLI does.
+  if (process.env.HOLDFAST_TMUX_CONTROL !== '0') {
+    rt.tmux.useControl(WATCHDOG_SESSION);
+    rt.tmux.connectControl();
+  }
+  const { Host, configuredBootStagger } = await import('./host.js');
+  const bootStaggerMs = options.bootStaggerMs ?? (await configuredBootStagger(log));
+  return new Host(rt, got.lease, { ...options, bootStaggerMs }, log, signals, panes).run();
 }
 
 /**

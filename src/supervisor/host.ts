@@ -7,13 +7,15 @@
  */
 import { existsSync, type FSWatcher, rmSync, utimesSync, watch } from 'node:fs';
 import { DEFAULT_BOOT_STAGGER_MS, daemonSettings } from '../config/daemon.js';
-import { loadConfig } from '../config/load.js';
+import { configPath } from '../config/path.js';
+import { type Config, EMPTY_CONFIG } from '../config/schema.js';
 import type { DaemonQuestion } from '../core/daemon-socket.js';
 import { event } from '../core/events.js';
 import { touchPrivateFile, writePrivateFile } from '../fs-safe.js';
 import { Notifier } from '../notify/index.js';
 import { isBusyError } from '../store/db.js';
 import type { Lease } from '../store/lease.js';
+import type { PaneInfo } from '../tmux/panes.js';
 import { errorText, retryDelay } from './daemon-retry.js';
 import type { DaemonSignals } from './daemon-signals.js';
 import { type DaemonSocket, serveDaemonSocket } from './daemon-socket.js';
@@ -22,7 +24,7 @@ import { HEARTBEAT_MS, STALE_AFTER_MS } from './lease.js';
 import { type Clock, Loop } from './loop.js';
 import { advanceMissions } from './missions.js';
 import { isRunning, processStartTime } from './process.js';
-import { type Runtime, WATCHDOG_SESSION } from './runtime.js';
+import type { Runtime } from './runtime.js';
 import { Courier } from './steps/deliver.js';
 
 export interface DaemonOptions {
@@ -38,10 +40,13 @@ export interface DaemonOptions {
   clock?: Clock;
   /**
    * What the daemon's socket answers a CLI of `version` with (supervisor/daemon-socket.ts); given
-   * by the CLI, which owns what its commands print. Without it the daemon has no socket.
+   * by the CLI, which owns what its commands print, and loaded after the first pass (a CLI asks
+   * the store until then). Without it the daemon has no socket.
    */
-  answers?: { version: string; reply: (rt: Runtime, question: DaemonQuestion) => string };
+  answers?: { version: string; load: () => Promise<DaemonReply> };
 }
+
+export type DaemonReply = (rt: Runtime, question: DaemonQuestion) => string;
 
 export type DaemonExit = { code: 0 } | { code: 3; holder: Lease };
 
@@ -51,16 +56,23 @@ export const STUCK_AFTER_MS = 10_000;
 /**
  * A config file that does not parse must not keep the daemon from supervising (the watchdog or
  * systemd would only start it again into the same error): it is said in the daemon's log, and the
- * built-in default is used; `holdfast config check` names the line. Read once the lease is held:
- * the config's parsing (yaml) is not on the way to it.
+ * built-in default is used; `holdfast config check` names the line. Read once the lease is held,
+ * and its parser (yaml, as much code as the rest of the daemon) loaded only when there is a file
+ * to parse: a daemon started after a crash supervises sooner (issue 14).
  */
-function configuredBootStagger(log: (line: string) => void): number {
+export async function configuredBootStagger(log: (line: string) => void): Promise<number> {
   try {
-    return daemonSettings(loadConfig()).bootStaggerMs;
+    return daemonSettings(await readConfig()).bootStaggerMs;
   } catch (error) {
     log(`${(error as Error).message}; --boot-stagger is the default 500ms`);
     return DEFAULT_BOOT_STAGGER_MS;
   }
+}
+
+/** loadConfig, with the parser loaded only when there is a file (an absent one is the defaults). */
+async function readConfig(): Promise<Config> {
+  if (!existsSync(configPath())) return EMPTY_CONFIG;
+  return (await import('../config/load.js')).loadConfig(process.env);
 }
 
 export class Host {
@@ -69,6 +81,7 @@ export class Host {
   private kicked = true;
   private watcher: FSWatcher | null = null;
   private socket: DaemonSocket | null = null;
+  private socketTried = false;
   private readonly answers: DaemonOptions['answers'];
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly loop: Loop;
@@ -90,6 +103,8 @@ export class Host {
     options: DaemonOptions,
     private readonly log: (line: string) => void,
     private readonly signals: DaemonSignals,
+    /** The listing daemon-start asked for once it held the lease: the first adopt's, if it comes. */
+    private firstPanes: Promise<PaneInfo[] | null> | null = null,
   ) {
     this.answers = options.answers;
     this.loop = new Loop(rt, {
@@ -101,7 +116,7 @@ export class Host {
       watchdog: options.watchdog,
       // A run's new output is read within milliseconds (its log is watched), not at the next tail.
       wakeOnOutput: () => this.kick(),
-      bootStaggerMs: options.bootStaggerMs ?? configuredBootStagger(log),
+      bootStaggerMs: options.bootStaggerMs ?? DEFAULT_BOOT_STAGGER_MS,
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.courier = new Courier(rt, { log });
@@ -110,7 +125,7 @@ export class Host {
       now: rt.now,
       me: { pid: process.pid, start: processStartTime(process.pid) ?? '' },
       running: (owner) => isRunning(owner.pid, owner.start),
-      config: () => loadConfig(process.env),
+      config: readConfig,
       log,
     });
     rt.supervisor = {
@@ -149,11 +164,7 @@ export class Host {
       () => this.kick(),
     );
     this.watcher = watch(rt.paths.eventsFile, () => this.kick());
-    // Restarts go through one tmux client that stays attached (to the watchdog's session, which
-    // outlives any daemon); HOLDFAST_TMUX_CONTROL=0 spawns a client per call, as the CLI does.
-    if (process.env.HOLDFAST_TMUX_CONTROL !== '0') rt.tmux.useControl(WATCHDOG_SESSION);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
-    await this.serveSocket();
 
     let adopted = false;
     let failures = 0;
@@ -167,9 +178,15 @@ export class Host {
         }
         this.kicked = false;
         const { wakeAt } = await this.loop.pass();
+
         this.courier.poke();
         this.notifier.poke();
         failures = 0;
+        // After the first pass, which a daemon started after a crash owes its tasks first.
+        if (!this.socketTried) {
+          this.socketTried = true;
+          await this.serveSocket();
+        }
         this.progressAt = Date.now();
         const due = this.housekeep();
         await this.sleepUntil(Math.min(wakeAt, due));
@@ -254,7 +271,11 @@ export class Host {
    */
   private async adopt(): Promise<void> {
     const { rt } = this;
-    const panes = await rt.tmux.listPanes();
+    const first = this.firstPanes;
+    // Only the first try's: a retried start (a busy store) lists afresh.
+    this.firstPanes = null;
+    const panes = await (first ?? rt.tmux.listPanes());
+
     const alive = new Set((panes ?? []).filter((p) => !p.dead && p.runId !== null).map((p) => p.runId));
     rt.store.tx(() => {
       rt.store.events.record({ at: rt.now() }, event('daemon-started', { pid: process.pid }));
@@ -326,10 +347,11 @@ export class Host {
     const { answers } = this;
     if (!answers) return;
     try {
+      const reply = await answers.load();
       this.socket = await serveDaemonSocket(
         this.rt.paths.daemonSocket,
         answers.version,
-        (question) => answers.reply(this.rt, question),
+        (question) => reply(this.rt, question),
         this.log,
       );
     } catch (error) {

@@ -73,7 +73,8 @@ export class TmuxClient {
   private readonly env: NodeJS.ProcessEnv;
   private readonly attachEnv: NodeJS.ProcessEnv;
   private readonly timeoutMs: number;
-  private versionChecked = false;
+  /** `tmux -V`, asked once however many calls come before its answer. */
+  private versionCheck: Promise<void> | null = null;
   private controlSession: string | null = null;
   private control: ControlConnection | null = null;
   private controlRetryAt = 0;
@@ -111,6 +112,11 @@ export class TmuxClient {
    */
   useControl(session: string): void {
     this.controlSession = session;
+  }
+
+  /** Attaches the control client now (useControl attaches at the first launch): tmux starts it while the caller does other work. */
+  connectControl(): void {
+    this.controlConnection().catch(() => undefined);
   }
 
   /** Ends the control client, if any; later calls are spawned. */
@@ -410,14 +416,19 @@ export class TmuxClient {
     await this.checkVersion();
   }
 
-  private async checkVersion(): Promise<void> {
-    if (this.versionChecked) return;
-    const out = await this.spawn(['-V']);
-    const version = parseTmuxVersion(out);
-    if (version !== null && compareVersion(version, MIN_VERSION) < 0) {
-      throw new TmuxVersionError(version, MIN_VERSION);
-    }
-    this.versionChecked = true;
+  private checkVersion(): Promise<void> {
+    this.versionCheck ??= (async () => {
+      const out = await this.spawn(['-V']);
+      const version = parseTmuxVersion(out);
+      if (version !== null && compareVersion(version, MIN_VERSION) < 0) {
+        throw new TmuxVersionError(version, MIN_VERSION);
+      }
+    })().catch((error: unknown) => {
+      // Asked again next time: tmux may be installed or upgraded meanwhile.
+      this.versionCheck = null;
+      throw error;
+    });
+    return this.versionCheck;
   }
 
   private spawn(argv: readonly string[], input?: string): Promise<string> {

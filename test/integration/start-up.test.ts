@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -59,10 +59,10 @@ describe('start-up loads only what the command needs (issue 14)', () => {
       expect(loaded).not.toContain(unneeded);
   });
 
-  it('the daemon holds its lease without loading the dashboard (hono, ws)', async () => {
+  it('the daemon supervises without loading commander, the config parser (yaml) or the dashboard', async () => {
     const h = home();
     const trace = join(h.dir, 'trace');
-    // A store to supervise, as the watchdog's daemon requires.
+    // A store to supervise, as the watchdog's daemon requires; no config file.
     expect((await h.cli(['ls'])).code).toBe(0);
     const daemon = spawn(process.execPath, [`--import=${TRACE}`, BIN, 'daemon', 'run', '--no-watchdog'], {
       env: { ...h.env, HOLDFAST_LOAD_TRACE: trace },
@@ -74,13 +74,39 @@ describe('start-up loads only what the command needs (issue 14)', () => {
         (s) => s.running && s.pid === daemon.pid,
         { what: 'the daemon holding the lease' },
       );
+      // Its socket is served after its first pass, by which time the loop's code has all loaded.
+      await waitFor(
+        () => existsSync(join(h.dir, 'daemon.sock')),
+        (served) => served,
+        { what: "the daemon's socket" },
+      );
       const loaded = packagesLoaded(trace);
       expect(loaded).toContain('better-sqlite3');
-      for (const unneeded of ['hono', '@hono/node-server', 'ws']) expect(loaded).not.toContain(unneeded);
+      expect(loaded).toContain('zod');
+      for (const unneeded of ['commander', 'yaml', 'hono', '@hono/node-server', 'ws'])
+        expect(loaded).not.toContain(unneeded);
     } finally {
       daemon.kill('SIGTERM');
       await new Promise((resolve) => daemon.once('exit', resolve));
     }
+  });
+
+  it('`daemon run` with other words goes through the program: a bad flag is a usage error', async () => {
+    const h = home();
+    const r = await h.cli(['daemon', 'run', '--boot-stagger', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^holdfast: --boot-stagger: /);
+    expect(existsSync(join(h.dir, 'daemon.pid'))).toBe(false);
+  });
+
+  it('`daemon run` says a failure before the lease as every command does, in one line', async () => {
+    // A home whose socket path is over tmux's limit: the daemon refuses it before opening anything.
+    const h = home();
+    const deep = join(h.dir, 'x'.repeat(120));
+    const r = await h.cli(['daemon', 'run', '--no-watchdog'], { env: { HOLDFAST_HOME: deep } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^holdfast: .*socket/);
+    expect(r.stdout).toBe('');
   });
 
   it('the hook program loads no package but zod (node builtins, core and agents)', async () => {

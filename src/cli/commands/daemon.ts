@@ -2,16 +2,14 @@ import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
-import { runDaemon } from '../../supervisor/daemon-start.js';
 import { currentLease, STALE_AFTER_MS } from '../../supervisor/lease.js';
 import { paneEventsBacklog } from '../../supervisor/pane-events.js';
 import { isAlive } from '../../supervisor/process.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { ensureWatchdog, stopWatchdog } from '../../supervisor/watchdog.js';
-import { VERSION } from '../../version.js';
 import { action } from '../action.js';
 import type { Context } from '../context.js';
-import { lsDocument } from './ls.js';
+import { daemonRun } from '../daemon-run.js';
 
 export function register(program: Command): void {
   const daemon = program.command('daemon').summary('the supervisor daemon: start, stop, status, run');
@@ -87,16 +85,10 @@ export function register(program: Command): void {
             ? undefined
             : parseDuration(options.bootStagger, '--boot-stagger');
         ctx.close();
-        const exit = await runDaemon({
-          home,
+        return daemonRun(home, {
           watchdog: options.watchdog,
-          answers: { version: VERSION, reply: (rt, question) => ({ ls: lsDocument })[question](rt) },
           ...(bootStaggerMs === undefined ? {} : { bootStaggerMs }),
         });
-        if (exit.code === 3) {
-          process.stderr.write(`holdfast: another daemon (pid ${exit.holder.pid}) is running for ${home}\n`);
-        }
-        return exit.code;
       }),
     );
 }
