@@ -463,11 +463,28 @@ describe('the daemon itself', () => {
     expect(r.stdout).toContain(`daemon DEAD: pid ${pid} is gone`);
   });
 
+  it('daemon run ends as soon as it has stopped: no timer of its shutdown holds the process', async () => {
+    const h = home();
+    const env = { ...h.env, HOLDFAST_NO_DAEMON: '1' };
+    await h.cli(['run', '--name', 'kept', '--', 'sleep', '600'], { env });
+    const child = spawn(process.execPath, [BIN, 'daemon', 'run', '--no-watchdog'], { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await waitForDaemon(h);
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The courier's 5 s bound on a delivery under way used to run out before the process ended.
+    expect(Date.now() - sent).toBeLessThan(2500);
+  });
+
   it('daemon stop stops the daemon only: tasks keep running and a new daemon adopts them', async () => {
     const h = home();
     await h.cli(['run', '--name', 'adoptee', '--', 'sleep', '600']);
     const first = await waitForDaemon(h);
+    const asked = Date.now();
     expect((await h.cli(['daemon', 'stop'])).code).toBe(0);
+    // It returns once the daemon has stopped, not once its watchdog has reaped it (6 s it was).
+    expect(Date.now() - asked).toBeLessThan(2500);
     expect(paneOf(h, 'adoptee')?.dead).toBe(false);
     expect((await h.cli(['daemon', 'start'])).code).toBe(0);
     const second = await waitForDaemon(h, first);

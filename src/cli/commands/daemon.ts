@@ -4,7 +4,7 @@ import { HoldfastError } from '../../core/errors.js';
 import { FINAL_STATES } from '../../core/task.js';
 import { currentLease, STALE_AFTER_MS } from '../../supervisor/lease.js';
 import { paneEventsBacklog } from '../../supervisor/pane-events.js';
-import { isAlive } from '../../supervisor/process.js';
+import { isAlive, isLive } from '../../supervisor/process.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { ensureWatchdog, stopWatchdog } from '../../supervisor/watchdog.js';
 import { action } from '../action.js';
@@ -48,9 +48,11 @@ export function register(program: Command): void {
         }
         const pid = lease.lease!.pid;
         if (isAlive(pid)) process.kill(pid, 'SIGTERM');
+        // A zombie has stopped: the daemon its watchdog started stays one until that watchdog,
+        // whose session was just killed, ends and it is reaped (a second or more).
         const deadline = Date.now() + 10_000;
-        while (isAlive(pid) && Date.now() < deadline) await sleep(20);
-        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        while (isLive(pid) && Date.now() < deadline) await sleep(20);
+        if (isLive(pid)) process.kill(pid, 'SIGKILL');
         ctx.out.result({ stopped: true, pid }, () => `daemon ${pid} stopped; tasks keep running`);
         return 0;
       }),

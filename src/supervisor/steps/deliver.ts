@@ -202,7 +202,11 @@ export class Courier {
   /** Lets inputs under way finish their step (bounded), starts no new one. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    await Promise.race([Promise.all(this.workers.values()), sleep(timeoutMs)]);
+    // The bound's timer is cleared as soon as the workers end: a pending one kept the daemon's
+    // process alive for the whole bound after it had stopped (`daemon stop` took 5 s).
+    const ended = new AbortController();
+    const workers = Promise.all(this.workers.values()).finally(() => ended.abort());
+    await Promise.race([workers, sleep(timeoutMs, ended.signal)]);
   }
 
   private async work(taskId: number): Promise<void> {
