@@ -4,18 +4,20 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readConfigFile } from '../config/load.js';
 import { changeConfig, checkConfig, configValue } from './config-file.js';
 
 function scratch(text?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'holdfast', 'config.yaml');
   if (text !== undefined) {
     mkdirSync(join(dir, 'holdfast'));

@@ -1,8 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { configPath, loadConfig, parseConfig } from './load.js';
+
+/** A temporary folder of the test's own, removed when it ends. */
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('config file', () => {
   it('is found by HOLDFAST_CONFIG, then XDG_CONFIG_HOME, then ~/.config', () => {
@@ -12,7 +19,7 @@ describe('config file', () => {
   });
 
   it('is the built-in defaults when absent', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+    const dir = scratchDir();
     expect(loadConfig({ HOLDFAST_CONFIG: join(dir, 'none.yaml') })).toEqual({
       run: {},
       agents: {},
@@ -79,7 +86,7 @@ describe('config file', () => {
   });
 
   it('refuses a duplicate key instead of keeping the last', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+    const dir = scratchDir();
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'run:\n  restart: no\n  restart: always\n');
     expect(() => loadConfig({ HOLDFAST_CONFIG: file })).toThrow(/c\.yaml:3: /);

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { closingQuery, heldBack, readRunLog } from './run-log.js';
 
 const QUERY = '\x1b[5n';
@@ -24,7 +24,9 @@ describe('a run log without the launcher query', () => {
   });
 
   it('reads a file from an offset, with the query left out once the run has ended', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'hf-runlog-')), 'run-1.log');
+    const dir = mkdtempSync(join(tmpdir(), 'hf-runlog-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'run-1.log');
     writeFileSync(path, `one\r\ntwo\r\n${QUERY}`);
     expect(readRunLog(path, 0, true).toString('latin1')).toBe('one\r\ntwo\r\n');
     expect(readRunLog(path, 5, true).toString('latin1')).toBe('two\r\n');
