@@ -2,8 +2,8 @@
  * `holdfast daemon run`: the daemon in the foreground. The watchdog and the systemd unit call it
  * with fixed words, which start.ts sends straight here, without commander and the command table
  * (issue 14: a daemon the watchdog starts after a `kill -9` should hold the lease within 100 ms,
- * and the program's load was a third of that); `daemon run` with any other words goes through the
- * program (commands/daemon.ts), which ends up here too.
+ * and commander with the program cost some 15 ms of it); `daemon run` with any other words goes
+ * through the program (commands/daemon.ts), which ends up here too.
  */
 import { resolveHome } from '../paths.js';
 import { runDaemon } from '../supervisor/daemon-start.js';
