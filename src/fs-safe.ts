@@ -211,6 +211,9 @@ export function readOwnText(path: string): string | null {
     return null;
   }
   try {
+    // Said as every refusal is, with the path: a bare EISDIR names no file.
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw refuse(path, describe(stats));
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

@@ -1,5 +1,7 @@
-import * as z from 'zod';
-import { type Db, int, parseRow } from './rows.js';
+// zod/mini, not zod: the daemon takes its lease before it loads zod's full API (issue 14).
+import * as z from 'zod/mini';
+import { parseRow } from './parse-row.js';
+import type { Db } from './rows.js';
 
 export interface Lease {
   pid: number;
@@ -8,7 +10,12 @@ export interface Lease {
   heartbeatAt: number;
 }
 
-const leaseRow = z.object({ pid: int, proc_start: z.string(), started_at: int, heartbeat_at: int });
+const leaseRow = z.object({
+  pid: z.int(),
+  proc_start: z.string(),
+  started_at: z.int(),
+  heartbeat_at: z.int(),
+});
 
 export class LeaseRepo {
   constructor(private readonly db: Db) {}

@@ -1,41 +1,10 @@
 import type Database from 'better-sqlite3';
 import * as z from 'zod';
-import { HoldfastError } from '../core/errors.js';
+
+export { parseRow } from './parse-row.js';
 
 /** The connection every repository is given (here, not in db.ts, which imports the repositories). */
 export type Db = Database.Database;
-
-type Row = Record<string, unknown>;
-
-/**
- * A row as read, checked column by column. `whose` names what the row belongs to (`task build (id
- * 3)`), from the raw row: it is only called when the row is bad, so it may query for a name.
- */
-export function parseRow<S extends z.ZodType>(
-  schema: S,
-  table: string,
-  row: unknown,
-  whose: (row: Row) => string,
-): z.output<S> {
-  const result = schema.safeParse(row);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const [column, ...inside] = issue.path.map(String);
-  const at = inside.length > 0 ? ` at ${inside.join('.')}` : '';
-  let owner: string;
-  try {
-    owner = whose((row ?? {}) as Row);
-  } catch {
-    owner = 'an unknown owner';
-  }
-  throw new HoldfastError(
-    'ESTORE',
-    `the store is corrupt: the ${table} row of ${owner} has a bad ${column ?? 'row'} column${at}: ${issue.message}`,
-    {
-      hint: 'holdfast left the store as it is: repair that row with sqlite3, or restore a backup of holdfast.db',
-    },
-  );
-}
 
 /** A TEXT column holding JSON: parsed, then checked against `schema`. */
 export function json<S extends z.ZodType>(schema: S) {

@@ -1,20 +1,23 @@
 /**
- * The daemon's start, up to holding the lease: the store opened and the lease taken, with only
- * the code that needs. The loop's own code (host.ts: the loop, its steps, agents, missions,
- * checkpoints, notifications) is loaded after, so a daemon the watchdog starts after a `kill -9`
+ * The daemon's start, up to holding the lease: the store's connection opened and the lease taken,
+ * with only the code that needs (zod/mini for the lease's row, not zod). The runtime (the
+ * repositories, the tmux client) and the loop's own code (host.ts: the loop, its steps, agents,
+ * missions, checkpoints, notifications) are loaded after, so a daemon the watchdog starts after a `kill -9`
  * holds the lease sooner (issue 14). Either step retries a busy store or ends the process, so the
  * watchdog or systemd starts a new one: none leaves a daemon that holds the lease and supervises
  * nothing (a failure to load the rest ends the process too).
  */
 import { existsSync } from 'node:fs';
 import { makePaths } from '../paths.js';
-import { isBusyError } from '../store/db.js';
+import { immediate, isBusyError } from '../store/connection.js';
+import { LeaseRepo } from '../store/lease.js';
 import { daemonLogger } from './daemon-log.js';
 import { errorText, retryDelay } from './daemon-retry.js';
 import { DaemonSignals } from './daemon-signals.js';
+import { openHomeStore } from './home-store.js';
 import type { DaemonExit, DaemonOptions } from './host.js';
 import { acquireLease } from './lease.js';
-import { openRuntime, WATCHDOG_SESSION } from './runtime.js';
+import type { Runtime } from './runtime.js';
 import { sleep } from './sleep.js';
 
 export async function runDaemon(options: DaemonOptions): Promise<DaemonExit> {
@@ -30,31 +33,49 @@ async function startDaemon(options: DaemonOptions, signals: DaemonSignals): Prom
   const log = options.log ?? daemonLogger();
   // The watchdog's daemon never creates a home: one whose store is gone (deleted) has nothing left
   // to supervise. A daemon a user starts may begin in a new home.
-  if (process.env.HOLDFAST_WATCHDOG_CHILD === '1' && !existsSync(makePaths(options.home).store)) {
+  const paths = makePaths(options.home);
+  if (process.env.HOLDFAST_WATCHDOG_CHILD === '1' && !existsSync(paths.store)) {
     log(`no store in ${options.home}: nothing to supervise`);
     return { code: 0 };
   }
-  const rt = await whileBusy(
-    () => openRuntime(options.home, options.clock, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS }),
+  // The lease first, on the store's connection alone: the runtime's code (the repositories with
+  // their schemas, the tmux client) is loaded once it is held (issue 14).
+  const db = await whileBusy(
+    () => openHomeStore(paths, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS }),
     'opening the store',
     log,
     signals.stopped,
   );
-  if (rt === null) return stoppedEarly(signals, log);
+  if (db === null) return stoppedEarly(signals, log);
+  const leaseStore = { tx: <T>(fn: () => T) => immediate(db, fn), lease: new LeaseRepo(db) };
+  const now = options.clock ? () => options.clock!.now() : Date.now;
   let got: ReturnType<typeof acquireLease> | null;
   try {
-    got = await whileBusy(() => acquireLease(rt), 'taking the lease', log, signals.stopped);
+    got = await whileBusy(() => acquireLease(leaseStore, now), 'taking the lease', log, signals.stopped);
   } catch (error) {
-    rt.store.close();
+    db.close();
     throw error;
   }
   if (got === null) {
-    rt.store.close();
+    db.close();
     return stoppedEarly(signals, log);
   }
   if (!got.acquired) {
-    rt.store.close();
+    db.close();
     return { code: 3, holder: got.holder };
+  }
+  const held = got.lease;
+  let rt: Runtime;
+  let watchdogSession: string;
+  try {
+    const runtime = await import('./runtime.js');
+    rt = runtime.runtimeOn(paths, db, options.clock);
+    watchdogSession = runtime.WATCHDOG_SESSION;
+  } catch (error) {
+    // Given back, so that the next daemon need not wait to see this one's process gone.
+    leaseStore.lease.release(held.pid, held.procStart);
+    db.close();
+    throw error;
   }
   // A stop that came before this point is the Host's first thing to act on: it releases the lease.
   // Asked of tmux before the rest of the daemon loads (issue 14): tmux lists the panes, and starts
@@ -64,12 +85,12 @@ async function startDaemon(options: DaemonOptions, signals: DaemonSignals): Prom
   // Launches go through one tmux client that stays attached (to the watchdog's session, which
   // outlives any daemon); HOLDFAST_TMUX_CONTROL=0 spawns a client per call, as the CLI does.
   if (process.env.HOLDFAST_TMUX_CONTROL !== '0') {
-    rt.tmux.useControl(WATCHDOG_SESSION);
+    rt.tmux.useControl(watchdogSession);
     rt.tmux.connectControl();
   }
   const { Host, configuredBootStagger } = await import('./host.js');
   const bootStaggerMs = options.bootStaggerMs ?? (await configuredBootStagger(log));
-  return new Host(rt, got.lease, { ...options, bootStaggerMs }, log, signals, panes).run();
+  return new Host(rt, held, { ...options, bootStaggerMs }, log, signals, panes).run();
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Lease } from '../store/lease.js';
+import type { Lease, LeaseRepo } from '../store/lease.js';
 import { isRunning, processStartTime } from './process.js';
 import type { Runtime } from './runtime.js';
 
@@ -20,18 +20,25 @@ export function leaseState(lease: Lease | null, now: number): LeaseState {
   return { live: true, lease };
 }
 
+/** What taking the lease needs of the store: its transaction and the lease's row (a Store has both). */
+export interface LeaseStore {
+  tx<T>(fn: () => T): T;
+  lease: LeaseRepo;
+}
+
 /** Takes the lease if no live daemon holds it; one transaction, so of many racing starters one wins. */
 export function acquireLease(
-  rt: Runtime,
+  store: LeaseStore,
+  now: () => number,
 ): { acquired: true; lease: Lease } | { acquired: false; holder: Lease } {
   const pid = process.pid;
   const procStart = processStartTime(pid) ?? '0';
-  return rt.store.tx(() => {
-    const now = rt.now();
-    const state = leaseState(rt.store.lease.get(), now);
+  return store.tx(() => {
+    const at = now();
+    const state = leaseState(store.lease.get(), at);
     if (state.live && state.lease.pid !== pid) return { acquired: false as const, holder: state.lease };
-    const lease = { pid, procStart, startedAt: now, heartbeatAt: now };
-    rt.store.lease.put(lease);
+    const lease = { pid, procStart, startedAt: at, heartbeatAt: at };
+    store.lease.put(lease);
     return { acquired: true as const, lease };
   });
 }

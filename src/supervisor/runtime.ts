@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { minimalEnvironment } from '../core/minimal-env.js';
-import { checkOwnPath, ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
-import { checkSocketPath, makePaths, PACKAGE_ROOT, type Paths } from '../paths.js';
-import { openStore, type Store, type StoreOptions } from '../store/db.js';
+import { ensurePrivateDir, readOwnText, writePrivateFile } from '../fs-safe.js';
+import { makePaths, PACKAGE_ROOT, type Paths } from '../paths.js';
+import type { StoreOptions } from '../store/connection.js';
+import { type Db, type Store, storeOn } from '../store/db.js';
 import { TmuxClient } from '../tmux/client.js';
 import { renderTmuxConfig } from '../tmux/config.js';
 import { findOnPath } from './doctor-check.js';
+import { openHomeStore } from './home-store.js';
 
 /** Where time comes from: the system's, or a test's. */
 export interface Clock {
@@ -47,16 +49,26 @@ export const WATCHDOG_SESSION = '_holdfast-watchdog';
 
 export function openRuntime(home: string, clock?: Clock, storeOptions: StoreOptions = {}): Runtime {
   const paths = makePaths(home);
-  checkSocketPath(paths.socket);
-  ensurePrivateDir(paths.home);
+  const db = openHomeStore(paths, storeOptions);
+  try {
+    return runtimeOn(paths, db, clock);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * The runtime on a store connection openHomeStore made (the daemon takes its lease on that
+ * connection first): the home's other files checked or written, the repositories, the tmux client.
+ * A failure leaves the connection to the caller, open.
+ */
+export function runtimeOn(paths: Paths, db: Db, clock?: Clock): Runtime {
   ensurePrivateDir(paths.tasksDir);
   // A watchdog killed by a signal is started again by the tmux server itself, so killing the daemon
   // and the watchdog together still leaves something that brings both back (docs/architecture.md).
   writeIfChanged(paths.tmuxConf, renderTmuxConfig({ respawnOnSignal: WATCHDOG_SESSION }));
-  // SQLite and tmux open these by name, following links: they must be absent or the user's own.
-  for (const file of [paths.store, `${paths.store}-wal`, `${paths.store}-shm`]) checkOwnPath(file, 'file');
-  checkOwnPath(paths.socket, 'socket');
-  const store = openStore(paths.store, storeOptions);
+  const store = storeOn(db, paths.store);
   const tmux = new TmuxClient({
     socket: paths.socket,
     configFile: paths.tmuxConf,

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURES, ROOT, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
@@ -107,6 +108,23 @@ describe('start-up loads only what the command needs (issue 14)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/^holdfast: .*socket/);
     expect(r.stdout).toBe('');
+  });
+
+  it('a daemon that cannot set the rest of the home up after taking its lease gives the lease back', async () => {
+    const h = home();
+    expect((await h.cli(['ls'])).code).toBe(0);
+    // tmux's config file is written once the lease is held; a folder in its place cannot be replaced.
+    rmSync(join(h.dir, 'tmux.conf'));
+    mkdirSync(join(h.dir, 'tmux.conf'));
+    const r = await h.cli(['daemon', 'run', '--no-watchdog']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^holdfast: refusing .*tmux\.conf: it is a directory$/);
+    const db = new Database(join(h.dir, 'holdfast.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n FROM lease').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
   });
 
   it('the hook program loads no package but zod (node builtins, core and agents)', async () => {
