@@ -197,6 +197,13 @@ gate: true
     expect(done.sessions.map((x) => x.endedHow)).toEqual(['the gate passed']);
     const journal = await h.events('pkg');
     expect(journal.filter((e) => ['stalled', 'mission-paused'].includes(e.type))).toEqual([]);
-    expect(records(s, 'invocations.jsonl')).toHaveLength(1);
+    // A second start would be a restart the journal names: both go in the message, so a failure
+    // says which path started it.
+    const starts = records<{ pid: number; at: number; resumed: boolean; argv: string[] }>(
+      s,
+      'invocations.jsonl',
+    );
+    const story = JSON.stringify({ starts, journal: journal.map((e) => [e.at, e.runId, e.type, e.data]) });
+    expect(starts, story).toHaveLength(1);
   });
 });
