@@ -98,10 +98,14 @@ describe('chaos session check', () => {
 describe('chaos send refusal', () => {
   const disk = 'holdfast: disk full: cannot write /tmp/h/holdfast.db';
   it('a refusal is excused only when it says the disk is full while the suite had filled it', () => {
-    expect(refusalExcused(disk, 5000, [[4000, 6000]])).toBe(true);
-    expect(refusalExcused(disk, 7000, [[4000, 6000]])).toBe(true);
-    expect(refusalExcused(disk, 9000, [[4000, 6000]])).toBe(false);
-    expect(refusalExcused('holdfast: database is locked', 5000, [[4000, 6000]])).toBe(false);
-    expect(refusalExcused(disk, 5000, [])).toBe(false);
+    expect(refusalExcused(disk, [5000, 5200], [[4000, 6000]])).toBe(true);
+    expect(refusalExcused(disk, [7000, 7200], [[4000, 6000]])).toBe(true);
+    expect(refusalExcused(disk, [9000, 9200], [[4000, 6000]])).toBe(false);
+    expect(refusalExcused('holdfast: database is locked', [5000, 5200], [[4000, 6000]])).toBe(false);
+    expect(refusalExcused(disk, [5000, 5200], [])).toBe(false);
+  });
+  it('a send that began before the disk filled and met it before it wrote is excused', () => {
+    expect(refusalExcused(disk, [1000, 3000], [[4000, 6000]])).toBe(true);
+    expect(refusalExcused(disk, [1000, 2000], [[4000, 6000]])).toBe(false);
   });
 });

@@ -115,15 +115,18 @@ const DISK_SLACK_MS = 1500;
 
 /**
  * Whether a `holdfast send` that exited non-zero was right to: only one that said the disk was
- * full, while the suite had filled it (nothing was accepted, and the user was told).
+ * full, while the suite had filled it (nothing was accepted, and the user was told). The send is
+ * the span from its start to its exit, not its start alone: a CLI start under load takes long
+ * enough for the disk to fill after the send began and before it wrote.
  */
 export function refusalExcused(
   stderr: string,
-  at: number,
+  send: readonly [number, number],
   diskFull: readonly (readonly [number, number])[],
 ): boolean {
+  const [began, ended] = send;
   return (
     stderr.includes('holdfast: disk full') &&
-    diskFull.some(([from, to]) => at >= from - DISK_SLACK_MS && at <= to + DISK_SLACK_MS)
+    diskFull.some(([from, to]) => ended >= from - DISK_SLACK_MS && began <= to + DISK_SLACK_MS)
   );
 }
