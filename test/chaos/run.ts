@@ -147,7 +147,8 @@ class Chaos {
   /** Inputs, from their own stream so the faults' draws stay those of the seed. */
   readonly inputRandom: () => number;
   readonly sent: Sent[] = [];
-  readonly sendRefused: { text: string; at: [number, number]; stderr: string }[] = [];
+  /** Each refused send, with its span from start to exit. */
+  readonly sendRefused: { text: string; span: [number, number]; stderr: string }[] = [];
   /** The input's state when a mid-input fault killed its agent or daemon. */
   readonly killedIn = new Map<string, number>();
   private inputsMade = 0;
@@ -319,7 +320,7 @@ class Chaos {
     if (r.code !== 0) {
       this.sendRefused.push({
         text,
-        at: [at, nowMs()],
+        span: [at, nowMs()],
         stderr: `exit ${r.code}: ${r.stderr.trim().split('\n')[0]}`,
       });
       return null;
@@ -339,7 +340,7 @@ class Chaos {
         await this.sendInput();
       } catch (error) {
         const stderr = error instanceof Error ? error.message : String(error);
-        this.sendRefused.push({ text: 'a send', at: [nowMs(), nowMs()], stderr });
+        this.sendRefused.push({ text: 'a send', span: [nowMs(), nowMs()], stderr });
       }
     }
   }
@@ -979,12 +980,12 @@ function checkSent(
   for (const o of check.open) c.fail(`input ${o.id} (${text.get(o.id)}) is still ${o.state} at the end`);
   for (const f of check.failedReceived)
     c.fail(`input ${f.id} (${text.get(f.id)}) is in the agent's conversation but is failed: ${f.reason}`);
-  const refused = c.sendRefused.filter((r) => !refusalExcused(r.stderr, r.at, c.diskFull));
+  const refused = c.sendRefused.filter((r) => !refusalExcused(r.stderr, r.span, c.diskFull));
   const clock = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 23) : 'end');
   const windows = c.diskFull.map(([from, to]) => `${clock(from)}–${clock(to)}`).join(', ') || 'none';
   for (const r of refused)
     c.fail(
-      `holdfast send refused ${r.text} (${clock(r.at[0])}–${clock(r.at[1])}; disk full ${windows}): ${r.stderr}`,
+      `holdfast send refused ${r.text} (${clock(r.span[0])}–${clock(r.span[1])}; disk full ${windows}): ${r.stderr}`,
     );
   // What happened to each input that was not simply confirmed, for whoever reads a failure.
   const lostIds = new Set([...check.lost, ...check.askedNotKept, ...check.twice].map((l) => l.id));

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentDaemonPid, waitForDaemon } from '../helpers/daemon.js';
+import { currentDaemonPid, parentOf, waitForDaemon } from '../helpers/daemon.js';
 import { BIN, FIXTURES, ROOT, useHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -13,11 +13,6 @@ const WATCHDOG = join(ROOT, 'libexec', 'watchdog.sh');
 
 function cmdline(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
-}
-
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 let watchdog: ChildProcess | null = null;
@@ -37,8 +32,6 @@ describe('the daemon node flags', () => {
 
   it('a node that refuses the flags still gets a daemon, started without them', async () => {
     const h = home();
-    const env = { ...h.env };
-    delete env.HOLDFAST_NO_DAEMON;
     // The store first, with no daemon: the watchdog runs only while the store is there.
     const run = await h.cli(['run', '--name', 'idle', '--', 'sleep', '600'], {
       env: { HOLDFAST_NO_DAEMON: '1' },
@@ -46,7 +39,7 @@ describe('the daemon node flags', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(currentDaemonPid(h)).toBeNull();
     const fakeNode = join(FIXTURES, 'node-without-v8-flags');
-    watchdog = spawn('bash', [WATCHDOG, h.dir, fakeNode, BIN], { env, stdio: 'ignore' });
+    watchdog = spawn('bash', [WATCHDOG, h.dir, fakeNode, BIN], { env: h.env, stdio: 'ignore' });
     const daemon = await waitFor(
       () => currentDaemonPid(h),
       (pid) => pid !== null && parentOf(pid) === watchdog?.pid,
